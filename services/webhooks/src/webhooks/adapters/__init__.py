@@ -1,0 +1,1 @@
+"""Adapters: the only modules of this service that touch stripe/asyncpg/aio_pika."""
