@@ -1,0 +1,73 @@
+"""Authorization policy: who may do what to which tenant's billing.
+
+- Owner-only: everything that changes billing or spends money
+  (checkout, portal, cancel, resume, plan change, proration preview).
+- Any member of the tenant (owner, admin, member): reads, and verifying a
+  checkout session of their tenant.
+- Operator endpoints (webhook event log, replay): the ``billing:admin`` scope,
+  whatever the role and tenant.
+- A principal never touches another tenant's objects (``other_tenant``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from billing_domain.errors import Forbidden
+
+ADMIN_SCOPE = "billing:admin"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Action(StrEnum):
+    READ_SUBSCRIPTION = "read_subscription"
+    READ_PLANS = "read_plans"
+    VERIFY_SESSION = "verify_session"
+    MANAGE_BILLING = "manage_billing"
+    """Checkout, portal, cancel, resume, change plan, proration preview."""
+    OPERATE_WEBHOOKS = "operate_webhooks"
+
+
+OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING})
+MEMBER_ACTIONS = frozenset({Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION})
+OPERATOR_ACTIONS = frozenset({Action.OPERATE_WEBHOOKS})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Principal:
+    """The authenticated caller, from the JWT (``sub``, ``tenant_id``, ``role``, ``scope``)."""
+
+    user_id: str
+    tenant_id: str
+    role: Role
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is Role.OWNER
+
+    @property
+    def is_operator(self) -> bool:
+        return ADMIN_SCOPE in self.scopes
+
+
+def authorize(principal: Principal, action: Action, *, tenant_id: str | None = None) -> None:
+    """Raise ``Forbidden`` unless ``principal`` may perform ``action``.
+
+    ``tenant_id`` is the tenant owning the object acted on, when there is one;
+    it is ignored for operator actions.
+    """
+    if action in OPERATOR_ACTIONS:
+        if not principal.is_operator:
+            raise Forbidden(f"{action.value} needs the {ADMIN_SCOPE} scope", code="missing_scope")
+        return
+    if tenant_id is not None and tenant_id != principal.tenant_id:
+        raise Forbidden("this belongs to another tenant", code="other_tenant")
+    if action in OWNER_ACTIONS and not principal.is_owner:
+        raise Forbidden(f"only the tenant owner may {action.value}", code="owner_only")

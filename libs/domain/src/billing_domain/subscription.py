@@ -1,0 +1,342 @@
+"""The billing account aggregate: one per tenant, the projection of its subscription.
+
+It is mutable and records what happened in ``self.events`` (domain events from
+``billing_domain.account_events``), which the use case reads after the change.
+
+Two kinds of input change it:
+
+- user commands (``schedule_cancel``, ``resume``, ``request_plan_change``),
+  checked against the rules and the caller's role, applied optimistically
+  before the use case calls Stripe (nothing is committed if Stripe fails);
+- what Stripe says (``apply_stripe_snapshot``, ``record_payment_failed``,
+  ``record_invoice_paid``), guarded per Stripe object by ``last_applied`` so
+  an older event never overwrites newer state (see ``billing_domain.ordering``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from billing_domain.account_changes import AccountState, describe_changes
+from billing_domain.account_events import (
+    AccountEvent,
+    InvoicePaid,
+    PaymentFailed,
+    PendingPlanChangeDropped,
+    SubscriptionCancelScheduled,
+    SubscriptionPlanChanged,
+    SubscriptionResumed,
+)
+from billing_domain.auth import Action, Principal, authorize
+from billing_domain.errors import Conflict, RuleViolated
+from billing_domain.money import Money
+from billing_domain.ordering import AppliedMark, ApplyOutcome, judge, later_mark
+from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plans import ChangeDirection, PlanChangeEffective, PlanType, change_direction
+from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
+from billing_domain.timestamps import ensure_utc
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanChangeDecision:
+    """What ``request_plan_change`` decided; the use case carries it out at Stripe."""
+
+    from_plan: PlanType
+    to_plan: PlanType
+    direction: ChangeDirection
+    effective: PlanChangeEffective
+    effective_at: datetime
+
+
+@dataclass(kw_only=True)
+class BillingAccount:
+    tenant_id: str
+    stripe_customer_id: str | None = None
+    stripe_subscription_id: str | None = None
+    plan: PlanType = PlanType.FREE
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE
+    cancel_at_period_end: bool = False
+    current_period_end: datetime | None = None
+    trial_end: datetime | None = None
+    payment_failure: PaymentFailure | None = None
+    pending_plan: PendingPlanChange | None = None
+    last_applied: dict[str, AppliedMark] = field(default_factory=dict)
+    events: list[AccountEvent] = field(default_factory=list, init=False, compare=False, repr=False)
+
+    @classmethod
+    def free(cls, tenant_id: str) -> BillingAccount:
+        """A tenant never seen before: the free plan, active."""
+        return cls(tenant_id=tenant_id)
+
+    @property
+    def has_paid_access(self) -> bool:
+        return self.plan.is_paid and self.status.has_paid_access
+
+    @property
+    def state(self) -> AccountState:
+        return AccountState(
+            subscription_id=self.stripe_subscription_id,
+            plan=self.plan,
+            status=self.status,
+            cancel_at_period_end=self.cancel_at_period_end,
+            current_period_end=self.current_period_end,
+            trial_end=self.trial_end,
+            pending_plan=self.pending_plan,
+        )
+
+    def pull_events(self) -> list[AccountEvent]:
+        """Hand over the recorded events and forget them."""
+        events, self.events = self.events, []
+        return events
+
+    # -- user commands ------------------------------------------------------
+
+    def link_customer(self, customer_id: str) -> None:
+        """Remember the tenant's Stripe customer; a tenant has exactly one."""
+        if self.stripe_customer_id not in (None, customer_id):
+            raise Conflict(
+                "this tenant already has another Stripe customer", code="customer_mismatch"
+            )
+        self.stripe_customer_id = customer_id
+
+    def schedule_cancel(self, principal: Principal, now: datetime) -> None:
+        """Cancel at the end of the paid period. A pending downgrade is dropped too."""
+        authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
+        subscription_id = self._require_live_paid_subscription()
+        if self.cancel_at_period_end:
+            raise Conflict("a cancellation is already scheduled", code="already_scheduled")
+        self._drop_pending_plan(subscription_id)
+        self.cancel_at_period_end = True
+        cancel_at = self.current_period_end or ensure_utc(now, name="now")
+        self.events.append(
+            SubscriptionCancelScheduled(
+                tenant_id=self.tenant_id, subscription_id=subscription_id, cancel_at=cancel_at
+            )
+        )
+
+    def resume(self, principal: Principal) -> None:
+        """Undo a scheduled cancellation."""
+        authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
+        if self.status.is_ended:
+            raise Conflict("the subscription has already ended", code="subscription_canceled")
+        if not self.cancel_at_period_end or self.stripe_subscription_id is None:
+            raise Conflict("no cancellation is scheduled", code="not_scheduled")
+        self.cancel_at_period_end = False
+        self.events.append(
+            SubscriptionResumed(
+                tenant_id=self.tenant_id, subscription_id=self.stripe_subscription_id
+            )
+        )
+
+    def request_plan_change(
+        self, principal: Principal, target: PlanType, now: datetime
+    ) -> PlanChangeDecision:
+        """Upgrade now (prorated) or downgrade at the end of the period.
+
+        An upgrade drops a pending downgrade. Going to free is a cancellation
+        (``RuleViolated``); from free it is a checkout (``Conflict``).
+        """
+        authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
+        now = ensure_utc(now, name="now")
+        if not target.is_paid:
+            raise RuleViolated("moving to the free plan is a cancellation", code="use_cancel")
+        subscription_id = self._require_live_paid_subscription()
+        if not self.status.has_paid_access:
+            raise Conflict(
+                f"cannot change plan while the subscription is {self.status.label}",
+                code="subscription_inactive",
+            )
+        if self.cancel_at_period_end:
+            raise Conflict(
+                "a cancellation is scheduled; resume the subscription first",
+                code="cancel_scheduled",
+            )
+        direction = change_direction(self.plan, target)
+        if direction is ChangeDirection.SAME:
+            raise Conflict(f"the tenant is already on {target.value}", code="same_plan")
+        if self.pending_plan is not None and self.pending_plan.plan is target:
+            raise Conflict(
+                f"a change to {target.value} is already scheduled", code="already_pending"
+            )
+        from_plan = self.plan
+        if direction is ChangeDirection.UPGRADE:
+            self.pending_plan = None
+            self.plan = target
+            decision = PlanChangeDecision(
+                from_plan=from_plan,
+                to_plan=target,
+                direction=direction,
+                effective=PlanChangeEffective.NOW,
+                effective_at=now,
+            )
+        else:
+            if self.current_period_end is None:
+                raise Conflict("the current period end is unknown", code="period_unknown")
+            self.pending_plan = PendingPlanChange(plan=target, effective_at=self.current_period_end)
+            decision = PlanChangeDecision(
+                from_plan=from_plan,
+                to_plan=target,
+                direction=direction,
+                effective=PlanChangeEffective.PERIOD_END,
+                effective_at=self.current_period_end,
+            )
+        self.events.append(
+            SubscriptionPlanChanged(
+                tenant_id=self.tenant_id,
+                subscription_id=subscription_id,
+                from_plan=from_plan,
+                to_plan=target,
+                effective=decision.effective,
+                effective_at=decision.effective_at,
+            )
+        )
+        return decision
+
+    # -- what Stripe says ---------------------------------------------------
+
+    def apply_stripe_snapshot(
+        self, snapshot: SubscriptionSnapshot, mark: AppliedMark, object_id: str | None = None
+    ) -> ApplyOutcome:
+        """Apply a subscription state carried by a Stripe event, if it is the newest.
+
+        ``object_id`` defaults to the subscription id. On ``TIE`` nothing is
+        applied: re-read the subscription from Stripe and ``apply_authoritative``.
+        """
+        key = object_id or snapshot.subscription_id
+        outcome = judge(self.last_applied.get(key), mark)
+        if outcome is not ApplyOutcome.APPLIED:
+            return outcome
+        self.last_applied[key] = mark
+        if self._is_superseded_by_current(snapshot):
+            return ApplyOutcome.SUPERSEDED
+        self._take(snapshot)
+        return ApplyOutcome.APPLIED
+
+    def apply_authoritative(
+        self,
+        snapshot: SubscriptionSnapshot,
+        *,
+        mark: AppliedMark | None = None,
+        object_id: str | None = None,
+    ) -> ApplyOutcome:
+        """Apply a fresh read from Stripe: it wins over any event-carried state.
+
+        Given the ``mark`` of the event that caused the re-read, the watermark
+        moves forward to it (never back). Only a snapshot of a subscription
+        that is no longer the tenant's current one is refused (``SUPERSEDED``).
+        """
+        if mark is not None:
+            key = object_id or snapshot.subscription_id
+            self.last_applied[key] = later_mark(self.last_applied.get(key), mark)
+        if self._is_superseded_by_current(snapshot):
+            return ApplyOutcome.SUPERSEDED
+        self._take(snapshot)
+        return ApplyOutcome.APPLIED
+
+    def record_payment_failed(
+        self,
+        failure: PaymentFailure,
+        *,
+        mark: AppliedMark | None = None,
+        object_id: str | None = None,
+    ) -> ApplyOutcome:
+        """An invoice payment failed (``invoice.payment_failed``).
+
+        With a ``mark``, the event is ordered against others for the same
+        invoice (``object_id`` defaults to ``failure.invoice_id``).
+        """
+        outcome = self._admit(mark, object_id or failure.invoice_id)
+        if outcome is not ApplyOutcome.APPLIED or failure == self.payment_failure:
+            return outcome
+        self.payment_failure = failure
+        self.events.append(
+            PaymentFailed(
+                tenant_id=self.tenant_id,
+                invoice_id=failure.invoice_id,
+                amount_due=failure.amount_due,
+                hosted_invoice_url=failure.hosted_invoice_url,
+                next_payment_attempt=failure.next_payment_attempt,
+            )
+        )
+        return outcome
+
+    def record_invoice_paid(
+        self,
+        *,
+        invoice_id: str,
+        amount_paid: Money,
+        mark: AppliedMark | None = None,
+        object_id: str | None = None,
+    ) -> ApplyOutcome:
+        """An invoice was paid (``invoice.paid``): clears a failure of that invoice."""
+        outcome = self._admit(mark, object_id or invoice_id)
+        if outcome is not ApplyOutcome.APPLIED:
+            return outcome
+        cleared = self.payment_failure is not None and self.payment_failure.is_cleared_by(
+            invoice_id
+        )
+        if cleared:
+            self.payment_failure = None
+        self.events.append(
+            InvoicePaid(
+                tenant_id=self.tenant_id,
+                invoice_id=invoice_id,
+                amount_paid=amount_paid,
+                cleared_payment_failure=cleared,
+            )
+        )
+        return outcome
+
+    # -- internals ----------------------------------------------------------
+
+    def _require_live_paid_subscription(self) -> str:
+        if self.status.is_ended:
+            raise Conflict("the subscription has already ended", code="subscription_canceled")
+        if not self.plan.is_paid or self.stripe_subscription_id is None:
+            raise Conflict("the tenant is on the free plan", code="free_plan")
+        return self.stripe_subscription_id
+
+    def _drop_pending_plan(self, subscription_id: str) -> None:
+        if self.pending_plan is None:
+            return
+        dropped, self.pending_plan = self.pending_plan, None
+        self.events.append(
+            PendingPlanChangeDropped(
+                tenant_id=self.tenant_id, subscription_id=subscription_id, plan=dropped.plan
+            )
+        )
+
+    def _admit(self, mark: AppliedMark | None, key: str | None) -> ApplyOutcome:
+        if mark is None:
+            return ApplyOutcome.APPLIED
+        if key is None:
+            raise RuleViolated("an ordered update needs an object id", code="missing_object_id")
+        outcome = judge(self.last_applied.get(key), mark)
+        if outcome is ApplyOutcome.APPLIED:
+            self.last_applied[key] = mark
+        return outcome
+
+    def _is_superseded_by_current(self, snapshot: SubscriptionSnapshot) -> bool:
+        """A snapshot of another subscription replaces the current one only when
+        the current one has ended or the other one grants paid access."""
+        current = self.stripe_subscription_id
+        if current is None or current == snapshot.subscription_id or self.status.is_ended:
+            return False
+        return not snapshot.status.has_paid_access
+
+    def _take(self, snapshot: SubscriptionSnapshot) -> None:
+        before = self.state
+        ended = snapshot.status.is_ended
+        self.stripe_customer_id = snapshot.customer_id
+        self.stripe_subscription_id = snapshot.subscription_id
+        self.status = snapshot.status
+        self.plan = PlanType.FREE if ended else snapshot.plan
+        self.cancel_at_period_end = snapshot.cancel_at_period_end and not ended
+        self.current_period_end = snapshot.current_period_end
+        self.trial_end = snapshot.trial_end
+        self.pending_plan = None if ended else snapshot.pending_plan
+        if ended:
+            self.payment_failure = None
+        self.events.extend(describe_changes(self.tenant_id, before, self.state))

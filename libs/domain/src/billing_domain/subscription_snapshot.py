@@ -1,0 +1,41 @@
+"""The state of a Stripe subscription, in domain terms (no SDK objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing_domain.plans import PlanType
+from billing_domain.status import SubscriptionStatus
+from billing_domain.timestamps import ensure_utc
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingPlanChange:
+    """A downgrade scheduled for the end of the period (a subscription schedule)."""
+
+    plan: PlanType
+    effective_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "effective_at", ensure_utc(self.effective_at, name="effective_at"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionSnapshot:
+    """What a Stripe event (or a fresh read) says a subscription looks like now."""
+
+    subscription_id: str
+    customer_id: str
+    plan: PlanType
+    status: SubscriptionStatus
+    cancel_at_period_end: bool = False
+    current_period_end: datetime | None = None
+    trial_end: datetime | None = None
+    pending_plan: PendingPlanChange | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("current_period_end", "trial_end"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, ensure_utc(value, name=name))
