@@ -1,0 +1,102 @@
+"""Postgres access: the asyncpg pool and the unit of work.
+
+A use case gets a unit of work, does its reads and writes on
+``uow.connection`` inside one transaction, and only ``await uow.commit()``
+makes them durable; leaving the block without committing rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+from types import TracebackType
+from typing import Any, Self
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(
+            json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    database_url: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 10.0
+) -> asyncpg.Pool:
+    """A pool whose connections encode and decode json/jsonb as Python objects."""
+    return await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=command_timeout,
+        init=_init_connection,
+    )
+
+
+class PgUnitOfWork:
+    """One transaction on one pooled connection; services subclass it to add repositories."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._conn: Any = None
+        self._tx: Any = None
+        self.committed = False
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._conn  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._pool.acquire()
+        try:
+            self._tx = self._conn.transaction()
+            await self._tx.start()
+        except BaseException:
+            await self._pool.release(self._conn)
+            self._conn = None
+            raise
+        self.committed = False
+        self._on_enter()
+        return self
+
+    def _on_enter(self) -> None:
+        """Hook for subclasses: build repositories on ``self.connection``."""
+
+    async def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("nothing to commit")
+        await self._tx.commit()
+        self._tx = None
+        self.committed = True
+
+    async def rollback(self) -> None:
+        if self._tx is not None:
+            tx, self._tx = self._tx, None
+            await tx.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            # The connection died under us: the server rolled back already.
+            # Surface the original error, if any, rather than this one.
+            if exc is None:
+                raise
+        finally:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await self._pool.release(conn)
+
+
+async def ping(pool: asyncpg.Pool, timeout: float = 2.0) -> None:
+    """Raise when the database cannot answer a trivial query in time."""
+    async with pool.acquire(timeout=timeout) as conn:
+        await conn.fetchval("SELECT 1", timeout=timeout)

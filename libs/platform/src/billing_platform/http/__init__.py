@@ -1,0 +1,1 @@
+"""HTTP edge shared by every service: app factory, auth, errors, middleware."""

@@ -1,0 +1,108 @@
+"""``create_app``: the FastAPI application every service is built from.
+
+It adds what every service answers the same way: ``/healthz`` (process up),
+``/readyz`` (every registered dependency reachable, else 503), ``/metrics``
+(Prometheus text), the error mapping, the request-id middleware and JWT
+verification. The service brings its routers and a lifespan that builds its
+adapters (``bootstrap``) and registers readiness checks on ``app.state``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from billing_platform.http.auth import JwtVerifier
+from billing_platform.http.errors import install_error_handlers
+from billing_platform.http.middleware import RequestContextMiddleware
+from billing_platform.metrics import render_latest
+from billing_platform.settings import BillingSettings
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+READINESS_TIMEOUT_S = 2.0
+
+
+def create_app(
+    *,
+    service: str,
+    settings: BillingSettings,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Lifespan | None = None,
+    description: str = "",
+) -> FastAPI:
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+            return
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(
+        title=f"billing {service}",
+        description=description,
+        version="1.0.0",
+        lifespan=run,
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.readiness_checks = {}
+    if settings.jwt_secret or settings.jwt_public_key:
+        app.state.jwt_verifier = JwtVerifier.from_settings(settings)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    app.include_router(_operations_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def add_readiness_check(app: FastAPI, name: str, check: ReadinessCheck) -> None:
+    """Register a dependency: ``check()`` raises (or times out) when it is unreachable."""
+    app.state.readiness_checks[name] = check
+
+
+async def _run_check(check: ReadinessCheck) -> bool:
+    try:
+        await asyncio.wait_for(check(), READINESS_TIMEOUT_S)
+    except Exception:
+        return False
+    return True
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Database and broker reachable",
+        responses={503: {"description": "a dependency is unreachable"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[name]) for name in names))
+        report = {
+            name: ("ok" if ok else "unavailable") for name, ok in zip(names, results, strict=True)
+        }
+        ready = all(results)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": report},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        payload, content_type = render_latest()
+        return Response(payload, media_type=content_type)
+
+    return router

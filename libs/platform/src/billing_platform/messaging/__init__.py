@@ -1,0 +1,1 @@
+"""Messaging: outbox, inbox, and the bus adapters (RabbitMQ, in-memory)."""

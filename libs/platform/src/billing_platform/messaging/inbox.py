@@ -1,0 +1,67 @@
+"""Inbox: apply each message once, whatever the broker redelivers.
+
+The handler built by ``idempotent_handler`` opens a unit of work, records the
+message id in ``<schema>.inbox`` (``ON CONFLICT DO NOTHING``), applies the
+message in the same transaction and commits; the bus acks only afterwards.
+A redelivery finds the id already there and does nothing. A crash between
+commit and ack is therefore harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+import asyncpg
+import structlog
+
+from billing_platform.messaging.message import IncomingMessage, MessageHandler
+from billing_platform.sql_names import schema_name
+
+log = structlog.get_logger("billing_platform.inbox")
+
+
+class _UnitOfWork(Protocol):
+    @property
+    def connection(self) -> asyncpg.Connection: ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> _UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+U = TypeVar("U", bound=_UnitOfWork)
+
+
+async def record_in_inbox(
+    connection: asyncpg.Connection, schema: str, message: IncomingMessage
+) -> bool:
+    """True when the message is new (and now recorded); False for a duplicate."""
+    inserted = await connection.fetchval(
+        f"INSERT INTO {schema_name(schema)}.inbox (message_id, routing_key) VALUES ($1, $2) "
+        "ON CONFLICT (message_id) DO NOTHING RETURNING true",
+        message.message_id,
+        message.routing_key,
+    )
+    return bool(inserted)
+
+
+def idempotent_handler(
+    uow_factory: Callable[[], U],
+    schema: str,
+    apply: Callable[[U, IncomingMessage], Awaitable[None]],
+) -> MessageHandler:
+    """Wrap ``apply(uow, message)`` so it runs at most once per message id."""
+
+    async def handle(message: IncomingMessage) -> None:
+        uow = uow_factory()
+        async with uow:
+            if not await record_in_inbox(uow.connection, schema, message):
+                log.info("inbox.duplicate", message_id=message.message_id)
+                return
+            await apply(uow, message)
+            await uow.commit()
+
+    return handle

@@ -1,0 +1,121 @@
+"""In-memory bus: the RabbitMQ adapter's semantics without a broker.
+
+Used by ``billing dev`` when ``AMQP_URL`` is unset and by unit tests. Same
+contract as the RabbitMQ bus: topic routing to every bound queue, one
+consumer loop per queue, ack only when the handler returns, redelivery with
+``redelivered=True`` when it raises, dead-lettering after ``delivery_limit``
+deliveries or at once on ``PoisonMessage``. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import structlog
+
+from billing_platform.messaging.message import (
+    IncomingMessage,
+    MessageHandler,
+    OutgoingMessage,
+    PoisonMessage,
+)
+from billing_platform.messaging.topic import topic_matches
+
+log = structlog.get_logger("billing_platform.bus.memory")
+
+
+@dataclass
+class _Queue:
+    name: str
+    binding_keys: list[str]
+    handler: MessageHandler
+    delivery_limit: int
+    pending: asyncio.Queue[tuple[OutgoingMessage, int]] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+class InMemoryBus:
+    """A topic exchange with durable-for-the-process queues and dead-lettering."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, _Queue] = {}
+        self.published: list[OutgoingMessage] = []
+        self.dead_letters: dict[str, list[OutgoingMessage]] = {}
+        self._closed = False
+
+    async def publish(self, message: OutgoingMessage) -> None:
+        if self._closed:
+            raise ConnectionError("in-memory bus is closed")
+        self.published.append(message)
+        for queue in self._queues.values():
+            if any(topic_matches(key, message.routing_key) for key in queue.binding_keys):
+                queue.pending.put_nowait((message, 0))
+
+    async def subscribe(
+        self,
+        queue: str,
+        binding_keys: list[str],
+        handler: MessageHandler,
+        *,
+        prefetch: int = 16,
+        delivery_limit: int = 5,
+    ) -> None:
+        if queue in self._queues:
+            raise ValueError(f"queue {queue!r} already has a consumer")
+        state = _Queue(queue, list(binding_keys), handler, delivery_limit)
+        state.task = asyncio.create_task(self._consume(state), name=f"bus-consume-{queue}")
+        self._queues[queue] = state
+
+    async def _consume(self, queue: _Queue) -> None:
+        while True:
+            message, previous_deliveries = await queue.pending.get()
+            delivery = IncomingMessage(
+                message_id=message.message_id,
+                routing_key=message.routing_key,
+                body=message.body,
+                redelivered=previous_deliveries > 0,
+                delivery_count=previous_deliveries,
+            )
+            try:
+                await queue.handler(delivery)
+            except PoisonMessage as exc:
+                self._dead_letter(queue, message, reason=str(exc))
+            except Exception as exc:
+                deliveries = previous_deliveries + 1
+                if deliveries >= queue.delivery_limit:
+                    self._dead_letter(queue, message, reason=repr(exc))
+                else:
+                    log.warning(
+                        "bus.message.requeued", queue=queue.name, message_id=message.message_id
+                    )
+                    queue.pending.put_nowait((message, deliveries))
+            finally:
+                queue.pending.task_done()
+
+    def _dead_letter(self, queue: _Queue, message: OutgoingMessage, *, reason: str) -> None:
+        log.error(
+            "bus.message.dead_lettered",
+            queue=queue.name,
+            message_id=message.message_id,
+            reason=reason,
+        )
+        self.dead_letters.setdefault(queue.name, []).append(message)
+
+    async def drain(self) -> None:
+        """Wait until every queue has handled everything published so far."""
+        for queue in list(self._queues.values()):
+            await queue.pending.join()
+
+    async def is_ready(self) -> bool:
+        return not self._closed
+
+    async def close(self) -> None:
+        self._closed = True
+        for queue in self._queues.values():
+            if queue.task is not None:
+                queue.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await queue.task
+        self._queues.clear()

@@ -1,0 +1,170 @@
+"""Outbox relay: publish unsent outbox rows with confirms, then mark them sent.
+
+Safe with several relays on one schema: each batch is claimed with
+``FOR UPDATE SKIP LOCKED`` inside a transaction that stays open while the
+batch is published, so two relays never hold the same row; a row is marked
+``sent_at`` only after the broker confirmed it. A relay that dies after the
+confirm but before its commit leaves the row unsent: it is published again
+(at-least-once), and consumers drop the copy through their inbox.
+
+Woken by LISTEN/NOTIFY when a transaction adds events; polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import asyncpg
+import structlog
+
+from billing_platform.messaging.message import MessagePublisher, OutgoingMessage
+from billing_platform.messaging.outbox_schema import outbox_channel
+from billing_platform.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from billing_platform.sql_names import schema_name
+
+log = structlog.get_logger("billing_platform.outbox.relay")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        publisher: MessagePublisher,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._schema = schema_name(schema)
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._wakeup = asyncio.Event()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; return how many were confirmed and marked."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT id, message_id, routing_key, body::text AS body "
+                f"FROM {self._schema}.outbox WHERE sent_at IS NULL "
+                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(
+                    self._publisher.publish(
+                        OutgoingMessage(
+                            message_id=row["message_id"],
+                            routing_key=row["routing_key"],
+                            body=_compact(row["body"]),
+                        )
+                    )
+                    for row in rows
+                ),
+                return_exceptions=True,
+            )
+            sent = [row["id"] for row, result in zip(rows, results, strict=True) if result is None]
+            failed = [
+                (row["id"], repr(result)[:500])
+                for row, result in zip(rows, results, strict=True)
+                if isinstance(result, BaseException)
+            ]
+            if sent:
+                await conn.execute(
+                    f"UPDATE {self._schema}.outbox SET sent_at = now(), "
+                    "attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                    sent,
+                )
+            if failed:
+                await conn.executemany(
+                    f"UPDATE {self._schema}.outbox SET attempts = attempts + 1, "
+                    "last_error = $2 WHERE id = $1",
+                    failed,
+                )
+        OUTBOX_PUBLISHED.labels(self._schema).inc(len(sent))
+        if failed:
+            OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc(len(failed))
+            log.warning(
+                "outbox.publish.failed", schema=self._schema, failed=len(failed), error=failed[0][1]
+            )
+            raise RelayPublishError(f"{len(failed)} outbox messages not confirmed")
+        return len(sent)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Relay until cancelled (or ``stop`` is set), backing off while the broker is down."""
+        stop = stop or asyncio.Event()
+        listener = asyncio.create_task(self._listen(stop), name=f"outbox-listen-{self._schema}")
+        backoff = 0.0
+        try:
+            while not stop.is_set():
+                try:
+                    published = await self.publish_pending()
+                    backoff = 0.0
+                except Exception as exc:
+                    backoff = min(max(backoff * 2, 0.1), self._max_backoff)
+                    if not isinstance(exc, RelayPublishError):
+                        log.warning("outbox.relay.error", schema=self._schema, error=repr(exc))
+                    await _sleep_or_stop(stop, backoff)
+                    continue
+                if published >= self._batch_size:
+                    continue
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """Hold a LISTEN connection; reconnect on loss. Polling covers the gaps."""
+        channel = outbox_channel(self._schema)
+        while not stop.is_set():
+            try:
+                async with self._pool.acquire() as conn:
+                    lost = asyncio.Event()
+                    conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                    await conn.add_listener(channel, self._on_notify)
+                    try:
+                        self._wakeup.set()  # catch up on anything written meanwhile
+                        await _first_of(stop, lost)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(channel, self._on_notify)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("outbox.listen.lost", schema=self._schema, error=repr(exc))
+                await _sleep_or_stop(stop, self._poll_interval)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+
+class RelayPublishError(RuntimeError):
+    """Some messages of a batch were not confirmed; they stay unsent."""
+
+
+def _compact(body_text: str) -> bytes:
+    return json.dumps(json.loads(body_text), separators=(",", ":")).encode()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,117 @@
+"""Settings: the environment variables of the contract (ARCHITECTURE.md section 5).
+
+pydantic-settings reads and validates them; ``load_settings()`` turns a
+validation failure into one readable ``SettingsError`` naming every bad
+variable, instead of a pydantic traceback at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_EXCHANGE = "billing.events"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+class BillingSettings(BaseSettings):
+    """Everything a service reads from its environment; built once, passed in."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str | None = None
+    amqp_url: str | None = None
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    stripe_price_solo: str | None = None
+    stripe_price_team: str | None = None
+    stripe_price_enterprise: str | None = None
+    team_trial_days: int = Field(default=14, ge=0, le=730)
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    app_base_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    # Not in the contract's table but useful to operators and tests: the topic
+    # exchange's name (tests isolate runs by giving each its own exchange).
+    billing_exchange: str = DEFAULT_EXCHANGE
+    webhook_max_attempts: int = Field(default=3, ge=1, le=20)
+
+    @field_validator("stripe_webhook_secret", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _amqp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("must be an amqp:// or amqps:// URL")
+        return value
+
+    @field_validator("stripe_api_key")
+    @classmethod
+    def _stripe_key(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sk_", "rk_")):
+            raise ValueError("must be a Stripe secret or restricted key (sk_... or rk_...)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_jwt_algorithm(self) -> BillingSettings:
+        if self.jwt_secret is not None and len(self.jwt_secret) < 16:
+            raise ValueError("JWT_SECRET must be at least 16 characters")
+        return self
+
+    def price_ids(self) -> dict[str, str]:
+        """Configured Stripe price id per paid plan name."""
+        prices = {
+            "solo": self.stripe_price_solo,
+            "team": self.stripe_price_team,
+            "enterprise": self.stripe_price_enterprise,
+        }
+        return {plan: price for plan, price in prices.items() if price}
+
+    def require(self, *names: str) -> None:
+        """Fail with one clear message when a service needs unset variables."""
+        missing = [name.upper() for name in names if not getattr(self, name)]
+        if missing:
+            raise SettingsError("missing required environment variables: " + ", ".join(missing))
+
+
+def load_settings(**overrides: object) -> BillingSettings:
+    """Read the environment (plus explicit overrides) or raise SettingsError."""
+    try:
+        return BillingSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            problems.append(f"{where}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

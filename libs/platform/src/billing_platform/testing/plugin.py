@@ -1,0 +1,105 @@
+"""pytest plugin (registered through the ``pytest11`` entry point).
+
+Session fixtures:
+- ``postgres_server_url``: a reachable server (see ``backends``);
+- ``database_url``: a fresh database created for this run, dropped at the end;
+  services apply their alembic histories to it with ``upgrade_async``;
+- ``amqp_url``: a reachable broker.
+Per test:
+- ``exchange_name``: a topic exchange name unique to the test, so runs and
+  tests never see each other's messages; its exchanges and queues are deleted
+  afterwards;
+- ``rabbit_bus``: a connected ``RabbitMQBus`` on that exchange.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from urllib.parse import urlsplit, urlunsplit
+
+import aio_pika
+import asyncpg
+import pytest
+
+from billing_platform.messaging.rabbitmq import RabbitMQBus, dead_letter_exchange
+from billing_platform.testing import backends
+
+
+@pytest.fixture(scope="session")
+def _backend_stack() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+async def postgres_server_url(_backend_stack: ExitStack) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        reason = await backends.postgres_reachable(url)
+        if reason is not None:
+            backends.unavailable("Postgres at DATABASE_URL", reason, pytest.fail, pytest.skip)
+        return url
+    try:
+        return backends.start_postgres(_backend_stack)
+    except Exception as exc:
+        backends.unavailable("Postgres", repr(exc), pytest.fail, pytest.skip)
+        raise
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of its own for this test run (dropped afterwards)."""
+    name = f"billing_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _with_database(postgres_server_url, name)
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def amqp_url(_backend_stack: ExitStack) -> str:
+    url = os.environ.get("AMQP_URL") or backends.DEFAULT_AMQP_URL
+    reason = await backends.rabbitmq_reachable(url)
+    if reason is None:
+        return url
+    started = None if os.environ.get("AMQP_URL") else backends.start_rabbitmq(_backend_stack)
+    if started is None:
+        backends.unavailable(f"RabbitMQ at {url}", reason, pytest.fail, pytest.skip)
+    assert started is not None
+    return started
+
+
+@pytest.fixture
+async def exchange_name(amqp_url: str) -> AsyncIterator[str]:
+    name = f"billing.events.test.{uuid.uuid4().hex[:10]}"
+    yield name
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        for exchange in (name, dead_letter_exchange(name)):
+            await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def rabbit_bus(amqp_url: str, exchange_name: str) -> AsyncIterator[RabbitMQBus]:
+    bus = RabbitMQBus(amqp_url, exchange=exchange_name)
+    await bus.connect()
+    yield bus
+    await bus.close()
