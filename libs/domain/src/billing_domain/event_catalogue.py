@@ -1,0 +1,220 @@
+"""The integration events of the contract (ARCHITECTURE.md section 4).
+
+Conventions for ``data``: Stripe ids are ``stripe_<object>_id``; money is an
+integer of minor units plus a lower-case ISO currency; ``stripe_created`` is
+the ``created`` time of the Stripe event the message derives from (with
+``causation_id`` = that Stripe event's id) so consumers can apply the
+ordering guard (``applied_mark()``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.money import Money
+from billing_domain.ordering import AppliedMark
+from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class StripeDerivedEvent(IntegrationEvent):
+    stripe_created: datetime | None = None
+
+    def applied_mark(self) -> AppliedMark | None:
+        """The ordering mark of the Stripe event behind this message, when known."""
+        if self.stripe_created is None:
+            return None
+        return AppliedMark(created=self.stripe_created, event_id=self.causation_id)
+
+
+# -- checkout -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutCompleted(StripeDerivedEvent):
+    """A checkout session completed and is paid (or needs no payment): provision."""
+
+    type = "checkout.completed"
+    checkout_session_id: str
+    stripe_customer_id: str
+    stripe_subscription_id: str | None
+    plan: PlanType
+    trial: bool
+    payment_status: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutSessionExpired(StripeDerivedEvent):
+    type = "checkout.session_expired"
+    checkout_session_id: str
+    plan: PlanType | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutAsyncPaymentFailed(StripeDerivedEvent):
+    """A delayed payment method (bank debit ...) failed after checkout completed."""
+
+    type = "checkout.async_payment_failed"
+    checkout_session_id: str
+    stripe_customer_id: str | None = None
+    plan: PlanType | None = None
+
+
+# -- subscription ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionEvent(StripeDerivedEvent):
+    """Common data of ``subscription.*``: the subscription as it now stands."""
+
+    stripe_subscription_id: str
+    stripe_customer_id: str
+    plan: PlanType
+    status: SubscriptionStatus
+    cancel_at_period_end: bool = False
+    current_period_end: datetime | None = None
+    trial_end: datetime | None = None
+    pending_plan: PlanType | None = None
+    pending_plan_effective_at: datetime | None = None
+
+    def snapshot(self) -> SubscriptionSnapshot:
+        pending = None
+        if self.pending_plan is not None and self.pending_plan_effective_at is not None:
+            pending = PendingPlanChange(
+                plan=self.pending_plan, effective_at=self.pending_plan_effective_at
+            )
+        return SubscriptionSnapshot(
+            subscription_id=self.stripe_subscription_id,
+            customer_id=self.stripe_customer_id,
+            plan=self.plan,
+            status=self.status,
+            cancel_at_period_end=self.cancel_at_period_end,
+            current_period_end=self.current_period_end,
+            trial_end=self.trial_end,
+            pending_plan=pending,
+        )
+
+
+def snapshot_data(snapshot: SubscriptionSnapshot) -> dict[str, object]:
+    """The ``SubscriptionEvent`` fields for a snapshot, to pass to ``new_event``."""
+    pending = snapshot.pending_plan
+    return {
+        "stripe_subscription_id": snapshot.subscription_id,
+        "stripe_customer_id": snapshot.customer_id,
+        "plan": snapshot.plan,
+        "status": snapshot.status,
+        "cancel_at_period_end": snapshot.cancel_at_period_end,
+        "current_period_end": snapshot.current_period_end,
+        "trial_end": snapshot.trial_end,
+        "pending_plan": None if pending is None else pending.plan,
+        "pending_plan_effective_at": None if pending is None else pending.effective_at,
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionActivated(SubscriptionEvent):
+    type = "subscription.activated"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionUpdated(SubscriptionEvent):
+    type = "subscription.updated"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionCancelScheduled(SubscriptionEvent):
+    """Cancels at ``current_period_end``."""
+
+    type = "subscription.cancel_scheduled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionResumed(SubscriptionEvent):
+    type = "subscription.resumed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionPlanChanged(SubscriptionEvent):
+    """Upgrade taking effect now, or downgrade scheduled for ``effective_at``."""
+
+    type = "subscription.plan_changed"
+    from_plan: PlanType
+    to_plan: PlanType
+    effective: PlanChangeEffective
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionCanceled(SubscriptionEvent):
+    """The subscription ended; the tenant is back on the free plan."""
+
+    type = "subscription.canceled"
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionTrialWillEnd(SubscriptionEvent):
+    """Sent by Stripe three days before ``trial_end``."""
+
+    type = "subscription.trial_will_end"
+
+
+# -- invoice --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceEvent(StripeDerivedEvent):
+    stripe_invoice_id: str
+    stripe_customer_id: str
+    stripe_subscription_id: str | None = None
+    currency: str
+    hosted_invoice_url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePaid(InvoiceEvent):
+    type = "invoice.paid"
+    amount_paid: int
+
+    @property
+    def money_paid(self) -> Money:
+        return Money(amount=self.amount_paid, currency=self.currency)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePaymentFailed(InvoiceEvent):
+    type = "invoice.payment_failed"
+    amount_due: int
+    next_payment_attempt: datetime | None = None
+    attempt_count: int = 1
+
+    def payment_failure(self) -> PaymentFailure:
+        return PaymentFailure(
+            amount_due=Money(amount=self.amount_due, currency=self.currency),
+            hosted_invoice_url=self.hosted_invoice_url,
+            next_payment_attempt=self.next_payment_attempt,
+            invoice_id=self.stripe_invoice_id,
+        )
+
+
+CATALOGUE: tuple[type[IntegrationEvent], ...] = (
+    CheckoutCompleted,
+    CheckoutSessionExpired,
+    CheckoutAsyncPaymentFailed,
+    SubscriptionActivated,
+    SubscriptionUpdated,
+    SubscriptionCancelScheduled,
+    SubscriptionResumed,
+    SubscriptionPlanChanged,
+    SubscriptionCanceled,
+    SubscriptionTrialWillEnd,
+    InvoicePaid,
+    InvoicePaymentFailed,
+)

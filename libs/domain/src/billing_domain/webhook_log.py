@@ -1,0 +1,166 @@
+"""The webhook event log: the life of one received Stripe event.
+
+```
+            received
+               |
+               v
+  +------> PENDING --processed/ignored--> PROCESSED
+  |            |  +--unknown tenant-----> PARKED ---+
+  |      failure (retries left)                     |
+  |            v                                    |
+  |        RETRYING --processed/ignored/parked--> (as above)
+  |            |  ^
+  |            |  | failure (retries left): retry_count+1, wait backoff(retry_count)
+  |            |--+
+  |            | failure (no retries left)
+  |            v
+  +--replay-- FAILED    (PARKED is replayable too)
+```
+
+- ``RetryPolicy.max_attempts`` is the number of *retries* after the first try
+  (default 3): failures wait 2 s, 4 s, 8 s, and the next failure is final
+  (``FAILED``), so ``retry_count`` never exceeds ``max_attempts``.
+- ``PARKED`` is its own terminal status: the event is about a tenant we do not
+  know. It is neither retried nor an error, and an operator may replay it.
+- An event type we do not handle is ``PROCESSED`` with the note ``"ignored"``.
+- ``next_attempt_at`` is set exactly while the event waits to be processed
+  (``PENDING``, ``RETRYING``); terminal states are only left through ``replay``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from billing_domain.errors import Conflict, RuleViolated
+from billing_domain.timestamps import ensure_utc
+
+NOTE_IGNORED = "ignored"
+NOTE_PARKED = "parked"
+MAX_ERROR_LENGTH = 2000
+
+
+class WebhookEventStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    PARKED = "parked"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for a worker to (re)process it."""
+        return not self.is_terminal
+
+    @property
+    def is_replayable(self) -> bool:
+        return self in _REPLAYABLE
+
+
+_TERMINAL = frozenset(
+    {WebhookEventStatus.PROCESSED, WebhookEventStatus.FAILED, WebhookEventStatus.PARKED}
+)
+_REPLAYABLE = frozenset({WebhookEventStatus.FAILED, WebhookEventStatus.PARKED})
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    """Retries after the first try; the failure after the last retry is final."""
+    base_seconds: float = 2
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 0:
+            raise RuleViolated("max_attempts must be >= 0", code="bad_retry_policy")
+        if self.base_seconds <= 0:
+            raise RuleViolated("base_seconds must be > 0", code="bad_retry_policy")
+
+    def backoff(self, attempt: int) -> timedelta:
+        """Wait before retry number ``attempt`` (1-based): base * 2^(attempt-1): 2, 4, 8 s."""
+        if attempt < 1:
+            raise RuleViolated("retry attempts count from 1", code="bad_retry_attempt")
+        return timedelta(seconds=self.base_seconds * 2 ** (attempt - 1))
+
+
+@dataclass(kw_only=True)
+class WebhookEventRecord:
+    event_id: str
+    event_type: str
+    received_at: datetime
+    status: WebhookEventStatus = WebhookEventStatus.PENDING
+    retry_count: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    note: str | None = None
+    finished_at: datetime | None = None
+    """When it reached its current terminal status; ``None`` while waiting."""
+
+    @classmethod
+    def received(cls, *, event_id: str, event_type: str, now: datetime) -> WebhookEventRecord:
+        """A newly stored event: pending and due at once."""
+        now = ensure_utc(now, name="now")
+        return cls(event_id=event_id, event_type=event_type, received_at=now, next_attempt_at=now)
+
+    def is_due(self, now: datetime) -> bool:
+        return self.next_attempt_at is not None and self.next_attempt_at <= now
+
+    def mark_processed(self, now: datetime, *, note: str | None = None) -> None:
+        self._require_waiting("mark processed")
+        self._finish(WebhookEventStatus.PROCESSED, now, note=note)
+
+    def mark_ignored(self, now: datetime) -> None:
+        """An event type we do not handle: done, nothing to do."""
+        self._require_waiting("ignore")
+        self._finish(WebhookEventStatus.PROCESSED, now, note=NOTE_IGNORED)
+
+    def mark_parked(self, note: str, now: datetime) -> None:
+        """About a tenant we do not know: set aside for an operator, never retried."""
+        self._require_waiting("park")
+        self._finish(WebhookEventStatus.PARKED, now, note=note or NOTE_PARKED)
+
+    def mark_failed_attempt(
+        self, error: str, now: datetime, policy: RetryPolicy | None = None
+    ) -> None:
+        """Processing failed: retry later with backoff, or give up when out of retries."""
+        self._require_waiting("record a failure for")
+        policy = policy or RetryPolicy()
+        now = ensure_utc(now, name="now")
+        self.last_error = error[:MAX_ERROR_LENGTH]
+        if self.retry_count >= policy.max_attempts:
+            self._finish(WebhookEventStatus.FAILED, now, note=None)
+            return
+        self.retry_count += 1
+        self.status = WebhookEventStatus.RETRYING
+        self.next_attempt_at = now + policy.backoff(self.retry_count)
+
+    def replay(self, now: datetime) -> None:
+        """An operator asks to process a failed or parked event again, from scratch."""
+        if not self.status.is_replayable:
+            raise Conflict(
+                f"only failed or parked events can be replayed, this one is {self.status.value}",
+                code="not_replayable",
+            )
+        now = ensure_utc(now, name="now")
+        self.status = WebhookEventStatus.PENDING
+        self.retry_count = 0
+        self.next_attempt_at = now
+        self.note = None
+        self.finished_at = None
+
+    def _require_waiting(self, verb: str) -> None:
+        if self.status.is_terminal:
+            raise Conflict(
+                f"cannot {verb} event {self.event_id}: it is already {self.status.value}",
+                code="illegal_transition",
+            )
+
+    def _finish(self, status: WebhookEventStatus, now: datetime, *, note: str | None) -> None:
+        self.status = status
+        self.note = note
+        self.next_attempt_at = None
+        self.finished_at = ensure_utc(now, name="now")
