@@ -45,5 +45,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiormq", "aio_pika", "uvicorn.access", "stripe"):
+    for noisy in ("aiormq", "aio_pika", "uvicorn.access", "stripe", "pgserver", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

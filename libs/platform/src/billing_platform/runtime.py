@@ -1,0 +1,73 @@
+"""What every service runs beside its routes: pool, bus, outbox relay, readiness.
+
+``service_infrastructure`` is entered from a service's lifespan (its
+``bootstrap``): it opens the asyncpg pool, picks the bus (the one handed in by
+``billing dev``, else RabbitMQ when ``AMQP_URL`` is set, else in-memory),
+starts the outbox relay of the service's schema and registers the database and
+broker readiness checks. Leaving it stops the relay and closes what it opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+from fastapi import FastAPI
+
+from billing_platform.db import create_pool, ping
+from billing_platform.http.app import add_readiness_check
+from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.messaging.message import MessageBus
+from billing_platform.messaging.rabbitmq import RabbitMQBus
+from billing_platform.messaging.relay import OutboxRelay
+from billing_platform.settings import BillingSettings
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    pool: asyncpg.Pool
+    bus: MessageBus
+    relay: OutboxRelay
+
+
+def build_bus(settings: BillingSettings) -> MessageBus:
+    if settings.amqp_url:
+        return RabbitMQBus(settings.amqp_url, exchange=settings.billing_exchange)
+    return InMemoryBus()
+
+
+@contextlib.asynccontextmanager
+async def service_infrastructure(
+    app: FastAPI, *, schema: str, settings: BillingSettings, bus: MessageBus | None = None
+) -> AsyncIterator[Infrastructure]:
+    settings.require("database_url")
+    assert settings.database_url is not None
+    pool = await create_pool(settings.database_url)
+    owns_bus = bus is None
+    active_bus = bus if bus is not None else build_bus(settings)
+    relay = OutboxRelay(pool, schema, active_bus)
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop), name=f"outbox-relay-{schema}")
+
+    async def database_ready() -> None:
+        await ping(pool)
+
+    async def broker_ready() -> None:
+        if not await active_bus.is_ready():
+            raise ConnectionError("broker unreachable")
+
+    add_readiness_check(app, "database", database_ready)
+    add_readiness_check(app, "broker", broker_ready)
+    try:
+        yield Infrastructure(pool=pool, bus=active_bus, relay=relay)
+    finally:
+        stop.set()
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        if owns_bus:
+            await active_bus.close()
+        await pool.close()

@@ -1,0 +1,21 @@
+"""Application factory of the subscriptions service (no work at import time)."""
+
+from __future__ import annotations
+
+from billing_platform.http.app import create_app as create_platform_app
+from billing_platform.messaging.message import MessageBus
+from billing_platform.settings import BillingSettings
+from fastapi import FastAPI
+
+from subscriptions import __doc__ as description
+from subscriptions.bootstrap import lifespan_for
+
+
+def create_app(settings: BillingSettings, *, bus: MessageBus | None = None) -> FastAPI:
+    return create_platform_app(
+        service="subscriptions",
+        settings=settings,
+        routers=[],
+        lifespan=lifespan_for(settings, bus),
+        description=description or "",
+    )

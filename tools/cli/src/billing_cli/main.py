@@ -1,0 +1,119 @@
+"""The ``billing`` command (typer): the composition root of the whole product."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import ExitStack
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+import uvicorn
+from billing_platform.logs import configure_logging
+from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.migrations import upgrade
+from billing_platform.settings import BillingSettings, SettingsError, load_settings
+
+from billing_cli.dev import STATE_DIR, banner, dev_settings
+from billing_cli.gateway import DevGateway
+from billing_cli.services import SERVICES
+
+app = typer.Typer(
+    help="Billing platform: run, migrate and operate the services.", no_args_is_help=True
+)
+
+
+class Service(StrEnum):
+    checkout = "checkout"
+    subscriptions = "subscriptions"
+    webhooks = "webhooks"
+
+
+class Servable(StrEnum):
+    checkout = "checkout"
+    subscriptions = "subscriptions"
+    webhooks = "webhooks"
+    sandbox = "sandbox"
+
+
+def _settings() -> BillingSettings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@app.command()
+def migrate(
+    service: Annotated[Service | None, typer.Argument(help="Only this service's schema.")] = None,
+) -> None:
+    """Apply alembic migrations (every service's schema, or one) to DATABASE_URL."""
+    settings = _settings()
+    if not settings.database_url:
+        typer.secho("DATABASE_URL is not set", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    names = [service.value] if service else list(SERVICES)
+    for name in names:
+        upgrade(SERVICES[name].migrations, settings.database_url)
+        typer.echo(f"{name}: migrated to head")
+
+
+@app.command()
+def serve(
+    service: Annotated[Servable, typer.Argument(help="What to run.")],
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: the service's own).")] = None,
+) -> None:
+    """Run one service (or the Stripe sandbox) as its own process, configured by env vars."""
+    if service is Servable.sandbox:
+        from stripe_sandbox.config import SandboxConfig
+        from stripe_sandbox.server import serve as serve_sandbox
+
+        serve_sandbox(SandboxConfig(host=host, port=port or 12111))
+        return
+    settings = _settings()
+    spec = SERVICES[service.value]
+    uvicorn.run(
+        spec.create_app(settings),
+        host=host,
+        port=port or spec.default_port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the gateway.")] = 8000,
+) -> None:
+    """Everything in one process on the gateway's paths, with embedded defaults."""
+    settings = _settings()
+    with ExitStack() as stack:
+        settings = dev_settings(settings, stack, STATE_DIR)
+        assert settings.database_url is not None
+        for spec in SERVICES.values():
+            upgrade(spec.migrations, settings.database_url)
+        bus = InMemoryBus() if not settings.amqp_url else None
+        gateway = DevGateway(
+            [
+                (prefix, application)
+                for spec in SERVICES.values()
+                for application in [spec.create_app(settings, bus=bus)]
+                for prefix in spec.routes
+            ]
+        )
+        typer.echo(banner(settings, host, port))
+        asyncio.run(_serve(gateway, host, port))
+
+
+async def _serve(gateway: DevGateway, host: str, port: int) -> None:
+    config = uvicorn.Config(gateway, host=host, port=port, log_config=None, lifespan="on")
+    await uvicorn.Server(config).serve()
+
+
+if __name__ == "__main__":
+    app()
