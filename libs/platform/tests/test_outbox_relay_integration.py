@@ -1,0 +1,196 @@
+"""Outbox + relay against the real Postgres and RabbitMQ."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+
+import aio_pika
+import asyncpg
+import pytest
+from billing_domain.envelope import IntegrationEvent
+from billing_platform.messaging.message import OutgoingMessage
+from billing_platform.messaging.outbox import OutboxWriter
+from billing_platform.messaging.rabbitmq import RabbitMQBus
+from billing_platform.messaging.relay import OutboxRelay
+from billing_platform.testing.tcp_proxy import TcpProxy
+from billing_platform.testing.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def _write(pool: asyncpg.Pool, schema: str, events: list[IntegrationEvent]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await OutboxWriter(conn, schema).add_all(events)
+
+
+class Collector:
+    """A plain queue bound to the test exchange, recording every message it gets."""
+
+    def __init__(self, amqp_url: str, exchange: str) -> None:
+        self.amqp_url, self.exchange = amqp_url, exchange
+        self.messages: list[aio_pika.abc.AbstractIncomingMessage] = []
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+
+    async def __aenter__(self) -> "Collector":
+        self._connection = await aio_pika.connect(self.amqp_url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, "#")
+
+        async def on(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            self.messages.append(message)
+            await message.ack()
+
+        await queue.consume(on)
+        return self
+
+    async def wait_for(self, count: int, timeout: float = 20.0) -> None:
+        await wait_until(lambda: len(self.messages) >= count, timeout=timeout)
+
+    def ids(self) -> list[str]:
+        return [m.message_id or "" for m in self.messages]
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._connection is not None
+        await self._connection.close()
+
+
+async def _unsent(pool: asyncpg.Pool, schema: str) -> int:
+    return await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+
+
+async def test_rows_written_in_a_rolled_back_transaction_are_never_published(
+    make_event: Callable[[int], IntegrationEvent], pool: asyncpg.Pool, schema: str
+) -> None:
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await OutboxWriter(conn, schema).add(make_event(1))
+        await tx.rollback()
+    assert await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox") == 0
+
+
+async def test_relay_publishes_with_the_contract_envelope(
+    make_event: Callable[[int], IntegrationEvent],
+    pool: asyncpg.Pool,
+    schema: str,
+    rabbit_bus: RabbitMQBus,
+    amqp_url: str,
+    exchange_name: str,
+) -> None:
+    events = [make_event(n) for n in range(5)]
+    async with Collector(amqp_url, exchange_name) as collector:
+        await _write(pool, schema, events)
+        assert await OutboxRelay(pool, schema, rabbit_bus).publish_pending() == 5
+        await collector.wait_for(5)
+    assert sorted(collector.ids()) == sorted(str(e.id) for e in events)
+    first = collector.messages[0]
+    body = json.loads(first.body)
+    assert first.routing_key == "billing.test.pinged"
+    assert first.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert set(body) == {
+        "id",
+        "type",
+        "schema_version",
+        "occurred_at",
+        "tenant_id",
+        "source",
+        "causation_id",
+        "data",
+    }
+    assert body["id"] == first.message_id
+    assert await _unsent(pool, schema) == 0
+
+
+async def test_broker_unreachable_then_back_publishes_everything_once(
+    make_event: Callable[[int], IntegrationEvent],
+    pool: asyncpg.Pool,
+    schema: str,
+    amqp_url: str,
+    exchange_name: str,
+) -> None:
+    """Rows written while the relay cannot reach the broker wait, then go out once."""
+    host_port = amqp_url.rsplit("@", 1)[1].split("/")[0]
+    host, port = host_port.split(":")
+    proxy = TcpProxy(host, int(port))
+    proxy_port = await proxy.start()
+    proxied_url = amqp_url.replace(host_port, f"127.0.0.1:{proxy_port}")
+    bus = RabbitMQBus(proxied_url, exchange=exchange_name)
+    relay = OutboxRelay(pool, schema, bus, poll_interval=0.1, max_backoff=0.5)
+    stop = asyncio.Event()
+    async with Collector(amqp_url, exchange_name) as collector:
+        await proxy.cut()
+        task = asyncio.create_task(relay.run(stop))
+        events = [make_event(n) for n in range(20)]
+        await _write(pool, schema, events)
+        await asyncio.sleep(1.5)  # the relay tries, fails, backs off
+        assert collector.messages == []
+        assert await _unsent(pool, schema) == 20
+        attempts = await pool.fetchval(f"SELECT max(attempts) FROM {schema}.outbox")
+        await proxy.restore()
+        await collector.wait_for(20)
+        await asyncio.sleep(0.5)  # anything extra would arrive now
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    await bus.close()
+    await proxy.close()
+    assert sorted(collector.ids()) == sorted(str(e.id) for e in events)
+    assert await _unsent(pool, schema) == 0
+    assert attempts >= 1  # it did try while the broker was unreachable
+
+
+async def test_two_relays_publish_each_row_exactly_once(
+    make_event: Callable[[int], IntegrationEvent],
+    pool: asyncpg.Pool,
+    schema: str,
+    amqp_url: str,
+    exchange_name: str,
+) -> None:
+    buses = [RabbitMQBus(amqp_url, exchange=exchange_name) for _ in range(2)]
+    relays = [OutboxRelay(pool, schema, bus, batch_size=7, poll_interval=0.05) for bus in buses]
+    stop = asyncio.Event()
+    async with Collector(amqp_url, exchange_name) as collector:
+        tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
+        events = [make_event(n) for n in range(300)]
+        for chunk in range(0, 300, 30):
+            await _write(pool, schema, events[chunk : chunk + 30])
+        await collector.wait_for(300)
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*tasks)
+    for bus in buses:
+        await bus.close()
+    ids = collector.ids()
+    assert len(ids) == 300
+    assert len(set(ids)) == 300
+    assert await _unsent(pool, schema) == 0
+
+
+async def test_unconfirmed_publish_leaves_rows_unsent(
+    make_event: Callable[[int], IntegrationEvent], pool: asyncpg.Pool, schema: str
+) -> None:
+    class RefusingPublisher:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def publish(self, message: OutgoingMessage) -> None:
+            self.calls += 1
+            if message.message_id.endswith(("0", "2", "4", "6", "8")):
+                raise ConnectionError("nacked")
+
+    events = [make_event(n) for n in range(10)]
+    await _write(pool, schema, events)
+    relay = OutboxRelay(pool, schema, RefusingPublisher())
+    with contextlib.suppress(Exception):
+        await relay.publish_pending()
+    rows = await pool.fetch(f"SELECT message_id, sent_at, last_error FROM {schema}.outbox")
+    for row in rows:
+        if row["message_id"].endswith(("0", "2", "4", "6", "8")):
+            assert row["sent_at"] is None
+            assert "nacked" in row["last_error"]
+        else:
+            assert row["sent_at"] is not None
