@@ -1,0 +1,154 @@
+"""Time passing: renewals, trial ends, scheduled cancels, schedule phases and dunning.
+
+``advance(state, config, to)`` walks the sandbox clock forward one due moment at a
+time, so a jump of three months produces three renewals in order.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from stripe_sandbox import invoicing, schedules
+from stripe_sandbox.billing_engine import (
+    after_payment,
+    full_lines,
+    next_period_end,
+    period_of,
+    set_latest_invoice,
+    set_period,
+    update_status,
+)
+from stripe_sandbox.config import SandboxConfig
+from stripe_sandbox.events import emit
+from stripe_sandbox.invoicing import DAY
+from stripe_sandbox.objects.common import JSON
+from stripe_sandbox.plan_changes import ItemChange, preview, take_pending
+from stripe_sandbox.state import State
+
+RENEWING = ("active", "trialing", "past_due", "unpaid")
+MAX_STEPS = 10_000
+
+
+def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
+    if sub["status"] not in RENEWING:
+        return []
+    record = state.get("_sub", sub["id"]) or {}
+    _, end = period_of(sub)
+    moments = [end]
+    if sub["cancel_at"]:
+        moments.append(int(sub["cancel_at"]))
+    trial_end = sub["trial_end"]
+    if sub["status"] == "trialing" and trial_end and not record.get("trial_will_end_sent"):
+        moments.append(int(trial_end) - config.trial_will_end_days * DAY)
+    if (
+        sub["status"] != "unpaid"
+        and not sub["cancel_at_period_end"]
+        and record.get("upcoming_sent_for") != end
+    ):
+        moments.append(end - config.upcoming_invoice_days * DAY)
+    for inv in state.all("invoice"):
+        open_for_sub = inv["subscription"] == sub["id"] and inv["status"] == "open"
+        if open_for_sub and inv["next_payment_attempt"]:
+            moments.append(int(inv["next_payment_attempt"]))
+    if sub["schedule"]:
+        sched = state.get("subscription_schedule", sub["schedule"])
+        boundary = schedules.next_boundary(sched) if sched else None
+        if boundary is not None:
+            moments.append(boundary)
+    return moments
+
+
+def advance(state: State, config: SandboxConfig, to: int) -> int:
+    """Move the clock to ``to``, running everything due on the way; returns steps run."""
+    steps = 0
+    while steps < MAX_STEPS:
+        due = [
+            (moment, sub["id"])
+            for sub in state.all("subscription")
+            for moment in _due_moments(state, config, sub)
+            if moment <= to
+        ]
+        if not due:
+            break
+        moment, sub_id = min(due)
+        state.advance_to(moment)
+        _run_due(state, config, state.require("subscription", sub_id), moment)
+        steps += 1
+    state.advance_to(to)
+    return steps
+
+
+def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
+    record = state.record("_sub", sub["id"])
+    _, end = period_of(sub)
+    trial_end = sub["trial_end"]
+    if (
+        sub["status"] == "trialing"
+        and trial_end
+        and not record.get("trial_will_end_sent")
+        and now >= trial_end - config.trial_will_end_days * DAY
+    ):
+        record["trial_will_end_sent"] = True
+        emit(state, "customer.subscription.trial_will_end", sub)
+    if record.get("upcoming_sent_for") != end and now >= end - config.upcoming_invoice_days * DAY:
+        record["upcoming_sent_for"] = end
+        if not sub["cancel_at_period_end"] and sub["status"] != "unpaid":
+            upcoming = preview(state, config, sub, [], "create_prorations", now)
+            emit(state, "invoice.upcoming", upcoming)
+    for inv in state.all("invoice"):
+        attempt = inv["next_payment_attempt"]
+        if (
+            inv["subscription"] == sub["id"]
+            and inv["status"] == "open"
+            and attempt
+            and attempt <= now
+        ):
+            after_payment(state, config, inv, invoicing.charge(state, config, inv))
+    if sub["schedule"]:
+        sched = state.get("subscription_schedule", sub["schedule"])
+        boundary = schedules.next_boundary(sched) if sched else None
+        if sched is not None and boundary is not None and boundary <= now:
+            schedules.run_due(state, config, sched, now)
+    if sub["status"] in RENEWING and sub["cancel_at"] and sub["cancel_at"] <= now:
+        update_status(state, config, sub, "canceled")
+        return
+    if sub["status"] in RENEWING and end <= now:
+        _renew(state, config, sub, end)
+
+
+def _renew(state: State, config: SandboxConfig, sub: JSON, boundary: int) -> None:
+    before = copy.deepcopy(sub)
+    new_end = next_period_end(sub["items"]["data"][0]["price"], boundary)
+    set_period(sub, boundary, new_end)
+    if sub["status"] == "trialing":
+        sub["status"] = "active"
+    state.touch("subscription", sub["id"])
+    emit(state, "customer.subscription.updated", sub, previous=before)
+    customer = state.require("customer", sub["customer"])
+    inv = invoicing.draft_invoice(
+        state,
+        config,
+        customer=customer,
+        subscription=sub,
+        lines=[*take_pending(state, sub), *full_lines(state, sub, boundary, new_end)],
+        billing_reason="subscription_cycle",
+        period_start=before["items"]["data"][0]["current_period_start"],
+        period_end=boundary,
+    )
+    set_latest_invoice(state, sub, inv)
+    invoicing.finalize(state, config, inv)
+    if sub["status"] == "unpaid":
+        return  # Stripe keeps invoicing unpaid subscriptions but stops charging them
+    after_payment(state, config, inv, invoicing.charge(state, config, inv))
+
+
+def cancel_now(state: State, config: SandboxConfig, sub: JSON) -> None:
+    if sub["schedule"]:
+        sched = state.get("subscription_schedule", sub["schedule"])
+        if sched is not None and sched["status"] in ("active", "not_started"):
+            schedules.detach(state, config, sched, "canceled")
+            return
+    update_status(state, config, sub, "canceled")
+
+
+__all__ = ["ItemChange", "advance", "cancel_now"]

@@ -1,0 +1,1 @@
+"""Builders for Stripe objects, one module per resource; keys follow fixtures3.json."""

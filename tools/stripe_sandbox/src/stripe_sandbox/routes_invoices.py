@@ -1,0 +1,121 @@
+"""/v1/invoices: create_preview, list, retrieve, lines, pay."""
+
+from __future__ import annotations
+
+from stripe_sandbox import cards, invoicing
+from stripe_sandbox.api import Ctx, paginate
+from stripe_sandbox.billing_engine import after_payment
+from stripe_sandbox.cards import ChargeOutcome
+from stripe_sandbox.errors import StripeError, card_declined, parameter_missing
+from stripe_sandbox.objects.common import JSON, list_object
+from stripe_sandbox.plan_changes import PRORATION_BEHAVIORS, preview
+from stripe_sandbox.routes_subscriptions import item_changes
+
+STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+
+
+def create_preview(ctx: Ctx) -> JSON:
+    p = ctx.params
+    sub_id = p.text("subscription")
+    if sub_id is None:
+        if p.text("customer") is None:
+            raise parameter_missing("subscription")
+        raise StripeError(
+            "The sandbox previews invoices of existing subscriptions only.",
+            param="subscription",
+        )
+    sub = ctx.state.require("subscription", sub_id, "subscription")
+    customer = p.text("customer")
+    if customer is not None and customer != sub["customer"]:
+        raise StripeError("The subscription does not belong to this customer.", param="customer")
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise StripeError(
+            "No upcoming invoices for customer: " + sub["customer"],
+            code="invoice_upcoming_none",
+        )
+    details = p.sub("subscription_details")
+    changes = item_changes(ctx.state, details.items("items")) if details else []
+    behavior = (
+        details.choice("proration_behavior", PRORATION_BEHAVIORS, "create_prorations")
+        if details
+        else "create_prorations"
+    ) or "create_prorations"
+    proration_date = (details.integer("proration_date") if details else None) or ctx.now
+    items = {i["id"] for i in sub["items"]["data"]}
+    for index, change in enumerate(changes):
+        if change.item_id and change.item_id not in items:
+            raise StripeError(
+                f"No such subscription item: '{change.item_id}'",
+                status=404,
+                code="resource_missing",
+                param=f"subscription_details[items][{index}][id]",
+            )
+    return preview(ctx.state, ctx.config, sub, changes, behavior, proration_date)
+
+
+def _invoice(ctx: Ctx) -> JSON:
+    return ctx.state.require("invoice", ctx.path["id"], "invoice")
+
+
+def retrieve(ctx: Ctx) -> JSON:
+    return _invoice(ctx)
+
+
+def lines(ctx: Ctx) -> JSON:
+    inv = _invoice(ctx)
+    return list_object(inv["lines"]["data"], inv["lines"]["url"])
+
+
+def list_(ctx: Ctx) -> JSON:
+    p = ctx.params
+    found = ctx.state.all("invoice")
+    for field in ("customer", "subscription"):
+        value = p.text(field)
+        if value is not None:
+            found = [i for i in found if i[field] == value]
+    status = p.choice("status", STATUSES)
+    if status is not None:
+        found = [i for i in found if i["status"] == status]
+    return paginate(p, found, "/v1/invoices")
+
+
+def pay(ctx: Ctx) -> JSON:
+    inv = _invoice(ctx)
+    p = ctx.params
+    if inv["status"] == "paid":
+        raise StripeError("Invoice is already paid", code="invoice_already_paid")
+    if inv["status"] != "open":
+        invoicing.finalize(ctx.state, ctx.config, inv)
+    if inv["status"] != "open":
+        return inv
+    pm = p.text("payment_method")
+    if pm is not None:
+        ctx.state.require("payment_method", pm, "payment_method")
+    result = invoicing.charge(ctx.state, ctx.config, inv, pm)
+    after_payment(ctx.state, ctx.config, inv, result)
+    if result is ChargeOutcome.DECLINED:
+        number = cards.card_number(
+            ctx.state,
+            pm
+            or invoicing.default_payment_method(
+                ctx.state, ctx.state.require("customer", inv["customer"]), inv
+            ),
+        )
+        raise card_declined(cards.DECLINE_CODES.get(number or "", "generic_decline"))
+    if result is ChargeOutcome.REQUIRES_ACTION:
+        raise StripeError(
+            "This payment requires additional user action before it can be completed.",
+            status=402,
+            type_="card_error",
+            code="invoice_payment_intent_requires_action",
+        )
+    return inv
+
+
+ROUTES = [
+    ("POST", "/v1/invoices/create_preview", create_preview),
+    ("GET", "/v1/invoices", list_),
+    ("GET", "/v1/invoices/{id}", retrieve),
+    ("GET", "/v1/invoices/{id}/lines", lines),
+    ("POST", "/v1/invoices/{id}/pay", pay),
+]
