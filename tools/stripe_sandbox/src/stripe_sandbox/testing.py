@@ -1,0 +1,81 @@
+"""Helpers for driving the sandbox from tests: a checkout journey, the clock, cards.
+
+Used by this package's tests and by end-to-end tests elsewhere; nothing in the
+sandbox itself imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import stripe
+
+from stripe_sandbox.cards import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION
+
+API_KEY = "sk_test_sandbox"
+DAY = 86_400
+
+__all__ = ["API_KEY", "CARD_DECLINED", "CARD_OK", "CARD_REQUIRES_ACTION", "DAY", "Journey"]
+
+
+class Journey:
+    """Steps a user or an operator takes, through the SDK and the hosted pages."""
+
+    def __init__(self, client: stripe.StripeClient, http: httpx.AsyncClient) -> None:
+        self.client = client
+        self.http = http
+
+    async def price(self, lookup_key: str) -> Any:
+        prices = await self.client.v1.prices.list_async(params={"lookup_keys": [lookup_key]})
+        return prices.data[0]
+
+    async def checkout(
+        self, lookup_key: str, *, trial_days: int | None = None, **extra: Any
+    ) -> Any:
+        price = await self.price(lookup_key)
+        customer = await self.client.v1.customers.create_async(
+            params={"email": "owner@example.com", "metadata": {"tenant_id": "t-1"}}
+        )
+        params: dict[str, Any] = {
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": price.id, "quantity": 1}],
+            "success_url": "https://app.example/billing/success?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://app.example/billing",
+            "client_reference_id": "t-1",
+            "metadata": {"tenant_id": "t-1"},
+            "subscription_data": {"metadata": {"tenant_id": "t-1"}},
+            **extra,
+        }
+        if trial_days:
+            params["subscription_data"]["trial_period_days"] = trial_days
+        return await self.client.v1.checkout.sessions.create_async(params=params)
+
+    async def pay(self, session: Any, card: str = CARD_OK) -> httpx.Response:
+        return await self.http.post(f"/checkout/{session.id}/pay", data={"card": card})
+
+    async def subscribe(
+        self, lookup_key: str, *, trial_days: int | None = None, card: str = CARD_OK
+    ) -> Any:
+        session = await self.checkout(lookup_key, trial_days=trial_days)
+        response = await self.pay(session, card)
+        assert response.status_code == 303, response.text
+        done = await self.client.v1.checkout.sessions.retrieve_async(session.id)
+        return await self.client.v1.subscriptions.retrieve_async(done.subscription)
+
+    async def advance(self, seconds: int) -> dict[str, Any]:
+        response = await self.http.post("/_sandbox/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def advance_to(self, when: int) -> dict[str, Any]:
+        response = await self.http.post("/_sandbox/clock/advance", json={"to": when})
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def event_types(self, **params: Any) -> list[str]:
+        events = await self.client.v1.events.list_async(params={"limit": 100, **params})
+        return [e.type for e in reversed(events.data)]

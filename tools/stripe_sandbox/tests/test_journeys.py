@@ -1,0 +1,376 @@
+"""Whole journeys through the real stripe SDK, the hosted pages and the test clock."""
+
+from __future__ import annotations
+
+import pytest
+from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION, DAY, Journey
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_checkout_with_trial_starts_trialing(journey: Journey) -> None:
+    session = await journey.checkout("team_monthly", trial_days=14)
+    assert session.url.endswith(f"/checkout/{session.id}")
+    page = await journey.http.get(f"/checkout/{session.id}")
+    assert page.status_code == 200
+    assert "14-day free trial" in page.text
+
+    response = await journey.pay(session)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"https://app.example/billing/success?session_id={session.id}"
+    )
+    done = await journey.client.v1.checkout.sessions.retrieve_async(
+        session.id, params={"expand": ["subscription"]}
+    )
+    assert done.status == "complete"
+    assert done.payment_status == "no_payment_required"
+    sub = done.subscription
+    assert sub.status == "trialing"
+    assert sub.trial_end - sub.trial_start == 14 * DAY
+    assert sub.items.data[0].current_period_end == sub.trial_end
+    assert sub.metadata["tenant_id"] == "t-1"
+    types = await journey.event_types()
+    assert "checkout.session.completed" in types
+    assert "customer.subscription.created" in types
+
+
+async def test_paid_checkout_activates(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+
+    assert sub.status == "active"
+    invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
+    assert invoice.status == "paid"
+    assert invoice.amount_paid == 900
+    assert invoice.billing_reason == "subscription_create"
+    assert invoice.hosted_invoice_url.endswith(f"/invoice/{invoice.id}")
+    session = (
+        await journey.client.v1.checkout.sessions.list_async(params={"subscription": sub.id})
+    ).data[0]
+    assert (session.status, session.payment_status) == ("complete", "paid")
+    types = await journey.event_types()
+    for expected in (
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+        "checkout.session.completed",
+    ):
+        assert expected in types
+
+
+async def test_declined_card_keeps_session_open(journey: Journey) -> None:
+    session = await journey.checkout("solo_monthly")
+
+    response = await journey.pay(session, CARD_DECLINED)
+
+    assert response.status_code == 402
+    assert "Your card was declined." in response.text
+    again = await journey.client.v1.checkout.sessions.retrieve_async(session.id)
+    assert again.status == "open"
+    assert again.subscription is None
+    subs = await journey.client.v1.subscriptions.list_async(params={"status": "all"})
+    assert subs.data == []
+
+
+async def test_card_requiring_action_leaves_subscription_incomplete(journey: Journey) -> None:
+    session = await journey.checkout("solo_monthly")
+
+    response = await journey.pay(session, CARD_REQUIRES_ACTION)
+
+    assert response.status_code == 303
+    done = await journey.client.v1.checkout.sessions.retrieve_async(
+        session.id, params={"expand": ["subscription.latest_invoice"]}
+    )
+    assert (done.status, done.payment_status) == ("complete", "unpaid")
+    assert done.subscription.status == "incomplete"
+    assert done.subscription.latest_invoice.status == "open"
+    assert "invoice.payment_action_required" in await journey.event_types()
+
+    # The customer authenticates on the hosted invoice page.
+    paid = await journey.http.post(
+        f"/invoice/{done.subscription.latest_invoice.id}/pay", data={"card": CARD_REQUIRES_ACTION}
+    )
+    assert paid.status_code == 303
+    sub = await journey.client.v1.subscriptions.retrieve_async(done.subscription.id)
+    assert sub.status == "active"
+    assert "checkout.session.async_payment_succeeded" in await journey.event_types()
+
+
+async def test_cancel_at_period_end_then_clock_passes_period_end(journey: Journey) -> None:
+    sub = await journey.subscribe("team_monthly")
+    period_end = sub.items.data[0].current_period_end
+
+    updated = await journey.client.v1.subscriptions.update_async(
+        sub.id, params={"cancel_at_period_end": True}
+    )
+    assert updated.cancel_at_period_end is True
+    assert updated.cancel_at == period_end
+    assert updated.status == "active"
+
+    await journey.advance(period_end - updated.created + 60)
+
+    ended = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert ended.status == "canceled"
+    assert ended.ended_at == period_end
+    deleted = await journey.client.v1.events.list_async(
+        params={"type": "customer.subscription.deleted"}
+    )
+    assert [e.data.object.id for e in deleted.data] == [sub.id]
+    invoices = await journey.client.v1.invoices.list_async(params={"subscription": sub.id})
+    assert len(invoices.data) == 1  # no renewal invoice for a canceled subscription
+
+
+async def test_upgrade_preview_matches_the_update(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    team = await journey.price("team_monthly")
+    await journey.advance(10 * DAY)
+    item = sub.items.data[0]
+    proration_date = item.current_period_start + 10 * DAY + 5
+
+    preview = await journey.client.v1.invoices.create_preview_async(
+        params={
+            "customer": sub.customer,
+            "subscription": sub.id,
+            "subscription_details": {
+                "items": [{"id": item.id, "price": team.id}],
+                "proration_date": proration_date,
+                "proration_behavior": "always_invoice",
+            },
+        }
+    )
+    prorations = [
+        line for line in preview.lines.data if line.parent.subscription_item_details.proration
+    ]
+    assert len(prorations) == 2
+    period = item.current_period_end - item.current_period_start
+    remaining = item.current_period_end - proration_date
+    credit, debit = sorted(line.amount for line in prorations)
+    assert credit == -round(900 * remaining / period)
+    assert debit == round(2900 * remaining / period)
+    assert preview.amount_due == credit + debit
+
+    updated = await journey.client.v1.subscriptions.update_async(
+        sub.id,
+        params={
+            "items": [{"id": item.id, "price": team.id}],
+            "proration_behavior": "always_invoice",
+            "proration_date": proration_date,
+            "expand": ["latest_invoice"],
+        },
+    )
+
+    assert updated.items.data[0].id == item.id
+    assert updated.items.data[0].price.id == team.id
+    assert updated.latest_invoice.billing_reason == "subscription_update"
+    assert updated.latest_invoice.amount_paid == preview.amount_due
+    assert updated.latest_invoice.status == "paid"
+
+
+async def test_create_prorations_land_on_next_invoice(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    team = await journey.price("team_monthly")
+    item = sub.items.data[0]
+    when = item.current_period_start + 15 * DAY
+    details = {"items": [{"id": item.id, "price": team.id}], "proration_date": when}
+    preview = await journey.client.v1.invoices.create_preview_async(
+        params={"subscription": sub.id, "subscription_details": details}
+    )
+    await journey.client.v1.subscriptions.update_async(
+        sub.id, params={"items": details["items"], "proration_date": when}
+    )
+    await journey.advance(item.current_period_end - sub.created + 10)
+
+    renewed = await journey.client.v1.subscriptions.retrieve_async(
+        sub.id, params={"expand": ["latest_invoice"]}
+    )
+    assert renewed.latest_invoice.billing_reason == "subscription_cycle"
+    assert renewed.latest_invoice.amount_due == preview.amount_due
+    assert renewed.latest_invoice.status == "paid"
+
+
+async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) -> None:
+    sub = await journey.subscribe("enterprise_monthly")
+    solo = await journey.price("solo_monthly")
+    enterprise = await journey.price("enterprise_monthly")
+    item = sub.items.data[0]
+
+    schedule = await journey.client.v1.subscription_schedules.create_async(
+        params={"from_subscription": sub.id}
+    )
+    assert schedule.status == "active"
+    assert schedule.phases[0].end_date == item.current_period_end
+    schedule = await journey.client.v1.subscription_schedules.update_async(
+        schedule.id,
+        params={
+            "end_behavior": "release",
+            "phases": [
+                {
+                    "items": [{"price": enterprise.id, "quantity": 1}],
+                    "start_date": schedule.phases[0].start_date,
+                    "end_date": schedule.phases[0].end_date,
+                },
+                {"items": [{"price": solo.id, "quantity": 1}], "iterations": 1},
+            ],
+        },
+    )
+    assert [p.items[0].price for p in schedule.phases] == [enterprise.id, solo.id]
+    still = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert still.items.data[0].price.id == enterprise.id
+    assert still.schedule == schedule.id
+
+    await journey.advance(item.current_period_end - sub.created + 60)
+
+    downgraded = await journey.client.v1.subscriptions.retrieve_async(
+        sub.id, params={"expand": ["latest_invoice"]}
+    )
+    assert downgraded.items.data[0].price.id == solo.id
+    assert downgraded.latest_invoice.amount_paid == 900
+    assert downgraded.status == "active"
+
+    # After the last phase the schedule completes and lets the subscription go on.
+    await journey.advance(32 * DAY)
+    done = await journey.client.v1.subscription_schedules.retrieve_async(schedule.id)
+    assert done.status == "completed"
+    assert done.released_subscription == sub.id
+    free = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert free.schedule is None
+    assert free.status == "active"
+
+
+async def test_release_schedule(journey: Journey) -> None:
+    sub = await journey.subscribe("team_monthly")
+    schedule = await journey.client.v1.subscription_schedules.create_async(
+        params={"from_subscription": sub.id}
+    )
+    released = await journey.client.v1.subscription_schedules.release_async(schedule.id)
+    assert released.status == "released"
+    assert released.released_subscription == sub.id
+    again = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert again.schedule is None
+
+
+async def test_failing_renewal_goes_past_due_until_card_fixed(journey: Journey) -> None:
+    # 4000 0000 0000 0341 attaches fine (trial, nothing charged) and fails every charge.
+    sub = await journey.subscribe("team_monthly", trial_days=7, card=CARD_DECLINED)
+    assert sub.status == "trialing"
+
+    await journey.advance(7 * DAY + 60)
+
+    failed = await journey.client.v1.subscriptions.retrieve_async(
+        sub.id, params={"expand": ["latest_invoice"]}
+    )
+    assert failed.status == "past_due"
+    invoice = failed.latest_invoice
+    assert invoice.status == "open"
+    assert invoice.attempt_count == 1
+    assert invoice.amount_due == 2900
+    assert invoice.next_payment_attempt is not None
+    types = await journey.event_types()
+    assert "customer.subscription.trial_will_end" in types
+    assert "invoice.payment_failed" in types
+
+    # Stripe's retry (smart retries) fails again.
+    await journey.advance_to(invoice.next_payment_attempt)
+    retried = await journey.client.v1.invoices.retrieve_async(invoice.id)
+    assert retried.attempt_count == 2
+
+    card = await journey.http.post(
+        f"/_sandbox/customers/{sub.customer}/card", json={"card": CARD_OK}
+    )
+    assert card.status_code == 200
+    paid = await journey.client.v1.invoices.pay_async(invoice.id)
+
+    assert paid.status == "paid"
+    active = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert active.status == "active"
+    types = await journey.event_types()
+    assert types[-1] in ("invoice.payment_succeeded", "customer.subscription.updated")
+    assert "invoice.paid" in types
+
+
+async def test_dunning_exhausted_cancels(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly", trial_days=3, card=CARD_DECLINED)
+    await journey.advance(40 * DAY)
+    ended = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert ended.status == "canceled"
+    invoice = await journey.client.v1.invoices.retrieve_async(ended.latest_invoice)
+    assert invoice.attempt_count == 4
+
+
+async def test_renewals_over_three_months(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    await journey.advance(95 * DAY)
+    invoices = await journey.client.v1.invoices.list_async(params={"subscription": sub.id})
+    reasons = [i.billing_reason for i in reversed(invoices.data)]
+    assert reasons == ["subscription_create"] + ["subscription_cycle"] * 3
+    assert all(i.status == "paid" for i in invoices.data)
+    types = await journey.event_types(type="invoice.upcoming")
+    assert len(types) >= 3
+
+
+async def test_cancel_immediately(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    canceled = await journey.client.v1.subscriptions.cancel_async(sub.id)
+    assert canceled.status == "canceled"
+    assert "customer.subscription.deleted" in await journey.event_types()
+
+
+async def test_portal_session_and_page_actions(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    portal = await journey.client.v1.billing_portal.sessions.create_async(
+        params={"customer": sub.customer, "return_url": "https://app.example/billing"}
+    )
+    assert portal.url.endswith(f"/portal/{portal.id}")
+    page = await journey.http.get(f"/portal/{portal.id}")
+    assert page.status_code == 200
+    assert sub.id in page.text
+
+    cancel = await journey.http.post(f"/portal/{portal.id}/cancel", data={"subscription": sub.id})
+    assert cancel.status_code == 303
+    assert (await journey.client.v1.subscriptions.retrieve_async(sub.id)).cancel_at_period_end
+    await journey.http.post(f"/portal/{portal.id}/resume", data={"subscription": sub.id})
+    assert not (await journey.client.v1.subscriptions.retrieve_async(sub.id)).cancel_at_period_end
+
+    team = await journey.price("team_monthly")
+    await journey.http.post(
+        f"/portal/{portal.id}/plan", data={"subscription": sub.id, "price": team.id}
+    )
+    changed = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert changed.items.data[0].price.id == team.id
+
+
+async def test_customer_search_by_tenant(journey: Journey) -> None:
+    await journey.client.v1.customers.create_async(params={"metadata": {"tenant_id": "a"}})
+    wanted = await journey.client.v1.customers.create_async(params={"metadata": {"tenant_id": "b"}})
+    found = await journey.client.v1.customers.search_async(
+        params={"query": "metadata['tenant_id']:'b'"}
+    )
+    assert [c.id for c in found.data] == [wanted.id]
+
+
+async def test_seeded_prices(journey: Journey) -> None:
+    prices = await journey.client.v1.prices.list_async(
+        params={
+            "lookup_keys": ["solo_monthly", "team_monthly", "enterprise_monthly"],
+            "expand": ["data.product"],
+        }
+    )
+    assert sorted(p.lookup_key for p in prices.data) == [
+        "enterprise_monthly",
+        "solo_monthly",
+        "team_monthly",
+    ]
+    assert all(p.recurring.interval == "month" for p in prices.data)
+    assert all(p.product.object == "product" for p in prices.data)
+
+
+async def test_expire_checkout_session(journey: Journey) -> None:
+    session = await journey.checkout("solo_monthly")
+    expired = await journey.client.v1.checkout.sessions.expire_async(session.id)
+    assert expired.status == "expired"
+    response = await journey.pay(session)
+    assert response.status_code == 400
