@@ -1,0 +1,73 @@
+"""A service's infrastructure: readiness follows the real database."""
+
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from billing_domain.envelope import IntegrationEvent
+from billing_platform.http.app import create_app
+from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.messaging.outbox import OutboxWriter
+from billing_platform.runtime import service_infrastructure
+from billing_platform.settings import BillingSettings
+from billing_platform.testing.tcp_proxy import TcpProxy
+from billing_platform.testing.waiting import wait_until
+from fastapi import FastAPI
+
+pytestmark = pytest.mark.integration
+
+
+async def test_readyz_turns_503_when_the_database_is_unreachable(
+    database_url: str, schema: str
+) -> None:
+    parts = urlsplit(database_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    port = await proxy.start()
+    proxied = database_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{port}")
+    settings = BillingSettings(database_url=proxied, jwt_secret="j" * 32)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        async with service_infrastructure(app, schema=schema, settings=settings, bus=InMemoryBus()):
+            yield
+
+    app = create_app(service="probe", settings=settings, lifespan=lifespan)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/readyz")).status_code == 200
+            await proxy.cut()
+            down = await client.get("/readyz")
+            assert down.status_code == 503
+            assert down.json()["checks"] == {"database": "unavailable", "broker": "ok"}
+            assert (await client.get("/healthz")).status_code == 200
+            await proxy.restore()
+            assert await wait_until(lambda: _ready(client), timeout=10), (
+                "readiness did not recover after the database came back"
+            )
+    await proxy.close()
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/readyz")).status_code == 200
+
+
+async def test_relay_started_by_the_infrastructure_publishes_to_the_bus(
+    database_url: str, schema: str, make_event: Callable[[int], IntegrationEvent]
+) -> None:
+    bus = InMemoryBus()
+    settings = BillingSettings(database_url=database_url)
+    app = FastAPI()
+    app.state.readiness_checks = {}
+    async with service_infrastructure(app, schema=schema, settings=settings, bus=bus) as infra:
+        async with infra.pool.acquire() as conn, conn.transaction():
+            await OutboxWriter(conn, schema).add(make_event(1), make_event(2))
+        assert await wait_until(lambda: len(bus.published) == 2, timeout=5)
+    conn = await asyncpg.connect(database_url)
+    unsent = await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+    await conn.close()
+    assert unsent == 0
