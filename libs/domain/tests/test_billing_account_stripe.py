@@ -271,3 +271,11 @@ def test_ordered_payment_updates_need_an_object_id() -> None:
     anonymous = PaymentFailure(amount_due=Money(amount=1, currency="usd"))
     with pytest.raises(RuleViolated):
         account.record_payment_failed(anonymous, mark=mark(1))
+
+
+def test_a_pending_change_to_the_current_plan_is_no_pending_change() -> None:
+    account = active_team()
+    same = PendingPlanChange(plan=PlanType.TEAM, effective_at=PERIOD_END)
+    account.apply_stripe_snapshot(snap(pending_plan=same, cancel_at_period_end=True), mark(1))
+    assert account.pending_plan is None
+    assert event_types(account) == [ev.SubscriptionCancelScheduled]

@@ -77,10 +77,10 @@ def expected_state(snapshot: SubscriptionSnapshot) -> object:
     return account.state
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     history=st.lists(
-        st.tuples(snapshots, st.integers(min_value=0, max_value=1)), min_size=1, max_size=8
+        st.tuples(snapshots, st.integers(min_value=0, max_value=1)), min_size=1, max_size=6
     ),
     data=st.data(),
 )

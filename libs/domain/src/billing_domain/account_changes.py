@@ -115,7 +115,7 @@ def _pending_plan_events(
             )
         ]
     assert before.pending_plan is not None
-    if after.plan == before.pending_plan.plan:
+    if after.plan != before.plan and after.plan == before.pending_plan.plan:
         return []  # the scheduled change took effect: already a plan change
     return [
         PendingPlanChangeDropped(

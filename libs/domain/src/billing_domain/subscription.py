@@ -336,7 +336,10 @@ class BillingAccount:
         self.cancel_at_period_end = snapshot.cancel_at_period_end and not ended
         self.current_period_end = snapshot.current_period_end
         self.trial_end = snapshot.trial_end
-        self.pending_plan = None if ended else snapshot.pending_plan
+        pending = snapshot.pending_plan
+        self.pending_plan = (
+            None if ended or pending is None or pending.plan is self.plan else pending
+        )
         if ended:
             self.payment_failure = None
         self.events.extend(describe_changes(self.tenant_id, before, self.state))
