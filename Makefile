@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` (the product) and `make test` (every test).
+# Both install what they need on first use: uv (into .tools/) and the locked dependencies.
+
+SHELL := /bin/bash
+UV_SYSTEM := $(shell command -v uv 2>/dev/null)
+UV := $(if $(UV_SYSTEM),$(UV_SYSTEM),$(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+
+.PHONY: run test lint format sync bench clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
+
+.venv/.synced: uv.lock pyproject.toml $(UV)
+	$(UV) sync --frozen --all-packages
+	touch $@
+
+sync: .venv/.synced
+
+run: sync  ## the whole product on http://127.0.0.1:8000
+	$(UV) run billing dev
+
+test: sync  ## every test: unit, integration (real Postgres and RabbitMQ), e2e
+	$(UV) run pytest $(PYTEST_ARGS)
+
+lint: sync  ## ruff, ruff format, mypy --strict, import-linter contracts
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src
+	$(UV) run lint-imports
+
+format: sync
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+clean:
+	rm -rf .venv .tools .billing .pytest_cache .mypy_cache .ruff_cache
