@@ -128,6 +128,8 @@ def line_items(ctx: Ctx) -> JSON:
                 "description": product["name"] if product else None,
                 "price": price,
                 "quantity": qty,
+                "metadata": {},
+                "adjustable_quantity": None,
             }
         )
     return list_object(data, f"/v1/checkout/sessions/{session['id']}/line_items")

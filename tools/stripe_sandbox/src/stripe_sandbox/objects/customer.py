@@ -23,7 +23,6 @@ def customer(
         "balance": 0,
         "created": created,
         "currency": None,
-        "customer_account": None,
         "default_source": None,
         "delinquent": False,
         "description": description,
