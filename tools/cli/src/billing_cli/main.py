@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import ExitStack
 from enum import StrEnum
 from typing import Annotated
@@ -107,7 +108,9 @@ def dev(
             ]
         )
         typer.echo(banner(settings, host, port))
-        asyncio.run(_serve(gateway, host, port))
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, exit 0
+            asyncio.run(_serve(gateway, host, port))
+        typer.echo("billing dev stopped")
 
 
 async def _serve(gateway: DevGateway, host: str, port: int) -> None:

@@ -1,0 +1,83 @@
+"""``billing dev`` as a new user runs it: no DATABASE_URL, no AMQP_URL."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"billing dev exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("billing dev did not become ready")
+
+
+def _start(workdir: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "AMQP_URL"}}
+    env["LOG_FORMAT"] = "console"
+    billing = Path(sys.executable).parent / "billing"
+    return subprocess.Popen(
+        [str(billing), "dev", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _start(tmp_path, port)
+    try:
+        _wait_healthy(base, process)
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{base}/readyz").json()
+        assert ready["checks"] == {"checkout": "ok", "subscriptions": "ok", "webhooks": "ok"}
+        assert "billing_http_requests_total" in httpx.get(f"{base}/metrics").text
+    finally:
+        output = _stop(process)
+    assert process.returncode == 0, output
+    assert "owner token (tenant_demo" in output
+    assert "member token (tenant_demo" in output
+    assert "webhook secret: whsec_" in output
+    assert (tmp_path / ".billing" / "postgres" / "PG_VERSION").exists()
+
+    again = _start(tmp_path, port)
+    try:
+        _wait_healthy(base, again)
+    finally:
+        second_output = _stop(again)
+    assert "Initializing pgdata" not in second_output
+    assert output.split("webhook secret: ")[1].split()[0] in second_output
