@@ -2,68 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 import stripe
-import uvicorn
-from fastapi import FastAPI, Request, Response
 from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.server import RunningSandbox, running
-from stripe_sandbox.testing import API_KEY, Journey
-
-
-@dataclass
-class Receiver:
-    """Collects webhook deliveries; ``fail_next`` answers 500 to that many requests."""
-
-    url: str = ""
-    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    fail_next: int = 0
-
-    def reset(self) -> None:
-        self.deliveries.clear()
-        self.fail_next = 0
-
-
-@contextlib.asynccontextmanager
-async def _serve(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+from stripe_sandbox.testing import API_KEY, Journey, Receiver, serve_receiver
 
 
 @pytest.fixture(scope="session")
 async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = FastAPI()
-
-    @app.post("/hook")
-    async def hook(request: Request) -> Response:
-        if rec.fail_next > 0:
-            rec.fail_next -= 1
-            return Response(status_code=500)
-        rec.deliveries.append((dict(request.headers), await request.body()))
-        return Response(status_code=200)
-
-    async with _serve(app) as url:
-        rec.url = f"{url}/hook"
+    async with serve_receiver() as rec:
         yield rec
+
+
+@pytest.fixture
+def hooks(receiver: Receiver) -> Receiver:
+    receiver.reset()
+    return receiver
 
 
 @pytest.fixture(scope="session")

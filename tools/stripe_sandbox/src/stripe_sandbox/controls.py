@@ -50,6 +50,7 @@ def _as_form(value: Any) -> Any:
 
 def reset_state(sandbox: Sandbox) -> None:
     sandbox.state.clear()
+    sandbox.dispatcher.forget()
     seed(sandbox.state, sandbox.config)
     for target in sandbox.config.webhooks:
         add_endpoint(sandbox.state, sandbox.config, target.url, target.secret, list(target.events))

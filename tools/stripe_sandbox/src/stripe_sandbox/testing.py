@@ -6,17 +6,34 @@ sandbox itself imports it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import stripe
+import uvicorn
+from fastapi import FastAPI, Request, Response
 
 from stripe_sandbox.cards import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION
 
 API_KEY = "sk_test_sandbox"
 DAY = 86_400
 
-__all__ = ["API_KEY", "CARD_DECLINED", "CARD_OK", "CARD_REQUIRES_ACTION", "DAY", "Journey"]
+__all__ = [
+    "API_KEY",
+    "CARD_DECLINED",
+    "CARD_OK",
+    "CARD_REQUIRES_ACTION",
+    "DAY",
+    "Journey",
+    "Receiver",
+    "serve_app",
+    "serve_receiver",
+]
 
 
 class Journey:
@@ -79,3 +96,56 @@ class Journey:
     async def event_types(self, **params: Any) -> list[str]:
         events = await self.client.v1.events.list_async(params={"limit": 100, **params})
         return [e.type for e in reversed(events.data)]
+
+
+@dataclass
+class Receiver:
+    """Collects webhook deliveries; ``fail_next`` answers 500 to that many requests."""
+
+    url: str = ""
+    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    fail_next: int = 0
+    delay: float = 0.0
+
+    def reset(self) -> None:
+        self.deliveries.clear()
+        self.fail_next = 0
+        self.delay = 0.0
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: FastAPI) -> AsyncIterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_receiver() -> AsyncIterator[Receiver]:
+    """A webhook endpoint on a free port that records what it receives."""
+    rec = Receiver()
+    app = FastAPI()
+
+    @app.post("/hook")
+    async def hook(request: Request) -> Response:
+        if rec.delay:
+            await asyncio.sleep(rec.delay)
+        if rec.fail_next > 0:
+            rec.fail_next -= 1
+            return Response(status_code=500)
+        rec.deliveries.append((dict(request.headers), await request.body()))
+        return Response(status_code=200)
+
+    async with serve_app(app) as url:
+        rec.url = f"{url}/hook"
+        yield rec

@@ -47,6 +47,7 @@ class WebhookDispatcher:
         self._delivered: set[tuple[str, str]] = set()
         self._random = random.Random(config.shuffle_seed)
         self.attempts: list[dict[str, Any]] = []
+        self._in_flight = 0
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self._config.webhook_timeout)
@@ -73,12 +74,22 @@ class WebhookDispatcher:
                 for _ in range(max(1, self._config.duplicate_deliveries)):
                     self._queue.put_nowait(Delivery(event_id, endpoint["id"]))
 
+    def forget(self) -> None:
+        """Drop the delivery log and queued deliveries (``/_sandbox/reset``)."""
+        self.attempts.clear()
+        self._delivered.clear()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        for task in self._retries:
+            task.cancel()
+
     def pending(self) -> int:
-        return self._queue.qsize() + len(self._retries)
+        return self._queue.qsize() + len(self._retries) + self._in_flight
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            self._in_flight += 1
             if self._config.shuffle_window > 1:
                 deadline = asyncio.get_running_loop().time() + 0.05
                 while len(batch) < self._config.shuffle_window:
@@ -87,6 +98,7 @@ class WebhookDispatcher:
                         break
                     try:
                         batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                        self._in_flight += 1
                     except TimeoutError:
                         break
                 self._random.shuffle(batch)
@@ -95,6 +107,8 @@ class WebhookDispatcher:
                     await self._attempt(delivery)
                 except Exception:  # a broken endpoint must not stop delivery to others
                     log.exception("stripe_sandbox.webhooks.delivery_crashed")
+                finally:
+                    self._in_flight -= 1
 
     async def _attempt(self, delivery: Delivery) -> None:
         evt = self._state.get("event", delivery.event_id)
