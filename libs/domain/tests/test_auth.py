@@ -58,7 +58,7 @@ def test_without_a_tenant_only_role_matters() -> None:
     assert forbidden_code(principal(Role.OWNER), Action.MANAGE_BILLING, tenant_id=None) is None
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     role=st.sampled_from(Role),
     action=st.sampled_from(Action),

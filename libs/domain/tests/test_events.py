@@ -287,7 +287,7 @@ def strategy_for_event(cls: type[IntegrationEvent]) -> st.SearchStrategy[Integra
 any_event = st.one_of([strategy_for_event(cls) for cls in EVENT_TYPES.values()])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(any_event)
 def test_round_trip_through_json_is_lossless(event: IntegrationEvent) -> None:
     body = event.to_envelope()

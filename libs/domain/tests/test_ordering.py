@@ -77,7 +77,7 @@ def expected_state(snapshot: SubscriptionSnapshot) -> object:
     return account.state
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     history=st.lists(
         st.tuples(snapshots, st.integers(min_value=0, max_value=1)), min_size=1, max_size=6

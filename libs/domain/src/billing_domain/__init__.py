@@ -20,6 +20,7 @@ from billing_domain.events import EVENT_TYPES, event_from_envelope
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark, ApplyOutcome
 from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plan_change import PlanChangeDecision
 from billing_domain.plans import (
     ChangeDirection,
     PlanChangeEffective,
@@ -28,7 +29,7 @@ from billing_domain.plans import (
     parse_plan,
 )
 from billing_domain.status import SubscriptionStatus, parse_status
-from billing_domain.subscription import BillingAccount, PlanChangeDecision
+from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_domain.webhook_log import RetryPolicy, WebhookEventRecord, WebhookEventStatus
 

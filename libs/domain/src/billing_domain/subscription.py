@@ -33,21 +33,11 @@ from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark, ApplyOutcome, judge, later_mark
 from billing_domain.payment_failure import PaymentFailure
-from billing_domain.plans import ChangeDirection, PlanChangeEffective, PlanType, change_direction
+from billing_domain.plan_change import PlanChangeDecision, decide_plan_change
+from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_domain.timestamps import ensure_utc
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlanChangeDecision:
-    """What ``request_plan_change`` decided; the use case carries it out at Stripe."""
-
-    from_plan: PlanType
-    to_plan: PlanType
-    direction: ChangeDirection
-    effective: PlanChangeEffective
-    effective_at: datetime
 
 
 @dataclass(kw_only=True)
@@ -78,6 +68,21 @@ class BillingAccount:
     def state(self) -> AccountState:
         return AccountState(
             subscription_id=self.stripe_subscription_id,
+            plan=self.plan,
+            status=self.status,
+            cancel_at_period_end=self.cancel_at_period_end,
+            current_period_end=self.current_period_end,
+            trial_end=self.trial_end,
+            pending_plan=self.pending_plan,
+        )
+
+    def snapshot(self) -> SubscriptionSnapshot | None:
+        """The subscription as the account holds it; ``None`` when there is none."""
+        if self.stripe_subscription_id is None:
+            return None
+        return SubscriptionSnapshot(
+            subscription_id=self.stripe_subscription_id,
+            customer_id=self.stripe_customer_id or "",
             plan=self.plan,
             status=self.status,
             cancel_at_period_end=self.cancel_at_period_end,
@@ -139,54 +144,18 @@ class BillingAccount:
         (``RuleViolated``); from free it is a checkout (``Conflict``).
         """
         authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
-        now = ensure_utc(now, name="now")
-        if not target.is_paid:
-            raise RuleViolated("moving to the free plan is a cancellation", code="use_cancel")
         subscription_id = self._require_live_paid_subscription()
-        if not self.status.has_paid_access:
-            raise Conflict(
-                f"cannot change plan while the subscription is {self.status.label}",
-                code="subscription_inactive",
-            )
-        if self.cancel_at_period_end:
-            raise Conflict(
-                "a cancellation is scheduled; resume the subscription first",
-                code="cancel_scheduled",
-            )
-        direction = change_direction(self.plan, target)
-        if direction is ChangeDirection.SAME:
-            raise Conflict(f"the tenant is already on {target.value}", code="same_plan")
-        if self.pending_plan is not None and self.pending_plan.plan is target:
-            raise Conflict(
-                f"a change to {target.value} is already scheduled", code="already_pending"
-            )
-        from_plan = self.plan
-        if direction is ChangeDirection.UPGRADE:
-            self.pending_plan = None
+        decision = decide_plan_change(self.state, target, now)
+        if decision.effective is PlanChangeEffective.NOW:
             self.plan = target
-            decision = PlanChangeDecision(
-                from_plan=from_plan,
-                to_plan=target,
-                direction=direction,
-                effective=PlanChangeEffective.NOW,
-                effective_at=now,
-            )
+            self.pending_plan = None
         else:
-            if self.current_period_end is None:
-                raise Conflict("the current period end is unknown", code="period_unknown")
-            self.pending_plan = PendingPlanChange(plan=target, effective_at=self.current_period_end)
-            decision = PlanChangeDecision(
-                from_plan=from_plan,
-                to_plan=target,
-                direction=direction,
-                effective=PlanChangeEffective.PERIOD_END,
-                effective_at=self.current_period_end,
-            )
+            self.pending_plan = PendingPlanChange(plan=target, effective_at=decision.effective_at)
         self.events.append(
             SubscriptionPlanChanged(
                 tenant_id=self.tenant_id,
                 subscription_id=subscription_id,
-                from_plan=from_plan,
+                from_plan=decision.from_plan,
                 to_plan=target,
                 effective=decision.effective,
                 effective_at=decision.effective_at,
