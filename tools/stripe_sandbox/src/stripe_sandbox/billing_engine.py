@@ -23,16 +23,20 @@ from stripe_sandbox.state import State
 
 
 def add_interval(ts: int, interval: str, count: int = 1) -> int:
-    start = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-    if interval == "day":
-        return ts + count * DAY
-    if interval == "week":
-        return ts + count * 7 * DAY
-    months = count * (12 if interval == "year" else 1)
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return int(start.replace(year=year, month=month, day=day).timestamp())
+    """``ts`` plus ``count`` calendar intervals (month ends clamp, as Stripe's do)."""
+    try:
+        start = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
+        if interval == "day":
+            return ts + count * DAY
+        if interval == "week":
+            return ts + count * 7 * DAY
+        months = count * (12 if interval == "year" else 1)
+        month_index = start.month - 1 + months
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return int(start.replace(year=year, month=month, day=day).timestamp())
+    except (ValueError, OverflowError, OSError) as exc:
+        raise StripeError("The resulting date is out of range.") from exc
 
 
 def next_period_end(price: JSON, start: int) -> int:

@@ -19,6 +19,8 @@ from stripe_sandbox.routes_catalog import seed
 from stripe_sandbox.routes_events import add_endpoint
 from stripe_sandbox.routes_subscriptions import set_card
 
+MAX_ADVANCE = 5 * 366 * 86_400
+
 
 async def _params(request: Request) -> Params:
     body = await request.body()
@@ -147,6 +149,12 @@ def build_router(sandbox: Sandbox) -> APIRouter:
             if target < now:
                 raise StripeError(
                     "The clock cannot go backwards.", code="parameter_invalid_integer", param="to"
+                )
+            if target > now + MAX_ADVANCE:
+                raise StripeError(
+                    "The clock can advance at most five years at a time.",
+                    code="parameter_invalid_integer",
+                    param="to" if to is not None else "seconds",
                 )
             steps = billing_cycle.advance(state, config, target)
             return {"now": state.now(), "offset": state.clock_offset, "steps": steps}

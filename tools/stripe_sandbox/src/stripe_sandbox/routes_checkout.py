@@ -11,6 +11,7 @@ from stripe_sandbox.objects.common import JSON, list_object
 
 MODES = ("subscription", "payment", "setup")
 SESSION_TTL = 24 * 3600
+MAX_TRIAL_DAYS = 730
 
 
 def create(ctx: Ctx) -> JSON:
@@ -58,6 +59,12 @@ def create(ctx: Ctx) -> JSON:
         currency = price["currency"]
     sub_data = p.sub("subscription_data")
     trial_days = sub_data.integer("trial_period_days", minimum=1) if sub_data else None
+    if trial_days is not None and trial_days > MAX_TRIAL_DAYS:
+        raise StripeError(
+            f"The trial period can be at most {MAX_TRIAL_DAYS} days.",
+            code="parameter_invalid_integer",
+            param="subscription_data[trial_period_days]",
+        )
     session_id = new_id("cs_test_a1", 56)
     expires_at = p.integer("expires_at") or ctx.now + SESSION_TTL
     session = checkout_session(

@@ -11,6 +11,7 @@ from stripe_sandbox.events import emit
 from stripe_sandbox.forms import Params, merge_metadata
 from stripe_sandbox.objects.common import JSON
 from stripe_sandbox.plan_changes import PRORATION_BEHAVIORS, ItemChange, change_items
+from stripe_sandbox.routes_checkout import MAX_TRIAL_DAYS
 from stripe_sandbox.state import State
 
 STATUSES = (
@@ -93,6 +94,12 @@ def create(ctx: Ctx) -> JSON:
     trial_end = p.timestamp_or_now("trial_end", ctx.now)
     if trial_end is not None and trial_end > ctx.now:
         trial_days = max(1, (trial_end - ctx.now + 86_399) // 86_400)
+    if trial_days is not None and trial_days > MAX_TRIAL_DAYS:
+        raise StripeError(
+            f"The trial period can be at most {MAX_TRIAL_DAYS} days.",
+            code="parameter_invalid_integer",
+            param="trial_period_days",
+        )
     sub, _, _ = create_subscription(
         ctx.state,
         ctx.config,

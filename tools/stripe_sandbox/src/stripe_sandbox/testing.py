@@ -54,7 +54,7 @@ class Journey:
         customer = await self.client.v1.customers.create_async(
             params={"email": "owner@example.com", "metadata": {"tenant_id": "t-1"}}
         )
-        params: dict[str, Any] = {
+        params: Any = {
             "mode": "subscription",
             "customer": customer.id,
             "line_items": [{"price": price.id, "quantity": 1}],
@@ -79,6 +79,7 @@ class Journey:
         response = await self.pay(session, card)
         assert response.status_code == 303, response.text
         done = await self.client.v1.checkout.sessions.retrieve_async(session.id)
+        assert isinstance(done.subscription, str)
         return await self.client.v1.subscriptions.retrieve_async(done.subscription)
 
     async def advance(self, seconds: int) -> dict[str, Any]:
@@ -94,7 +95,8 @@ class Journey:
         return result
 
     async def event_types(self, **params: Any) -> list[str]:
-        events = await self.client.v1.events.list_async(params={"limit": 100, **params})
+        query: Any = {"limit": 100, **params}
+        events = await self.client.v1.events.list_async(params=query)
         return [e.type for e in reversed(events.data)]
 
 
