@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 
 from stripe_sandbox.errors import StripeError
+from stripe_sandbox.events import emit
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.common import JSON
 from stripe_sandbox.objects.customer import payment_method
@@ -57,8 +59,11 @@ def attach_card(state: State, customer: JSON, number: str) -> JSON:
     )
     state.put("payment_method", pm)
     state.record("_card", pm["id"])["number"] = number
+    emit(state, "payment_method.attached", pm)
+    before = copy.deepcopy(customer)
     customer["invoice_settings"]["default_payment_method"] = pm["id"]
     state.touch("customer", customer["id"])
+    emit(state, "customer.updated", customer, previous=before)
     return pm
 
 

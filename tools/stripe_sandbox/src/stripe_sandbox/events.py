@@ -53,9 +53,14 @@ def emit(
 
 
 def diff(before: JSON, after: JSON) -> dict[str, Any]:
-    """Stripe's ``previous_attributes``: the old values of the top-level keys that changed."""
-    return {
-        key: copy.deepcopy(value)
-        for key, value in before.items()
-        if key in after and after[key] != value and key not in ("object", "id")
-    }
+    """Stripe's ``previous_attributes``: old values of what changed, nested hashes narrowed."""
+    changed: dict[str, Any] = {}
+    for key, old in before.items():
+        if key in ("object", "id") or key not in after or after[key] == old:
+            continue
+        new = after[key]
+        if isinstance(old, dict) and isinstance(new, dict) and key != "metadata":
+            changed[key] = diff(old, new)
+        else:
+            changed[key] = copy.deepcopy(old)
+    return changed

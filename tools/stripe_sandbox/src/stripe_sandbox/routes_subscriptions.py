@@ -115,13 +115,19 @@ def create(ctx: Ctx) -> JSON:
     return sub
 
 
+ENDED = ("canceled", "incomplete_expired")
+# What a canceled subscription still accepts, as on Stripe.
+AFTER_CANCEL = {"metadata", "cancellation_details"}
+
+
 def update(ctx: Ctx) -> JSON:
     sub = _subscription(ctx)
     p = ctx.params
-    if sub["status"] in ("canceled", "incomplete_expired"):
+    if sub["status"] in ENDED and set(p.data) - AFTER_CANCEL:
         raise StripeError(
             "A canceled subscription can only update its cancellation_details and metadata.",
         )
+    # Validate everything before changing anything.
     behavior = p.choice("proration_behavior", PRORATION_BEHAVIORS, "create_prorations")
     assert behavior is not None
     proration_date = p.integer("proration_date") or ctx.now
@@ -134,34 +140,38 @@ def update(ctx: Ctx) -> JSON:
                 param=f"items[{index}][id]",
             )
     cancel_at_period_end = p.flag("cancel_at_period_end")
+    cancel_at = p.timestamp_or_now("cancel_at", ctx.now) if p.has("cancel_at") else None
+    if sub["schedule"] and (cancel_at_period_end is not None or p.has("cancel_at")):
+        raise StripeError(
+            f"The subscription is managed by the subscription schedule `{sub['schedule']}`, "
+            "and updating any cancelation behavior directly is not allowed. Please update "
+            "the schedule instead.",
+        )
     pm = p.text("default_payment_method")
     if pm is not None:
         ctx.state.require("payment_method", pm, "default_payment_method")
+    details = p.sub("cancellation_details")
+    metadata = p.metadata()
+    description = p.text("description")
+
     before = ctx.state.snapshot(sub)
     if changes:
-        if sub["schedule"]:
-            raise StripeError(
-                f"The subscription is managed by the subscription schedule `{sub['schedule']}`, "
-                "and updating any cancelation behavior directly is not allowed. Please update "
-                "the schedule instead.",
-            )
         change_items(ctx.state, ctx.config, sub, changes, behavior, proration_date)
     if cancel_at_period_end is not None:
         set_cancel_at_period_end(sub, cancel_at_period_end, ctx.now)
     if p.has("cancel_at"):
-        cancel_at = p.integer("cancel_at")
         sub["cancel_at"] = cancel_at
+        sub["cancel_at_period_end"] = False
         sub["canceled_at"] = ctx.now if cancel_at else None
     if pm is not None:
         sub["default_payment_method"] = pm
     if p.has("description"):
-        sub["description"] = p.text("description")
-    details = p.sub("cancellation_details")
+        sub["description"] = description
     if details is not None:
         for field in ("comment", "feedback"):
             if details.has(field):
                 sub["cancellation_details"][field] = details.text(field)
-    sub["metadata"] = merge_metadata(sub["metadata"], p.metadata())
+    sub["metadata"] = merge_metadata(sub["metadata"], metadata)
     ctx.state.touch("subscription", sub["id"])
     if sub != before:
         emit(ctx.state, "customer.subscription.updated", sub, previous=before)
@@ -178,7 +188,7 @@ def set_cancel_at_period_end(sub: JSON, value: bool, now: int) -> None:
 
 def cancel(ctx: Ctx) -> JSON:
     sub = _subscription(ctx)
-    if sub["status"] in ("canceled", "incomplete_expired"):
+    if sub["status"] in ENDED:
         raise StripeError(
             f"No such subscription: '{sub['id']}'",
             status=404,
