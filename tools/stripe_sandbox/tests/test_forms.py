@@ -53,15 +53,3 @@ def test_metadata_merge_follows_stripe() -> None:
     assert merge_metadata({"a": "1", "b": "2"}, {"b": "", "c": "3"}) == {"a": "1", "c": "3"}
     assert merge_metadata({"a": "1"}, {}) == {}
     assert merge_metadata({"a": "1"}, None) == {"a": "1"}
-
-
-def test_previous_attributes_keep_only_what_changed() -> None:
-    from stripe_sandbox.events import diff
-
-    before = {"id": "x", "status": "active", "settings": {"a": 1, "b": 2}, "metadata": {"k": "v"}}
-    after = {"id": "x", "status": "past_due", "settings": {"a": 1, "b": 3}, "metadata": {}}
-    assert diff(before, after) == {
-        "status": "active",
-        "settings": {"b": 2},
-        "metadata": {"k": "v"},
-    }

@@ -22,8 +22,9 @@ async def test_checkout_with_trial_starts_trialing(journey: Journey) -> None:
         f"https://app.example/billing/success?session_id={session.id}"
     )
     done = await journey.client.v1.checkout.sessions.retrieve_async(
-        session.id, params={"expand": ["subscription"]}
+        session.id, params={"expand": ["subscription", "line_items"]}
     )
+    assert done.line_items.data[0].price.lookup_key == "team_monthly"
     assert done.status == "complete"
     assert done.payment_status == "no_payment_required"
     sub = done.subscription

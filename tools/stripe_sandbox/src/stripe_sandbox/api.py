@@ -33,6 +33,7 @@ class Ctx:
     config: SandboxConfig
     params: Params
     path: dict[str, str]
+    expand: list[str]
 
     @property
     def now(self) -> int:
@@ -95,7 +96,7 @@ class Sandbox:
                     return response
             token = current_request.set((request_id, key))
             try:
-                ctx = Ctx(self.state, self.config, Params(data), dict(request.path_params))
+                ctx = Ctx(self.state, self.config, Params(data), dict(request.path_params), expand)
                 result = render(self.state, handler(ctx), expand)
                 status = 200
             except StripeError as exc:

@@ -56,6 +56,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if store is None or not store.load(state):
             controls.reset_state(sandbox)
+        controls.register_configured_webhooks(sandbox)
         if store is not None:
             store.flush(state)
         await dispatcher.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -59,7 +59,6 @@ class SandboxConfig:
     trial_will_end_days: int = 3
     upcoming_invoice_days: int = 7
     api_version: str = "2026-07-29.dahlia"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

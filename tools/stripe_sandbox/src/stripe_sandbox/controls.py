@@ -54,8 +54,17 @@ def reset_state(sandbox: Sandbox) -> None:
     sandbox.state.clear()
     sandbox.dispatcher.forget()
     seed(sandbox.state, sandbox.config)
+    register_configured_webhooks(sandbox)
+
+
+def register_configured_webhooks(sandbox: Sandbox) -> None:
+    """Make sure every ``config.webhooks`` target is registered (also after a reload)."""
+    registered = {(e["url"], e["secret"]) for e in sandbox.state.all("_webhook")}
     for target in sandbox.config.webhooks:
-        add_endpoint(sandbox.state, sandbox.config, target.url, target.secret, list(target.events))
+        if (target.url, target.secret) not in registered:
+            add_endpoint(
+                sandbox.state, sandbox.config, target.url, target.secret, list(target.events)
+            )
 
 
 def build_router(sandbox: Sandbox) -> APIRouter:

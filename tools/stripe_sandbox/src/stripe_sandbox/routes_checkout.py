@@ -97,6 +97,8 @@ def create(ctx: Ctx) -> JSON:
 def retrieve(ctx: Ctx) -> JSON:
     session = ctx.state.require("checkout.session", ctx.path["id"], "session")
     expire_if_due(ctx.state, ctx.config, session)
+    if "line_items" in ctx.expand:  # includable: not a field until asked for
+        return {**session, "line_items": line_items(ctx)}
     return session
 
 
@@ -117,6 +119,7 @@ def expire_session(ctx: Ctx) -> JSON:
 
 def line_items(ctx: Ctx) -> JSON:
     session = ctx.state.require("checkout.session", ctx.path["id"], "session")
+    expire_if_due(ctx.state, ctx.config, session)
     record = ctx.state.require("_cs", session["id"])
     data = []
     for price_id, qty in record["line_items"]:
