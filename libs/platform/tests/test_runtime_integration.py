@@ -67,6 +67,7 @@ async def test_relay_started_by_the_infrastructure_publishes_to_the_bus(
         async with infra.pool.acquire() as conn, conn.transaction():
             await OutboxWriter(conn, schema).add(make_event(1), make_event(2))
         assert await wait_until(lambda: len(bus.published) == 2, timeout=5)
+    # Leaving the block stopped the relay gracefully: the batch it published is marked sent.
     conn = await asyncpg.connect(database_url)
     unsent = await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
     await conn.close()

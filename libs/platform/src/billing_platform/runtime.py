@@ -25,6 +25,8 @@ from billing_platform.messaging.rabbitmq import RabbitMQBus
 from billing_platform.messaging.relay import OutboxRelay
 from billing_platform.settings import BillingSettings
 
+RELAY_STOP_TIMEOUT_S = 5.0
+
 
 @dataclass(frozen=True)
 class Infrastructure:
@@ -64,10 +66,9 @@ async def service_infrastructure(
     try:
         yield Infrastructure(pool=pool, bus=active_bus, relay=relay)
     finally:
-        stop.set()
-        relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay_task
+        stop.set()  # the relay finishes the batch in flight, then returns
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(relay_task, RELAY_STOP_TIMEOUT_S)
         if owns_bus:
             await active_bus.close()
         await pool.close()

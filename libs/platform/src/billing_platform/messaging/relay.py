@@ -117,7 +117,7 @@ class OutboxRelay:
                     continue
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                    await asyncio.wait_for(_first_of(self._wakeup, stop), self._poll_interval)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
