@@ -23,6 +23,7 @@ from billing_platform.messaging.message import MessagePublisher, OutgoingMessage
 from billing_platform.messaging.outbox_schema import outbox_channel
 from billing_platform.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from billing_platform.sql_names import schema_name
+from billing_platform.wakeup import PgWakeup, sleep_or_stop
 
 log = structlog.get_logger("billing_platform.outbox.relay")
 
@@ -44,7 +45,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._wakeup = asyncio.Event()
+        self._wakeup = PgWakeup(pool, outbox_channel(self._schema))
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were confirmed and marked."""
@@ -100,7 +101,9 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Relay until cancelled (or ``stop`` is set), backing off while the broker is down."""
         stop = stop or asyncio.Event()
-        listener = asyncio.create_task(self._listen(stop), name=f"outbox-listen-{self._schema}")
+        listener = asyncio.create_task(
+            self._wakeup.listen(stop), name=f"outbox-listen-{self._schema}"
+        )
         backoff = 0.0
         try:
             while not stop.is_set():
@@ -111,41 +114,15 @@ class OutboxRelay:
                     backoff = min(max(backoff * 2, 0.1), self._max_backoff)
                     if not isinstance(exc, RelayPublishError):
                         log.warning("outbox.relay.error", schema=self._schema, error=repr(exc))
-                    await _sleep_or_stop(stop, backoff)
+                    await sleep_or_stop(stop, backoff)
                     continue
                 if published >= self._batch_size:
                     continue
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_first_of(self._wakeup, stop), self._poll_interval)
+                await self._wakeup.wait(stop, self._poll_interval)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        """Hold a LISTEN connection; reconnect on loss. Polling covers the gaps."""
-        channel = outbox_channel(self._schema)
-        while not stop.is_set():
-            try:
-                async with self._pool.acquire() as conn:
-                    lost = asyncio.Event()
-                    conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                    await conn.add_listener(channel, self._on_notify)
-                    try:
-                        self._wakeup.set()  # catch up on anything written meanwhile
-                        await _first_of(stop, lost)
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await conn.remove_listener(channel, self._on_notify)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("outbox.listen.lost", schema=self._schema, error=repr(exc))
-                await _sleep_or_stop(stop, self._poll_interval)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wakeup.set()
 
 
 class RelayPublishError(RuntimeError):
@@ -154,17 +131,3 @@ class RelayPublishError(RuntimeError):
 
 def _compact(body_text: str) -> bytes:
     return json.dumps(json.loads(body_text), separators=(",", ":")).encode()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
-async def _first_of(*events: asyncio.Event) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

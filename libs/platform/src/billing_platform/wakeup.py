@@ -1,0 +1,70 @@
+"""Waking a worker when Postgres says there is work: LISTEN/NOTIFY, polling as fallback.
+
+A writer runs ``SELECT pg_notify(channel, '')`` in its transaction (Postgres
+delivers it at commit); ``PgWakeup.listen`` holds one pooled connection that
+LISTENs and sets ``event``, reconnecting when the connection is lost. The
+worker waits with ``wait(stop, timeout)``: woken at once by a notification or
+``stop``, or after ``timeout`` anyway, so a lost notification costs at most one
+poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger("billing_platform.wakeup")
+
+
+class PgWakeup:
+    def __init__(self, pool: asyncpg.Pool, channel: str, *, reconnect_delay: float = 1.0) -> None:
+        self._pool = pool
+        self._channel = channel
+        self._reconnect_delay = reconnect_delay
+        self.event = asyncio.Event()
+
+    def _notified(self, *_: object) -> None:
+        self.event.set()
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Hold a LISTEN connection until ``stop``; reconnect on loss."""
+        while not stop.is_set():
+            try:
+                async with self._pool.acquire() as conn:
+                    lost = asyncio.Event()
+                    conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                    await conn.add_listener(self._channel, self._notified)
+                    try:
+                        self.event.set()  # catch up on anything written meanwhile
+                        await first_of(stop, lost)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(self._channel, self._notified)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("wakeup.listen.lost", channel=self._channel, error=repr(exc))
+                await sleep_or_stop(stop, self._reconnect_delay)
+
+    async def wait(self, stop: asyncio.Event, timeout: float) -> None:
+        """Return on a notification, on ``stop``, or after ``timeout``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_of(self.event, stop), timeout)
+        self.event.clear()
+
+
+async def first_of(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
