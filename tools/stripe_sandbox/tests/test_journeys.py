@@ -375,3 +375,19 @@ async def test_expire_checkout_session(journey: Journey) -> None:
     assert expired.status == "expired"
     response = await journey.pay(session)
     assert response.status_code == 400
+
+
+async def test_unauthenticated_first_payment_expires_after_23_hours(journey: Journey) -> None:
+    session = await journey.checkout("solo_monthly")
+    await journey.pay(session, CARD_REQUIRES_ACTION)
+    done = await journey.client.v1.checkout.sessions.retrieve_async(session.id)
+
+    await journey.advance(24 * 3600)
+
+    sub = await journey.client.v1.subscriptions.retrieve_async(done.subscription)
+    assert sub.status == "incomplete_expired"
+    invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
+    assert invoice.status == "void"
+    types = await journey.event_types()
+    assert "checkout.session.async_payment_failed" in types
+    assert "invoice.voided" in types

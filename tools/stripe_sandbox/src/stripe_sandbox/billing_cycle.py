@@ -11,6 +11,7 @@ import copy
 from stripe_sandbox import invoicing, schedules
 from stripe_sandbox.billing_engine import (
     after_payment,
+    expire_incomplete,
     full_lines,
     next_period_end,
     period_of,
@@ -26,10 +27,13 @@ from stripe_sandbox.plan_changes import ItemChange, preview, take_pending
 from stripe_sandbox.state import State
 
 RENEWING = ("active", "trialing", "past_due", "unpaid")
+INCOMPLETE_TTL = 23 * 3600
 MAX_STEPS = 10_000
 
 
 def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
+    if sub["status"] == "incomplete":
+        return [int(sub["created"]) + INCOMPLETE_TTL]
     if sub["status"] not in RENEWING:
         return []
     record = state.get("_sub", sub["id"]) or {}
@@ -79,6 +83,10 @@ def advance(state: State, config: SandboxConfig, to: int) -> int:
 
 
 def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
+    if sub["status"] == "incomplete":
+        if now >= sub["created"] + INCOMPLETE_TTL:
+            expire_incomplete(state, config, sub)
+        return
     record = state.record("_sub", sub["id"])
     _, end = period_of(sub)
     trial_end = sub["trial_end"]

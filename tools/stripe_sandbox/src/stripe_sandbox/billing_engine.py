@@ -151,12 +151,15 @@ def set_latest_invoice(state: State, sub: JSON, inv: JSON) -> None:
     state.touch("subscription", sub["id"])
 
 
+ENDED = ("canceled", "incomplete_expired")
+
+
 def update_status(state: State, config: SandboxConfig, sub: JSON, status: str) -> None:
     if sub["status"] == status:
         return
     before = copy.deepcopy(sub)
     sub["status"] = status
-    if status == "canceled":
+    if status in ENDED:
         now = state.now()
         sub["ended_at"] = now
         sub["canceled_at"] = sub["canceled_at"] or now
@@ -175,7 +178,7 @@ def after_payment(state: State, config: SandboxConfig, inv: JSON, result: Charge
     if result is ChargeOutcome.SUCCEEDED:
         if sub["status"] in ("incomplete", "past_due", "unpaid"):
             update_status(state, config, sub, "active")
-        complete_async_checkout(state, config, sub)
+        settle_async_checkout(state, sub, succeeded=True)
         return
     if inv["billing_reason"] == "subscription_create":
         return  # stays incomplete until the first invoice is paid
@@ -188,16 +191,29 @@ def after_payment(state: State, config: SandboxConfig, inv: JSON, result: Charge
         update_status(state, config, sub, "past_due")
 
 
-def complete_async_checkout(state: State, config: SandboxConfig, sub: JSON) -> None:
+def settle_async_checkout(state: State, sub: JSON, *, succeeded: bool) -> None:
+    """A completed-but-unpaid checkout learns how its payment ended."""
     record = state.get("_sub", sub["id"])
     session_id = record.get("checkout_session") if record else None
     session = state.get("checkout.session", session_id) if session_id else None
     if session is None or session["payment_status"] != "unpaid":
         return
-    before = copy.deepcopy(session)
-    session["payment_status"] = "paid"
-    state.touch("checkout.session", session["id"])
-    emit(state, "checkout.session.async_payment_succeeded", session, previous=before)
+    if succeeded:
+        before = copy.deepcopy(session)
+        session["payment_status"] = "paid"
+        state.touch("checkout.session", session["id"])
+        emit(state, "checkout.session.async_payment_succeeded", session, previous=before)
+    else:
+        emit(state, "checkout.session.async_payment_failed", session)
+
+
+def expire_incomplete(state: State, config: SandboxConfig, sub: JSON) -> None:
+    """Stripe gives the first invoice 23 hours; then the subscription is over."""
+    inv = state.get("invoice", sub["latest_invoice"]) if sub["latest_invoice"] else None
+    if inv is not None and inv["status"] == "open":
+        invoicing.void(state, inv)
+    settle_async_checkout(state, sub, succeeded=False)
+    update_status(state, config, sub, "incomplete_expired")
 
 
 def find_item(state: State, item_id: str, param: str) -> tuple[JSON, JSON]:

@@ -126,6 +126,14 @@ def mark_paid(state: State, config: SandboxConfig, inv: JSON) -> None:
     emit(state, "invoice.payment_succeeded", inv, previous=before)
 
 
+def void(state: State, inv: JSON) -> None:
+    before = copy.deepcopy(inv)
+    inv.update(status="void", next_payment_attempt=None, auto_advance=False, amount_remaining=0)
+    inv["status_transitions"]["voided_at"] = state.now()
+    state.touch("invoice", inv["id"])
+    emit(state, "invoice.voided", inv, previous=before)
+
+
 def charge(
     state: State,
     config: SandboxConfig,

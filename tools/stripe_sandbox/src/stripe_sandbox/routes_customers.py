@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from stripe_sandbox.api import Ctx, paginate
+from stripe_sandbox.billing_cycle import cancel_now
+from stripe_sandbox.billing_engine import ENDED
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.events import emit
 from stripe_sandbox.forms import merge_metadata
@@ -76,9 +78,7 @@ def delete(ctx: Ctx) -> JSON:
     cus["deleted"] = True
     ctx.state.touch("customer", cus["id"])
     for sub in ctx.state.all("subscription"):
-        if sub["customer"] == cus["id"] and sub["status"] not in ("canceled", "incomplete_expired"):
-            from stripe_sandbox.billing_cycle import cancel_now
-
+        if sub["customer"] == cus["id"] and sub["status"] not in ENDED:
             cancel_now(ctx.state, ctx.config, sub)
     emit(ctx.state, "customer.deleted", {k: v for k, v in cus.items() if k != "deleted"})
     return {"id": cus["id"], "object": "customer", "deleted": True}

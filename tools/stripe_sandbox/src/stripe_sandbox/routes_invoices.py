@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stripe_sandbox import cards, invoicing
 from stripe_sandbox.api import Ctx, paginate
-from stripe_sandbox.billing_engine import after_payment
+from stripe_sandbox.billing_engine import ENDED, after_payment
 from stripe_sandbox.cards import ChargeOutcome
 from stripe_sandbox.errors import StripeError, card_declined, parameter_missing
 from stripe_sandbox.objects.common import JSON, list_object
@@ -28,7 +28,7 @@ def create_preview(ctx: Ctx) -> JSON:
     customer = p.text("customer")
     if customer is not None and customer != sub["customer"]:
         raise StripeError("The subscription does not belong to this customer.", param="customer")
-    if sub["status"] in ("canceled", "incomplete_expired"):
+    if sub["status"] in ENDED:
         raise StripeError(
             "No upcoming invoices for customer: " + sub["customer"],
             code="invoice_upcoming_none",

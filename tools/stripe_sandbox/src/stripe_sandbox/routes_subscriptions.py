@@ -5,7 +5,7 @@ from __future__ import annotations
 from stripe_sandbox import cards
 from stripe_sandbox.api import Ctx, paginate
 from stripe_sandbox.billing_cycle import cancel_now
-from stripe_sandbox.billing_engine import NewSubscription, create_subscription, find_item
+from stripe_sandbox.billing_engine import ENDED, NewSubscription, create_subscription, find_item
 from stripe_sandbox.errors import StripeError, parameter_missing
 from stripe_sandbox.events import emit
 from stripe_sandbox.forms import Params, merge_metadata
@@ -62,9 +62,9 @@ def list_(ctx: Ctx) -> JSON:
     status = p.choice("status", STATUSES)
     found = ctx.state.all("subscription")
     if status is None:
-        found = [s for s in found if s["status"] not in ("canceled", "incomplete_expired")]
+        found = [s for s in found if s["status"] not in ENDED]
     elif status == "ended":
-        found = [s for s in found if s["status"] in ("canceled", "incomplete_expired")]
+        found = [s for s in found if s["status"] in ENDED]
     elif status != "all":
         found = [s for s in found if s["status"] == status]
     customer = p.text("customer")
@@ -115,7 +115,6 @@ def create(ctx: Ctx) -> JSON:
     return sub
 
 
-ENDED = ("canceled", "incomplete_expired")
 # What a canceled subscription still accepts, as on Stripe.
 AFTER_CANCEL = {"metadata", "cancellation_details"}
 

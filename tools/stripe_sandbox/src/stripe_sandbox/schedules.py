@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from stripe_sandbox.billing_engine import add_interval, period_of, update_status
+from stripe_sandbox.billing_engine import ENDED, add_interval, period_of, update_status
 from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.events import emit
@@ -34,7 +34,7 @@ def from_subscription(state: State, config: SandboxConfig, sub: JSON) -> JSON:
             f"`{sub['schedule']}`.",
             param="from_subscription",
         )
-    if sub["status"] in ("canceled", "incomplete_expired"):
+    if sub["status"] in ENDED:
         raise StripeError("This subscription is canceled.", param="from_subscription")
     start, end = period_of(sub)
     phase = schedule_phase(
