@@ -67,6 +67,25 @@ class CheckoutAsyncPaymentFailed(StripeDerivedEvent):
     plan: PlanType | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class CheckoutSessionCreated(IntegrationEvent):
+    """The checkout service opened a Stripe Checkout session for a tenant (source checkout)."""
+
+    type = "checkout.session_created"
+    checkout_session_id: str
+    stripe_customer_id: str
+    plan: PlanType
+    trial: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerCreated(IntegrationEvent):
+    """The tenant's one Stripe customer exists (source checkout)."""
+
+    type = "customer.created"
+    stripe_customer_id: str
+
+
 # -- subscription ---------------------------------------------------------------
 
 
@@ -204,7 +223,17 @@ class InvoicePaymentFailed(InvoiceEvent):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class InvoicePaymentActionRequired(InvoiceEvent):
+    """The payment needs the customer (3-D Secure ...): show them the hosted invoice."""
+
+    type = "invoice.payment_action_required"
+    amount_due: int
+
+
 CATALOGUE: tuple[type[IntegrationEvent], ...] = (
+    CheckoutSessionCreated,
+    CustomerCreated,
     CheckoutCompleted,
     CheckoutSessionExpired,
     CheckoutAsyncPaymentFailed,
@@ -217,4 +246,5 @@ CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     SubscriptionTrialWillEnd,
     InvoicePaid,
     InvoicePaymentFailed,
+    InvoicePaymentActionRequired,
 )
