@@ -382,6 +382,10 @@ async def collect(journey: Journey, fixtures: dict[str, Any]) -> list[tuple[str,
         event["data"]["object"] = fixtures["event"]["data"]["object"]
         objects.append(("event", event))
     objects.append(("webhook_endpoint", await get(f"/v1/webhook_endpoints/{hook.id}")))
+    clock = await journey.client.v1.test_helpers.test_clocks.create_async(params={"frozen_time": 1})
+    objects.append(
+        ("test_helpers.test_clock", await get(f"/v1/test_helpers/test_clocks/{clock.id}"))
+    )
     return objects
 
 
@@ -404,6 +408,7 @@ async def test_every_object_matches_its_fixture(journey: Journey, fixtures: dict
         "line_item",
         "event",
         "webhook_endpoint",
+        "test_helpers.test_clock",
     }
     problems = sorted({p for kind, obj in objects for p in unexplained(obj, fixtures, kind)})
     assert problems == [], "\n".join(problems)

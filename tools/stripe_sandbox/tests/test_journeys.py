@@ -391,3 +391,18 @@ async def test_unauthenticated_first_payment_expires_after_23_hours(journey: Jou
     types = await journey.event_types()
     assert "checkout.session.async_payment_failed" in types
     assert "invoice.voided" in types
+
+
+async def test_sdk_test_clock_advances_the_sandbox_clock(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    clock = await journey.client.v1.test_helpers.test_clocks.create_async(
+        params={"frozen_time": sub.created, "name": "renewal"}
+    )
+    period_end = sub.items.data[0].current_period_end
+    advanced = await journey.client.v1.test_helpers.test_clocks.advance_async(
+        clock.id, params={"frozen_time": period_end + 60}
+    )
+    assert advanced.status == "ready"
+    assert advanced.frozen_time >= period_end + 60
+    renewed = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert renewed.items.data[0].current_period_start == period_end

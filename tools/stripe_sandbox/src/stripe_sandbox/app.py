@@ -18,6 +18,7 @@ from stripe_sandbox import (
     routes_invoices,
     routes_schedules,
     routes_subscriptions,
+    routes_test_clocks,
 )
 from stripe_sandbox.api import Handler, Sandbox
 from stripe_sandbox.config import SandboxConfig
@@ -34,6 +35,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     *routes_schedules.ROUTES,
     *routes_invoices.ROUTES,
     *routes_events.ROUTES,
+    *routes_test_clocks.ROUTES,
 ]
 
 

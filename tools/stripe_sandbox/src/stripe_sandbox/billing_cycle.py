@@ -20,6 +20,7 @@ from stripe_sandbox.billing_engine import (
     update_status,
 )
 from stripe_sandbox.config import SandboxConfig
+from stripe_sandbox.errors import StripeError
 from stripe_sandbox.events import emit
 from stripe_sandbox.invoicing import DAY
 from stripe_sandbox.objects.common import JSON
@@ -29,6 +30,7 @@ from stripe_sandbox.state import State
 RENEWING = ("active", "trialing", "past_due", "unpaid")
 INCOMPLETE_TTL = 23 * 3600
 MAX_STEPS = 10_000
+MAX_ADVANCE = 5 * 366 * DAY
 
 
 def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
@@ -62,8 +64,19 @@ def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
     return moments
 
 
-def advance(state: State, config: SandboxConfig, to: int) -> int:
+def advance(state: State, config: SandboxConfig, to: int, *, param: str = "to") -> int:
     """Move the clock to ``to``, running everything due on the way; returns steps run."""
+    now = state.now()
+    if to < now:
+        raise StripeError(
+            "The clock cannot go backwards.", code="parameter_invalid_integer", param=param
+        )
+    if to > now + MAX_ADVANCE:
+        raise StripeError(
+            "The clock can advance at most five years at a time.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
     steps = 0
     while steps < MAX_STEPS:
         due = [

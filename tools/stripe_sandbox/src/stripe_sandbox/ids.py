@@ -26,6 +26,7 @@ KIND_BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("evt_", "event"),
     ("pm_", "payment_method"),
     ("we_", "webhook_endpoint"),
+    ("clock_", "test_helpers.test_clock"),
 )
 
 

@@ -29,6 +29,7 @@ KIND_LABEL = {
     "event": "event",
     "payment_method": "PaymentMethod",
     "_webhook": "webhook endpoint",
+    "test_helpers.test_clock": "test_clock",
     "_cs": "checkout.session",
 }
 
