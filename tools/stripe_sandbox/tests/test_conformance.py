@@ -103,7 +103,6 @@ UNSET: dict[str, tuple[str, ...]] = {
         "transform_quantity",
     ),
     "product": (
-        "default_price",
         "description",
         "package_dimensions",
     ),

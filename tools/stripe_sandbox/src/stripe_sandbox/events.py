@@ -33,9 +33,13 @@ def emit(
     previous: JSON | None = None,
     at: int | None = None,
 ) -> JSON:
-    """Store an event holding a snapshot of ``obj``; ``previous`` is the object before."""
+    """Store an event holding a snapshot of ``obj``; ``previous`` is the object before.
+
+    As on Stripe, only ``*.updated`` events carry ``data.previous_attributes``.
+    """
     request_id, idempotency_key = current_request.get()
-    previous_attributes = diff(previous, obj) if previous is not None else None
+    updated = event_type.endswith(".updated") and previous is not None
+    previous_attributes = diff(previous, obj) if updated and previous is not None else None
     evt = event(
         id=new_id("evt_"),
         created=at if at is not None else state.now(),
@@ -47,8 +51,9 @@ def emit(
         idempotency_key=idempotency_key,
         pending_webhooks=len(matching_endpoints(state, event_type)),
     )
-    state.put("event", evt)
-    state.new_events.append(evt["id"])
+    if not state.muted:
+        state.put("event", evt)
+        state.new_events.append(evt["id"])
     return evt
 
 

@@ -84,6 +84,14 @@ def _claim_lookup_key(state: State, lookup_key: str | None, transfer: bool) -> N
 
 
 def seed(state: State, config: SandboxConfig) -> None:
+    state.muted = True
+    try:
+        _seed(state, config)
+    finally:
+        state.muted = False
+
+
+def _seed(state: State, config: SandboxConfig) -> None:
     for spec in config.seed_prices:
         if any(p["lookup_key"] == spec.lookup_key for p in state.all("price")):
             continue
@@ -101,7 +109,6 @@ def seed(state: State, config: SandboxConfig) -> None:
                 "trial_period_days": str(spec.trial_period_days),
             }
         new_price(state, config, Params(data))
-    state.new_events.clear()  # the seeded catalogue exists before anyone listens
 
 
 def create_product(ctx: Ctx) -> JSON:

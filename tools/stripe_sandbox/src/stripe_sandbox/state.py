@@ -43,6 +43,8 @@ class State:
         self.dirty: set[tuple[str, str]] = set()
         self.removed: set[tuple[str, str]] = set()
         self.reset_requested = False
+        # While True, emit() records nothing (the seeded catalogue predates any listener).
+        self.muted = False
         # Event ids emitted since the dispatcher last looked.
         self.new_events: list[str] = []
         self.listeners: list[Callable[[], None]] = []
