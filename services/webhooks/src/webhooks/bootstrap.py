@@ -1,24 +1,105 @@
-"""The one place that builds this service's adapters and wires them together."""
+"""The one place that builds the webhooks service's adapters and wires them together."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
+from billing_domain.clock import Clock
+from billing_domain.webhook_log import RetryPolicy
+from billing_platform.clock import SystemClock
 from billing_platform.http.app import Lifespan
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_gateway import StripeCaller
+from billing_platform.wakeup import PgWakeup
 from fastapi import FastAPI
 
-from webhooks.schema import SCHEMA
+from webhooks.adapters.postgres import PgEventLogMonitor, PgWebhooksUnitOfWork
+from webhooks.adapters.stripe import StripeObjectReader
+from webhooks.context import WebhooksContext
+from webhooks.ports import StripeReader
+from webhooks.schema import EVENTS_CHANNEL, SCHEMA
+from webhooks.stripe_reading import PlanCatalog
+from webhooks.use_cases.processing import ProcessingDeps
+from webhooks.worker import EventWorker
+
+log = structlog.get_logger("webhooks.bootstrap")
 
 
-def lifespan_for(settings: BillingSettings, bus: MessageBus | None = None) -> Lifespan:
+def lifespan_for(
+    settings: BillingSettings,
+    bus: MessageBus | None = None,
+    *,
+    clock: Clock | None = None,
+    stripe: StripeReader | None = None,
+    worker_concurrency: int = 2,
+) -> Lifespan:
+    """``clock`` and ``stripe`` replace the real ones in tests (fakes through the ports)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.stripe_webhook_secret:
+            log.error("webhooks.config.no_secret", hint="set STRIPE_WEBHOOK_SECRET")
         async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
-            app.state.infrastructure = infra
-            yield
+            real_clock = clock or SystemClock()
+
+            def uow_factory() -> PgWebhooksUnitOfWork:
+                return PgWebhooksUnitOfWork(infra.pool)
+
+            app.state.webhooks = WebhooksContext(
+                uow_factory=uow_factory,
+                clock=real_clock,
+                webhook_secrets=tuple(settings.stripe_webhook_secret),
+            )
+            deps = ProcessingDeps(
+                uow_factory=uow_factory,
+                stripe=stripe or _stripe_reader(settings),
+                plans=PlanCatalog(settings.price_ids()),
+                clock=real_clock,
+                policy=RetryPolicy(max_attempts=settings.webhook_max_attempts),
+            )
+            stop = asyncio.Event()
+            worker = EventWorker(
+                PgWakeup(infra.pool, EVENTS_CHANNEL),
+                PgEventLogMonitor(infra.pool),
+                deps,
+                concurrency=worker_concurrency,
+            )
+            task = asyncio.create_task(worker.run(stop), name="webhooks-worker")
+            try:
+                yield
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, 10)
 
     return lifespan
+
+
+def _stripe_reader(settings: BillingSettings) -> StripeReader:
+    if not settings.stripe_api_key:
+        return _NoStripe()
+    return StripeObjectReader(StripeCaller.from_settings(settings))
+
+
+class _NoStripe:
+    """Without STRIPE_API_KEY, events that need a Stripe read fail (and retry) loudly."""
+
+    async def _fail(self, what: str) -> dict[str, object]:
+        from billing_domain.errors import GatewayUnavailable
+
+        raise GatewayUnavailable(f"STRIPE_API_KEY is not set: cannot read {what}")
+
+    async def customer(self, customer_id: str) -> dict[str, object]:
+        return await self._fail(customer_id)
+
+    async def subscription(self, subscription_id: str) -> dict[str, object]:
+        return await self._fail(subscription_id)
+
+    async def subscription_schedule(self, schedule_id: str) -> dict[str, object]:
+        return await self._fail(schedule_id)

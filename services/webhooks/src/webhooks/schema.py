@@ -9,3 +9,5 @@ from billing_platform.migrations import MigrationSource
 SCHEMA = "webhooks"
 DEFAULT_PORT = 8003
 MIGRATIONS = MigrationSource(schema=SCHEMA, directory=Path(__file__).resolve().parents[2])
+# LISTEN/NOTIFY channel: a stored (or re-queued) event wakes the worker at once.
+EVENTS_CHANNEL = "webhooks_events"

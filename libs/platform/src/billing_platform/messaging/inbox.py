@@ -10,6 +10,7 @@ commit and ack is therefore harmless.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Protocol, TypeVar
 
 import asyncpg
@@ -29,7 +30,12 @@ class _UnitOfWork(Protocol):
 
     async def __aenter__(self) -> _UnitOfWork: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 U = TypeVar("U", bound=_UnitOfWork)

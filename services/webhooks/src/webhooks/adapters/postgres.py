@@ -1,0 +1,202 @@
+"""Postgres adapters of the webhooks service (asyncpg)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import asyncpg
+from billing_domain.events import IntegrationEvent
+from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
+from billing_platform.db import PgUnitOfWork
+from billing_platform.messaging.outbox import OutboxWriter
+
+from webhooks.ports import EventLogFilter, EventLogPage, NewStripeEvent, StoredEvent
+from webhooks.schema import EVENTS_CHANNEL, SCHEMA
+
+LOG = f"{SCHEMA}.stripe_webhook_events_log"
+_COLUMNS = (
+    "id, event_id, event_type, tenant_id, status, note, error_message, retry_count, "
+    "next_attempt_at, stripe_created_at, payload, received_at, processed_at"
+)
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    record = WebhookEventRecord(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        received_at=row["received_at"],
+        status=WebhookEventStatus(row["status"]),
+        retry_count=row["retry_count"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["error_message"],
+        note=row["note"],
+        finished_at=row["processed_at"],
+    )
+    payload = row["payload"]
+    return StoredEvent(
+        record=record,
+        tenant_id=row["tenant_id"],
+        stripe_created_at=row["stripe_created_at"],
+        payload=json.loads(payload) if isinstance(payload, str) else payload,
+        processed_at=row["processed_at"],
+    )
+
+
+class PgEventLog:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, event: NewStripeEvent, now: datetime) -> bool:
+        inserted = await self._conn.fetchval(
+            f"INSERT INTO {LOG} (event_id, event_type, tenant_id, status, next_attempt_at, "
+            "api_version, livemode, stripe_created_at, payload, received_at) "
+            "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING true",
+            event.event_id,
+            event.event_type,
+            event.tenant_id,
+            now,
+            event.api_version,
+            event.livemode,
+            event.stripe_created_at,
+            event.payload.decode(),
+        )
+        if inserted:
+            await self._conn.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
+        return bool(inserted)
+
+    async def claim_next_due(self, now: datetime) -> StoredEvent | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE status IN ('pending', 'retrying') "
+            "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 1 "
+            "FOR UPDATE SKIP LOCKED",
+            now,
+        )
+        return None if row is None else _stored(row)
+
+    async def get_for_update(self, event_id: str) -> StoredEvent | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE event_id = $1 FOR UPDATE", event_id
+        )
+        return None if row is None else _stored(row)
+
+    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> None:
+        record = event.record
+        await self._conn.execute(
+            f"UPDATE {LOG} SET status = $2, note = $3, error_message = $4, retry_count = $5, "
+            "next_attempt_at = $6, processed_at = $7, tenant_id = COALESCE($8, tenant_id) "
+            "WHERE event_id = $1",
+            record.event_id,
+            record.status.value,
+            record.note,
+            record.last_error,
+            record.retry_count,
+            record.next_attempt_at,
+            record.finished_at,
+            tenant_id,
+        )
+        if record.status.is_waiting:
+            await self._conn.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
+
+    async def list(self, query: EventLogFilter) -> EventLogPage:
+        conditions: list[str] = ["true"]
+        args: list[object] = []
+        for column, value in (
+            ("status", query.status.value if query.status else None),
+            ("event_type", query.event_type),
+        ):
+            if value is not None:
+                args.append(value)
+                conditions.append(f"{column} = ${len(args)}")
+        if query.after_id is not None:
+            args.append(query.after_id)
+            conditions.append(f"id < ${len(args)}")
+        args.append(query.limit + 1)
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY id DESC LIMIT ${len(args)}",
+            *args,
+        )
+        page = [(row["id"], _stored(row)) for row in rows[: query.limit]]
+        more = len(rows) > query.limit
+        return EventLogPage(events=page, next_after_id=page[-1][0] if more and page else None)
+
+    async def replayable_ids(self, status: WebhookEventStatus, limit: int) -> Sequence[str]:
+        rows = await self._conn.fetch(
+            f"SELECT event_id FROM {LOG} WHERE status = $1 ORDER BY id LIMIT $2",
+            status.value,
+            limit,
+        )
+        return [row["event_id"] for row in rows]
+
+
+class PgEventLogMonitor:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def next_due_at(self) -> datetime | None:
+        due: datetime | None = await self._pool.fetchval(
+            f"SELECT min(next_attempt_at) FROM {LOG} WHERE status IN ('pending', 'retrying')"
+        )
+        return due
+
+    async def backlog(self) -> tuple[int, float, int]:
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS waiting, "
+            "coalesce(extract(epoch FROM now() - min(received_at)), 0)::float8 AS oldest "
+            f"FROM {LOG} WHERE status IN ('pending', 'retrying')"
+        )
+        unsent = await self._pool.fetchval(
+            f"SELECT count(*) FROM {SCHEMA}.outbox WHERE sent_at IS NULL"
+        )
+        assert row is not None
+        return int(row["waiting"]), float(row["oldest"]), int(unsent or 0)
+
+
+class PgCustomerDirectory:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def tenant_of(self, customer_id: str) -> str | None:
+        tenant: str | None = await self._conn.fetchval(
+            f"SELECT tenant_id FROM {SCHEMA}.customer_tenants WHERE stripe_customer_id = $1",
+            customer_id,
+        )
+        return tenant
+
+    async def link(self, customer_id: str, tenant_id: str) -> None:
+        await self._conn.execute(
+            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id) "
+            "VALUES ($1, $2) ON CONFLICT (stripe_customer_id) DO UPDATE "
+            "SET tenant_id = EXCLUDED.tenant_id, updated_at = now() "
+            "WHERE customer_tenants.tenant_id IS DISTINCT FROM EXCLUDED.tenant_id",
+            customer_id,
+            tenant_id,
+        )
+
+
+class PgOutbox:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._writer = OutboxWriter(conn, SCHEMA)
+
+    async def add_all(self, events: Sequence[IntegrationEvent]) -> None:
+        await self._writer.add_all(events)
+
+
+class PgWebhooksUnitOfWork(PgUnitOfWork):
+    events: PgEventLog
+    customers: PgCustomerDirectory
+    outbox: PgOutbox
+
+    def _on_enter(self) -> None:
+        self.events = PgEventLog(self.connection)
+        self.customers = PgCustomerDirectory(self.connection)
+        self.outbox = PgOutbox(self.connection)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        async with self.connection.transaction():
+            yield

@@ -1,0 +1,104 @@
+"""``POST /api/webhooks/stripe``: verify, store once, answer. Nothing else on this path.
+
+Rejections (400, 413, 415) store nothing. The database being down is a 503
+(Stripe retries). No Stripe call and no broker call happen here: the worker
+does the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from billing_platform.http.errors import ApiError
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+
+from webhooks import metrics
+from webhooks.context import WebhooksContext
+from webhooks.ports import NewStripeEvent
+from webhooks.signature import SignatureRejected, verify
+from webhooks.stripe_event import MalformedEvent, parse_event
+from webhooks.use_cases.ingest import record_stripe_event
+
+MAX_BODY_BYTES = 1024 * 1024
+
+router = APIRouter(tags=["stripe"])
+
+
+class WebhookReceived(BaseModel):
+    received: bool = Field(examples=[True])
+    duplicate: bool = Field(
+        description="True when this event id was already stored (a redelivery).", examples=[False]
+    )
+
+
+def _reject(status: int, code: str, message: str) -> ApiError:
+    metrics.REJECTED.labels(code).inc()
+    metrics.RECEIVED.labels("unknown", "rejected").inc()
+    return ApiError(status, code, message)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _reject(413, "payload_too_large", "the body is over 1 MiB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _reject(413, "payload_too_large", "the body is over 1 MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/api/webhooks/stripe",
+    summary="Receive a Stripe webhook (raw body, Stripe-Signature)",
+    response_model=WebhookReceived,
+    responses={
+        400: {"description": "missing, malformed, stale or invalid signature; not a Stripe event"},
+        413: {"description": "body over 1 MiB"},
+        415: {"description": "body is not application/json"},
+        503: {"description": "database unavailable: retry"},
+    },
+)
+async def receive_stripe_webhook(
+    request: Request,
+    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> WebhookReceived:
+    context: WebhooksContext = request.app.state.webhooks
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise _reject(415, "unsupported_media_type", "Stripe webhooks are application/json")
+    payload = await _read_body(request)
+    try:
+        verify(
+            payload,
+            stripe_signature,
+            context.webhook_secrets,
+            now=context.clock.now().timestamp(),
+        )
+        header, _ = parse_event(payload)
+    except SignatureRejected as exc:
+        status = 503 if exc.code == "webhook_secret_missing" else 400
+        raise _reject(status, exc.code, exc.message) from None
+    except MalformedEvent as exc:
+        raise _reject(400, "malformed_event", exc.message) from None
+    duplicate = await record_stripe_event(
+        NewStripeEvent(
+            event_id=header.event_id,
+            event_type=header.event_type,
+            tenant_id=header.tenant_hint,
+            api_version=header.api_version,
+            livemode=header.livemode,
+            stripe_created_at=header.created,
+            payload=payload,
+        ),
+        context.uow_factory(),
+        context.clock,
+    )
+    metrics.RECEIVED.labels(
+        metrics.type_label(header.event_type), "duplicate" if duplicate else "accepted"
+    ).inc()
+    return WebhookReceived(received=True, duplicate=duplicate)

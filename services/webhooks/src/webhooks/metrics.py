@@ -1,0 +1,43 @@
+"""Prometheus metrics of the webhooks service (module-level, one registry per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+from webhooks.translate import HANDLED_TYPES
+
+RECEIVED = Counter(
+    "billing_webhooks_received_total",
+    "Stripe webhook requests by event type and result (accepted, duplicate, rejected).",
+    ["event_type", "result"],
+)
+REJECTED = Counter(
+    "billing_webhooks_rejected_total",
+    "Rejected webhook requests by reason (the error code answered).",
+    ["reason"],
+)
+PROCESSED = Counter(
+    "billing_webhooks_processed_total",
+    "Processing outcomes by event type: processed, retrying, failed, parked.",
+    ["event_type", "outcome"],
+)
+ATTEMPT_FAILURES = Counter(
+    "billing_webhooks_attempt_failures_total",
+    "Processing attempts that raised (each retry counts).",
+    ["event_type"],
+)
+BACKLOG = Gauge(
+    "billing_webhooks_backlog", "Stored events waiting to be processed (pending or retrying)."
+)
+OLDEST_WAITING_AGE = Gauge(
+    "billing_webhooks_oldest_waiting_age_seconds",
+    "Age of the oldest event waiting to be processed (0 when none).",
+)
+OUTBOX_BACKLOG = Gauge(
+    "billing_webhooks_outbox_backlog", "Billing events written but not yet confirmed by the broker."
+)
+
+
+def type_label(event_type: str) -> str:
+    """Bounded label values: the handled types by name, the rest as ``other``."""
+    return event_type if event_type in HANDLED_TYPES else "other"

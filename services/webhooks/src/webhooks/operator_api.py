@@ -1,0 +1,115 @@
+"""Operators' view of the event log: list and replay (``billing:admin`` scope)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from billing_domain.auth import Action, authorize
+from billing_domain.webhook_log import WebhookEventStatus
+from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.errors import ApiError
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from webhooks.context import WebhooksContext
+from webhooks.ports import EventLogFilter, StoredEvent
+from webhooks.use_cases.operations import list_events, replay_event
+
+router = APIRouter(tags=["operators"])
+
+EVENT_ID_PATTERN = r"^evt_[A-Za-z0-9_]{1,250}$"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or invalid token"},
+    403: {"description": "the token lacks the billing:admin scope"},
+}
+
+
+class WebhookEventView(BaseModel):
+    event_id: str
+    event_type: str
+    tenant_id: str | None
+    status: WebhookEventStatus
+    note: str | None
+    error_message: str | None
+    retry_count: int
+    next_attempt_at: datetime | None
+    stripe_created_at: datetime
+    received_at: datetime
+    processed_at: datetime | None
+
+    @classmethod
+    def of(cls, stored: StoredEvent) -> WebhookEventView:
+        record = stored.record
+        return cls(
+            event_id=record.event_id,
+            event_type=record.event_type,
+            tenant_id=stored.tenant_id,
+            status=record.status,
+            note=record.note,
+            error_message=record.last_error,
+            retry_count=record.retry_count,
+            next_attempt_at=record.next_attempt_at,
+            stripe_created_at=stored.stripe_created_at,
+            received_at=record.received_at,
+            processed_at=record.finished_at,
+        )
+
+
+class WebhookEventList(BaseModel):
+    events: list[WebhookEventView]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
+
+
+@router.get(
+    "/api/webhooks/events",
+    summary="Webhook events, newest first, filtered by status and type",
+    response_model=WebhookEventList,
+    responses={**ERRORS, 422: {"description": "bad filter or cursor"}},
+)
+async def get_events(
+    request: Request,
+    principal: CurrentPrincipal,
+    status: Annotated[WebhookEventStatus | None, Query()] = None,
+    event_type: Annotated[str | None, Query(alias="type", max_length=255)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> WebhookEventList:
+    authorize(principal, Action.OPERATE_WEBHOOKS)
+    if cursor is not None and not cursor.isdigit():
+        raise ApiError(422, "invalid_cursor", "cursor must be a value from next_cursor")
+    context: WebhooksContext = request.app.state.webhooks
+    page = await list_events(
+        EventLogFilter(
+            status=status,
+            event_type=event_type,
+            after_id=int(cursor) if cursor is not None else None,
+            limit=limit,
+        ),
+        context.uow_factory(),
+    )
+    return WebhookEventList(
+        events=[WebhookEventView.of(stored) for _, stored in page.events],
+        next_cursor=str(page.next_after_id) if page.next_after_id is not None else None,
+    )
+
+
+@router.post(
+    "/api/webhooks/events/{event_id}/replay",
+    summary="Process a failed or parked event again",
+    response_model=WebhookEventView,
+    responses={
+        **ERRORS,
+        404: {"description": "no such event"},
+        409: {"description": "the event is neither failed nor parked"},
+    },
+)
+async def replay(
+    request: Request,
+    principal: CurrentPrincipal,
+    event_id: Annotated[str, Path(pattern=EVENT_ID_PATTERN)],
+) -> WebhookEventView:
+    authorize(principal, Action.OPERATE_WEBHOOKS)
+    context: WebhooksContext = request.app.state.webhooks
+    stored = await replay_event(event_id, context.uow_factory(), context.clock)
+    return WebhookEventView.of(stored)

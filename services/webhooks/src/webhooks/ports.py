@@ -1,0 +1,138 @@
+"""What the webhooks use cases need from the outside world, sized to them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from billing_domain.clock import Clock
+from billing_domain.events import IntegrationEvent
+from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
+
+__all__ = [
+    "Clock",
+    "CustomerDirectory",
+    "EventLog",
+    "EventLogFilter",
+    "EventLogMonitor",
+    "EventLogPage",
+    "NewStripeEvent",
+    "Outbox",
+    "StoredEvent",
+    "StripeReader",
+    "UnitOfWork",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewStripeEvent:
+    event_id: str
+    event_type: str
+    tenant_id: str | None
+    api_version: str | None
+    livemode: bool
+    stripe_created_at: datetime
+    payload: bytes
+
+
+@dataclass(kw_only=True)
+class StoredEvent:
+    """A log row: the domain record plus what the worker and operators read."""
+
+    record: WebhookEventRecord
+    tenant_id: str | None
+    stripe_created_at: datetime
+    payload: Mapping[str, Any]
+    processed_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventLogFilter:
+    status: WebhookEventStatus | None = None
+    event_type: str | None = None
+    after_id: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventLogPage:
+    events: Sequence[tuple[int, StoredEvent]]
+    next_after_id: int | None
+
+
+class EventLog(Protocol):
+    async def add(self, event: NewStripeEvent, now: datetime) -> bool:
+        """Store once: True when new, False when this event id is already there."""
+        ...
+
+    async def claim_next_due(self, now: datetime) -> StoredEvent | None:
+        """Lock the oldest due row for this transaction, skipping rows others hold."""
+        ...
+
+    async def get_for_update(self, event_id: str) -> StoredEvent | None: ...
+
+    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> None: ...
+
+    async def list(self, query: EventLogFilter) -> EventLogPage: ...
+
+    async def replayable_ids(self, status: WebhookEventStatus, limit: int) -> Sequence[str]: ...
+
+
+class EventLogMonitor(Protocol):
+    """Figures the worker needs between batches (outside any unit of work)."""
+
+    async def next_due_at(self) -> datetime | None: ...
+
+    async def backlog(self) -> tuple[int, float, int]:
+        """Events waiting, age in seconds of the oldest waiting, outbox rows unsent."""
+        ...
+
+
+class CustomerDirectory(Protocol):
+    async def tenant_of(self, customer_id: str) -> str | None: ...
+
+    async def link(self, customer_id: str, tenant_id: str) -> None: ...
+
+
+class Outbox(Protocol):
+    async def add_all(self, events: Sequence[IntegrationEvent]) -> None: ...
+
+
+class StripeReader(Protocol):
+    """Reads of Stripe objects a translation may need; plain dicts in, domain errors out."""
+
+    async def customer(self, customer_id: str) -> Mapping[str, Any]: ...
+
+    async def subscription(self, subscription_id: str) -> Mapping[str, Any]: ...
+
+    async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def customers(self) -> CustomerDirectory: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def commit(self) -> None: ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """Work inside it is undone on error, without ending the transaction."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

@@ -1,0 +1,1 @@
+"""The webhooks service's use cases: ingest, process, operate."""

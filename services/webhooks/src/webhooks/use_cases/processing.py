@@ -1,0 +1,164 @@
+"""Processing: one due event per transaction, translated into billing events.
+
+The row is claimed with ``FOR UPDATE SKIP LOCKED`` and stays locked while the
+event is handled, so several workers never handle the same event. The
+billing events go to the outbox and the row becomes ``processed`` in the same
+transaction. A failure undoes the handling (savepoint) and records the attempt
+instead: ``retrying`` with backoff 2, 4, 8 s, then ``failed``. An event about a
+tenant nobody knows is ``parked`` (no retries) until an operator replays it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from billing_domain.errors import NotFound
+from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
+
+from webhooks import translate
+from webhooks.ports import Clock, StoredEvent, StripeReader, UnitOfWork
+from webhooks.stripe_reading import PlanCatalog, metadata, text
+
+log = structlog.get_logger("webhooks.processing")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Processed:
+    event_id: str
+    event_type: str
+    status: WebhookEventStatus
+    tenant_id: str | None
+    published: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessingDeps:
+    uow_factory: Callable[[], UnitOfWork]
+    stripe: StripeReader
+    plans: PlanCatalog
+    clock: Clock
+    policy: RetryPolicy
+
+
+async def process_next_due(deps: ProcessingDeps) -> Processed | None:
+    """Handle the oldest due event, if any; return what became of it."""
+    uow = deps.uow_factory()
+    async with uow:
+        stored = await uow.events.claim_next_due(deps.clock.now())
+        if stored is None:
+            return None
+        record = stored.record
+        bound = log.bind(
+            stripe_event_id=record.event_id,
+            event_type=record.event_type,
+            attempt=record.retry_count + 1,
+        )
+        error: str | None = None
+        published = 0
+        try:
+            async with uow.savepoint():
+                published = await _handle(stored, uow, deps)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            record.mark_failed_attempt(error, deps.clock.now(), deps.policy)
+            (bound.error if record.status is WebhookEventStatus.FAILED else bound.warning)(
+                "webhooks.event.attempt_failed",
+                status=record.status.value,
+                retry_count=record.retry_count,
+                next_attempt_at=record.next_attempt_at,
+                error=error,
+                exc_info=not isinstance(exc, _EXPECTED_FAILURES),
+            )
+        await uow.events.save(stored, tenant_id=stored.tenant_id)
+        await uow.commit()
+    if error is None:
+        bound.info(
+            "webhooks.event.processed",
+            status=record.status.value,
+            note=record.note,
+            tenant_id=stored.tenant_id,
+            published=published,
+        )
+    return Processed(
+        event_id=record.event_id,
+        event_type=record.event_type,
+        status=record.status,
+        tenant_id=stored.tenant_id,
+        published=published,
+        error=error,
+    )
+
+
+async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) -> int:
+    body = stored.payload
+    record, now = stored.record, deps.clock.now()
+    if body.get("type") not in translate.HANDLED_TYPES:
+        record.mark_ignored(now)
+        return 0
+    tenant_id = await _resolve_tenant(body, uow, deps.stripe)
+    if tenant_id is None:
+        customer = translate.customer_id(body)
+        log.warning(
+            "webhooks.event.parked",
+            stripe_event_id=record.event_id,
+            event_type=record.event_type,
+            stripe_customer_id=customer,
+        )
+        record.mark_parked(f"parked: no tenant known for customer {customer}", now)
+        return 0
+    stored.tenant_id = tenant_id
+    if body["type"] in translate.CUSTOMER_TYPES:
+        record.mark_processed(now, note="customer linked to tenant")
+        return 0
+    needs = translate.lookups(body)
+    schedule = await _maybe(deps.stripe.subscription_schedule, needs.schedule_id)
+    subscription = await _maybe(deps.stripe.subscription, needs.subscription_id)
+    events = translate.translate(
+        body,
+        tenant_id=tenant_id,
+        plans=deps.plans,
+        now=now,
+        schedule=schedule,
+        subscription=subscription,
+    )
+    await uow.outbox.add_all(events)
+    record.mark_processed(now, note=None if events else "no billing event")
+    return len(events)
+
+
+async def _resolve_tenant(
+    body: Mapping[str, Any], uow: UnitOfWork, stripe: StripeReader
+) -> str | None:
+    """The object's own tenant, else the customer map, else the customer's metadata."""
+    customer = translate.customer_id(body)
+    named = translate.tenant_hint(body)
+    if named is not None:
+        if customer is not None:
+            await uow.customers.link(customer, named)
+        return named
+    if customer is None:
+        return None
+    known = await uow.customers.tenant_of(customer)
+    if known is not None:
+        return known
+    try:
+        found = text(metadata(await stripe.customer(customer)), "tenant_id")
+    except NotFound:
+        return None
+    if found is not None:
+        await uow.customers.link(customer, found)
+    return found
+
+
+async def _maybe(read: Callable[[str], Any], object_id: str | None) -> Mapping[str, Any] | None:
+    if object_id is None:
+        return None
+    result: Mapping[str, Any] = await read(object_id)
+    return result
+
+
+_EXPECTED_FAILURES: tuple[type[Exception], ...] = (NotFound,)
