@@ -8,14 +8,23 @@ from billing_platform.settings import BillingSettings
 from fastapi import FastAPI
 
 from checkout import __doc__ as description
+from checkout.api import install_rate_limit_handler, router
 from checkout.bootstrap import lifespan_for
+from checkout.config import CheckoutLimits
 
 
-def create_app(settings: BillingSettings, *, bus: MessageBus | None = None) -> FastAPI:
-    return create_platform_app(
+def create_app(
+    settings: BillingSettings,
+    *,
+    bus: MessageBus | None = None,
+    limits: CheckoutLimits | None = None,
+) -> FastAPI:
+    app = create_platform_app(
         service="checkout",
         settings=settings,
-        routers=[],
-        lifespan=lifespan_for(settings, bus),
+        routers=[router],
+        lifespan=lifespan_for(settings, bus, limits),
         description=description or "",
     )
+    install_rate_limit_handler(app)
+    return app

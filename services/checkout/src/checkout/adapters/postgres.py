@@ -1,0 +1,183 @@
+"""Postgres adapters (asyncpg): the unit of work and the repositories of the checkout schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from billing_domain.plans import PlanType
+from billing_platform.db import PgUnitOfWork
+from billing_platform.messaging.outbox import OutboxWriter
+
+from checkout.model import CheckoutSessionRecord, TenantPlan
+from checkout.schema import SCHEMA
+
+_SESSION_COLUMNS = (
+    "session_id, tenant_id, plan, trial, status, url, stripe_customer_id, "
+    "idempotency_key, created_at"
+)
+
+
+class PgCustomerRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def lock(self, tenant_id: str) -> None:
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            f"checkout.customer:{tenant_id}",
+        )
+
+    async def get(self, tenant_id: str) -> str | None:
+        found: str | None = await self._conn.fetchval(
+            "SELECT stripe_customer_id FROM checkout.billing_customers WHERE tenant_id = $1",
+            tenant_id,
+        )
+        return found
+
+    async def tenant_of(self, customer_id: str) -> str | None:
+        found: str | None = await self._conn.fetchval(
+            "SELECT tenant_id FROM checkout.billing_customers WHERE stripe_customer_id = $1",
+            customer_id,
+        )
+        return found
+
+    async def add(self, *, tenant_id: str, customer_id: str, created_at: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO checkout.billing_customers (tenant_id, stripe_customer_id, created_at) "
+            "VALUES ($1, $2, $3)",
+            tenant_id,
+            customer_id,
+            created_at,
+        )
+
+
+def _session(row: asyncpg.Record) -> CheckoutSessionRecord:
+    return CheckoutSessionRecord(
+        session_id=row["session_id"],
+        tenant_id=row["tenant_id"],
+        plan=PlanType(row["plan"]),
+        trial=row["trial"],
+        status=row["status"],
+        url=row["url"],
+        stripe_customer_id=row["stripe_customer_id"],
+        idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+    )
+
+
+class PgCheckoutSessionRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, record: CheckoutSessionRecord) -> bool:
+        inserted = await self._conn.fetchval(
+            f"INSERT INTO checkout.checkout_sessions ({_SESSION_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            record.session_id,
+            record.tenant_id,
+            record.plan.value,
+            record.trial,
+            record.status,
+            record.url,
+            record.stripe_customer_id,
+            record.idempotency_key,
+            record.created_at,
+        )
+        return bool(inserted)
+
+    async def get(self, session_id: str) -> CheckoutSessionRecord | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions WHERE session_id = $1",
+            session_id,
+        )
+        return None if row is None else _session(row)
+
+    async def by_idempotency_key(
+        self, tenant_id: str, idempotency_key: str
+    ) -> CheckoutSessionRecord | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
+            "WHERE tenant_id = $1 AND idempotency_key = $2",
+            tenant_id,
+            idempotency_key,
+        )
+        return None if row is None else _session(row)
+
+    async def latest_open(
+        self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
+    ) -> CheckoutSessionRecord | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
+            "WHERE tenant_id = $1 AND plan = $2 AND trial = $3 AND created_at >= $4 "
+            "AND status = 'open' AND idempotency_key IS NULL "
+            "ORDER BY created_at DESC LIMIT 1",
+            tenant_id,
+            plan.value,
+            trial,
+            since,
+        )
+        return None if row is None else _session(row)
+
+    async def mark_completed(
+        self, session_id: str, *, payment_status: str, completed_at: datetime
+    ) -> bool:
+        updated = await self._conn.fetchval(
+            "UPDATE checkout.checkout_sessions "
+            "SET status = 'complete', payment_status = $2, completed_at = $3 "
+            "WHERE session_id = $1 RETURNING true",
+            session_id,
+            payment_status,
+            completed_at,
+        )
+        return bool(updated)
+
+
+class PgTenantPlanRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, tenant_id: str) -> TenantPlan | None:
+        row = await self._conn.fetchrow(
+            "SELECT tenant_id, plan, status, as_of FROM checkout.tenant_plans WHERE tenant_id = $1",
+            tenant_id,
+        )
+        if row is None:
+            return None
+        return TenantPlan(
+            tenant_id=row["tenant_id"],
+            plan=PlanType(row["plan"]),
+            status=row["status"],
+            as_of=row["as_of"],
+        )
+
+    async def save(self, plan: TenantPlan) -> bool:
+        stored = await self._conn.fetchval(
+            "INSERT INTO checkout.tenant_plans AS t (tenant_id, plan, status, as_of) "
+            "VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (tenant_id) DO UPDATE "
+            "SET plan = EXCLUDED.plan, status = EXCLUDED.status, as_of = EXCLUDED.as_of, "
+            "updated_at = now() WHERE t.as_of <= EXCLUDED.as_of RETURNING true",
+            plan.tenant_id,
+            plan.plan.value,
+            plan.status,
+            plan.as_of,
+        )
+        return bool(stored)
+
+
+class PgCheckoutUnitOfWork(PgUnitOfWork):
+    """One transaction; the repositories and the outbox share its connection."""
+
+    customers: PgCustomerRepository
+    sessions: PgCheckoutSessionRepository
+    tenant_plans: PgTenantPlanRepository
+    outbox: OutboxWriter
+
+    def _on_enter(self) -> None:
+        conn = self.connection
+        self.customers = PgCustomerRepository(conn)
+        self.sessions = PgCheckoutSessionRepository(conn)
+        self.tenant_plans = PgTenantPlanRepository(conn)
+        self.outbox = OutboxWriter(conn, SCHEMA)

@@ -1,0 +1,151 @@
+"""The Stripe adapter: ``PaymentGateway`` on the official SDK, through the platform's caller.
+
+``StripeCaller`` brings the shared rate limit, retries of transient failures
+and the translation of SDK errors into domain errors; this module only shapes
+requests and reads answers into the service's plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from billing_domain.errors import GatewayUnavailable, NotFound
+from billing_platform.stripe_gateway import StripeCaller, as_dict
+
+from checkout.model import NewCheckoutSession, OpenedSession, PriceInfo, StripeSessionView
+
+log = structlog.get_logger("checkout.stripe")
+
+
+class StripePaymentGateway:
+    def __init__(self, caller: StripeCaller) -> None:
+        self._call = caller
+        self._v1 = caller.client.v1
+
+    async def create_customer(self, *, tenant_id: str, idempotency_key: str) -> str:
+        params: Any = {"metadata": {"tenant_id": tenant_id}, "description": f"tenant {tenant_id}"}
+        customer = await self._call(
+            "customers.create",
+            lambda: self._v1.customers.create_async(
+                params=params, options={"idempotency_key": idempotency_key}
+            ),
+        )
+        return str(customer.id)
+
+    async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession:
+        metadata = {
+            "tenant_id": request.tenant_id,
+            "plan": request.plan.value,
+            "trial": "true" if request.trial_days else "false",
+        }
+        subscription_data: dict[str, Any] = {
+            "metadata": {"tenant_id": request.tenant_id, "plan": request.plan.value}
+        }
+        if request.trial_days:
+            subscription_data["trial_period_days"] = request.trial_days
+        params: Any = {
+            "mode": "subscription",
+            "customer": request.customer_id,
+            "line_items": [{"price": request.price_id, "quantity": 1}],
+            "client_reference_id": request.tenant_id,
+            "metadata": metadata,
+            "subscription_data": subscription_data,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        session = await self._call(
+            "checkout.sessions.create",
+            lambda: self._v1.checkout.sessions.create_async(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            ),
+        )
+        if not session.url:
+            raise GatewayUnavailable(
+                "Stripe returned a session without a URL", code="stripe_no_url"
+            )
+        return OpenedSession(session_id=session.id, url=session.url)
+
+    async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
+        session = as_dict(
+            await self._call(
+                "checkout.sessions.retrieve",
+                lambda: self._v1.checkout.sessions.retrieve_async(session_id),
+            )
+        )
+        metadata = session.get("metadata") or {}
+        return StripeSessionView(
+            session_id=str(session["id"]),
+            status=session.get("status"),
+            payment_status=session.get("payment_status"),
+            customer_id=_id_of(session.get("customer")),
+            client_reference_id=session.get("client_reference_id"),
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
+
+    async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        params: Any = {"customer": customer_id, "return_url": return_url}
+        portal = await self._call(
+            "billing_portal.sessions.create",
+            lambda: self._v1.billing_portal.sessions.create_async(params=params),
+        )
+        return str(portal.url)
+
+    async def prices(self, price_ids: Sequence[str]) -> dict[str, PriceInfo]:
+        found = await asyncio.gather(*(self._price(price_id) for price_id in price_ids))
+        return {price.price_id: price for price in found if price is not None}
+
+    async def _price(self, price_id: str) -> PriceInfo | None:
+        params: Any = {"expand": ["product"]}
+        try:
+            price = as_dict(
+                await self._call(
+                    "prices.retrieve",
+                    lambda: self._v1.prices.retrieve_async(price_id, params=params),
+                )
+            )
+        except NotFound:
+            log.error("checkout.price.missing", price_id=price_id)
+            return None
+        product = price.get("product")
+        recurring = price.get("recurring") or {}
+        name = product.get("name") if isinstance(product, dict) else None
+        return PriceInfo(
+            price_id=price_id,
+            name=name or price.get("nickname"),
+            amount=int(price.get("unit_amount") or 0),
+            currency=str(price.get("currency") or "usd"),
+            interval=str(recurring.get("interval") or "month"),
+            interval_count=int(recurring.get("interval_count") or 1),
+        )
+
+
+def _id_of(value: object) -> str | None:
+    if isinstance(value, dict):
+        found = value.get("id")
+        return str(found) if found else None
+    return str(value) if value else None
+
+
+class UnconfiguredPaymentGateway:
+    """Stands in when ``STRIPE_API_KEY`` is unset: the service boots, Stripe calls answer 503."""
+
+    def _unavailable(self) -> GatewayUnavailable:
+        return GatewayUnavailable("Stripe is not configured", code="stripe_not_configured")
+
+    async def create_customer(self, *, tenant_id: str, idempotency_key: str) -> str:
+        raise self._unavailable()
+
+    async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession:
+        raise self._unavailable()
+
+    async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
+        raise self._unavailable()
+
+    async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        raise self._unavailable()
+
+    async def prices(self, price_ids: Sequence[str]) -> dict[str, PriceInfo]:
+        raise self._unavailable()

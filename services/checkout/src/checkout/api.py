@@ -1,0 +1,173 @@
+"""HTTP routes of the checkout service: parse, call a use case, shape the answer.
+
+Paths, fields and status codes are the contract of ARCHITECTURE.md section 3.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Annotated
+
+import structlog
+from billing_domain.errors import GatewayUnavailable
+from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.errors import error_response
+from fastapi import APIRouter, Body, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from checkout import metrics
+from checkout.api_models import (
+    CheckoutBody,
+    CheckoutSessionOut,
+    PlanOut,
+    PlansOut,
+    PortalOut,
+    VerifyBody,
+    VerifyOut,
+    error_responses,
+)
+from checkout.bootstrap import CheckoutServices
+from checkout.model import OpenPortal, StartCheckout, VerifySession
+from checkout.plans import list_plans
+from checkout.rate_limit import RateLimited
+from checkout.use_cases import open_portal, start_checkout, verify_session
+
+router = APIRouter(prefix="/api/billing", tags=["checkout"])
+
+
+def _services(request: Request) -> CheckoutServices:
+    services: CheckoutServices = request.app.state.checkout
+    return services
+
+
+def _request_id() -> str:
+    found = structlog.contextvars.get_contextvars().get("request_id")
+    return str(found) if found else uuid.uuid4().hex
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Repeat the same key to get the same session back (a double click).",
+    ),
+]
+
+
+@router.post(
+    "/checkout",
+    summary="Start a Stripe Checkout session for a paid plan (owner only)",
+    response_model=CheckoutSessionOut,
+    responses=error_responses(401, 403, 409, 422, 429, 503),
+)
+async def create_checkout(
+    request: Request,
+    principal: CurrentPrincipal,
+    body: Annotated[CheckoutBody, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> CheckoutSessionOut:
+    services = _services(request)
+    try:
+        started = await start_checkout(
+            StartCheckout(
+                principal=principal,
+                plan=body.plan,
+                trial=body.trial,
+                idempotency_key=idempotency_key,
+                causation_id=_request_id(),
+            ),
+            uow_factory=services.uow_factory,
+            gateway=services.gateway,
+            limiter=services.limiter,
+            config=services.config,
+            clock=services.clock,
+        )
+    except GatewayUnavailable as exc:
+        metrics.CHECKOUT_CREATION_FAILURES.labels(exc.code).inc()
+        raise
+    if not started.replayed:
+        metrics.CHECKOUT_SESSIONS_CREATED.labels(body.plan.strip().lower(), str(body.trial)).inc()
+    return CheckoutSessionOut(session_id=started.session_id, url=started.url)
+
+
+@router.get(
+    "/checkout",
+    summary="Open a Customer Portal session for the tenant (owner only)",
+    response_model=PortalOut,
+    responses=error_responses(401, 403, 404, 429, 503),
+)
+async def create_portal(request: Request, principal: CurrentPrincipal) -> PortalOut:
+    services = _services(request)
+    url = await open_portal(
+        OpenPortal(principal=principal),
+        uow_factory=services.uow_factory,
+        gateway=services.gateway,
+        limiter=services.limiter,
+        config=services.config,
+    )
+    metrics.PORTAL_SESSIONS_CREATED.inc()
+    return PortalOut(url=url)
+
+
+@router.post(
+    "/verify-session",
+    summary="Verify a session the browser came back with (any member of the tenant)",
+    response_model=VerifyOut,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def verify(
+    request: Request, principal: CurrentPrincipal, body: Annotated[VerifyBody, Body()]
+) -> VerifyOut:
+    services = _services(request)
+    result = await verify_session(
+        VerifySession(principal=principal, session_id=body.session_id),
+        uow_factory=services.uow_factory,
+        gateway=services.gateway,
+    )
+    return VerifyOut(
+        verified=result.verified,
+        status=result.status,
+        payment_status=result.payment_status,
+        plan=result.plan.value if result.plan is not None else None,
+        trial=result.trial,
+    )
+
+
+@router.get(
+    "/plans",
+    summary="The plans on offer, with Stripe's prices (any member)",
+    response_model=PlansOut,
+    responses=error_responses(401, 403, 503),
+)
+async def plans(request: Request, principal: CurrentPrincipal) -> PlansOut:
+    services = _services(request)
+    offers = await list_plans(principal, prices=services.prices, config=services.config)
+    return PlansOut(
+        plans=[
+            PlanOut(
+                plan=offer.plan.value,
+                name=offer.name,
+                amount=offer.amount,
+                currency=offer.currency,
+                interval=offer.interval,
+                interval_count=offer.interval_count,
+                trial_days=offer.trial_days,
+            )
+            for offer in offers
+        ]
+    )
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    retry_after = str(max(1, math.ceil(exc.retry_after)))
+    return error_response(429, exc.code, exc.message, {"Retry-After": retry_after})
+
+
+def install_rate_limit_handler(app: FastAPI) -> None:
+    """429 with ``Retry-After`` (the platform maps only the five domain errors)."""
+    app.add_exception_handler(RateLimited, _rate_limited)

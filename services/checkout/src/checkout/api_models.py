@@ -1,0 +1,104 @@
+"""Request and response models of the checkout API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+PlanName = Literal["free", "solo", "team", "enterprise"]
+
+SESSION_ID_PATTERN = r"^cs_[A-Za-z0-9_]{1,250}$"
+
+
+class CheckoutBody(BaseModel):
+    plan: StrictStr = Field(
+        min_length=1,
+        max_length=64,
+        description="The paid plan to subscribe to: solo, team or enterprise "
+        "(unknown plans and free answer 422).",
+        examples=["team"],
+    )
+    trial: StrictBool = Field(
+        default=False,
+        description="Start with the plan's trial (only plans that offer one; team).",
+    )
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "team", "trial": True}]})
+
+
+class CheckoutSessionOut(BaseModel):
+    session_id: str = Field(examples=["cs_test_a1b2c3"])
+    url: str = Field(description="Stripe's hosted checkout page: send the browser there.")
+
+
+class PortalOut(BaseModel):
+    url: str = Field(description="A Customer Portal session; it returns to /settings/billing.")
+
+
+class VerifyBody(BaseModel):
+    session_id: StrictStr = Field(
+        max_length=255,
+        pattern=SESSION_ID_PATTERN,
+        description="The {CHECKOUT_SESSION_ID} of the success URL.",
+        examples=["cs_test_a1b2c3"],
+    )
+
+
+class VerifyOut(BaseModel):
+    verified: bool = Field(
+        description='True only when Stripe says status "complete" and payment_status '
+        '"paid" or "no_payment_required".'
+    )
+    status: str | None = Field(description="Stripe's session status: open, complete, expired.")
+    payment_status: str | None = Field(
+        description="Stripe's payment status: paid, unpaid, no_payment_required."
+    )
+    plan: PlanName | None = Field(description="The plan bought; null unless verified.")
+    trial: bool = Field(description="True when verified and the subscription starts on a trial.")
+
+
+class PlanOut(BaseModel):
+    plan: PlanName
+    name: str = Field(description="Display name (the Stripe product's name).", examples=["Team"])
+    amount: int = Field(description="Price per interval in minor units (cents).", examples=[2900])
+    currency: str = Field(description="ISO 4217, lower case.", examples=["usd"])
+    interval: str = Field(description="Billing interval: day, week, month or year.")
+    interval_count: int = Field(description="Intervals between two invoices.", examples=[1])
+    trial_days: int = Field(description="Trial length offered at checkout; 0 for none.")
+
+
+class PlansOut(BaseModel):
+    plans: list[PlanOut]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable.", examples=["owner_only"])
+    message: str = Field(description="For humans.")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    401: "Missing, expired or invalid bearer token.",
+    403: "Not allowed: wrong role, or another tenant's object.",
+    404: "Not found.",
+    409: "Conflict: the tenant is already on this plan (or subscribed to another).",
+    422: "Invalid input (bad JSON, unknown or free plan, malformed id).",
+    429: "Too many checkout or portal sessions for this tenant; see Retry-After.",
+    503: "Stripe or the database is unreachable; retry later (Retry-After).",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of a route, all in the ``{"error": ...}`` shape."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[status]}
+        if status in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        responses[status] = entry
+    return responses

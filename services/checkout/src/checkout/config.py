@@ -1,0 +1,68 @@
+"""The checkout service's view of its configuration, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing_domain.errors import RuleViolated
+from billing_domain.plans import PAID_PLANS, PlanType
+from billing_platform.settings import BillingSettings
+
+DEFAULT_RATE_LIMIT = 10
+"""Checkout and portal sessions a tenant may open per ``RATE_WINDOW_S``."""
+RATE_WINDOW_S = 60.0
+DOUBLE_CLICK_WINDOW_S = 10
+"""Without an ``Idempotency-Key``, the same checkout within this many seconds is a replay."""
+PLAN_CACHE_TTL_S = 300.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutConfig:
+    prices: dict[PlanType, str]
+    """Stripe price id of each paid plan that is offered (``STRIPE_PRICE_*``)."""
+    trial_days: int
+    """Length of a trial, for plans that allow one (``TEAM_TRIAL_DAYS``); 0 = no trials."""
+    app_base_url: str
+    double_click_window_s: int = DOUBLE_CLICK_WINDOW_S
+
+    @classmethod
+    def from_settings(cls, settings: BillingSettings) -> CheckoutConfig:
+        return cls(
+            prices={PlanType(plan): price for plan, price in settings.price_ids().items()},
+            trial_days=settings.team_trial_days,
+            app_base_url=settings.app_base_url.rstrip("/"),
+        )
+
+    def price_for(self, plan: PlanType) -> str:
+        price = self.prices.get(plan)
+        if price is None:
+            raise RuleViolated(f"the {plan.value} plan is not offered", code="plan_unavailable")
+        return price
+
+    def trial_days_for(self, plan: PlanType) -> int:
+        return self.trial_days if plan.allows_trial else 0
+
+    @property
+    def offered(self) -> tuple[PlanType, ...]:
+        return tuple(plan for plan in PAID_PLANS if plan in self.prices)
+
+    def success_url(self, *, trial: bool) -> str:
+        url = f"{self.app_base_url}/settings?success=true&session_id={{CHECKOUT_SESSION_ID}}"
+        return url + "&trial=true" if trial else url
+
+    @property
+    def cancel_url(self) -> str:
+        return f"{self.app_base_url}/settings?canceled=true"
+
+    @property
+    def portal_return_url(self) -> str:
+        return f"{self.app_base_url}/settings/billing"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutLimits:
+    """Edge limits; ``create_app(..., limits=...)`` overrides them (tests, operators)."""
+
+    sessions_per_window: int = DEFAULT_RATE_LIMIT
+    window_s: float = RATE_WINDOW_S
+    plan_cache_ttl_s: float = PLAN_CACHE_TTL_S

@@ -1,0 +1,132 @@
+"""The ports the checkout use cases need, sized to them (typing.Protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.plans import PlanType
+
+from checkout.model import (
+    CheckoutSessionRecord,
+    NewCheckoutSession,
+    OpenedSession,
+    PriceInfo,
+    StripeSessionView,
+    TenantPlan,
+)
+
+
+class PaymentGateway(Protocol):
+    """Stripe, as far as checkout uses it. Errors arrive as domain errors."""
+
+    async def create_customer(self, *, tenant_id: str, idempotency_key: str) -> str:
+        """Create the tenant's Stripe customer (metadata ``tenant_id``); its id."""
+        ...
+
+    async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession: ...
+
+    async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
+        """``NotFound`` when Stripe does not know the session."""
+        ...
+
+    async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        """The URL of a Customer Portal session."""
+        ...
+
+    async def prices(self, price_ids: Sequence[str]) -> dict[str, PriceInfo]: ...
+
+
+class PriceCatalogue(Protocol):
+    """Prices by id, possibly cached."""
+
+    async def prices(self, price_ids: Sequence[str]) -> dict[str, PriceInfo]: ...
+
+
+class CustomerRepository(Protocol):
+    async def lock(self, tenant_id: str) -> None:
+        """Serialise customer creation for one tenant until the transaction ends."""
+        ...
+
+    async def get(self, tenant_id: str) -> str | None:
+        """The tenant's Stripe customer id, if it has one."""
+        ...
+
+    async def tenant_of(self, customer_id: str) -> str | None: ...
+
+    async def add(self, *, tenant_id: str, customer_id: str, created_at: datetime) -> None: ...
+
+
+class CheckoutSessionRepository(Protocol):
+    async def add(self, record: CheckoutSessionRecord) -> bool:
+        """Store a new session; False when it was stored already."""
+        ...
+
+    async def get(self, session_id: str) -> CheckoutSessionRecord | None: ...
+
+    async def by_idempotency_key(
+        self, tenant_id: str, idempotency_key: str
+    ) -> CheckoutSessionRecord | None: ...
+
+    async def latest_open(
+        self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
+    ) -> CheckoutSessionRecord | None:
+        """The newest open session for this tenant, plan and trial created at ``since`` or later,
+        that was opened without an ``Idempotency-Key``."""
+        ...
+
+    async def mark_completed(
+        self, session_id: str, *, payment_status: str, completed_at: datetime
+    ) -> bool:
+        """False when the session is not one of ours."""
+        ...
+
+
+class TenantPlanRepository(Protocol):
+    async def get(self, tenant_id: str) -> TenantPlan | None: ...
+
+    async def save(self, plan: TenantPlan) -> bool:
+        """Store unless a newer state (``as_of``) is stored already; True when stored."""
+        ...
+
+
+class EventOutbox(Protocol):
+    async def add(self, *events: IntegrationEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def sessions(self) -> CheckoutSessionRepository: ...
+
+    @property
+    def tenant_plans(self) -> TenantPlanRepository: ...
+
+    @property
+    def outbox(self) -> EventOutbox: ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class RateLimiter(Protocol):
+    def acquire(self, key: str) -> float:
+        """Take one slot for ``key``: 0 when allowed, else seconds until one frees up."""
+        ...

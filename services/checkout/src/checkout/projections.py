@@ -1,0 +1,70 @@
+"""What checkout learns from billing events (docs/events.md).
+
+- ``checkout.completed``: the session record is marked complete.
+- ``subscription.activated|plan_changed|canceled``: the small projection of each
+  tenant's plan behind the 409 "already on this plan". The plan in the event is
+  the subscription as it now stands (a downgrade scheduled for the period end
+  leaves the current plan in place); a cancellation puts the tenant on free.
+
+Events can arrive out of order: a state older than the stored one (by Stripe's
+``created`` when the event carries it, else ``occurred_at``) never overwrites it.
+"""
+
+from __future__ import annotations
+
+import structlog
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.events import (
+    CheckoutCompleted,
+    SubscriptionActivated,
+    SubscriptionCanceled,
+    SubscriptionEvent,
+    SubscriptionPlanChanged,
+)
+from billing_domain.plans import PlanType
+
+from checkout.model import TenantPlan
+from checkout.ports import UnitOfWork
+
+log = structlog.get_logger("checkout.projections")
+
+CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
+    CheckoutCompleted,
+    SubscriptionActivated,
+    SubscriptionPlanChanged,
+    SubscriptionCanceled,
+)
+
+
+async def apply_event(uow: UnitOfWork, event: IntegrationEvent) -> None:
+    """Apply one consumed event inside the caller's transaction (the caller commits)."""
+    if isinstance(event, CheckoutCompleted):
+        await record_checkout_completed(uow, event)
+    elif isinstance(event, SubscriptionEvent) and isinstance(event, CONSUMED_TYPES):
+        await project_tenant_plan(uow, event)
+    else:
+        log.info("checkout.event.ignored", type=event.type)
+
+
+async def record_checkout_completed(uow: UnitOfWork, event: CheckoutCompleted) -> None:
+    known = await uow.sessions.mark_completed(
+        event.checkout_session_id,
+        payment_status=event.payment_status,
+        completed_at=event.stripe_created or event.occurred_at,
+    )
+    if not known:
+        log.warning("checkout.session.unknown", session_id=event.checkout_session_id)
+
+
+async def project_tenant_plan(uow: UnitOfWork, event: SubscriptionEvent) -> None:
+    plan = PlanType.FREE if isinstance(event, SubscriptionCanceled) else event.plan
+    stored = await uow.tenant_plans.save(
+        TenantPlan(
+            tenant_id=event.tenant_id,
+            plan=plan,
+            status=event.status.value,
+            as_of=event.stripe_created or event.occurred_at,
+        )
+    )
+    if not stored:
+        log.info("checkout.tenant_plan.stale_event", type=event.type, plan=plan.value)
