@@ -1,0 +1,45 @@
+"""Stripe's official object fixtures (``shared/stripe/fixtures3.json``) for tests.
+
+Found through ``STRIPE_FIXTURES`` when set, else as ``../shared/stripe/`` beside
+the repository (where the workplace and CI lay it). Every call returns a deep
+copy, so tests can edit what they get.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "fixtures3.json"
+
+
+def fixtures_path() -> Path:
+    configured = os.environ.get("STRIPE_FIXTURES")
+    if configured:
+        return Path(configured)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent.parent / "shared" / "stripe" / FILE_NAME
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(
+        f"{FILE_NAME} not found: set STRIPE_FIXTURES or lay shared/ beside the repository"
+    )
+
+
+@lru_cache(maxsize=1)
+def _resources() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(fixtures_path().read_text())["resources"]
+    return loaded
+
+
+def stripe_fixture(object_name: str) -> dict[str, Any]:
+    """A fresh copy of the fixture of one Stripe object type (``"subscription"`` ...)."""
+    return copy.deepcopy(_resources()[object_name])
+
+
+def fixture_names() -> list[str]:
+    return sorted(_resources())

@@ -1,0 +1,234 @@
+"""Every translation, on payloads built from Stripe's official fixtures."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from billing_domain import events as ev
+from billing_domain.errors import RuleViolated
+from billing_domain.plans import PlanType
+from billing_domain.status import SubscriptionStatus
+from webhooks import translate
+from webhooks.stripe_reading import PlanCatalog
+
+pytestmark = pytest.mark.unit
+
+PLANS = PlanCatalog({"solo": "price_solo", "team": "price_team", "enterprise": "price_enterprise"})
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def _run(event: dict[str, Any], **lookups: Any) -> list[ev.IntegrationEvent]:
+    return translate.translate(event, tenant_id="tenant_a", plans=PLANS, now=NOW, **lookups)
+
+
+def test_subscription_updated_carries_the_current_state(build: Any) -> None:
+    sub = build.subscription(plan="team", status="trialing", trial_end=1_790_000_000)
+    event = build.event("customer.subscription.updated", sub, created=1_700_000_123)
+    [out] = _run(event)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.plan is PlanType.TEAM
+    assert out.status is SubscriptionStatus.TRIALING
+    assert out.current_period_end == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert out.trial_end == datetime.fromtimestamp(1_790_000_000, UTC)
+    assert out.stripe_subscription_id == sub["id"]
+    assert out.causation_id == event["id"]
+    assert out.stripe_created == datetime.fromtimestamp(1_700_000_123, UTC)
+    assert out.source == "webhooks"
+    assert out.routing_key == "billing.subscription.updated"
+    assert out.id == _run(event)[0].id  # the same Stripe event gives the same message id
+
+
+@pytest.mark.parametrize(
+    "event_type", ["customer.subscription.created", "customer.subscription.deleted"]
+)
+def test_created_and_deleted_are_subscription_updated_snapshots(
+    build: Any, event_type: str
+) -> None:
+    status = "canceled" if event_type.endswith("deleted") else "active"
+    [out] = _run(build.event(event_type, build.subscription(status=status)))
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.status.value == status
+
+
+def test_cancel_at_period_end_and_flexible_cancel_at(build: Any) -> None:
+    flagged = build.subscription(cancel_at_period_end=True)
+    [out] = _run(build.event("customer.subscription.updated", flagged))
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.cancel_at_period_end
+    at_end = build.subscription(cancel_at=1_800_000_000)
+    [out] = _run(build.event("customer.subscription.updated", at_end))
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.cancel_at_period_end
+
+
+def test_trial_will_end(build: Any) -> None:
+    [out] = _run(
+        build.event("customer.subscription.trial_will_end", build.subscription(status="trialing"))
+    )
+    assert isinstance(out, ev.SubscriptionTrialWillEnd)
+
+
+def test_schedule_with_a_later_cheaper_phase_is_a_pending_downgrade(build: Any) -> None:
+    sub = build.subscription(plan="enterprise", schedule="sub_sched_1")
+    event = build.event("customer.subscription.updated", sub)
+    assert translate.lookups(event).schedule_id == "sub_sched_1"
+    schedule = {
+        "id": "sub_sched_1",
+        "status": "active",
+        "current_phase": {"start_date": 1_797_400_000, "end_date": 1_800_000_000},
+        "phases": [
+            {
+                "start_date": 1_797_400_000,
+                "end_date": 1_800_000_000,
+                "items": [{"price": "price_enterprise"}],
+            },
+            {
+                "start_date": 1_800_000_000,
+                "end_date": None,
+                "items": [{"price": {"id": "price_solo"}}],
+            },
+        ],
+    }
+    [out] = _run(event, schedule=schedule)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.pending_plan is PlanType.SOLO
+    assert out.pending_plan_effective_at == datetime.fromtimestamp(1_800_000_000, UTC)
+    released = {**schedule, "status": "released"}
+    [out] = _run(event, schedule=released)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.pending_plan is None
+
+
+def test_plan_from_lookup_key_or_metadata_when_the_price_id_is_not_configured(build: Any) -> None:
+    sub = build.subscription()
+    sub["items"]["data"][0]["price"].update(id="price_other", lookup_key="solo_monthly")
+    [out] = _run(build.event("customer.subscription.updated", sub))
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.plan is PlanType.SOLO
+    sub["items"]["data"][0]["price"].update(lookup_key=None, metadata={"plan": "enterprise"})
+    [out] = _run(build.event("customer.subscription.updated", sub))
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.plan is PlanType.ENTERPRISE
+
+
+def test_a_price_that_is_none_of_our_plans_fails_loudly(build: Any) -> None:
+    sub = build.subscription()
+    sub["items"]["data"][0]["price"].update(id="price_other", lookup_key=None, metadata={})
+    with pytest.raises(RuleViolated, match="not one of our plans"):
+        _run(build.event("customer.subscription.updated", sub))
+
+
+@pytest.mark.parametrize(
+    ("payment_status", "provisions"),
+    [("paid", True), ("no_payment_required", True), ("unpaid", False)],
+)
+def test_checkout_completed_provisions_only_when_paid(
+    build: Any, payment_status: str, provisions: bool
+) -> None:
+    session = build.session(payment_status=payment_status)
+    out = _run(build.event("checkout.session.completed", session))
+    if not provisions:
+        assert out == []
+        return
+    [completed] = out
+    assert isinstance(completed, ev.CheckoutCompleted)
+    assert completed.plan is PlanType.TEAM
+    assert completed.checkout_session_id == session["id"]
+    assert completed.stripe_customer_id == "cus_a"
+    assert completed.stripe_subscription_id == "sub_checkout"
+    assert (completed.amount, completed.currency) == (2900, "usd")
+    assert completed.trial is (payment_status == "no_payment_required")
+
+
+def test_the_old_bug_complete_but_unpaid_does_not_provision(build: Any) -> None:
+    """The replaced code skipped only when unpaid AND incomplete; complete+unpaid got through."""
+    session = build.session(status="complete", payment_status="unpaid")
+    assert _run(build.event("checkout.session.completed", session)) == []
+    open_paid = build.session(status="open", payment_status="paid")
+    assert _run(build.event("checkout.session.completed", open_paid)) == []
+
+
+def test_async_payment_succeeded_provisions_and_failed_reports(build: Any) -> None:
+    session = build.session(payment_status="paid")
+    [done] = _run(build.event("checkout.session.async_payment_succeeded", session))
+    assert isinstance(done, ev.CheckoutCompleted)
+    failed_session = build.session(payment_status="unpaid")
+    [failed] = _run(build.event("checkout.session.async_payment_failed", failed_session))
+    assert isinstance(failed, ev.CheckoutAsyncPaymentFailed)
+    assert failed.checkout_session_id == failed_session["id"]
+
+
+def test_expired_session(build: Any) -> None:
+    [out] = _run(
+        build.event(
+            "checkout.session.expired", build.session(status="expired", payment_status="unpaid")
+        )
+    )
+    assert isinstance(out, ev.CheckoutSessionExpired)
+
+
+def test_session_without_plan_metadata_reads_the_subscription(build: Any) -> None:
+    session = build.session(plan=None)
+    event = build.event("checkout.session.completed", session)
+    assert translate.lookups(event).subscription_id == "sub_checkout"
+    [out] = _run(event, subscription=build.subscription(plan="solo"))
+    assert isinstance(out, ev.CheckoutCompleted)
+    assert out.plan is PlanType.SOLO
+
+
+def test_invoice_paid(build: Any) -> None:
+    invoice = build.invoice(amount_paid=2900, status="paid")
+    [out] = _run(build.event("invoice.paid", invoice))
+    assert isinstance(out, ev.InvoicePaid)
+    assert (out.amount_paid, out.currency) == (2900, "usd")
+    assert out.stripe_subscription_id == "sub_1"
+
+
+def test_invoice_payment_failed_carries_the_banner_data(build: Any) -> None:
+    invoice = build.invoice(amount_due=4900, attempt_count=2)
+    [out] = _run(build.event("invoice.payment_failed", invoice))
+    assert isinstance(out, ev.InvoicePaymentFailed)
+    assert out.amount_due == 4900
+    assert out.hosted_invoice_url == "https://invoice.stripe.test/i/1"
+    assert out.next_payment_attempt == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert out.attempt_count == 2
+
+
+def test_invoice_payment_action_required(build: Any) -> None:
+    [out] = _run(build.event("invoice.payment_action_required", build.invoice()))
+    assert isinstance(out, ev.InvoicePaymentActionRequired)
+    assert out.amount_due == 2900
+
+
+def test_invoice_in_the_older_shape_names_its_subscription_directly(build: Any) -> None:
+    invoice = build.invoice(parent=None, subscription="sub_legacy")
+    [out] = _run(build.event("invoice.paid", invoice))
+    assert isinstance(out, ev.InvoicePaid)
+    assert out.stripe_subscription_id == "sub_legacy"
+
+
+def test_tenant_hints(build: Any) -> None:
+    assert (
+        translate.tenant_hint(
+            build.event("customer.subscription.updated", build.subscription(tenant="t9"))
+        )
+        == "t9"
+    )
+    assert (
+        translate.tenant_hint(build.event("checkout.session.completed", build.session(tenant="t8")))
+        == "t8"
+    )
+    assert translate.tenant_hint(build.event("invoice.paid", build.invoice(tenant="t7"))) == "t7"
+    assert translate.tenant_hint(build.event("invoice.paid", build.invoice())) is None
+    assert (
+        translate.customer_id(build.event("customer.created", build.customer("cus_z"))) == "cus_z"
+    )
+    assert (
+        translate.customer_id(build.event("invoice.paid", build.invoice(customer="cus_y")))
+        == "cus_y"
+    )
+
+
+def test_customer_events_and_unknown_types_publish_nothing(build: Any) -> None:
+    assert _run(build.event("customer.created", build.customer())) == []
+    assert "plan.created" not in translate.HANDLED_TYPES
