@@ -5,20 +5,98 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from billing_domain.clock import Clock
+from billing_platform.db import create_pool
 from billing_platform.http.app import Lifespan
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
+from subscriptions.adapters.clock import SystemClock
+from subscriptions.adapters.postgres import PgAccountReader, PgPool, PgSubscriptionsUnitOfWork
+from subscriptions.adapters.stripe import StripeSubscriptionGateway
+from subscriptions.adapters.stripe_translation import PriceCatalog
+from subscriptions.consumer import (
+    BINDING_KEYS,
+    DELIVERY_LIMIT,
+    PREFETCH,
+    billing_event_handler,
+    queue_name,
+)
+from subscriptions.ports import PaymentGateway
+from subscriptions.reconcile import ReconcileReport, reconcile
+from subscriptions.runtime import SubscriptionsRuntime
 from subscriptions.schema import SCHEMA
 
 
-def lifespan_for(settings: BillingSettings, bus: MessageBus | None = None) -> Lifespan:
+def build_gateway(settings: BillingSettings) -> PaymentGateway:
+    """Stripe through the platform's caller; without ``STRIPE_API_KEY`` every call is a 503."""
+    caller = StripeCaller.from_settings(settings) if settings.stripe_api_key else None
+    return StripeSubscriptionGateway(caller, PriceCatalog(settings.price_ids()))
+
+
+def build_runtime(pool: PgPool, gateway: PaymentGateway, clock: Clock) -> SubscriptionsRuntime:
+    return SubscriptionsRuntime(
+        reader=PgAccountReader(pool),
+        uow_factory=lambda: PgSubscriptionsUnitOfWork(pool),
+        gateway=gateway,
+        clock=clock,
+    )
+
+
+def lifespan_for(
+    settings: BillingSettings,
+    bus: MessageBus | None = None,
+    *,
+    gateway: PaymentGateway | None = None,
+    clock: Clock | None = None,
+) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
             app.state.infrastructure = infra
+            runtime = build_runtime(
+                infra.pool, gateway or build_gateway(settings), clock or SystemClock()
+            )
+            app.state.subscriptions = runtime
+            await infra.bus.subscribe(
+                queue_name(settings.billing_exchange),
+                list(BINDING_KEYS),
+                billing_event_handler(runtime.uow_factory, runtime.gateway, runtime.clock),
+                prefetch=PREFETCH,
+                delivery_limit=DELIVERY_LIMIT,
+            )
             yield
 
     return lifespan
+
+
+async def run_reconcile(
+    settings: BillingSettings,
+    tenant_id: str | None = None,
+    *,
+    limit: int | None = None,
+    gateway: PaymentGateway | None = None,
+    clock: Clock | None = None,
+) -> ReconcileReport:
+    """``billing reconcile [--tenant T]``: repair the projection from Stripe, then exit.
+
+    Events of repaired tenants go to the outbox; the service's relay publishes them.
+    """
+    settings.require("database_url")
+    assert settings.database_url is not None
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        runtime = build_runtime(pool, gateway or build_gateway(settings), clock or SystemClock())
+        return await reconcile(
+            tenant_id,
+            reader=runtime.reader,
+            uow_factory=runtime.uow_factory,
+            gateway=runtime.gateway,
+            clock=runtime.clock,
+            limit=limit,
+        )
+    finally:
+        await pool.close()

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from billing_domain.clock import Clock
 from billing_platform.http.app import create_app as create_platform_app
 from billing_platform.messaging.message import MessageBus
 from billing_platform.settings import BillingSettings
 from fastapi import FastAPI
 
 from subscriptions import __doc__ as description
+from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
+from subscriptions.ports import PaymentGateway
 
 
-def create_app(settings: BillingSettings, *, bus: MessageBus | None = None) -> FastAPI:
+def create_app(
+    settings: BillingSettings,
+    *,
+    bus: MessageBus | None = None,
+    gateway: PaymentGateway | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """``gateway`` and ``clock`` replace Stripe and the wall clock (tests, ``billing dev``)."""
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[],
-        lifespan=lifespan_for(settings, bus),
+        routers=[router],
+        lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

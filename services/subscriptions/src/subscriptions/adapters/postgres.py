@@ -1,0 +1,191 @@
+"""Postgres adapters: the billing_accounts projection, the unit of work, the reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import asyncpg
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.money import Money
+from billing_domain.ordering import AppliedMark
+from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plans import PlanType
+from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription import BillingAccount
+from billing_domain.subscription_snapshot import PendingPlanChange
+from billing_domain.timestamps import parse_rfc3339, to_rfc3339
+from billing_platform.db import PgUnitOfWork
+from billing_platform.messaging.inbox import record_in_inbox
+from billing_platform.messaging.message import IncomingMessage
+from billing_platform.messaging.outbox import OutboxWriter
+
+from subscriptions.ports import LinkedAccount
+from subscriptions.schema import SCHEMA
+
+PgPool = asyncpg.Pool
+TABLE = f"{SCHEMA}.billing_accounts"
+COLUMNS = (
+    "tenant_id, stripe_customer_id, stripe_subscription_id, plan, status, "
+    "cancel_at_period_end, current_period_end, trial_end, failed_amount_due, failed_currency, "
+    "failed_hosted_invoice_url, failed_next_attempt, failed_invoice_id, pending_plan, "
+    "pending_plan_effective_at, last_applied"
+)
+SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
+UPSERT = f"""
+INSERT INTO {TABLE} ({COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT (tenant_id) DO UPDATE SET
+    stripe_customer_id = EXCLUDED.stripe_customer_id,
+    stripe_subscription_id = EXCLUDED.stripe_subscription_id,
+    plan = EXCLUDED.plan,
+    status = EXCLUDED.status,
+    cancel_at_period_end = EXCLUDED.cancel_at_period_end,
+    current_period_end = EXCLUDED.current_period_end,
+    trial_end = EXCLUDED.trial_end,
+    failed_amount_due = EXCLUDED.failed_amount_due,
+    failed_currency = EXCLUDED.failed_currency,
+    failed_hosted_invoice_url = EXCLUDED.failed_hosted_invoice_url,
+    failed_next_attempt = EXCLUDED.failed_next_attempt,
+    failed_invoice_id = EXCLUDED.failed_invoice_id,
+    pending_plan = EXCLUDED.pending_plan,
+    pending_plan_effective_at = EXCLUDED.pending_plan_effective_at,
+    last_applied = EXCLUDED.last_applied,
+    updated_at = now()
+"""
+
+
+def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
+    failure = None
+    if row["failed_amount_due"] is not None:
+        failure = PaymentFailure(
+            amount_due=Money(amount=int(row["failed_amount_due"]), currency=row["failed_currency"]),
+            hosted_invoice_url=row["failed_hosted_invoice_url"],
+            next_payment_attempt=row["failed_next_attempt"],
+            invoice_id=row["failed_invoice_id"],
+        )
+    pending = None
+    if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
+        pending = PendingPlanChange(
+            plan=PlanType(row["pending_plan"]), effective_at=row["pending_plan_effective_at"]
+        )
+    return BillingAccount(
+        tenant_id=row["tenant_id"],
+        stripe_customer_id=row["stripe_customer_id"],
+        stripe_subscription_id=row["stripe_subscription_id"],
+        plan=PlanType(row["plan"]),
+        status=SubscriptionStatus(row["status"]),
+        cancel_at_period_end=row["cancel_at_period_end"],
+        current_period_end=row["current_period_end"],
+        trial_end=row["trial_end"],
+        payment_failure=failure,
+        pending_plan=pending,
+        last_applied={
+            key: AppliedMark(created=parse_rfc3339(mark["created"]), event_id=mark["event_id"])
+            for key, mark in (row["last_applied"] or {}).items()
+        },
+    )
+
+
+def row_values(account: BillingAccount) -> tuple[Any, ...]:
+    failure = account.payment_failure
+    pending = account.pending_plan
+    return (
+        account.tenant_id,
+        account.stripe_customer_id,
+        account.stripe_subscription_id,
+        account.plan.value,
+        account.status.value,
+        account.cancel_at_period_end,
+        account.current_period_end,
+        account.trial_end,
+        None if failure is None else failure.amount_due.amount,
+        None if failure is None else failure.amount_due.currency,
+        None if failure is None else failure.hosted_invoice_url,
+        None if failure is None else failure.next_payment_attempt,
+        None if failure is None else failure.invoice_id,
+        None if pending is None else pending.plan.value,
+        None if pending is None else pending.effective_at,
+        {
+            key: {"created": to_rfc3339(mark.created), "event_id": mark.event_id}
+            for key, mark in account.last_applied.items()
+        },
+    )
+
+
+class PgBillingAccountRepository:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._conn = connection
+
+    async def get_for_update(self, tenant_id: str) -> BillingAccount:
+        # Lock the row, creating it first so two writers of a new tenant queue up too.
+        await self._conn.execute(
+            f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+            tenant_id,
+        )
+        row = await self._conn.fetchrow(SELECT_ONE + " FOR UPDATE", tenant_id)
+        assert row is not None
+        return account_from_row(row)
+
+    async def save(self, account: BillingAccount) -> None:
+        await self._conn.execute(UPSERT, *row_values(account))
+
+
+class PgEventOutbox:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._writer = OutboxWriter(connection, SCHEMA)
+
+    async def add_all(self, events: Iterable[IntegrationEvent]) -> None:
+        await self._writer.add_all(list(events))
+
+
+class PgMessageInbox:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._conn = connection
+
+    async def record(self, message_id: str, routing_key: str) -> bool:
+        message = IncomingMessage(message_id=message_id, routing_key=routing_key, body=b"")
+        return await record_in_inbox(self._conn, SCHEMA, message)
+
+
+class PgSubscriptionsUnitOfWork(PgUnitOfWork):
+    accounts: PgBillingAccountRepository
+    outbox: PgEventOutbox
+    inbox: PgMessageInbox
+
+    def _on_enter(self) -> None:
+        self.accounts = PgBillingAccountRepository(self.connection)
+        self.outbox = PgEventOutbox(self.connection)
+        self.inbox = PgMessageInbox(self.connection)
+
+
+class PgAccountReader:
+    """One primary-key select per read, straight from the pool (no transaction)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def find(self, tenant_id: str) -> BillingAccount | None:
+        row = await self._pool.fetchrow(SELECT_ONE, tenant_id)
+        return None if row is None else account_from_row(row)
+
+    async def linked_accounts(
+        self, *, tenant_id: str | None, after: str | None, limit: int
+    ) -> list[LinkedAccount]:
+        rows = await self._pool.fetch(
+            f"SELECT tenant_id, stripe_customer_id, stripe_subscription_id FROM {TABLE} "
+            "WHERE (stripe_customer_id IS NOT NULL OR stripe_subscription_id IS NOT NULL) "
+            "AND ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR tenant_id > $2) "
+            "ORDER BY tenant_id LIMIT $3",
+            tenant_id,
+            after,
+            limit,
+        )
+        return [
+            LinkedAccount(
+                tenant_id=row["tenant_id"],
+                stripe_customer_id=row["stripe_customer_id"],
+                stripe_subscription_id=row["stripe_subscription_id"],
+            )
+            for row in rows
+        ]

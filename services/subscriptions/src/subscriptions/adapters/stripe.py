@@ -1,0 +1,274 @@
+"""``StripeSubscriptionGateway``: the ``PaymentGateway`` port on the official SDK.
+
+Every call goes through the platform's ``StripeCaller`` (shared rate limit,
+retries of transient errors, SDK errors -> domain errors) and only plain
+data leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from billing_domain.errors import GatewayUnavailable, RuleViolated
+from billing_domain.money import Money
+from billing_domain.plans import PlanType
+from billing_domain.status import parse_status
+from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_domain.timestamps import from_unix
+from billing_platform.stripe_gateway import StripeCaller, as_dict
+
+from subscriptions.adapters.stripe_translation import (
+    LIVE_SCHEDULE,
+    PriceCatalog,
+    first_item,
+    price_id_of,
+    snapshot_from_subscription,
+)
+from subscriptions.ports import ProrationPreview
+
+T = TypeVar("T")
+SCHEDULE = ["schedule"]
+
+
+class StripeSubscriptionGateway:
+    def __init__(self, caller: StripeCaller | None, catalog: PriceCatalog) -> None:
+        self._caller = caller
+        self._catalog = catalog
+
+    # -- reads ------------------------------------------------------------------
+
+    async def read_subscription(self, subscription_id: str) -> SubscriptionSnapshot:
+        return await self._snapshot(await self._subscription(subscription_id))
+
+    async def current_subscription(self, customer_id: str) -> SubscriptionSnapshot | None:
+        found = await self._call(
+            "subscriptions.list",
+            lambda c: c.client.v1.subscriptions.list_async(
+                params={
+                    "customer": customer_id,
+                    "status": "all",
+                    "limit": 20,
+                    "expand": ["data.schedule"],
+                }
+            ),
+        )
+        subscriptions = as_dict(found).get("data") or []
+        if not subscriptions:
+            return None
+        live = [s for s in subscriptions if not parse_status(str(s["status"])).is_ended]
+        chosen = max(live or subscriptions, key=lambda s: int(s.get("created") or 0))
+        return await self._snapshot(chosen)
+
+    async def find_customer(self, tenant_id: str) -> str | None:
+        if any(ch in tenant_id for ch in "'\\\"") or not tenant_id:
+            return None
+        found = await self._call(
+            "customers.search",
+            lambda c: c.client.v1.customers.search_async(
+                params={"query": f"metadata['tenant_id']:'{tenant_id}'", "limit": 1}
+            ),
+        )
+        customers = as_dict(found).get("data") or []
+        return str(customers[0]["id"]) if customers else None
+
+    async def preview_plan_change(
+        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
+    ) -> ProrationPreview:
+        subscription = await self._subscription(subscription_id)
+        item = first_item(subscription)
+        price = await self._price_for(target)
+        stamp = int(proration_date.timestamp())
+        preview = as_dict(
+            await self._call(
+                "invoices.create_preview",
+                lambda c: c.client.v1.invoices.create_preview_async(
+                    params={
+                        "subscription": subscription_id,
+                        "subscription_details": {
+                            "items": [{"id": item["id"], "price": price}],
+                            "proration_date": stamp,
+                            "proration_behavior": "create_prorations" if prorate else "none",
+                        },
+                    }
+                ),
+            )
+        )
+        currency = str(preview["currency"])
+        lines = (preview.get("lines") or {}).get("data") or []
+        prorated = sum(int(line["amount"]) for line in lines if _is_proration(line))
+        return ProrationPreview(
+            proration_amount=Money(amount=prorated, currency=currency),
+            next_invoice_amount=Money(amount=int(preview["amount_due"]), currency=currency),
+            proration_date=from_unix(stamp),
+        )
+
+    # -- changes ----------------------------------------------------------------
+
+    async def schedule_cancel(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        return await self._set_cancel_at_period_end(subscription_id, True, idempotency_key)
+
+    async def resume(self, subscription_id: str, *, idempotency_key: str) -> SubscriptionSnapshot:
+        return await self._set_cancel_at_period_end(subscription_id, False, idempotency_key)
+
+    async def release_pending_change(self, subscription_id: str, *, idempotency_key: str) -> None:
+        subscription = await self._subscription(subscription_id)
+        schedule = subscription.get("schedule")
+        if not isinstance(schedule, Mapping) or schedule.get("status") not in LIVE_SCHEDULE:
+            return
+        schedule_id = str(schedule["id"])
+        await self._call(
+            "subscription_schedules.release",
+            lambda c: c.client.v1.subscription_schedules.release_async(
+                schedule_id, options={"idempotency_key": idempotency_key}
+            ),
+        )
+
+    async def change_plan_now(
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        proration_date: datetime,
+        idempotency_key: str,
+    ) -> SubscriptionSnapshot:
+        subscription = await self._subscription(subscription_id)
+        item = first_item(subscription)
+        price = await self._price_for(target)
+        updated = await self._call(
+            "subscriptions.update",
+            lambda c: c.client.v1.subscriptions.update_async(
+                subscription_id,
+                params={
+                    "items": [{"id": item["id"], "price": price}],
+                    "proration_behavior": "create_prorations",
+                    "proration_date": int(proration_date.timestamp()),
+                    "expand": SCHEDULE,
+                },
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return await self._snapshot(as_dict(updated))
+
+    async def schedule_plan_change(
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        effective_at: datetime,
+        idempotency_key: str,
+    ) -> SubscriptionSnapshot:
+        subscription = await self._subscription(subscription_id)
+        item = first_item(subscription)
+        price = await self._price_for(target)
+        schedule = subscription.get("schedule")
+        if not isinstance(schedule, Mapping) or schedule.get("status") not in LIVE_SCHEDULE:
+            schedule = as_dict(
+                await self._call(
+                    "subscription_schedules.create",
+                    lambda c: c.client.v1.subscription_schedules.create_async(
+                        params={"from_subscription": subscription_id},
+                        options={"idempotency_key": idempotency_key + ".create"},
+                    ),
+                )
+            )
+        schedule_id = str(schedule["id"])
+        current = (schedule.get("phases") or [{}])[0]
+        start = int(current.get("start_date") or int(effective_at.timestamp()))
+        quantity = int(item.get("quantity") or 1)
+        phases: Any = [
+            {
+                "items": [{"price": price_id_of(item["price"]), "quantity": quantity}],
+                "start_date": start,
+                "end_date": int(effective_at.timestamp()),
+            },
+            {"items": [{"price": price, "quantity": quantity}], "iterations": 1},
+        ]
+        await self._call(
+            "subscription_schedules.update",
+            lambda c: c.client.v1.subscription_schedules.update_async(
+                schedule_id,
+                params={"phases": phases, "end_behavior": "release"},
+                options={"idempotency_key": idempotency_key + ".phases"},
+            ),
+        )
+        return await self.read_subscription(subscription_id)
+
+    # -- internals --------------------------------------------------------------
+
+    async def _call(self, operation: str, call: Callable[[StripeCaller], Awaitable[T]]) -> T:
+        caller = self._caller
+        if caller is None:
+            raise GatewayUnavailable("Stripe is not configured", code="stripe_not_configured")
+        return await caller(operation, lambda: call(caller))
+
+    async def _subscription(self, subscription_id: str) -> dict[str, Any]:
+        found = await self._call(
+            "subscriptions.retrieve",
+            lambda c: c.client.v1.subscriptions.retrieve_async(
+                subscription_id, params={"expand": SCHEDULE}
+            ),
+        )
+        return as_dict(found)
+
+    async def _set_cancel_at_period_end(
+        self, subscription_id: str, value: bool, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        updated = await self._call(
+            "subscriptions.update",
+            lambda c: c.client.v1.subscriptions.update_async(
+                subscription_id,
+                params={"cancel_at_period_end": value, "expand": SCHEDULE},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return await self._snapshot(as_dict(updated))
+
+    async def _snapshot(self, subscription: Mapping[str, Any]) -> SubscriptionSnapshot:
+        await self._learn_prices(subscription)
+        return snapshot_from_subscription(subscription, self._catalog)
+
+    async def _learn_prices(self, subscription: Mapping[str, Any]) -> None:
+        """Schedule phases name prices by id only: fetch the ones not configured."""
+        schedule = subscription.get("schedule")
+        if not isinstance(schedule, Mapping):
+            return
+        for phase in schedule.get("phases") or []:
+            for entry in phase.get("items") or []:
+                price = entry.get("price")
+                if isinstance(price, str) and not self._catalog.knows(price):
+                    self._catalog.plan_of(await self._price(price))
+
+    async def _price(self, price_id: str) -> dict[str, Any]:
+        found = await self._call(
+            "prices.retrieve", lambda c: c.client.v1.prices.retrieve_async(price_id)
+        )
+        return as_dict(found)
+
+    async def _price_for(self, plan: PlanType) -> str:
+        configured = self._catalog.configured_price(plan)
+        if configured is not None:
+            return configured
+        found = await self._call(
+            "prices.list",
+            lambda c: c.client.v1.prices.list_async(
+                params={"lookup_keys": [f"{plan.value}_monthly"], "active": True, "limit": 1}
+            ),
+        )
+        prices = as_dict(found).get("data") or []
+        if not prices:
+            raise RuleViolated(f"no Stripe price for plan {plan.value}", code="unknown_plan")
+        price_id = str(prices[0]["id"])
+        self._catalog.remember(plan, price_id)
+        return price_id
+
+
+def _is_proration(line: Mapping[str, Any]) -> bool:
+    if line.get("proration") is True:
+        return True
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or {}
+    return bool(details.get("proration"))

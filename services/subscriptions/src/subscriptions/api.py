@@ -1,0 +1,279 @@
+"""HTTP API (ARCHITECTURE.md section 3): parse, authorize, call a use case, map the result."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import structlog
+from billing_domain.auth import Action, Principal, authorize
+from billing_domain.errors import RuleViolated
+from billing_domain.timestamps import ensure_utc
+from billing_platform.http.auth import CurrentPrincipal
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from subscriptions import use_cases
+from subscriptions.commands import (
+    CancelSubscription,
+    ChangePlan,
+    GetSubscription,
+    PreviewProration,
+    ResumeSubscription,
+)
+from subscriptions.runtime import SubscriptionsRuntime
+from subscriptions.views import subscription_body
+
+router = APIRouter(prefix="/api/billing", tags=["subscription"])
+
+_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+MAX_UNIX = 253_402_300_799  # 9999-12-31
+
+
+class PaymentFailedOut(BaseModel):
+    amount_due: int = Field(examples=[2900], description="minor units")
+    currency: str = Field(examples=["usd"])
+    hosted_invoice_url: str | None
+    next_payment_attempt: str | None = Field(description="RFC 3339, null once Stripe gave up")
+
+
+class PendingPlanOut(BaseModel):
+    plan: str = Field(examples=["solo"])
+    effective_at: str = Field(description="RFC 3339")
+
+
+class SubscriptionOut(BaseModel):
+    tenant_id: str
+    plan_type: str = Field(examples=["team"])
+    status: str = Field(examples=["active"])
+    status_label: str = Field(examples=["Active"])
+    cancel_at_period_end: bool
+    current_period_end: str | None = Field(description="RFC 3339")
+    trial_end: str | None = Field(description="RFC 3339")
+    payment_failed: PaymentFailedOut | None
+    pending_plan: PendingPlanOut | None
+
+
+class PlanChangeOut(SubscriptionOut):
+    effective: str = Field(examples=["now", "period_end"])
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "enterprise"}]})
+    plan: str = Field(min_length=1, max_length=64)
+
+
+class PlanChangeIn(PlanIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"plan": "enterprise", "proration_date": 1767225600}]}
+    )
+    proration_date: int | datetime | None = Field(
+        default=None, description="the preview's proration_date (Unix seconds or RFC 3339)"
+    )
+
+
+class ProrationOut(BaseModel):
+    proration_amount: int = Field(examples=[1000], description="minor units")
+    next_invoice_amount: int = Field(examples=[10900], description="minor units")
+    currency: str = Field(examples=["usd"])
+    proration_date: int = Field(description="Unix seconds; pass it to the plan change")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "example": {"error": {"code": "...", "message": "..."}},
+            }
+        },
+    }
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("missing or invalid token"),
+    403: _error("not the tenant's owner, or another tenant"),
+}
+CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    409: _error("free plan, nothing to undo, already scheduled, same plan..."),
+    422: _error("invalid body or unknown plan"),
+    503: _error("Stripe unavailable; retry"),
+}
+
+TenantQuery = Annotated[
+    str | None, Query(alias="tenant_id", max_length=200, description="defaults to the token's")
+]
+TenantHeader = Annotated[str | None, Header(alias="X-Tenant-ID", max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _runtime(request: Request) -> SubscriptionsRuntime:
+    runtime: SubscriptionsRuntime = request.app.state.subscriptions
+    return runtime
+
+
+def _tenant(principal: Principal, query: str | None, header: str | None) -> str:
+    """The tenant acted on: the token's, unless the caller names one (then it must match)."""
+    return query or header or principal.tenant_id
+
+
+def _owner_tenant(principal: Principal, query: str | None, header: str | None) -> str:
+    """The tenant of a change, refused (403) before the body is looked at."""
+    tenant_id = _tenant(principal, query, header)
+    authorize(principal, Action.MANAGE_BILLING, tenant_id=tenant_id)
+    return tenant_id
+
+
+def _request_key(idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    if not _KEY.match(idempotency_key):
+        raise RuleViolated(
+            "Idempotency-Key: 1-200 letters, digits or . _ : -", code="bad_idempotency_key"
+        )
+    return idempotency_key
+
+
+def _causation_id() -> str:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return str(request_id) if request_id else uuid.uuid4().hex
+
+
+def _proration_date(value: int | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return ensure_utc(value, name="proration_date")
+    if not 0 < value <= MAX_UNIX:
+        raise RuleViolated("proration_date is out of range", code="bad_proration_date")
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+@router.get(
+    "/subscription",
+    summary="The tenant's plan and status (from the projection; never calls Stripe)",
+    response_model=SubscriptionOut,
+    responses=AUTH_ERRORS,
+)
+async def get_subscription(
+    request: Request,
+    principal: CurrentPrincipal,
+    tenant: TenantQuery = None,
+    x_tenant: TenantHeader = None,
+) -> JSONResponse:
+    runtime = _runtime(request)
+    cmd = GetSubscription(principal=principal, tenant_id=_tenant(principal, tenant, x_tenant))
+    account = await use_cases.get_subscription(cmd, runtime.reader)
+    return JSONResponse(subscription_body(account))
+
+
+@router.delete(
+    "/subscription",
+    summary="Cancel at the end of the paid period (owner)",
+    response_model=SubscriptionOut,
+    responses=CHANGE_ERRORS,
+)
+async def cancel_subscription(
+    request: Request,
+    principal: CurrentPrincipal,
+    tenant: TenantQuery = None,
+    x_tenant: TenantHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    runtime = _runtime(request)
+    tenant_id = _owner_tenant(principal, tenant, x_tenant)
+    cmd = CancelSubscription(
+        principal=principal,
+        tenant_id=tenant_id,
+        request_key=_request_key(idempotency_key),
+        causation_id=_causation_id(),
+    )
+    account = await use_cases.cancel_subscription(
+        cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+    )
+    return JSONResponse(subscription_body(account))
+
+
+@router.post(
+    "/subscription/resume",
+    summary="Undo a scheduled cancellation (owner)",
+    response_model=SubscriptionOut,
+    responses=CHANGE_ERRORS,
+)
+async def resume_subscription(
+    request: Request,
+    principal: CurrentPrincipal,
+    tenant: TenantQuery = None,
+    x_tenant: TenantHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    runtime = _runtime(request)
+    tenant_id = _owner_tenant(principal, tenant, x_tenant)
+    cmd = ResumeSubscription(
+        principal=principal,
+        tenant_id=tenant_id,
+        request_key=_request_key(idempotency_key),
+        causation_id=_causation_id(),
+    )
+    account = await use_cases.resume_subscription(
+        cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+    )
+    return JSONResponse(subscription_body(account))
+
+
+@router.post(
+    "/proration",
+    summary="What a plan change would cost (Stripe invoice preview; owner)",
+    response_model=ProrationOut,
+    responses=CHANGE_ERRORS,
+)
+async def preview_proration(
+    request: Request,
+    body: PlanIn,
+    principal: CurrentPrincipal,
+    tenant: TenantQuery = None,
+    x_tenant: TenantHeader = None,
+) -> ProrationOut:
+    runtime = _runtime(request)
+    cmd = PreviewProration(
+        principal=principal, tenant_id=_owner_tenant(principal, tenant, x_tenant), plan=body.plan
+    )
+    preview = await use_cases.preview_proration(cmd, runtime.reader, runtime.gateway, runtime.clock)
+    return ProrationOut(
+        proration_amount=preview.proration_amount.amount,
+        next_invoice_amount=preview.next_invoice_amount.amount,
+        currency=preview.next_invoice_amount.currency,
+        proration_date=int(preview.proration_date.timestamp()),
+    )
+
+
+@router.post(
+    "/subscription/plan",
+    summary="Upgrade now (prorated) or downgrade at the period end (owner)",
+    response_model=PlanChangeOut,
+    responses=CHANGE_ERRORS,
+)
+async def change_plan(
+    request: Request,
+    body: PlanChangeIn,
+    principal: CurrentPrincipal,
+    tenant: TenantQuery = None,
+    x_tenant: TenantHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    runtime = _runtime(request)
+    tenant_id = _owner_tenant(principal, tenant, x_tenant)
+    cmd = ChangePlan(
+        principal=principal,
+        tenant_id=tenant_id,
+        plan=body.plan,
+        proration_date=_proration_date(body.proration_date),
+        request_key=_request_key(idempotency_key),
+        causation_id=_causation_id(),
+    )
+    result = await use_cases.change_plan(cmd, runtime.uow_factory(), runtime.gateway, runtime.clock)
+    return JSONResponse({**subscription_body(result.account), "effective": result.effective.value})

@@ -1,0 +1,59 @@
+"""Commands: what a caller asks this service to do (frozen, keyword-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing_domain.auth import Principal
+from billing_domain.envelope import IntegrationEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetSubscription:
+    principal: Principal
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelSubscription:
+    principal: Principal
+    tenant_id: str
+    request_key: str
+    """Makes the Stripe call idempotent: the caller's ``Idempotency-Key`` or a fresh id."""
+    causation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeSubscription:
+    principal: Principal
+    tenant_id: str
+    request_key: str
+    causation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreviewProration:
+    principal: Principal
+    tenant_id: str
+    plan: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePlan:
+    principal: Principal
+    tenant_id: str
+    plan: str
+    proration_date: datetime | None
+    """The preview's ``proration_date``, so the invoice matches what was shown."""
+    request_key: str
+    causation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectBillingEvent:
+    """One message of ``billing.events`` to fold into the projection."""
+
+    message_id: str
+    routing_key: str
+    event: IntegrationEvent

@@ -1,0 +1,140 @@
+"""The ports this service's use cases need, sized to them (typing.Protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.money import Money
+from billing_domain.plans import PlanType
+from billing_domain.subscription import BillingAccount
+from billing_domain.subscription_snapshot import SubscriptionSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProrationPreview:
+    """What a plan change would cost, from Stripe's invoice preview."""
+
+    proration_amount: Money
+    """The prorated difference for the rest of the current period (0 for a downgrade)."""
+    next_invoice_amount: Money
+    """The next invoice: prorations plus the next period on the new plan."""
+    proration_date: datetime
+    """The moment the proration is computed for; pass it back to change the plan."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkedAccount:
+    """A tenant the projection knows a Stripe customer or subscription for."""
+
+    tenant_id: str
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+
+
+class BillingAccountRepository(Protocol):
+    async def get_for_update(self, tenant_id: str) -> BillingAccount:
+        """The tenant's account, locked until commit; a free account when never seen."""
+        ...
+
+    async def save(self, account: BillingAccount) -> None: ...
+
+
+class EventOutbox(Protocol):
+    async def add_all(self, events: Iterable[IntegrationEvent]) -> None: ...
+
+
+class MessageInbox(Protocol):
+    async def record(self, message_id: str, routing_key: str) -> bool:
+        """True when the message is new (and now recorded), False for a redelivery."""
+        ...
+
+
+class SubscriptionsUnitOfWork(Protocol):
+    @property
+    def accounts(self) -> BillingAccountRepository: ...
+
+    @property
+    def outbox(self) -> EventOutbox: ...
+
+    @property
+    def inbox(self) -> MessageInbox: ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> SubscriptionsUnitOfWork: ...
+
+
+class AccountReader(Protocol):
+    """Reads outside any transaction: the GET path and the reconcile listing."""
+
+    async def find(self, tenant_id: str) -> BillingAccount | None: ...
+
+    async def linked_accounts(
+        self, *, tenant_id: str | None, after: str | None, limit: int
+    ) -> list[LinkedAccount]:
+        """Accounts with a Stripe customer or subscription, ordered by tenant id."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    """Stripe, as this service uses it. Every method may raise ``GatewayUnavailable``."""
+
+    async def read_subscription(self, subscription_id: str) -> SubscriptionSnapshot: ...
+
+    async def current_subscription(self, customer_id: str) -> SubscriptionSnapshot | None:
+        """The customer's subscription that matters: a live one first, else the newest."""
+        ...
+
+    async def find_customer(self, tenant_id: str) -> str | None:
+        """The Stripe customer whose metadata names this tenant, if any."""
+        ...
+
+    async def schedule_cancel(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot: ...
+
+    async def resume(self, subscription_id: str, *, idempotency_key: str) -> SubscriptionSnapshot:
+        """Undo a scheduled cancel (``cancel_at_period_end`` false)."""
+        ...
+
+    async def release_pending_change(self, subscription_id: str, *, idempotency_key: str) -> None:
+        """Drop a scheduled plan change (release the subscription's schedule), if any."""
+        ...
+
+    async def preview_plan_change(
+        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
+    ) -> ProrationPreview: ...
+
+    async def change_plan_now(
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        proration_date: datetime,
+        idempotency_key: str,
+    ) -> SubscriptionSnapshot: ...
+
+    async def schedule_plan_change(
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        effective_at: datetime,
+        idempotency_key: str,
+    ) -> SubscriptionSnapshot: ...

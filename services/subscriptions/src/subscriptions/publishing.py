@@ -1,0 +1,47 @@
+"""Which integration events this service publishes, from what its aggregate recorded.
+
+docs/events.md: one type, one publisher. This service publishes only the
+tenant-level changes below; ``subscription.updated`` and ``invoice.*`` belong to
+the webhooks service, so the aggregate's other events stay inside the service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing_domain import events
+from billing_domain.clock import Clock
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.integration_mapping import to_integration_events
+from billing_domain.subscription import BillingAccount
+
+SOURCE = "subscriptions"
+PUBLISHED_TYPES: frozenset[str] = frozenset(
+    cls.type
+    for cls in (
+        events.SubscriptionActivated,
+        events.SubscriptionPlanChanged,
+        events.SubscriptionCancelScheduled,
+        events.SubscriptionResumed,
+        events.SubscriptionCanceled,
+    )
+)
+
+
+def events_to_publish(
+    account: BillingAccount,
+    *,
+    causation_id: str,
+    clock: Clock,
+    stripe_created: datetime | None = None,
+) -> list[IntegrationEvent]:
+    """Pull what the account recorded and keep the messages this service owns."""
+    messages = to_integration_events(
+        account.pull_events(),
+        state=account.snapshot(),
+        source=SOURCE,
+        causation_id=causation_id,
+        clock=clock,
+        stripe_created=stripe_created,
+    )
+    return [message for message in messages if message.type in PUBLISHED_TYPES]

@@ -1,0 +1,17 @@
+"""What the API and the consumer are handed: the ports, already built by ``bootstrap``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing_domain.clock import Clock
+
+from subscriptions.ports import AccountReader, PaymentGateway, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionsRuntime:
+    reader: AccountReader
+    uow_factory: UnitOfWorkFactory
+    gateway: PaymentGateway
+    clock: Clock

@@ -1,0 +1,164 @@
+"""Use cases of the HTTP API: read the projection, cancel, resume, preview, change plan.
+
+Commands change the ``BillingAccount`` first (its rules, its events), then carry
+the change out at Stripe, then take Stripe's answer as authoritative and commit
+the account with the events to publish. Stripe failing means nothing commits.
+The read never calls Stripe.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import structlog
+from billing_domain.auth import Action, authorize
+from billing_domain.clock import Clock
+from billing_domain.plans import PlanChangeEffective, parse_plan
+from billing_domain.subscription import BillingAccount
+
+from subscriptions.commands import (
+    CancelSubscription,
+    ChangePlan,
+    GetSubscription,
+    PreviewProration,
+    ResumeSubscription,
+)
+from subscriptions.ports import (
+    AccountReader,
+    PaymentGateway,
+    ProrationPreview,
+    SubscriptionsUnitOfWork,
+)
+from subscriptions.publishing import events_to_publish
+
+log = structlog.get_logger("subscriptions.use_cases")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanChangeResult:
+    account: BillingAccount
+    effective: PlanChangeEffective
+
+
+async def get_subscription(cmd: GetSubscription, reader: AccountReader) -> BillingAccount:
+    authorize(cmd.principal, Action.READ_SUBSCRIPTION, tenant_id=cmd.tenant_id)
+    return await reader.find(cmd.tenant_id) or BillingAccount.free(cmd.tenant_id)
+
+
+def _stripe_key(action: str, subscription_id: str, request_key: str) -> str:
+    return f"subscriptions.{action}.{subscription_id}.{request_key}"[:255]
+
+
+async def cancel_subscription(
+    cmd: CancelSubscription, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
+) -> BillingAccount:
+    """Cancel at the end of the paid period; a pending downgrade is dropped too."""
+    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
+    async with uow:
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        had_pending = account.pending_plan is not None
+        account.schedule_cancel(cmd.principal, clock.now())
+        subscription_id = _subscription_id(account)
+        if had_pending:
+            await gateway.release_pending_change(
+                subscription_id,
+                idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
+            )
+        fresh = await gateway.schedule_cancel(
+            subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
+        )
+        account.apply_authoritative(fresh)
+        await _commit(uow, account, cmd.causation_id, clock)
+    log.info("subscriptions.cancel.scheduled", tenant_id=cmd.tenant_id)
+    return account
+
+
+async def resume_subscription(
+    cmd: ResumeSubscription, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
+) -> BillingAccount:
+    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
+    async with uow:
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        account.resume(cmd.principal)
+        subscription_id = _subscription_id(account)
+        fresh = await gateway.resume(
+            subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
+        )
+        account.apply_authoritative(fresh)
+        await _commit(uow, account, cmd.causation_id, clock)
+    log.info("subscriptions.cancel.resumed", tenant_id=cmd.tenant_id)
+    return account
+
+
+async def preview_proration(
+    cmd: PreviewProration, reader: AccountReader, gateway: PaymentGateway, clock: Clock
+) -> ProrationPreview:
+    """What changing to ``cmd.plan`` would cost, under the same rules as the change itself."""
+    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
+    target = parse_plan(cmd.plan)
+    account = await reader.find(cmd.tenant_id) or BillingAccount.free(cmd.tenant_id)
+    now = clock.now()
+    decision = copy.deepcopy(account).request_plan_change(cmd.principal, target, now)
+    return await gateway.preview_plan_change(
+        _subscription_id(account),
+        target,
+        proration_date=now,
+        prorate=decision.effective is PlanChangeEffective.NOW,
+    )
+
+
+async def change_plan(
+    cmd: ChangePlan, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
+) -> PlanChangeResult:
+    """Upgrade now (prorated at the preview's date) or downgrade at the period end."""
+    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
+    target = parse_plan(cmd.plan)
+    async with uow:
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        had_pending = account.pending_plan is not None
+        now = clock.now()
+        decision = account.request_plan_change(cmd.principal, target, now)
+        subscription_id = _subscription_id(account)
+        if decision.effective is PlanChangeEffective.NOW:
+            if had_pending:
+                await gateway.release_pending_change(
+                    subscription_id,
+                    idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
+                )
+            fresh = await gateway.change_plan_now(
+                subscription_id,
+                target,
+                proration_date=cmd.proration_date or now,
+                idempotency_key=_stripe_key("upgrade", subscription_id, cmd.request_key),
+            )
+        else:
+            fresh = await gateway.schedule_plan_change(
+                subscription_id,
+                target,
+                effective_at=decision.effective_at,
+                idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
+            )
+        account.apply_authoritative(fresh)
+        await _commit(uow, account, cmd.causation_id, clock)
+    log.info(
+        "subscriptions.plan.changed",
+        tenant_id=cmd.tenant_id,
+        to_plan=target.value,
+        effective=decision.effective.value,
+    )
+    return PlanChangeResult(account=account, effective=decision.effective)
+
+
+def _subscription_id(account: BillingAccount) -> str:
+    # The aggregate's rules already refused accounts without a live subscription.
+    assert account.stripe_subscription_id is not None
+    return account.stripe_subscription_id
+
+
+async def _commit(
+    uow: SubscriptionsUnitOfWork, account: BillingAccount, causation_id: str, clock: Clock
+) -> None:
+    await uow.accounts.save(account)
+    await uow.outbox.add_all(events_to_publish(account, causation_id=causation_id, clock=clock))
+    await uow.commit()

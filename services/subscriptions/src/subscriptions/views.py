@@ -1,0 +1,39 @@
+"""The subscription body of the HTTP contract, built from a billing account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from billing_domain.subscription import BillingAccount
+from billing_domain.timestamps import to_rfc3339
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else to_rfc3339(value)
+
+
+def subscription_body(account: BillingAccount) -> dict[str, Any]:
+    """``GET /api/billing/subscription``: plain JSON-ready data, no Stripe involved."""
+    failure = account.payment_failure
+    pending = account.pending_plan
+    return {
+        "tenant_id": account.tenant_id,
+        "plan_type": account.plan.value,
+        "status": account.status.value,
+        "status_label": account.status.label,
+        "cancel_at_period_end": account.cancel_at_period_end,
+        "current_period_end": _time(account.current_period_end),
+        "trial_end": _time(account.trial_end),
+        "payment_failed": None
+        if failure is None
+        else {
+            "amount_due": failure.amount_due.amount,
+            "currency": failure.amount_due.currency,
+            "hosted_invoice_url": failure.hosted_invoice_url,
+            "next_payment_attempt": _time(failure.next_payment_attempt),
+        },
+        "pending_plan": None
+        if pending is None
+        else {"plan": pending.plan.value, "effective_at": to_rfc3339(pending.effective_at)},
+    }
