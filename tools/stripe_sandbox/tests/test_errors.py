@@ -141,33 +141,65 @@ async def test_pay_with_declining_card_is_a_card_error(journey: Journey) -> None
 
 PATHS = [
     "/v1/customers",
+    "/v1/customers/{cus}",
     "/v1/prices",
     "/v1/checkout/sessions",
+    "/v1/checkout/sessions/{cs}/expire",
     "/v1/billing_portal/sessions",
     "/v1/subscriptions",
+    "/v1/subscriptions/{sub}",
     "/v1/subscription_schedules",
+    "/v1/subscription_schedules/{sched}",
+    "/v1/subscription_schedules/{sched}/release",
     "/v1/invoices/create_preview",
+    "/v1/invoices/{inv}/pay",
+    "/v1/test_helpers/test_clocks",
     "/_sandbox/clock/advance",
     "/_sandbox/webhooks",
+    "/_sandbox/customers/{cus}/card",
 ]
 keys = st.sampled_from(
     [
         "customer",
         "mode",
         "items[0][price]",
+        "items[0][id]",
+        "items[0][quantity]",
+        "items[0][deleted]",
         "line_items[0][price]",
+        "line_items[0][quantity]",
         "metadata[a]",
         "expand[]",
         "subscription",
         "subscription_details[items][0][id]",
+        "subscription_details[items][0][price]",
+        "subscription_details[proration_date]",
+        "subscription_details[proration_behavior]",
         "phases[0][items][0][price]",
+        "phases[0][start_date]",
+        "phases[0][end_date]",
+        "phases[0][iterations]",
+        "phases[1][items][0][price]",
+        "phases[1][duration][interval]",
+        "end_behavior",
+        "from_subscription",
+        "cancel_at_period_end",
+        "cancel_at",
+        "proration_behavior",
+        "proration_date",
+        "trial_period_days",
+        "subscription_data[trial_period_days]",
+        "default_payment_method",
+        "payment_method",
         "unit_amount",
         "currency",
         "recurring[interval]",
         "seconds",
         "to",
         "url",
+        "card",
         "limit",
+        "frozen_time",
         "a[",
         "x]]",
         "items[1][price]",
@@ -175,21 +207,72 @@ keys = st.sampled_from(
         "metadata",
     ]
 )
-values = st.one_of(
-    st.sampled_from(["", "1", "-5", "true", "price_x", "cus_x"]), st.text(max_size=8)
-)
+
+
+@pytest.fixture
+async def live(journey: Journey) -> dict[str, str]:
+    """Ids of real objects, so random bodies reach past the lookups."""
+    sub = await journey.subscribe("team_monthly")
+    sched = await journey.client.v1.subscription_schedules.create_async(
+        params={"from_subscription": sub.id}
+    )
+    session = await journey.checkout("solo_monthly")
+    price = await journey.price("solo_monthly")
+    return {
+        "cus": sub.customer,
+        "sub": sub.id,
+        "si": sub.items.data[0].id,
+        "sched": sched.id,
+        "inv": sub.latest_invoice,
+        "cs": session.id,
+        "price": price.id,
+    }
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(path=st.sampled_from(PATHS), pairs=st.lists(st.tuples(keys, values), max_size=5))
+@given(
+    path=st.sampled_from(PATHS),
+    pairs=st.lists(
+        st.tuples(
+            keys,
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "",
+                        "1",
+                        "-5",
+                        "0",
+                        "true",
+                        "false",
+                        "now",
+                        "month",
+                        "99999999999",
+                        "always_invoice",
+                        "none",
+                        "cancel",
+                        "4242424242424242",
+                        "@sub",
+                        "@si",
+                        "@price",
+                        "@cus",
+                        "@subx",
+                    ]
+                ),
+                st.text(max_size=8),
+            ),
+        ),
+        max_size=6,
+    ),
+)
 async def test_random_bodies_never_500(
-    http: httpx.AsyncClient, path: str, pairs: list[tuple[str, str]]
+    http: httpx.AsyncClient, live: dict[str, str], path: str, pairs: list[tuple[str, str]]
 ) -> None:
+    filled = [(key, live.get(value.removeprefix("@"), value)) for key, value in pairs]
     response = await http.post(
-        path,
-        content=urlencode(pairs).encode(),
+        path.format(**live),
+        content=urlencode(filled).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert response.status_code < 500, response.text
+    assert response.status_code < 500, (path, filled, response.text)
