@@ -13,8 +13,8 @@ from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.messaging.rabbitmq import RabbitMQBus
 from billing_platform.messaging.relay import OutboxRelay
+from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.tcp_proxy import TcpProxy
-from billing_platform.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -22,41 +22,6 @@ pytestmark = pytest.mark.integration
 async def _write(pool: asyncpg.Pool, schema: str, events: list[IntegrationEvent]) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await OutboxWriter(conn, schema).add_all(events)
-
-
-class Collector:
-    """A plain queue bound to the test exchange, recording every message it gets."""
-
-    def __init__(self, amqp_url: str, exchange: str) -> None:
-        self.amqp_url, self.exchange = amqp_url, exchange
-        self.messages: list[aio_pika.abc.AbstractIncomingMessage] = []
-        self._connection: aio_pika.abc.AbstractConnection | None = None
-
-    async def __aenter__(self) -> "Collector":
-        self._connection = await aio_pika.connect(self.amqp_url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, "#")
-
-        async def on(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            self.messages.append(message)
-            await message.ack()
-
-        await queue.consume(on)
-        return self
-
-    async def wait_for(self, count: int, timeout: float = 20.0) -> None:
-        await wait_until(lambda: len(self.messages) >= count, timeout=timeout)
-
-    def ids(self) -> list[str]:
-        return [m.message_id or "" for m in self.messages]
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._connection is not None
-        await self._connection.close()
 
 
 async def _unsent(pool: asyncpg.Pool, schema: str) -> int:
@@ -83,7 +48,7 @@ async def test_relay_publishes_with_the_contract_envelope(
     exchange_name: str,
 ) -> None:
     events = [make_event(n) for n in range(5)]
-    async with Collector(amqp_url, exchange_name) as collector:
+    async with EventCollector(amqp_url, exchange_name) as collector:
         await _write(pool, schema, events)
         assert await OutboxRelay(pool, schema, rabbit_bus).publish_pending() == 5
         await collector.wait_for(5)
@@ -122,7 +87,7 @@ async def test_broker_unreachable_then_back_publishes_everything_once(
     bus = RabbitMQBus(proxied_url, exchange=exchange_name)
     relay = OutboxRelay(pool, schema, bus, poll_interval=0.1, max_backoff=0.5)
     stop = asyncio.Event()
-    async with Collector(amqp_url, exchange_name) as collector:
+    async with EventCollector(amqp_url, exchange_name) as collector:
         await proxy.cut()
         task = asyncio.create_task(relay.run(stop))
         events = [make_event(n) for n in range(20)]
@@ -153,7 +118,7 @@ async def test_two_relays_publish_each_row_exactly_once(
     buses = [RabbitMQBus(amqp_url, exchange=exchange_name) for _ in range(2)]
     relays = [OutboxRelay(pool, schema, bus, batch_size=7, poll_interval=0.05) for bus in buses]
     stop = asyncio.Event()
-    async with Collector(amqp_url, exchange_name) as collector:
+    async with EventCollector(amqp_url, exchange_name) as collector:
         tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
         events = [make_event(n) for n in range(300)]
         for chunk in range(0, 300, 30):

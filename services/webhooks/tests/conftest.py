@@ -325,3 +325,89 @@ class FakeWorld:
 @pytest.fixture
 def world(fake_clock: FakeClock, fake_stripe: FakeStripeReader) -> FakeWorld:
     return FakeWorld(fake_clock, fake_stripe)
+
+
+class RunningWebhooks:
+    """The webhooks app running (lifespan, worker, relay) and a client to it."""
+
+    def __init__(self, app: Any, client: Any, pool_url: str) -> None:
+        self.app, self.client, self.database_url = app, client, pool_url
+
+    async def post_event(self, event: Mapping[str, Any], **sign_kwargs: Any) -> Any:
+        body = json.dumps(event).encode()
+        return await self.client.post(
+            "/api/webhooks/stripe", content=body, headers=signed_headers(body, **sign_kwargs)
+        )
+
+    async def rows(self) -> int:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            count: int = await conn.fetchval(
+                "SELECT count(*) FROM webhooks.stripe_webhook_events_log"
+            )
+            return count
+        finally:
+            await conn.close()
+
+    async def row(self, event_id: str) -> Any:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return await conn.fetchrow(
+                "SELECT * FROM webhooks.stripe_webhook_events_log WHERE event_id = $1", event_id
+            )
+        finally:
+            await conn.close()
+
+
+async def _truncate(database_url: str) -> None:
+    """Tests share one database: each starts from an empty log."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "TRUNCATE webhooks.stripe_webhook_events_log, webhooks.customer_tenants, "
+            "webhooks.outbox, webhooks.inbox"
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def start_webhooks(
+    webhooks_database: str, amqp_url: str, exchange_name: str, fake_stripe: FakeStripeReader
+) -> Any:
+    """``async with start_webhooks(**overrides) as running:`` (settings and create_app kwargs)."""
+    import contextlib
+
+    import httpx
+    from asgi_lifespan import LifespanManager
+    from billing_platform.settings import BillingSettings
+    from webhooks.main import create_app
+
+    @contextlib.asynccontextmanager
+    async def start(
+        *, database_url: str | None = None, amqp: str | None = None, clock: Any = None
+    ) -> Any:
+        settings = BillingSettings(
+            database_url=database_url or webhooks_database,
+            amqp_url=amqp or amqp_url,
+            billing_exchange=exchange_name,
+            stripe_webhook_secret=[SECRET, OLD_SECRET],
+            stripe_price_solo=PRICES["solo"],
+            stripe_price_team=PRICES["team"],
+            stripe_price_enterprise=PRICES["enterprise"],
+            jwt_secret="j" * 32,
+        )
+        await _truncate(webhooks_database)
+        app = create_app(settings, clock=clock, stripe=fake_stripe)
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://webhooks") as client:
+                yield RunningWebhooks(app, client, webhooks_database)
+
+    return start

@@ -1,0 +1,51 @@
+"""A stand-in consumer for tests: a temporary queue bound to the billing exchange,
+recording every message it receives (what another product service would see)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Self
+
+import aio_pika
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+
+from billing_platform.testing.waiting import wait_until
+
+
+class EventCollector:
+    def __init__(self, amqp_url: str, exchange: str, binding_key: str = "#") -> None:
+        self.amqp_url, self.exchange, self.binding_key = amqp_url, exchange, binding_key
+        self.messages: list[AbstractIncomingMessage] = []
+        self._connection: AbstractConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = await aio_pika.connect(self.amqp_url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, self.binding_key)
+
+        async def on(message: AbstractIncomingMessage) -> None:
+            self.messages.append(message)
+            await message.ack()
+
+        await queue.consume(on)
+        return self
+
+    async def wait_for(self, count: int, timeout: float = 20.0) -> bool:
+        return await wait_until(lambda: len(self.messages) >= count, timeout=timeout)
+
+    def ids(self) -> list[str]:
+        return [m.message_id or "" for m in self.messages]
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(m.body) for m in self.messages]
+
+    def types(self) -> list[str]:
+        return [body["type"] for body in self.bodies()]
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
