@@ -1,0 +1,102 @@
+"""Unit tests of the plan catalogue (cache, free plan, trial days) and the rate limiter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from billing_domain.auth import Principal, Role
+from billing_domain.errors import GatewayUnavailable
+from billing_domain.plans import PlanType
+from checkout.model import PriceInfo
+from checkout.plans import CachingPriceCatalogue, list_plans
+from checkout.rate_limit import SlidingWindowRateLimiter
+
+pytestmark = pytest.mark.unit
+
+MEMBER = Principal(user_id="u", tenant_id="t-1", role=Role.MEMBER)
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def priced(world: Any) -> Any:
+    world.gateway.price_table = {
+        "price_solo": PriceInfo(
+            price_id="price_solo", name="Solo", amount=900, currency="usd", interval="month"
+        ),
+        "price_team": PriceInfo(
+            price_id="price_team", name=None, amount=2900, currency="usd", interval="month"
+        ),
+    }
+    return world
+
+
+async def test_plans_list_free_first_then_the_offered_paid_plans(priced: Any) -> None:
+    catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300)
+    offers = await list_plans(MEMBER, prices=catalogue, config=priced.config)
+    assert [(o.plan, o.name, o.amount, o.trial_days) for o in offers] == [
+        (PlanType.FREE, "Free", 0, 0),
+        (PlanType.SOLO, "Solo", 900, 0),
+        (PlanType.TEAM, "Team", 2900, 14),
+    ]
+    assert {(o.currency, o.interval, o.interval_count) for o in offers} == {("usd", "month", 1)}
+
+
+async def test_prices_are_read_once_per_ttl(priced: Any) -> None:
+    ticker = Ticker()
+    catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300, monotonic=ticker)
+    for _ in range(5):
+        await list_plans(MEMBER, prices=catalogue, config=priced.config)
+    assert priced.gateway.calls["prices.retrieve"] == 1
+    ticker.t += 301
+    await list_plans(MEMBER, prices=catalogue, config=priced.config)
+    assert priced.gateway.calls["prices.retrieve"] == 2
+
+
+async def test_a_stale_copy_is_served_while_stripe_is_down(priced: Any) -> None:
+    ticker = Ticker()
+    catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300, monotonic=ticker)
+    fresh = await list_plans(MEMBER, prices=catalogue, config=priced.config)
+    priced.gateway.down = {"*"}
+    ticker.t += 1000
+    assert await list_plans(MEMBER, prices=catalogue, config=priced.config) == fresh
+
+
+async def test_without_any_copy_stripe_down_is_unavailable(priced: Any) -> None:
+    priced.gateway.down = {"*"}
+    catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300)
+    with pytest.raises(GatewayUnavailable):
+        await list_plans(MEMBER, prices=catalogue, config=priced.config)
+
+
+def test_the_window_slides_instead_of_resetting() -> None:
+    ticker = Ticker()
+    limiter = SlidingWindowRateLimiter(3, 60.0, monotonic=ticker)
+    for _ in range(2):
+        assert limiter.acquire("t") == 0
+    ticker.t += 30
+    assert limiter.acquire("t") == 0
+    assert limiter.acquire("t") == pytest.approx(30.0)
+    ticker.t += 30  # the first two slots free up
+    assert limiter.acquire("t") == 0
+    assert limiter.acquire("t") == 0
+    assert limiter.acquire("t") == pytest.approx(30.0)
+    assert limiter.acquire("other") == 0
+
+
+def test_idle_tenants_are_forgotten_when_the_table_is_full() -> None:
+    ticker = Ticker()
+    limiter = SlidingWindowRateLimiter(1, 60.0, monotonic=ticker, max_keys=2)
+    limiter.acquire("a")
+    limiter.acquire("b")
+    ticker.t += 61
+    limiter.acquire("c")
+    assert limiter.acquire("c") > 0
+    assert limiter.acquire("a") == 0  # forgotten, so a fresh window
