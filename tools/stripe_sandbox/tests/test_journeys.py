@@ -222,6 +222,10 @@ async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) ->
     still = await journey.client.v1.subscriptions.retrieve_async(sub.id)
     assert still.items.data[0].price.id == enterprise.id
     assert still.schedule == schedule.id
+    upcoming = await journey.client.v1.invoices.create_preview_async(
+        params={"subscription": sub.id}
+    )
+    assert upcoming.amount_due == 900  # the next invoice already follows the schedule
 
     await journey.advance(item.current_period_end - sub.created + 60)
 
@@ -406,3 +410,27 @@ async def test_sdk_test_clock_advances_the_sandbox_clock(journey: Journey) -> No
     assert advanced.frozen_time >= period_end + 60
     renewed = await journey.client.v1.subscriptions.retrieve_async(sub.id)
     assert renewed.items.data[0].current_period_start == period_end
+
+
+async def test_schedule_update_changing_the_running_phase_applies_now(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    team = await journey.price("team_monthly")
+    schedule = await journey.client.v1.subscription_schedules.create_async(
+        params={"from_subscription": sub.id}
+    )
+    phase = schedule.phases[0]
+    await journey.client.v1.subscription_schedules.update_async(
+        schedule.id,
+        params={
+            "phases": [
+                {
+                    "items": [{"price": team.id}],
+                    "start_date": phase.start_date,
+                    "end_date": phase.end_date,
+                    "proration_behavior": "none",
+                }
+            ]
+        },
+    )
+    now = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert now.items.data[0].price.id == team.id

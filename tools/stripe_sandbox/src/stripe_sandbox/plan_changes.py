@@ -85,6 +85,30 @@ def proration_lines(
     return lines
 
 
+def scheduled_changes(state: State, sub: JSON, at: int) -> list[ItemChange]:
+    """The item changes the subscription's schedule makes at ``at`` (none if no phase starts)."""
+    sched = state.get("subscription_schedule", sub["schedule"]) if sub["schedule"] else None
+    if sched is None or sched["status"] != "active":
+        return []
+    phase = next((p for p in sched["phases"] if p["start_date"] == at), None)
+    if phase is None:
+        return []
+    old_items = sub["items"]["data"]
+    changes = [
+        ItemChange(
+            item_id=old_items[i]["id"] if i < len(old_items) else None,
+            price=state.require("price", item["price"]),
+            quantity=item["quantity"],
+        )
+        for i, item in enumerate(phase["items"])
+    ]
+    changes += [
+        ItemChange(item_id=item["id"], price=None, quantity=None, deleted=True)
+        for item in old_items[len(phase["items"]) :]
+    ]
+    return changes
+
+
 def apply_changes(state: State, sub: JSON, changes: list[ItemChange]) -> None:
     start, end = period_of(sub)
     items = sub["items"]["data"]
@@ -190,6 +214,10 @@ def preview(
     after = copy.deepcopy(sub)
     if changes:
         apply_changes(State(), after, changes)
+    else:
+        scheduled = scheduled_changes(state, sub, end)
+        if scheduled:
+            apply_changes(State(), after, scheduled)
     if behavior == "always_invoice" and changes:
         return invoicing.draft_invoice(
             state,

@@ -12,7 +12,7 @@ from stripe_sandbox.events import emit
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.common import JSON
 from stripe_sandbox.objects.subscription import schedule_phase, subscription_schedule
-from stripe_sandbox.plan_changes import ItemChange, apply_changes
+from stripe_sandbox.plan_changes import apply_changes, change_items, scheduled_changes
 from stripe_sandbox.state import State
 
 
@@ -107,6 +107,24 @@ def set_phases(
     refresh_current_phase(sched, state.now())
     state.touch("subscription_schedule", sched["id"])
     emit(state, "subscription_schedule.updated", sched, previous=before)
+    _apply_current_phase(state, config, sched)
+
+
+def _apply_current_phase(state: State, config: SandboxConfig, sched: JSON) -> None:
+    """An update that changes the running phase's items takes effect at once, as on Stripe."""
+    sub = state.get("subscription", sched["subscription"]) if sched["subscription"] else None
+    current = sched["current_phase"]
+    if sub is None or current is None:
+        return
+    phase = next(p for p in sched["phases"] if p["start_date"] == current["start_date"])
+    wanted = [(item["price"], item["quantity"]) for item in phase["items"]]
+    actual = [(item["price"]["id"], item["quantity"]) for item in sub["items"]["data"]]
+    if wanted == actual:
+        return
+    before = copy.deepcopy(sub)
+    changes = scheduled_changes(state, sub, phase["start_date"])
+    change_items(state, config, sub, changes, phase["proration_behavior"], state.now())
+    emit(state, "customer.subscription.updated", sub, previous=before)
 
 
 def refresh_current_phase(sched: JSON, now: int) -> None:
@@ -164,20 +182,7 @@ def run_due(state: State, config: SandboxConfig, sched: JSON, now: int) -> None:
         phase = upcoming[0]
         if sub is not None:
             before = copy.deepcopy(sub)
-            prices = [state.require("price", item["price"]) for item in phase["items"]]
-            old_items = list(sub["items"]["data"])
-            changes = [
-                ItemChange(
-                    item_id=old_items[i]["id"] if i < len(old_items) else None,
-                    price=price,
-                    quantity=phase["items"][i]["quantity"],
-                )
-                for i, price in enumerate(prices)
-            ]
-            changes += [
-                ItemChange(item_id=item["id"], price=None, quantity=None, deleted=True)
-                for item in old_items[len(prices) :]
-            ]
+            changes = scheduled_changes(state, sub, phase["start_date"])
             apply_changes(state, sub, changes)
             if phase["metadata"]:
                 sub["metadata"] = {**sub["metadata"], **phase["metadata"]}
