@@ -39,7 +39,11 @@ def _bind(config: SandboxConfig) -> tuple[socket.socket, SandboxConfig]:
 
 def _server(config: SandboxConfig) -> uvicorn.Server:
     app = create_app(config)
-    return uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    return uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=5
+        )
+    )
 
 
 @contextlib.asynccontextmanager
