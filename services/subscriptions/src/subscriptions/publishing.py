@@ -3,6 +3,8 @@
 docs/events.md: one type, one publisher. This service publishes only the
 tenant-level changes below; ``subscription.updated`` and ``invoice.*`` belong to
 the webhooks service, so the aggregate's other events stay inside the service.
+A plan change of a subscription without access (still ``incomplete``) is not
+news either: its activation is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from billing_domain import events
 from billing_domain.clock import Clock
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.integration_mapping import to_integration_events
+from billing_domain.plans import PlanChangeEffective
 from billing_domain.subscription import BillingAccount
 
 SOURCE = "subscriptions"
@@ -44,4 +47,15 @@ def events_to_publish(
         clock=clock,
         stripe_created=stripe_created,
     )
-    return [message for message in messages if message.type in PUBLISHED_TYPES]
+    return [message for message in messages if _worth_publishing(message)]
+
+
+def _worth_publishing(message: IntegrationEvent) -> bool:
+    """A plan "change" of a subscription that grants no access (``incomplete`` ...)
+    changes nothing for the product: its activation, later, is the news."""
+    if message.type not in PUBLISHED_TYPES:
+        return False
+    if isinstance(message, events.SubscriptionPlanChanged):
+        immediate = message.effective is PlanChangeEffective.NOW
+        return not immediate or message.status.has_paid_access
+    return True

@@ -90,13 +90,15 @@ def snapshot_from_subscription(
     period_end = item.get("current_period_end") or subscription.get("current_period_end")
     schedule = subscription.get("schedule")
     customer = subscription["customer"]
+    cancel_at = subscription.get("cancel_at")
     return SubscriptionSnapshot(
         subscription_id=str(subscription["id"]),
         customer_id=customer if isinstance(customer, str) else str(customer["id"]),
         plan=plan,
         status=status,
-        cancel_at_period_end=bool(subscription.get("cancel_at_period_end"))
-        or (subscription.get("cancel_at") is not None and not status.is_ended),
+        # A cancel set for the period end (or earlier) is what the tenant sees as scheduled.
+        cancel_at_period_end=subscription.get("cancel_at_period_end") is True
+        or (cancel_at is not None and period_end is not None and cancel_at <= period_end),
         current_period_end=from_unix_or_none(period_end),
         trial_end=from_unix_or_none(subscription.get("trial_end")),
         pending_plan=pending_from_schedule(schedule, plan, catalog)

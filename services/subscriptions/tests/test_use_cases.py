@@ -1,0 +1,283 @@
+"""API use cases with fakes: rules, Stripe calls, what is committed and published."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, RuleViolated
+from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription_snapshot import PendingPlanChange
+from subscriptions import use_cases
+from subscriptions.commands import (
+    CancelSubscription,
+    ChangePlan,
+    GetSubscription,
+    PreviewProration,
+    ResumeSubscription,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def cancel_cmd(build: Any, tenant: str, role: str = "owner", key: str = "k1") -> Any:
+    return CancelSubscription(
+        principal=build.principal(tenant, role),
+        tenant_id=tenant,
+        request_key=key,
+        causation_id="req-1",
+    )
+
+
+def resume_cmd(build: Any, tenant: str, role: str = "owner") -> Any:
+    return ResumeSubscription(
+        principal=build.principal(tenant, role),
+        tenant_id=tenant,
+        request_key="k2",
+        causation_id="req-2",
+    )
+
+
+def plan_cmd(build: Any, tenant: str, plan: str, **extra: Any) -> Any:
+    fields: dict[str, Any] = {
+        "principal": build.principal(tenant, extra.pop("role", "owner")),
+        "tenant_id": tenant,
+        "plan": plan,
+        "proration_date": None,
+        "request_key": "k3",
+        "causation_id": "req-3",
+    }
+    return ChangePlan(**(fields | extra))
+
+
+async def test_unknown_tenant_reads_as_free_and_active(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    account = await use_cases.get_subscription(
+        GetSubscription(principal=build.principal(tenant, "member"), tenant_id=tenant),
+        world.reader,
+    )
+    assert (account.plan, account.status) == (PlanType.FREE, SubscriptionStatus.ACTIVE)
+    assert world.gateway.calls == []
+
+
+async def test_reading_another_tenant_is_forbidden(world: Any, build: Any) -> None:
+    with pytest.raises(Forbidden):
+        await use_cases.get_subscription(
+            GetSubscription(principal=build.principal("tenant_a"), tenant_id="tenant_b"),
+            world.reader,
+        )
+
+
+async def test_cancel_calls_stripe_once_with_an_idempotency_key_and_commits(
+    world: Any, build: Any
+) -> None:
+    tenant = build.tenant()
+    account = world.seed(build.paid_account(tenant))
+
+    result = await use_cases.cancel_subscription(
+        cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+
+    assert result.cancel_at_period_end is True
+    assert world.store.accounts[tenant].cancel_at_period_end is True
+    assert world.gateway.calls == ["schedule_cancel"]
+    assert world.gateway.keys == [f"subscriptions.cancel.{account.stripe_subscription_id}.k1"]
+    assert world.store.published_types() == ["subscription.cancel_scheduled"]
+    assert world.store.outbox[0].causation_id == "req-1"
+
+
+async def test_cancel_is_refused_on_free_plan_twice_and_for_members(world: Any, build: Any) -> None:
+    free = build.tenant()
+    with pytest.raises(Conflict) as refused:
+        await use_cases.cancel_subscription(
+            cancel_cmd(build, free), world.uow(), world.gateway, world.clock
+        )
+    assert refused.value.code == "free_plan"
+
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant))
+    with pytest.raises(Forbidden):
+        await use_cases.cancel_subscription(
+            cancel_cmd(build, tenant, role="member"), world.uow(), world.gateway, world.clock
+        )
+    await use_cases.cancel_subscription(
+        cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+    with pytest.raises(Conflict) as again:
+        await use_cases.cancel_subscription(
+            cancel_cmd(build, tenant, key="k9"), world.uow(), world.gateway, world.clock
+        )
+    assert again.value.code == "already_scheduled"
+    assert world.gateway.calls == ["schedule_cancel"]
+
+
+async def test_stripe_failing_commits_nothing(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant))
+    world.gateway.fail_with = GatewayUnavailable("down")
+    with pytest.raises(GatewayUnavailable):
+        await use_cases.cancel_subscription(
+            cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+        )
+    assert world.store.accounts[tenant].cancel_at_period_end is False
+    assert world.store.outbox == []
+
+
+async def test_resume_undoes_the_cancel_and_409_when_none(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant))
+    with pytest.raises(Conflict) as nothing:
+        await use_cases.resume_subscription(
+            resume_cmd(build, tenant), world.uow(), world.gateway, world.clock
+        )
+    assert nothing.value.code == "not_scheduled"
+    await use_cases.cancel_subscription(
+        cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+    result = await use_cases.resume_subscription(
+        resume_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+    assert result.cancel_at_period_end is False
+    assert world.store.published_types() == [
+        "subscription.cancel_scheduled",
+        "subscription.resumed",
+    ]
+
+
+async def test_cancel_with_a_pending_downgrade_releases_the_schedule_first(
+    world: Any, build: Any
+) -> None:
+    tenant = build.tenant()
+    pending = PendingPlanChange(plan=PlanType.SOLO, effective_at=world.clock.now())
+    world.seed(build.paid_account(tenant, pending_plan=pending))
+    result = await use_cases.cancel_subscription(
+        cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+    assert world.gateway.calls == ["release_pending_change", "schedule_cancel"]
+    assert result.pending_plan is None
+
+
+async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
+
+    def preview(plan: str, role: str = "owner") -> Any:
+        cmd = PreviewProration(principal=build.principal(tenant, role), tenant_id=tenant, plan=plan)
+        return use_cases.preview_proration(cmd, world.reader, world.gateway, world.clock)
+
+    up = await preview("enterprise")
+    assert up.proration_amount.amount == 7000
+    assert up.proration_date == world.clock.now()
+    down = await preview("Solo ")
+    assert down.proration_amount.amount == 0
+    with pytest.raises(Conflict):
+        await preview("team")
+    with pytest.raises(RuleViolated) as unknown:
+        await preview("platinum")
+    assert unknown.value.code == "unknown_plan"
+    with pytest.raises(Forbidden):
+        await preview("enterprise", role="admin")
+    free = build.tenant()
+    with pytest.raises(Conflict):
+        await use_cases.preview_proration(
+            PreviewProration(principal=build.principal(free), tenant_id=free, plan="team"),
+            world.reader,
+            world.gateway,
+            world.clock,
+        )
+    assert world.store.commits == 0
+
+
+async def test_upgrade_is_immediate_at_the_previews_proration_date(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
+    shown = datetime(2026, 12, 1, 11, 59, tzinfo=UTC)
+    result = await use_cases.change_plan(
+        plan_cmd(build, tenant, "team", proration_date=shown),
+        world.uow(),
+        world.gateway,
+        world.clock,
+    )
+    assert result.effective is PlanChangeEffective.NOW
+    assert result.account.plan is PlanType.TEAM
+    assert world.gateway.proration_dates == [shown]
+    assert world.store.accounts[tenant].plan is PlanType.TEAM
+    assert world.store.published_types() == ["subscription.plan_changed"]
+    assert world.store.outbox[0].effective is PlanChangeEffective.NOW
+
+
+async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_it(
+    world: Any, build: Any
+) -> None:
+    tenant = build.tenant()
+    account = world.seed(build.paid_account(tenant, plan=PlanType.ENTERPRISE))
+    result = await use_cases.change_plan(
+        plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
+    )
+    assert result.effective is PlanChangeEffective.PERIOD_END
+    assert result.account.plan is PlanType.ENTERPRISE
+    assert result.account.pending_plan == PendingPlanChange(
+        plan=PlanType.SOLO, effective_at=account.current_period_end
+    )
+    with pytest.raises(Conflict):
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
+        )
+    with pytest.raises(Conflict):  # the plan it is on
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
+        )
+    # Changing one's mind: a downgrade to team replaces the pending one.
+    again = await use_cases.change_plan(
+        plan_cmd(build, tenant, "team"), world.uow(), world.gateway, world.clock
+    )
+    assert again.account.pending_plan is not None
+    assert again.account.pending_plan.plan is PlanType.TEAM
+    assert world.gateway.calls == ["schedule_plan_change", "schedule_plan_change"]
+    assert world.store.published_types() == [
+        "subscription.plan_changed",
+        "subscription.plan_changed",
+    ]
+
+
+async def test_upgrade_with_a_pending_downgrade_releases_it(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
+    await use_cases.change_plan(
+        plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
+    )
+    result = await use_cases.change_plan(
+        plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
+    )
+    assert result.account.plan is PlanType.ENTERPRISE
+    assert result.account.pending_plan is None
+    assert world.gateway.calls == [
+        "schedule_plan_change",
+        "release_pending_change",
+        "change_plan_now",
+    ]
+
+
+async def test_plan_change_refusals(world: Any, build: Any) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant, plan=PlanType.TEAM, cancel_at_period_end=True))
+    with pytest.raises(Conflict) as scheduled:
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
+        )
+    assert scheduled.value.code == "cancel_scheduled"
+    with pytest.raises(RuleViolated):
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "free"), world.uow(), world.gateway, world.clock
+        )
+    with pytest.raises(Forbidden):
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "enterprise", role="member"),
+            world.uow(),
+            world.gateway,
+            world.clock,
+        )
+    world.clock.advance(timedelta(days=1).total_seconds())
+    assert world.gateway.calls == []
