@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from billing_platform.logs import configure_logging
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade
-from billing_platform.settings import BillingSettings, SettingsError, load_settings
 
+from billing_cli import webhooks_commands
+from billing_cli.config import command_settings, database_settings
 from billing_cli.dev import STATE_DIR, banner, dev_settings
 from billing_cli.gateway import DevGateway
 from billing_cli.services import SERVICES
@@ -37,25 +37,13 @@ class Servable(StrEnum):
     sandbox = "sandbox"
 
 
-def _settings() -> BillingSettings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
 @app.command()
 def migrate(
     service: Annotated[Service | None, typer.Argument(help="Only this service's schema.")] = None,
 ) -> None:
     """Apply alembic migrations (every service's schema, or one) to DATABASE_URL."""
-    settings = _settings()
-    if not settings.database_url:
-        typer.secho("DATABASE_URL is not set", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+    settings = database_settings()
+    assert settings.database_url is not None
     names = [service.value] if service else list(SERVICES)
     for name in names:
         upgrade(SERVICES[name].migrations, settings.database_url)
@@ -75,7 +63,7 @@ def serve(
 
         serve_sandbox(SandboxConfig(host=host, port=port or 12111))
         return
-    settings = _settings()
+    settings = command_settings()
     spec = SERVICES[service.value]
     uvicorn.run(
         spec.create_app(settings),
@@ -92,7 +80,7 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the gateway.")] = 8000,
 ) -> None:
     """Everything in one process on the gateway's paths, with embedded defaults."""
-    settings = _settings()
+    settings = command_settings()
     with ExitStack() as stack:
         settings = dev_settings(settings, stack, STATE_DIR)
         assert settings.database_url is not None
@@ -117,6 +105,8 @@ async def _serve(gateway: DevGateway, host: str, port: int) -> None:
     config = uvicorn.Config(gateway, host=host, port=port, log_config=None, lifespan="on")
     await uvicorn.Server(config).serve()
 
+
+app.add_typer(webhooks_commands.app, name="webhooks")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,103 @@
+"""GET /api/webhooks/events and POST .../replay: billing:admin only, filters, cursor."""
+
+from typing import Any
+
+import pytest
+from billing_platform.http.tokens import mint_token
+from billing_platform.testing.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+JWT = "j" * 32
+
+
+def _auth(**claims: Any) -> dict[str, str]:
+    token = mint_token(JWT, tenant_id=claims.pop("tenant_id", "ops"), **claims)
+    return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN = {"role": "admin", "scopes": ["billing:admin"]}
+
+
+async def test_only_billing_admins_see_and_replay(start_webhooks: Any) -> None:
+    async with start_webhooks() as hooks:
+        c = hooks.client
+        assert (await c.get("/api/webhooks/events")).status_code == 401
+        assert (
+            await c.get("/api/webhooks/events", headers={"Authorization": "Bearer x"})
+        ).status_code == 401
+        for role in ("owner", "admin", "member"):
+            denied = await c.get("/api/webhooks/events", headers=_auth(role=role))
+            assert denied.status_code == 403, role
+        replay = await c.post("/api/webhooks/events/evt_1/replay", headers=_auth(role="owner"))
+        assert replay.status_code == 403
+        assert (await c.get("/api/webhooks/events", headers=_auth(**ADMIN))).status_code == 200
+
+
+async def test_filters_and_cursor_pages(start_webhooks: Any, build: Any) -> None:
+    async with start_webhooks() as hooks:
+        for n in range(5):
+            await hooks.post_event(build.event("invoice.paid", build.invoice(tenant=f"t{n}")))
+        await hooks.post_event(build.event("plan.created", {"id": "plan_1", "object": "plan"}))
+        await hooks.post_event(build.event("invoice.paid", build.invoice(customer="cus_nobody")))
+        headers = _auth(**ADMIN)
+
+        async def listed(**params: Any) -> Any:
+            response = await hooks.client.get(
+                "/api/webhooks/events", params=params, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        async def settled() -> bool:
+            page = await listed(limit=50)
+            return all(e["status"] not in ("pending", "retrying") for e in page["events"])
+
+        assert await wait_until(settled, timeout=10)
+        parked = await listed(status="parked")
+        assert [e["status"] for e in parked["events"]] == ["parked"]
+        assert "cus_nobody" in parked["events"][0]["note"]
+        typed = await listed(type="plan.created")
+        assert [e["note"] for e in typed["events"]] == ["ignored"]
+        first = await listed(limit=3, type="invoice.paid")
+        assert len(first["events"]) == 3
+        second = await listed(limit=3, type="invoice.paid", cursor=first["next_cursor"])
+        assert len(second["events"]) == 3
+        assert second["next_cursor"] is None
+        seen = [e["event_id"] for e in first["events"] + second["events"]]
+        assert len(set(seen)) == 6
+
+
+async def test_bad_filters_are_422(start_webhooks: Any) -> None:
+    async with start_webhooks() as hooks:
+        headers = _auth(**ADMIN)
+        for params in ({"status": "exploded"}, {"limit": 0}, {"limit": 10_000}, {"cursor": "abc"}):
+            response = await hooks.client.get(
+                "/api/webhooks/events", params=params, headers=headers
+            )
+            assert response.status_code == 422, params
+            assert "error" in response.json()
+
+
+async def test_replay_errors(start_webhooks: Any, build: Any) -> None:
+    async with start_webhooks() as hooks:
+        headers = _auth(**ADMIN)
+        missing = await hooks.client.post("/api/webhooks/events/evt_nope/replay", headers=headers)
+        assert missing.status_code == 404
+        bad_id = await hooks.client.post(
+            "/api/webhooks/events/not-an-event/replay", headers=headers
+        )
+        assert bad_id.status_code == 422
+        event = build.event("invoice.paid", build.invoice(tenant="t1"))
+        await hooks.post_event(event)
+        assert await wait_until(lambda: _processed(hooks, event["id"]), timeout=10)
+        done = await hooks.client.post(
+            f"/api/webhooks/events/{event['id']}/replay", headers=headers
+        )
+        assert done.status_code == 409
+        assert done.json()["error"]["code"] == "not_replayable"
+
+
+async def _processed(hooks: Any, event_id: str) -> bool:
+    row = await hooks.row(event_id)
+    return row is not None and row["status"] == "processed"
