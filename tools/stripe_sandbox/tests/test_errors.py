@@ -28,6 +28,9 @@ async def test_missing_and_wrong_api_key(http: httpx.AsyncClient) -> None:
     assert error_of(missing)["type"] == "authentication_error"
     wrong = await http.get("/v1/customers", headers={"Authorization": "Bearer sk_live_nope"})
     assert wrong.status_code == 401
+    async with httpx.AsyncClient(base_url=http.base_url) as bare:
+        assert (await bare.get("/v1/customers", auth=("sk_test_curl", ""))).status_code == 200
+        assert (await bare.get("/v1/customers", auth=("sk_live_x", ""))).status_code == 401
 
 
 async def test_sdk_raises_authentication_error(sandbox: Any) -> None:

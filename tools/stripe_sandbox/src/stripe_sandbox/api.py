@@ -7,6 +7,7 @@ the webhook dispatcher.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 from collections.abc import Callable
@@ -125,6 +126,12 @@ def _authenticate(request: Request) -> None:
             "Authorization header, using Bearer auth "
             "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
         )
+    if scheme.lower() == "basic":  # curl -u sk_test_...: as in Stripe's docs
+        try:
+            key = base64.b64decode(key, validate=True).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            key = ""
+        scheme = "bearer"
     if scheme.lower() != "bearer" or not key.startswith("sk_test_"):
         shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if key else ""
         raise authentication_failed(f"Invalid API Key provided: {shown}")
