@@ -141,7 +141,7 @@ async def verify(
     "/plans",
     summary="The plans on offer, with Stripe's prices (any member)",
     response_model=PlansOut,
-    responses=error_responses(401, 403, 503),
+    responses=error_responses(401, 503),
 )
 async def plans(request: Request, principal: CurrentPrincipal) -> PlansOut:
     services = _services(request)
