@@ -14,7 +14,7 @@ from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from subscriptions import use_cases
 from subscriptions.commands import (
@@ -30,6 +30,7 @@ from subscriptions.views import subscription_body
 router = APIRouter(prefix="/api/billing", tags=["subscription"])
 
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+MIN_UNIX = 946_684_800  # 2000-01-01
 MAX_UNIX = 253_402_300_799  # 9999-12-31
 
 
@@ -70,7 +71,7 @@ class PlanChangeIn(PlanIn):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"plan": "enterprise", "proration_date": 1767225600}]}
     )
-    proration_date: int | datetime | None = Field(
+    proration_date: StrictInt | datetime | None = Field(
         default=None, description="the preview's proration_date (Unix seconds or RFC 3339)"
     )
 
@@ -148,7 +149,7 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return ensure_utc(value, name="proration_date")
-    if not 0 < value <= MAX_UNIX:
+    if not MIN_UNIX <= value <= MAX_UNIX:
         raise RuleViolated("proration_date is out of range", code="bad_proration_date")
     return datetime.fromtimestamp(value, tz=UTC)
 
