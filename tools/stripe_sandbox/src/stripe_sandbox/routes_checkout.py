@@ -53,6 +53,15 @@ def create(ctx: Ctx) -> JSON:
                 "You must provide at least one recurring price in `subscription` mode.",
                 param=line.name("price"),
             )
+        if not price["active"]:
+            raise StripeError(
+                "The price specified is inactive. This field only accepts active prices.",
+                param=line.name("price"),
+            )
+        if currency is not None and price["currency"] != currency:
+            raise StripeError(
+                "All line items must have the same currency.", param=line.name("price")
+            )
         qty = line.integer("quantity", minimum=1) or 1
         line_items.append((price["id"], qty))
         amount += price["unit_amount"] * qty
@@ -79,10 +88,10 @@ def create(ctx: Ctx) -> JSON:
         success_url=p.text("success_url"),
         cancel_url=p.text("cancel_url"),
         currency=currency,
-        amount_subtotal=0 if trial_days else amount,
+        amount_subtotal=amount,
+        amount_total=0 if trial_days else amount,  # a trial charges nothing today
         metadata=p.metadata() or {},
     )
-    session["amount_subtotal"] = amount
     ctx.state.put("checkout.session", session)
     record = ctx.state.record("_cs", session_id)
     record.update(

@@ -19,6 +19,7 @@ def checkout_session(
     cancel_url: str | None,
     currency: str | None,
     amount_subtotal: int | None,
+    amount_total: int | None,
     metadata: dict[str, str],
 ) -> JSON:
     return {
@@ -28,7 +29,7 @@ def checkout_session(
         "after_expiration": None,
         "allow_promotion_codes": None,
         "amount_subtotal": amount_subtotal,
-        "amount_total": amount_subtotal,
+        "amount_total": amount_total,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": None,
         "cancel_url": cancel_url,
