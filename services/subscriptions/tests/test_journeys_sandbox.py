@@ -1,0 +1,444 @@
+"""Journeys against the Stripe sandbox through the HTTP API.
+
+Stripe's side is the sandbox (real SDK, hosted checkout page, test clock). The
+webhooks service's side is played by ``WebhooksStandIn``: it reads the new
+Stripe events from the sandbox and publishes the billing events the webhooks
+service would publish for them (docs/events.md), delivered shuffled and twice,
+on the bus this service consumes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from billing_domain import events as ev
+from billing_domain.envelope import IntegrationEvent
+from billing_domain.timestamps import from_unix, from_unix_or_none
+from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.messaging.message import OutgoingMessage
+from billing_platform.settings import BillingSettings
+from stripe_sandbox.server import RunningSandbox
+from stripe_sandbox.testing import API_KEY, CARD_DECLINED, CARD_OK, DAY
+from subscriptions.adapters.stripe_translation import PriceCatalog, snapshot_from_subscription
+
+pytestmark = pytest.mark.e2e
+
+
+class SandboxClock:
+    """Our clock follows the sandbox's (which tests move forward)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+class CountingGateway:
+    """Wraps the real Stripe gateway and counts calls per method (reads must make none)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+class WebhooksStandIn:
+    """Publishes, for each new sandbox event of our customers, the billing event the
+    webhooks service would publish, then lets the consumer catch up."""
+
+    def __init__(
+        self, client: stripe.StripeClient, bus: InMemoryBus, prices: dict[str, str]
+    ) -> None:
+        self.client = client
+        self.bus = bus
+        self.catalog = PriceCatalog(prices)
+        self.tenants: dict[str, str] = {}  # customer -> tenant
+        self.seen: set[str] = set()
+        self.random = random.Random(6)
+
+    async def start(self) -> None:
+        self.seen.update(e["id"] for e in await self._newest_first())
+
+    async def _newest_first(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = (await self.client.v1.events.list_async(params=params)).to_dict(recursive=True)
+            for event in page["data"]:
+                if event["id"] in self.seen:
+                    return found
+                found.append(event)
+            if not page["has_more"]:
+                return found
+            params["starting_after"] = page["data"][-1]["id"]
+
+    async def deliver(self) -> list[IntegrationEvent]:
+        stripe_events = await self._newest_first()
+        self.seen.update(e["id"] for e in stripe_events)
+        billing: list[IntegrationEvent] = []
+        for stripe_event in reversed(stripe_events):
+            billing.extend(await self._translate(stripe_event))
+        shuffled = billing + billing
+        self.random.shuffle(shuffled)
+        for event in shuffled:
+            await self.bus.publish(OutgoingMessage.from_event(event))
+        await self.bus.drain()
+        return billing
+
+    async def _translate(self, stripe_event: dict[str, Any]) -> list[IntegrationEvent]:
+        obj = stripe_event["data"]["object"]
+        tenant = self.tenants.get(str(obj.get("customer")))
+        if tenant is None:
+            return []
+        header: dict[str, Any] = {
+            "tenant_id": tenant,
+            "source": "webhooks",
+            "causation_id": stripe_event["id"],
+            "clock": SandboxClock(),
+            "stripe_created": from_unix(stripe_event["created"]),
+        }
+        kind = stripe_event["type"]
+        if kind.startswith("customer.subscription."):
+            if isinstance(obj.get("schedule"), str):  # read at processing time, as webhooks does
+                schedule = await self.client.v1.subscription_schedules.retrieve_async(
+                    obj["schedule"]
+                )
+                obj = {**obj, "schedule": schedule.to_dict(recursive=True)}
+            data = ev.snapshot_data(snapshot_from_subscription(obj, self.catalog))
+            cls: type[ev.SubscriptionEvent] = (
+                ev.SubscriptionTrialWillEnd
+                if kind.endswith("trial_will_end")
+                else ev.SubscriptionUpdated
+            )
+            return [ev.new_event(cls, **header, **data)]
+        paid_session = obj.get("status") == "complete" and obj.get("payment_status") in (
+            "paid",
+            "no_payment_required",
+        )
+        if kind == "checkout.session.completed" and paid_session:
+            return [
+                ev.new_event(
+                    ev.CheckoutCompleted,
+                    **header,
+                    checkout_session_id=obj["id"],
+                    stripe_customer_id=obj["customer"],
+                    stripe_subscription_id=obj["subscription"],
+                    plan=obj["metadata"]["plan"],
+                    trial=obj["payment_status"] == "no_payment_required",
+                    payment_status=obj["payment_status"],
+                    amount=obj["amount_total"] or 0,
+                    currency=obj["currency"] or "usd",
+                )
+            ]
+        invoice = {
+            "stripe_invoice_id": obj.get("id"),
+            "stripe_customer_id": obj.get("customer"),
+            "stripe_subscription_id": obj.get("subscription"),
+            "currency": obj.get("currency"),
+            "hosted_invoice_url": obj.get("hosted_invoice_url"),
+        }
+        if kind == "invoice.paid":
+            return [
+                ev.new_event(ev.InvoicePaid, **header, **invoice, amount_paid=obj["amount_paid"])
+            ]
+        if kind == "invoice.payment_failed":
+            return [
+                ev.new_event(
+                    ev.InvoicePaymentFailed,
+                    **header,
+                    **invoice,
+                    amount_due=obj["amount_due"],
+                    next_payment_attempt=from_unix_or_none(obj["next_payment_attempt"]),
+                    attempt_count=obj["attempt_count"],
+                )
+            ]
+        return []
+
+
+class Journey:
+    def __init__(
+        self,
+        api: httpx.AsyncClient,
+        sandbox: httpx.AsyncClient,
+        client: stripe.StripeClient,
+        webhooks: WebhooksStandIn,
+        clock: SandboxClock,
+        bus: InMemoryBus,
+        gateway: CountingGateway,
+        token: Any,
+        tenant: str,
+    ) -> None:
+        self.api, self.sandbox, self.client = api, sandbox, client
+        self.webhooks, self.clock, self.bus, self.gateway = webhooks, clock, bus, gateway
+        self.tenant = tenant
+        self.owner = {"Authorization": f"Bearer {token(tenant)}"}
+        self.member = {"Authorization": f"Bearer {token(tenant, 'member')}"}
+        self.customer_id = ""
+        self.subscription_id = ""
+
+    async def subscribe(self, plan: str, *, card: str = CARD_OK) -> None:
+        price = (
+            await self.client.v1.prices.list_async(params={"lookup_keys": [f"{plan}_monthly"]})
+        ).data[0]
+        customer = await self.client.v1.customers.create_async(
+            params={"email": f"{self.tenant}@example.com", "metadata": {"tenant_id": self.tenant}}
+        )
+        self.customer_id = customer.id
+        self.webhooks.tenants[customer.id] = self.tenant
+        session = await self.client.v1.checkout.sessions.create_async(
+            params={
+                "mode": "subscription",
+                "customer": customer.id,
+                "line_items": [{"price": price.id, "quantity": 1}],
+                "success_url": "https://app.example/billing/success",
+                "cancel_url": "https://app.example/billing",
+                "client_reference_id": self.tenant,
+                "metadata": {"tenant_id": self.tenant, "plan": plan},
+                "subscription_data": {"metadata": {"tenant_id": self.tenant}},
+            }
+        )
+        paid = await self.sandbox.post(f"/checkout/{session.id}/pay", data={"card": card})
+        assert paid.status_code == 303, paid.text
+        done = await self.client.v1.checkout.sessions.retrieve_async(session.id)
+        self.subscription_id = str(done.subscription)
+        await self.webhooks.deliver()
+
+    async def view(self) -> dict[str, Any]:
+        before = len(self.gateway.calls)
+        response = await self.api.get("/api/billing/subscription", headers=self.member)
+        assert response.status_code == 200, response.text
+        assert len(self.gateway.calls) == before  # the read path never calls Stripe
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def advance(self, seconds: int) -> None:
+        moved = await self.sandbox.post("/_sandbox/clock/advance", json={"seconds": seconds})
+        assert moved.status_code == 200, moved.text
+        self.clock.offset = timedelta(seconds=moved.json()["offset"])
+        await self.webhooks.deliver()
+
+    def clock_now(self) -> int:
+        return int(self.clock.now().timestamp())
+
+    async def period_end(self) -> int:
+        sub = await self.client.v1.subscriptions.retrieve_async(self.subscription_id)
+        return int(sub["items"]["data"][0]["current_period_end"])
+
+    async def card(self, number: str) -> None:
+        response = await self.sandbox.post(
+            f"/_sandbox/customers/{self.customer_id}/card", json={"card": number}
+        )
+        assert response.status_code == 200, response.text
+
+    def published(self) -> list[str]:
+        return [
+            message.routing_key.removeprefix("billing.")
+            for message in self.bus.published
+            if b'"source":"subscriptions"' in message.body and self.tenant.encode() in message.body
+        ]
+
+
+@pytest.fixture
+async def journey(
+    app_client: Any,
+    stripe_sandbox: RunningSandbox,
+    sandbox_prices: dict[str, str],
+    token: Any,
+    build: Any,
+) -> AsyncIterator[Journey]:
+    from subscriptions.bootstrap import build_gateway
+
+    settings = BillingSettings(
+        stripe_api_key=API_KEY,
+        stripe_api_base=stripe_sandbox.url,
+        stripe_price_solo=sandbox_prices["solo"],
+        stripe_price_team=sandbox_prices["team"],
+        stripe_price_enterprise=sandbox_prices["enterprise"],
+    )
+    gateway = CountingGateway(build_gateway(settings))
+    client = stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": stripe_sandbox.url},
+        http_client=stripe.HTTPXClient(),
+        max_network_retries=0,
+    )
+    bus = InMemoryBus()
+    clock = SandboxClock()
+    webhooks = WebhooksStandIn(client, bus, sandbox_prices)
+    await webhooks.start()
+    async with (
+        httpx.AsyncClient(
+            base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
+        ) as sandbox,
+        app_client(gateway=gateway, clock=clock, bus=bus) as (api, _),
+    ):
+        offset = (await sandbox.get("/_sandbox/clock")).json()["offset"]
+        clock.offset = timedelta(seconds=offset)
+        yield Journey(api, sandbox, client, webhooks, clock, bus, gateway, token, build.tenant())
+    await bus.close()
+
+
+async def test_cancel_at_period_end_then_free(journey: Journey) -> None:
+    await journey.subscribe("team")
+    view = await journey.view()
+    assert (view["plan_type"], view["status"]) == ("team", "active")
+    assert view["current_period_end"] is not None
+
+    canceled = await journey.api.delete("/api/billing/subscription", headers=journey.owner)
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["cancel_at_period_end"] is True
+    assert (await journey.view())["cancel_at_period_end"] is True  # before any webhook
+    sub = await journey.client.v1.subscriptions.retrieve_async(journey.subscription_id)
+    assert sub.cancel_at_period_end is True
+
+    await journey.webhooks.deliver()  # Stripe's confirmation changes nothing
+    assert (await journey.view())["cancel_at_period_end"] is True
+
+    await journey.advance(await journey.period_end() - journey.clock_now() + 60)
+    view = await journey.view()
+    assert (view["plan_type"], view["status"], view["cancel_at_period_end"]) == (
+        "free",
+        "canceled",
+        False,
+    )
+    assert journey.published() == [
+        "subscription.activated",
+        "subscription.cancel_scheduled",
+        "subscription.canceled",
+    ]
+
+
+async def test_resume_keeps_the_subscription_renewing(journey: Journey) -> None:
+    await journey.subscribe("solo")
+    assert (
+        await journey.api.delete("/api/billing/subscription", headers=journey.owner)
+    ).status_code == 200
+    resumed = await journey.api.post("/api/billing/subscription/resume", headers=journey.owner)
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["cancel_at_period_end"] is False
+    await journey.webhooks.deliver()
+    end = await journey.period_end()
+    await journey.advance(end - journey.clock_now() + 60)
+    view = await journey.view()
+    assert (view["plan_type"], view["status"], view["cancel_at_period_end"]) == (
+        "solo",
+        "active",
+        False,
+    )
+    assert view["current_period_end"] > datetime.fromtimestamp(end, UTC).isoformat()
+    assert journey.published() == [
+        "subscription.activated",
+        "subscription.cancel_scheduled",
+        "subscription.resumed",
+    ]
+
+
+async def test_upgrade_invoices_what_the_preview_showed(journey: Journey) -> None:
+    await journey.subscribe("solo")
+    await journey.advance(10 * DAY)
+    preview = await journey.api.post(
+        "/api/billing/proration", json={"plan": "team"}, headers=journey.owner
+    )
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert shown["currency"] == "usd"
+    assert 0 < shown["proration_amount"] < 2900 - 900
+    assert shown["next_invoice_amount"] == 2900 + shown["proration_amount"]
+
+    await journey.advance(60)  # the user thinks for a minute: the same proration applies
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan",
+        json={"plan": "team", "proration_date": shown["proration_date"]},
+        headers=journey.owner,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["effective"], changed.json()["plan_type"]) == ("now", "team")
+    await journey.webhooks.deliver()
+    assert (await journey.view())["plan_type"] == "team"
+
+    await journey.advance(await journey.period_end() - journey.clock_now() + 60)
+    invoices = await journey.client.v1.invoices.list_async(
+        params={"subscription": journey.subscription_id}
+    )
+    renewal = next(i for i in invoices.data if i.billing_reason == "subscription_cycle")
+    prorations = [
+        line.amount
+        for line in renewal.lines.data
+        if line.parent.subscription_item_details.proration
+    ]
+    assert sum(prorations) == shown["proration_amount"]
+    assert renewal.amount_due == shown["next_invoice_amount"]
+    assert renewal.status == "paid"
+    assert journey.published() == ["subscription.activated", "subscription.plan_changed"]
+
+
+async def test_downgrade_is_pending_then_applied_at_period_end(journey: Journey) -> None:
+    await journey.subscribe("enterprise")
+    end = await journey.period_end()
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan", json={"plan": "solo"}, headers=journey.owner
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["effective"], body["plan_type"]) == ("period_end", "enterprise")
+    expected_pending = {
+        "plan": "solo",
+        "effective_at": datetime.fromtimestamp(end, UTC).isoformat().replace("+00:00", "Z"),
+    }
+    assert body["pending_plan"] == expected_pending
+    await journey.webhooks.deliver()  # the schedule's events keep it pending
+    view = await journey.view()
+    assert (view["plan_type"], view["pending_plan"]) == ("enterprise", expected_pending)
+
+    await journey.advance(end - journey.clock_now() + 60)
+    view = await journey.view()
+    assert (view["plan_type"], view["status"], view["pending_plan"]) == ("solo", "active", None)
+    invoices = await journey.client.v1.invoices.list_async(
+        params={"subscription": journey.subscription_id}
+    )
+    renewal = next(i for i in invoices.data if i.billing_reason == "subscription_cycle")
+    assert renewal.amount_due == 900
+    assert journey.published() == [
+        "subscription.activated",
+        "subscription.plan_changed",  # scheduled (period_end)
+        "subscription.plan_changed",  # took effect
+    ]
+
+
+async def test_failed_renewal_shows_the_banner_until_paid(journey: Journey) -> None:
+    await journey.subscribe("team")
+    await journey.card(CARD_DECLINED)
+    await journey.advance(await journey.period_end() - journey.clock_now() + 60)
+
+    view = await journey.view()
+    assert view["status"] == "past_due"
+    failed = view["payment_failed"]
+    assert failed is not None
+    assert (failed["amount_due"], failed["currency"]) == (2900, "usd")
+    assert failed["hosted_invoice_url"].startswith("http")
+    assert failed["next_payment_attempt"] is not None
+
+    await journey.card(CARD_OK)
+    await journey.advance(3 * DAY + 60)  # Stripe's next retry succeeds
+    view = await journey.view()
+    assert (view["status"], view["payment_failed"], view["plan_type"]) == (
+        "active",
+        None,
+        "team",
+    )
+    assert journey.published() == ["subscription.activated"]
