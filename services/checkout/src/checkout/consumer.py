@@ -7,11 +7,12 @@ from collections.abc import Callable
 import structlog
 from billing_domain.envelope import ROUTING_PREFIX
 from billing_domain.errors import RuleViolated
-from billing_domain.events import event_from_envelope
+from billing_domain.events import CheckoutCompleted, event_from_envelope
 from billing_platform.messaging.inbox import idempotent_handler
 from billing_platform.messaging.message import IncomingMessage, MessageHandler, PoisonMessage
 from billing_platform.settings import DEFAULT_EXCHANGE
 
+from checkout import metrics
 from checkout.adapters.postgres import PgCheckoutUnitOfWork
 from checkout.projections import CONSUMED_TYPES, apply_event
 from checkout.schema import SCHEMA
@@ -32,6 +33,8 @@ async def _apply(uow: PgCheckoutUnitOfWork, message: IncomingMessage) -> None:
         raise PoisonMessage(f"undecodable billing event: {exc}") from exc
     with structlog.contextvars.bound_contextvars(tenant_id=event.tenant_id):
         await apply_event(uow, event)
+    if isinstance(event, CheckoutCompleted):  # once per message: the inbox dropped copies
+        metrics.CHECKOUT_SESSIONS_COMPLETED.labels(event.plan.value).inc()
 
 
 def build_handler(uow_factory: Callable[[], PgCheckoutUnitOfWork]) -> MessageHandler:
