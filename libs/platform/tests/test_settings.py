@@ -45,3 +45,11 @@ def test_require_lists_every_missing_variable(monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings()
     with pytest.raises(SettingsError, match="DATABASE_URL, STRIPE_API_KEY"):
         settings.require("database_url", "stripe_api_key")
+
+
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMQP_URL", "")
+    monkeypatch.setenv("STRIPE_API_KEY", "")
+    settings = load_settings()
+    assert settings.amqp_url is None
+    assert settings.stripe_api_key is None

@@ -41,7 +41,7 @@ async def _ingest(world: Any, event: dict[str, Any]) -> bool:
             stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
             payload=json.dumps(event).encode(),
         ),
-        world.uow(),
+        world.log,
         world.clock,
     )
 

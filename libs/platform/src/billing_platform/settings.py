@@ -22,7 +22,9 @@ class SettingsError(RuntimeError):
 class BillingSettings(BaseSettings):
     """Everything a service reads from its environment; built once, passed in."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str | None = None
     amqp_url: str | None = None

@@ -95,7 +95,7 @@ async def receive_stripe_webhook(
             stripe_created_at=header.created,
             payload=payload,
         ),
-        context.uow_factory(),
+        context.store,
         context.clock,
     )
     metrics.RECEIVED.labels(

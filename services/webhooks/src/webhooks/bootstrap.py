@@ -19,7 +19,11 @@ from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.wakeup import PgWakeup
 from fastapi import FastAPI
 
-from webhooks.adapters.postgres import PgEventLogMonitor, PgWebhooksUnitOfWork
+from webhooks.adapters.postgres import (
+    PgEventLogMonitor,
+    PgStripeEventStore,
+    PgWebhooksUnitOfWork,
+)
 from webhooks.adapters.stripe import StripeObjectReader
 from webhooks.context import WebhooksContext
 from webhooks.ports import StripeReader
@@ -53,6 +57,7 @@ def lifespan_for(
 
             app.state.webhooks = WebhooksContext(
                 uow_factory=uow_factory,
+                store=PgStripeEventStore(infra.pool),
                 clock=real_clock,
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )

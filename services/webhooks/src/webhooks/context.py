@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from webhooks.ports import Clock, UnitOfWork
+from webhooks.ports import Clock, StripeEventStore, UnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
 class WebhooksContext:
     uow_factory: Callable[[], UnitOfWork]
+    store: StripeEventStore
     clock: Clock
     webhook_secrets: Sequence[str]

@@ -23,6 +23,7 @@ __all__ = [
     "NewStripeEvent",
     "Outbox",
     "StoredEvent",
+    "StripeEventStore",
     "StripeReader",
     "UnitOfWork",
 ]
@@ -64,11 +65,14 @@ class EventLogPage:
     next_after_id: int | None
 
 
-class EventLog(Protocol):
+class StripeEventStore(Protocol):
     async def add(self, event: NewStripeEvent, now: datetime) -> bool:
-        """Store once: True when new, False when this event id is already there."""
+        """Store once, durably, in one atomic step: True when new, False when this event
+        id is already there."""
         ...
 
+
+class EventLog(Protocol):
     async def claim_next_due(self, now: datetime) -> StoredEvent | None:
         """Lock the oldest due row for this transaction, skipping rows others hold."""
         ...

@@ -70,6 +70,7 @@ def serve(
         host=host,
         port=port or spec.default_port,
         log_config=None,
+        access_log=False,  # requests are counted and timed in /metrics instead
         proxy_headers=True,
     )
 

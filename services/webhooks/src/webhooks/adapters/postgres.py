@@ -45,16 +45,25 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
     )
 
 
-class PgEventLog:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
+_INSERT_EVENT = (
+    f"WITH stored AS (INSERT INTO {LOG} (event_id, event_type, tenant_id, status, "
+    "next_attempt_at, api_version, livemode, stripe_created_at, payload, received_at) "
+    "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
+    "SELECT count(*) > 0 FROM stored, pg_notify($9, '')"
+)
+
+
+class PgStripeEventStore:
+    """Ingest's one write: a single statement, atomic and durable when it returns
+    (autocommit: no BEGIN/COMMIT round trips on the hottest path)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
 
     async def add(self, event: NewStripeEvent, now: datetime) -> bool:
-        inserted = await self._conn.fetchval(
-            f"INSERT INTO {LOG} (event_id, event_type, tenant_id, status, next_attempt_at, "
-            "api_version, livemode, stripe_created_at, payload, received_at) "
-            "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING true",
+        inserted = await self._pool.fetchval(
+            _INSERT_EVENT,
             event.event_id,
             event.event_type,
             event.tenant_id,
@@ -63,10 +72,14 @@ class PgEventLog:
             event.livemode,
             event.stripe_created_at,
             event.payload.decode(),
+            EVENTS_CHANNEL,
         )
-        if inserted:
-            await self._conn.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
         return bool(inserted)
+
+
+class PgEventLog:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
     async def claim_next_due(self, now: datetime) -> StoredEvent | None:
         row = await self._conn.fetchrow(

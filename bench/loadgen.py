@@ -1,0 +1,160 @@
+"""A small HTTP/1.1 load generator on raw asyncio streams (keep-alive connections).
+
+Cheaper per request than an HTTP client library, so on a 2-core machine the
+server, not the generator, is what gets measured; every target in one run is
+driven by the same generator, so their ratios are fair.
+
+- ``closed_loop``: ``connections`` clients each send the next request as soon
+  as the previous answered, for ``seconds``: throughput.
+- ``open_loop``: requests start on a fixed schedule (``rate`` per second)
+  whatever the answers do, so latency includes any queueing: p50/p99 at a load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+RequestFactory = Callable[[], bytes]
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+
+    def summary(self) -> str:
+        return (
+            f"{self.rate:,.0f} req/s, p50 {self.percentile(50):.1f} ms, "
+            f"p99 {self.percentile(99):.1f} ms, non-2xx {self.non_2xx}"
+        )
+
+
+def post_request(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def get_request(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class _Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def send(self, request: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        if length:
+            await self.reader.readexactly(length)
+        if b"connection: close" in head.lower():
+            self.writer.close()
+            self.writer = self.reader = None
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def closed_loop(
+    host: str, port: int, make: RequestFactory, *, connections: int, seconds: float
+) -> LoadResult:
+    result = LoadResult()
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        conn = _Connection(host, port)
+        try:
+            while time.perf_counter() < deadline:
+                request = make()
+                started = time.perf_counter()
+                status = await conn.send(request)
+                result.latencies.append(time.perf_counter() - started)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+async def open_loop(
+    host: str, port: int, make: RequestFactory, *, rate: float, seconds: float, pool: int = 64
+) -> LoadResult:
+    """Start ``rate`` requests per second on up to ``pool`` connections."""
+    result = LoadResult()
+    idle: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(pool):
+        idle.put_nowait(_Connection(host, port))
+    total = int(rate * seconds)
+    begin = time.perf_counter()
+
+    async def one(scheduled: float) -> None:
+        conn = await idle.get()
+        try:
+            status = await conn.send(make())
+        finally:
+            idle.put_nowait(conn)
+        result.latencies.append(time.perf_counter() - scheduled)
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+
+    tasks = []
+    for n in range(total):
+        scheduled = begin + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    result.elapsed = time.perf_counter() - begin
+    while not idle.empty():
+        idle.get_nowait().close()
+    return result
+
+
+def counter() -> Iterator[int]:
+    return itertools.count(1)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")

@@ -1,0 +1,183 @@
+"""Signed-webhook ingest: the real webhooks service beside two baselines, one run.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m bench.webhook_ingest
+
+Targets (issue 4): at least 60 % of the minimal verify-and-insert endpoint's
+events/s, p99 under 50 ms at a fixed 500 events/s, zero non-2xx for valid
+events. The real service runs as ``billing serve webhooks`` (one uvicorn
+process, its worker and relay inside, in-memory bus, no Stripe key: nothing
+on the request path calls Stripe or the broker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+
+import asyncpg
+from billing_platform.migrations import upgrade
+from webhooks.schema import MIGRATIONS
+
+from bench.harness import (
+    billing,
+    free_port,
+    markdown_table,
+    python_module,
+    scratch_database,
+    server,
+)
+from bench.loadgen import LoadResult, closed_loop, open_loop, post_request
+
+SECRET = "whsec_bench"
+PATH = "/api/webhooks/stripe"
+
+
+def request_factory(port: int, run: str):  # type: ignore[no-untyped-def]
+    ids = itertools.count(1)
+
+    def make() -> bytes:
+        n = next(ids)
+        event = {
+            "id": f"evt_bench_{run}_{n}",
+            "object": "event",
+            "type": "invoice.paid",
+            "created": int(time.time()),
+            "api_version": "2025-08-27.basil",
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": f"in_bench_{n}",
+                    "object": "invoice",
+                    "customer": f"cus_bench_{n % 500}",
+                    "currency": "usd",
+                    "amount_paid": 2900,
+                    "hosted_invoice_url": None,
+                    "metadata": {"tenant_id": f"tenant_{n % 500}"},
+                }
+            },
+        }
+        body = json.dumps(event).encode()
+        t = int(time.time())
+        signature = hmac.new(SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={signature}"}
+        return post_request("127.0.0.1", port, PATH, body, headers)
+
+    return make
+
+
+async def measure(port: int, label: str, args: argparse.Namespace) -> LoadResult:
+    await closed_loop(
+        "127.0.0.1", port, request_factory(port, f"{label}w"), connections=8, seconds=1
+    )
+    return await closed_loop(
+        "127.0.0.1",
+        port,
+        request_factory(port, label),
+        connections=args.connections,
+        seconds=args.seconds,
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with scratch_database() as database_url:
+        upgrade(MIGRATIONS, database_url)
+        env = {
+            "DATABASE_URL": database_url,
+            "BENCH_WEBHOOK_SECRET": SECRET,
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+            "JWT_SECRET": "bench-jwt-secret-0123456789",
+            "LOG_LEVEL": "WARNING",
+            "AMQP_URL": "",
+            "STRIPE_API_KEY": "",
+        }
+        ports = {name: free_port() for name in ("bare", "ingest", "service")}
+        results: dict[str, LoadResult] = {}
+        with server(
+            python_module("bench.baselines", "bare", "--port", str(ports["bare"])),
+            ports["bare"],
+            env,
+            "/docs",
+        ):
+            results["bare FastAPI endpoint"] = await measure(ports["bare"], "bare", args)
+        with server(
+            python_module("bench.baselines", "ingest", "--port", str(ports["ingest"])),
+            ports["ingest"],
+            env,
+            "/docs",
+        ):
+            results["minimal verify + insert"] = await measure(ports["ingest"], "min", args)
+        with server(
+            billing("serve", "webhooks", "--port", str(ports["service"])),
+            ports["service"],
+            env,
+            "/healthz",
+        ):
+            results["webhooks service"] = await measure(ports["service"], "svc", args)
+            await asyncio.sleep(1)
+            fixed = await open_loop(
+                "127.0.0.1",
+                ports["service"],
+                request_factory(ports["service"], "fixed"),
+                rate=args.rate,
+                seconds=args.seconds,
+            )
+            stored = await _stored(database_url)
+
+    ceiling = results["minimal verify + insert"].rate
+    rows = [
+        [
+            name,
+            f"{r.rate:,.0f}",
+            f"{r.percentile(50):.1f}",
+            f"{r.percentile(99):.1f}",
+            str(r.non_2xx),
+            f"{r.rate / ceiling:.0%}",
+        ]
+        for name, r in results.items()
+    ]
+    rows.append(
+        [
+            f"webhooks service at a fixed {args.rate:.0f}/s",
+            f"{fixed.rate:,.0f}",
+            f"{fixed.percentile(50):.1f}",
+            f"{fixed.percentile(99):.1f}",
+            str(fixed.non_2xx),
+            "",
+        ]
+    )
+    print(f"\nSigned webhook ingest ({args.connections} connections, {args.seconds:.0f} s each)\n")
+    print(markdown_table(["target", "events/s", "p50 ms", "p99 ms", "non-2xx", "vs minimal"], rows))
+    service = results["webhooks service"]
+    print(
+        f"\nservice/minimal = {service.rate / ceiling:.0%} (target >= 60%); "
+        f"p99 at {args.rate:.0f}/s = {fixed.percentile(99):.1f} ms (target < 50 ms); "
+        f"non-2xx = {service.non_2xx + fixed.non_2xx} (target 0)"
+    )
+    print(f"rows stored by the service: {stored['stored']:,}, processed: {stored['processed']:,}")
+
+
+async def _stored(database_url: str) -> dict[str, int]:
+    await asyncio.sleep(3)  # let the worker finish
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS stored, count(*) FILTER (WHERE status = 'processed') AS processed "
+            "FROM webhooks.stripe_webhook_events_log"
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return {"stored": row["stored"], "processed": row["processed"]}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=500)
+    asyncio.run(main(parser.parse_args()))
