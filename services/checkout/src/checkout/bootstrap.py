@@ -9,6 +9,7 @@ from functools import partial
 
 import structlog
 from billing_domain.clock import Clock
+from billing_platform.clock import SystemClock
 from billing_platform.http.app import Lifespan
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
@@ -16,7 +17,6 @@ from billing_platform.settings import BillingSettings
 from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
-from checkout.adapters.clock import SystemClock
 from checkout.adapters.postgres import PgCheckoutUnitOfWork
 from checkout.adapters.stripe import StripePaymentGateway, UnconfiguredPaymentGateway
 from checkout.config import CheckoutConfig, CheckoutLimits
