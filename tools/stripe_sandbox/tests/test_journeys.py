@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import stripe
 from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION, DAY, Journey
 
 pytestmark = pytest.mark.e2e
@@ -434,3 +435,21 @@ async def test_schedule_update_changing_the_running_phase_applies_now(journey: J
     )
     now = await journey.client.v1.subscriptions.retrieve_async(sub.id)
     assert now.items.data[0].price.id == team.id
+
+
+async def test_error_if_incomplete_leaves_the_subscription_unchanged(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly", trial_days=1, card=CARD_DECLINED)
+    await journey.advance(2 * DAY)
+    team = await journey.price("team_monthly")
+    item = sub.items.data[0]
+    with pytest.raises(stripe.CardError):
+        await journey.client.v1.subscriptions.update_async(
+            sub.id,
+            params={
+                "items": [{"id": item.id, "price": team.id}],
+                "proration_behavior": "always_invoice",
+                "payment_behavior": "error_if_incomplete",
+            },
+        )
+    same = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert same.items.data[0].price.id == item.price.id

@@ -6,14 +6,25 @@ from stripe_sandbox import cards
 from stripe_sandbox.api import Ctx, paginate
 from stripe_sandbox.billing_cycle import cancel_now
 from stripe_sandbox.billing_engine import ENDED, NewSubscription, create_subscription, find_item
-from stripe_sandbox.errors import StripeError, parameter_missing
+from stripe_sandbox.errors import StripeError, card_declined, parameter_missing
 from stripe_sandbox.events import emit
 from stripe_sandbox.forms import Params, merge_metadata
 from stripe_sandbox.objects.common import JSON
-from stripe_sandbox.plan_changes import PRORATION_BEHAVIORS, ItemChange, change_items
+from stripe_sandbox.plan_changes import (
+    PRORATION_BEHAVIORS,
+    ItemChange,
+    change_items,
+    proration_lines,
+)
 from stripe_sandbox.routes_checkout import MAX_TRIAL_DAYS
 from stripe_sandbox.state import State
 
+PAYMENT_BEHAVIORS = (
+    "allow_incomplete",
+    "error_if_incomplete",
+    "pending_if_incomplete",
+    "default_incomplete",
+)
 STATUSES = (
     "active",
     "past_due",
@@ -152,6 +163,9 @@ def update(ctx: Ctx) -> JSON:
     details = p.sub("cancellation_details")
     metadata = p.metadata()
     description = p.text("description")
+    payment_behavior = p.choice("payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
+    if payment_behavior == "error_if_incomplete" and behavior == "always_invoice" and changes:
+        _refuse_if_payment_would_fail(ctx, sub, changes, proration_date)
 
     before = ctx.state.snapshot(sub)
     if changes:
@@ -175,6 +189,29 @@ def update(ctx: Ctx) -> JSON:
     if sub != before:
         emit(ctx.state, "customer.subscription.updated", sub, previous=before)
     return sub
+
+
+def _refuse_if_payment_would_fail(
+    ctx: Ctx, sub: JSON, changes: list[ItemChange], proration_date: int
+) -> None:
+    """``error_if_incomplete``: a change whose invoice would not be paid is not made (402)."""
+    due = sum(line.amount for line in proration_lines(ctx.state, sub, changes, proration_date))
+    if due <= 0:
+        return
+    customer = ctx.state.require("customer", sub["customer"])
+    pm = sub["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
+    number = cards.card_number(ctx.state, pm)
+    outcome = cards.outcome(number) if number else cards.ChargeOutcome.DECLINED
+    if outcome is cards.ChargeOutcome.DECLINED:
+        raise card_declined(cards.DECLINE_CODES.get(number or "", "generic_decline"))
+    if outcome is cards.ChargeOutcome.REQUIRES_ACTION:
+        raise StripeError(
+            "Payment for this subscription requires additional user action before it can be "
+            "completed successfully.",
+            status=402,
+            type_="card_error",
+            code="authentication_required",
+        )
 
 
 def set_cancel_at_period_end(sub: JSON, value: bool, now: int) -> None:
