@@ -34,12 +34,16 @@ def _wait_healthy(base: str, process: subprocess.Popen[str], timeout: float = 90
     raise AssertionError("billing dev did not become ready")
 
 
-def _start(workdir: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "AMQP_URL"}}
+def _start(workdir: Path, port: int, sandbox_port: int) -> subprocess.Popen[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "AMQP_URL", "STRIPE_API_KEY", "STRIPE_API_BASE"}
+    }
     env["LOG_FORMAT"] = "console"
     billing = Path(sys.executable).parent / "billing"
     return subprocess.Popen(
-        [str(billing), "dev", "--port", str(port)],
+        [str(billing), "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -57,24 +61,31 @@ def _stop(process: subprocess.Popen[str]) -> str:
 def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port, sandbox_port = _free_port(), _free_port()
     base = f"http://127.0.0.1:{port}"
-    process = _start(tmp_path, port)
+    process = _start(tmp_path, port, sandbox_port)
     try:
         _wait_healthy(base, process)
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz").json()
         assert ready["checks"] == {"checkout": "ok", "subscriptions": "ok", "webhooks": "ok"}
         assert "billing_http_requests_total" in httpx.get(f"{base}/metrics").text
+        prices = httpx.get(
+            f"http://127.0.0.1:{sandbox_port}/v1/prices",
+            headers={"Authorization": "Bearer sk_test_x"},
+        )
+        assert prices.status_code == 200  # the Stripe sandbox runs beside it
     finally:
         output = _stop(process)
     assert process.returncode == 0, output
     assert "owner token (tenant_demo" in output
     assert "member token (tenant_demo" in output
     assert "webhook secret: whsec_" in output
+    assert f"stripe:   http://127.0.0.1:{sandbox_port}" in output
+    assert "curl -s -X POST" in output
     assert (tmp_path / ".billing" / "postgres" / "PG_VERSION").exists()
 
-    again = _start(tmp_path, port)
+    again = _start(tmp_path, port, sandbox_port)
     try:
         _wait_healthy(base, again)
     finally:

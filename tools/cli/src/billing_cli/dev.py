@@ -14,6 +14,7 @@ import secrets
 from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 from billing_platform.embedded_postgres import EmbeddedPostgres
 from billing_platform.http.tokens import mint_token
 from billing_platform.settings import BillingSettings
@@ -52,6 +53,54 @@ def dev_settings(settings: BillingSettings, stack: ExitStack, state_dir: Path) -
     return settings.model_copy(update=updates)
 
 
+SANDBOX_PORT = 12111
+DEV_STRIPE_KEY = "sk_test_billing_dev"
+PLAN_LOOKUP_KEYS = {
+    "solo": "solo_monthly",
+    "team": "team_monthly",
+    "enterprise": "enterprise_monthly",
+}
+
+
+def with_sandbox(
+    settings: BillingSettings,
+    stack: ExitStack,
+    state_dir: Path,
+    port: int,
+    sandbox_port: int = SANDBOX_PORT,
+) -> BillingSettings:
+    """Start the Stripe sandbox (when no STRIPE_API_KEY is set) delivering webhooks to us."""
+    if settings.stripe_api_key:
+        return settings
+    from stripe_sandbox.config import SandboxConfig, WebhookTarget
+    from stripe_sandbox.server import running_in_thread
+
+    config = SandboxConfig(
+        host="127.0.0.1",
+        port=sandbox_port,
+        state_file=state_dir / "sandbox.sqlite3",
+        webhooks=(
+            WebhookTarget(
+                url=f"http://127.0.0.1:{port}/api/webhooks/stripe",
+                secret=settings.stripe_webhook_secret[0],
+            ),
+        ),
+    )
+    sandbox = stack.enter_context(running_in_thread(config))
+    prices = httpx.get(
+        f"{sandbox.url}/v1/prices",
+        params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()],
+        headers={"Authorization": f"Bearer {DEV_STRIPE_KEY}"},
+        timeout=10,
+    ).json()["data"]
+    by_key = {price["lookup_key"]: price["id"] for price in prices}
+    updates: dict[str, object] = {"stripe_api_key": DEV_STRIPE_KEY, "stripe_api_base": sandbox.url}
+    for plan, key in PLAN_LOOKUP_KEYS.items():
+        if not getattr(settings, f"stripe_price_{plan}"):
+            updates[f"stripe_price_{plan}"] = by_key[key]
+    return settings.model_copy(update=updates)
+
+
 def banner(settings: BillingSettings, host: str, port: int) -> str:
     base = f"http://{host}:{port}"
     bus = f"RabbitMQ {_redact(settings.amqp_url)}" if settings.amqp_url else "in-memory"
@@ -61,6 +110,7 @@ def banner(settings: BillingSettings, host: str, port: int) -> str:
         f"  database: {_redact(settings.database_url or '')}",
         f"  bus:      {bus}",
         f"  health:   {base}/healthz   readiness: {base}/readyz",
+        f"  stripe:   {settings.stripe_api_base or 'api.stripe.com'}",
     ]
     if settings.jwt_secret:
         owner = mint_token(
@@ -72,6 +122,9 @@ def banner(settings: BillingSettings, host: str, port: int) -> str:
         lines += [
             f"  owner token ({DEMO_TENANT}, 24 h):  {owner}",
             f"  member token ({DEMO_TENANT}, 24 h): {member}",
+            "  start a checkout:",
+            f"    curl -s -X POST {base}/api/billing/checkout -H 'Authorization: Bearer {owner}'"
+            """ -H 'Content-Type: application/json' -d '{"plan": "team", "trial": true}'""",
         ]
     if settings.stripe_webhook_secret:
         lines.append(f"  webhook secret: {settings.stripe_webhook_secret[0]}")

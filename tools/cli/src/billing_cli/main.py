@@ -15,7 +15,7 @@ from billing_platform.migrations import upgrade
 
 from billing_cli import webhooks_commands
 from billing_cli.config import command_settings, database_settings
-from billing_cli.dev import STATE_DIR, banner, dev_settings
+from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_sandbox
 from billing_cli.gateway import DevGateway
 from billing_cli.services import SERVICES
 
@@ -79,11 +79,15 @@ def serve(
 def dev(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the gateway.")] = 8000,
+    sandbox_port: Annotated[
+        int, typer.Option(help="Port of the Stripe sandbox (when STRIPE_API_KEY is unset).")
+    ] = SANDBOX_PORT,
 ) -> None:
     """Everything in one process on the gateway's paths, with embedded defaults."""
     settings = command_settings()
     with ExitStack() as stack:
         settings = dev_settings(settings, stack, STATE_DIR)
+        settings = with_sandbox(settings, stack, STATE_DIR, port, sandbox_port)
         assert settings.database_url is not None
         for spec in SERVICES.values():
             upgrade(spec.migrations, settings.database_url)
