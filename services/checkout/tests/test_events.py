@@ -23,9 +23,10 @@ from billing_domain.events import (
 )
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
-from billing_platform.messaging.message import IncomingMessage, OutgoingMessage
+from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.messaging.rabbitmq import RabbitMQBus
 from billing_platform.settings import BillingSettings
+from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.waiting import wait_until
 from checkout.consumer import queue_name
 from checkout.main import create_app
@@ -202,26 +203,15 @@ async def test_through_rabbitmq_events_flow_both_ways(
     rabbit_app: httpx.AsyncClient,
     rabbit_bus: RabbitMQBus,
     amqp_url: str,
+    exchange_name: str,
     auth: Auth,
     new_tenant: Callable,
 ) -> None:
     tenant = new_tenant()
-    received: list[dict[str, Any]] = []
-
-    async def collect(message: IncomingMessage) -> None:
-        received.append(message.json())
-
-    listener = f"checkout-test-listener-{uuid.uuid4().hex[:8]}"
-    await rabbit_bus.subscribe(listener, ["billing.customer.#", "billing.checkout.#"], collect)
-    try:
+    async with EventCollector(amqp_url, exchange_name, "billing.#") as collector:
         assert await checkout_status(rabbit_app, auth(tenant), "solo") == 200
-        assert await wait_until(
-            lambda: (
-                {m["type"] for m in received if m["tenant_id"] == tenant}
-                == {"customer.created", "checkout.session_created"}
-            )
-        )
-        await rabbit_bus.publish(OutgoingMessage.from_event(activated(tenant, PlanType.SOLO)))
-        assert await wait_until(lambda: _status_is(rabbit_app, auth(tenant), "solo", 409))
-    finally:
-        await _delete_queues(amqp_url, listener)
+        assert await collector.wait_for(2)
+        assert sorted(collector.types()) == ["checkout.session_created", "customer.created"]
+        assert {body["tenant_id"] for body in collector.bodies()} == {tenant}
+    await rabbit_bus.publish(OutgoingMessage.from_event(activated(tenant, PlanType.SOLO)))
+    assert await wait_until(lambda: _status_is(rabbit_app, auth(tenant), "solo", 409))
