@@ -11,7 +11,7 @@ import pytest
 import stripe
 from stripe_sandbox.config import SandboxConfig, WebhookTarget
 from stripe_sandbox.server import running
-from stripe_sandbox.testing import API_KEY, Journey, Receiver
+from stripe_sandbox.testing import API_KEY, Journey, Receiver, serve_receiver
 from stripe_sandbox.webhooks import sign
 
 pytestmark = pytest.mark.e2e
@@ -127,3 +127,15 @@ async def test_duplicates_and_shuffle_knobs(hooks: Receiver) -> None:
     ids = [json.loads(body)["data"]["object"]["id"] for _, body in hooks.deliveries]
     assert sorted(ids) == sorted([c.id for c in created] * 2)
     assert ids != [c.id for c in created for _ in range(2)]  # not in emission order
+
+
+async def test_a_slow_endpoint_does_not_delay_another(journey: Journey, hooks: Receiver) -> None:
+    async with serve_receiver() as fast:
+        hooks.delay = 1.0
+        await register(journey.http, hooks.url)
+        await register(journey.http, fast.url)
+        started = time.monotonic()
+        await journey.client.v1.customers.create_async()
+        await asyncio.wait_for(fast.received.wait(), 2)
+        assert time.monotonic() - started < 0.8
+        await drain(journey.http)

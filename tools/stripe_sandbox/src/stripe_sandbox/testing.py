@@ -108,11 +108,13 @@ class Receiver:
     deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     fail_next: int = 0
     delay: float = 0.0
+    received: asyncio.Event = field(default_factory=asyncio.Event)  # set on each delivery
 
     def reset(self) -> None:
         self.deliveries.clear()
         self.fail_next = 0
         self.delay = 0.0
+        self.received.clear()
 
 
 @contextlib.asynccontextmanager
@@ -146,6 +148,7 @@ async def serve_receiver() -> AsyncIterator[Receiver]:
             rec.fail_next -= 1
             return Response(status_code=500)
         rec.deliveries.append((dict(request.headers), await request.body()))
+        rec.received.set()
         return Response(status_code=200)
 
     async with serve_app(app) as url:

@@ -40,9 +40,10 @@ class WebhookDispatcher:
     def __init__(self, state: State, config: SandboxConfig) -> None:
         self._state = state
         self._config = config
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        # One queue and worker per endpoint: a slow endpoint never delays another.
+        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
-        self._worker: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Task[None]] = set()
         self._delivered: set[tuple[str, str]] = set()
         self._random = random.Random(config.shuffle_seed)
@@ -51,10 +52,11 @@ class WebhookDispatcher:
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self._config.webhook_timeout)
-        self._worker = asyncio.create_task(self._run(), name="stripe-sandbox-webhooks")
+        for endpoint_id in list(self._queues):
+            self._ensure_worker(endpoint_id)
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._worker, *self._retries) if t is not None]
+        tasks = [*self._workers.values(), *self._retries]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -71,24 +73,35 @@ class WebhookDispatcher:
             if evt is None:
                 continue
             for endpoint in matching_endpoints(self._state, evt["type"]):
+                queue = self._queues.setdefault(endpoint["id"], asyncio.Queue())
                 for _ in range(max(1, self._config.duplicate_deliveries)):
-                    self._queue.put_nowait(Delivery(event_id, endpoint["id"]))
+                    queue.put_nowait(Delivery(event_id, endpoint["id"]))
+                self._ensure_worker(endpoint["id"])
+
+    def _ensure_worker(self, endpoint_id: str) -> None:
+        if self._client is None or endpoint_id in self._workers:
+            return
+        self._workers[endpoint_id] = asyncio.create_task(
+            self._run(self._queues[endpoint_id]), name=f"stripe-sandbox-webhooks-{endpoint_id}"
+        )
 
     def forget(self) -> None:
         """Drop the delivery log and queued deliveries (``/_sandbox/reset``)."""
         self.attempts.clear()
         self._delivered.clear()
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        for queue in self._queues.values():
+            while not queue.empty():
+                queue.get_nowait()
         for task in self._retries:
             task.cancel()
 
     def pending(self) -> int:
-        return self._queue.qsize() + len(self._retries) + self._in_flight
+        queued = sum(queue.qsize() for queue in self._queues.values())
+        return queued + len(self._retries) + self._in_flight
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue[Delivery]) -> None:
         while True:
-            batch = [await self._queue.get()]
+            batch = [await queue.get()]
             self._in_flight += 1
             if self._config.shuffle_window > 1:
                 deadline = asyncio.get_running_loop().time() + 0.05
@@ -97,7 +110,7 @@ class WebhookDispatcher:
                     if remaining <= 0:
                         break
                     try:
-                        batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                        batch.append(await asyncio.wait_for(queue.get(), remaining))
                         self._in_flight += 1
                     except TimeoutError:
                         break
