@@ -49,11 +49,14 @@ HTTP_CODES = {
     503: "service_unavailable",
 }
 
+# Postgres unreachable, restarting, or the connection killed under a request: the
+# caller should retry (Stripe does on a 5xx), so these are 503s, never 500s.
 DATABASE_DOWN = (
-    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,  # connection lost or refused (SQLSTATE class 08)
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now (57)
     asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
-    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,  # the client's connection is closed or unusable
+    asyncpg.exceptions.InternalClientError,  # protocol state broken by a killed connection
     ConnectionError,
     OSError,
     TimeoutError,
