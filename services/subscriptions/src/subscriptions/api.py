@@ -12,6 +12,7 @@ from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -105,10 +106,12 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     503: _error("Stripe unavailable; retry"),
 }
 
+MAX_TENANT = 200
 TenantQuery = Annotated[
-    str | None, Query(alias="tenant_id", max_length=200, description="defaults to the token's")
+    str | None,
+    Query(alias="tenant_id", max_length=MAX_TENANT, description="defaults to the token's"),
 ]
-TenantHeader = Annotated[str | None, Header(alias="X-Tenant-ID", max_length=200)]
+TenantHeader = Annotated[str | None, Header(alias="X-Tenant-ID", max_length=MAX_TENANT)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -159,17 +162,47 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
     summary="The tenant's plan and status (from the projection; never calls Stripe)",
     response_model=SubscriptionOut,
     responses=AUTH_ERRORS,
+    openapi_extra={
+        "security": [{"HTTPBearer": []}],
+        "parameters": [
+            {
+                "name": "tenant_id",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "maxLength": MAX_TENANT},
+                "description": "defaults to the token's tenant; another tenant is a 403",
+            },
+            {
+                "name": "X-Tenant-ID",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": MAX_TENANT},
+            },
+        ],
+    },
 )
-async def get_subscription(
-    request: Request,
-    principal: CurrentPrincipal,
-    tenant: TenantQuery = None,
-    x_tenant: TenantHeader = None,
-) -> JSONResponse:
+async def get_subscription(request: Request) -> JSONResponse:
+    """The hot path, kept lean: no dependency injection, a remembered token, one select."""
     runtime = _runtime(request)
-    cmd = GetSubscription(principal=principal, tenant_id=_tenant(principal, tenant, x_tenant))
+    principal = _read_principal(request, runtime)
+    requested = request.query_params.get("tenant_id") or request.headers.get("x-tenant-id")
+    if requested is not None and len(requested) > MAX_TENANT:
+        raise RuleViolated(f"tenant_id is longer than {MAX_TENANT}", code="invalid_request")
+    cmd = GetSubscription(principal=principal, tenant_id=requested or principal.tenant_id)
     account = await use_cases.get_subscription(cmd, runtime.reader)
     return JSONResponse(subscription_body(account))
+
+
+def _read_principal(request: Request, runtime: SubscriptionsRuntime) -> Principal:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", "missing bearer token", {"WWW-Authenticate": "Bearer"})
+    if runtime.tokens is None:
+        raise ApiError(401, "unauthorized", "no token verifier configured")
+    principal = runtime.tokens.principal(token)
+    structlog.contextvars.bind_contextvars(tenant_id=principal.tenant_id)
+    return principal
 
 
 @router.delete(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from billing_domain.clock import Clock
 from billing_platform.db import create_pool
 from billing_platform.http.app import Lifespan
+from billing_platform.http.auth import JwtVerifier
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
@@ -15,7 +16,12 @@ from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
 from subscriptions.adapters.clock import SystemClock
-from subscriptions.adapters.postgres import PgAccountReader, PgPool, PgSubscriptionsUnitOfWork
+from subscriptions.adapters.postgres import (
+    PgAccountReader,
+    PgPool,
+    PgSubscriptionsUnitOfWork,
+    create_read_pool,
+)
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from subscriptions.adapters.stripe_translation import PriceCatalog
 from subscriptions.consumer import (
@@ -29,6 +35,7 @@ from subscriptions.ports import PaymentGateway
 from subscriptions.reconcile import ReconcileReport, reconcile
 from subscriptions.runtime import SubscriptionsRuntime
 from subscriptions.schema import SCHEMA
+from subscriptions.token_cache import VerifiedTokens
 
 
 def build_gateway(settings: BillingSettings) -> PaymentGateway:
@@ -37,12 +44,20 @@ def build_gateway(settings: BillingSettings) -> PaymentGateway:
     return StripeSubscriptionGateway(caller, PriceCatalog(settings.price_ids()))
 
 
-def build_runtime(pool: PgPool, gateway: PaymentGateway, clock: Clock) -> SubscriptionsRuntime:
+def build_runtime(
+    pool: PgPool,
+    gateway: PaymentGateway,
+    clock: Clock,
+    verifier: JwtVerifier | None = None,
+    *,
+    read_pool: PgPool | None = None,
+) -> SubscriptionsRuntime:
     return SubscriptionsRuntime(
-        reader=PgAccountReader(pool),
+        reader=PgAccountReader(read_pool or pool),
         uow_factory=lambda: PgSubscriptionsUnitOfWork(pool),
         gateway=gateway,
         clock=clock,
+        tokens=None if verifier is None else VerifiedTokens(verifier),
     )
 
 
@@ -55,10 +70,17 @@ def lifespan_for(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
+        async with (
+            service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra,
+            _read_pool(settings) as read_pool,
+        ):
             app.state.infrastructure = infra
             runtime = build_runtime(
-                infra.pool, gateway or build_gateway(settings), clock or SystemClock()
+                infra.pool,
+                gateway or build_gateway(settings),
+                clock or SystemClock(),
+                getattr(app.state, "jwt_verifier", None),
+                read_pool=read_pool,
             )
             app.state.subscriptions = runtime
             await infra.bus.subscribe(
@@ -71,6 +93,16 @@ def lifespan_for(
             yield
 
     return lifespan
+
+
+@asynccontextmanager
+async def _read_pool(settings: BillingSettings) -> AsyncIterator[PgPool]:
+    assert settings.database_url is not None  # checked by service_infrastructure
+    pool = await create_read_pool(settings.database_url)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 async def run_reconcile(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from billing_domain.clock import Clock
 
 from subscriptions.ports import AccountReader, PaymentGateway, UnitOfWorkFactory
+from subscriptions.token_cache import VerifiedTokens
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,3 +16,5 @@ class SubscriptionsRuntime:
     uow_factory: UnitOfWorkFactory
     gateway: PaymentGateway
     clock: Clock
+    tokens: VerifiedTokens | None = None
+    """Bearer tokens already verified (the read path's authentication)."""

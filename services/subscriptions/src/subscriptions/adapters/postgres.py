@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,8 @@ COLUMNS = (
     "pending_plan_effective_at, last_applied"
 )
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
+READ_ONE = SELECT_ONE.replace("last_applied FROM", "last_applied::text AS last_applied FROM")
+READ_STATEMENT_TIMEOUT_MS = 5_000
 UPSERT = f"""
 INSERT INTO {TABLE} ({COLUMNS})
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -82,9 +85,16 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
         pending_plan=pending,
         last_applied={
             key: AppliedMark(created=parse_rfc3339(mark["created"]), event_id=mark["event_id"])
-            for key, mark in (row["last_applied"] or {}).items()
+            for key, mark in _marks(row["last_applied"]).items()
         },
     )
+
+
+def _marks(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    if isinstance(value, str):
+        decoded: dict[str, Any] = json.loads(value)
+        return decoded
+    return value or {}
 
 
 def row_values(account: BillingAccount) -> tuple[Any, ...]:
@@ -159,14 +169,35 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
         self.inbox = PgMessageInbox(self.connection)
 
 
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """Read connections never LISTEN, lock, or SET anything: skip the reset round trip."""
+
+
+async def create_read_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """The read path's own pool: single statements, no transaction, no session state.
+
+    Releasing a connection to a default asyncpg pool costs one more round trip
+    (``RESET ALL; UNLISTEN *; ...``), as much as the read itself; asyncpg still
+    rolls back and settles cancellations before ``_nothing_to_reset``. The
+    statement timeout is the server's, so no client timer runs per query.
+    """
+    return await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        reset=_nothing_to_reset,
+        server_settings={"statement_timeout": str(READ_STATEMENT_TIMEOUT_MS)},
+    )
+
+
 class PgAccountReader:
-    """One primary-key select per read, straight from the pool (no transaction)."""
+    """One primary-key select per read, straight from a pool (no transaction)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     async def find(self, tenant_id: str) -> BillingAccount | None:
-        row = await self._pool.fetchrow(SELECT_ONE, tenant_id)
+        row = await self._pool.fetchrow(READ_ONE, tenant_id)
         return None if row is None else account_from_row(row)
 
     async def linked_accounts(
