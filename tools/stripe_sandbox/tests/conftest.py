@@ -32,15 +32,22 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
 
 
 @pytest.fixture
-async def http(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+async def http(shared_http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The sandbox's HTTP client, after resetting the sandbox for this test."""
+    response = await shared_http.post("/_sandbox/reset")
+    assert response.status_code == 200
+    return shared_http
+
+
+@pytest.fixture(scope="session")
+async def shared_http(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
     ) as client:
-        await client.post("/_sandbox/reset")
         yield client
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def client(sandbox: RunningSandbox) -> stripe.StripeClient:
     return stripe.StripeClient(
         API_KEY,
