@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from billing_domain.clock import Clock
 from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
+from billing_platform.uow import TransactionalUnitOfWork
 
 __all__ = [
     "Clock",
@@ -116,7 +116,7 @@ class StripeReader(Protocol):
     async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def events(self) -> EventLog: ...
 
@@ -126,17 +126,6 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
-    async def commit(self) -> None: ...
-
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """Work inside it is undone on error, without ending the transaction."""
         ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...

@@ -10,7 +10,6 @@ commit and ack is therefore harmless.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Protocol, TypeVar
 
 import asyncpg
@@ -18,24 +17,14 @@ import structlog
 
 from billing_platform.messaging.message import IncomingMessage, MessageHandler
 from billing_platform.sql_names import schema_name
+from billing_platform.uow import TransactionalUnitOfWork
 
 log = structlog.get_logger("billing_platform.inbox")
 
 
-class _UnitOfWork(Protocol):
+class _UnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def connection(self) -> asyncpg.Connection: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> _UnitOfWork: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
 
 U = TypeVar("U", bound=_UnitOfWork)
