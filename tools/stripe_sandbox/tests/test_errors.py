@@ -111,6 +111,13 @@ async def test_wrong_types_on_update(journey: Journey) -> None:
         f"/v1/subscriptions/{sub.id}", data={"proration_behavior": "sometimes"}
     )
     assert error_of(bad)["param"] == "proration_behavior"
+    item = sub.items.data[0].id
+    bad = await journey.http.post(
+        f"/v1/subscriptions/{sub.id}", data={"items[0][id]": item, "items[0][deleted]": "true"}
+    )
+    assert error_of(bad)["param"] == "items"
+    still = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert [i.id for i in still.items.data] == [item]
     bad = await journey.http.get("/v1/events", params={"limit": "1000"})
     assert (bad.status_code, error_of(bad)["code"]) == (400, "parameter_invalid_integer")
 

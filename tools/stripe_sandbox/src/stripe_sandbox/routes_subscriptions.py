@@ -149,6 +149,11 @@ def update(ctx: Ctx) -> JSON:
                 f"The subscription item {change.item_id} does not belong to this subscription.",
                 param=f"items[{index}][id]",
             )
+    existing = {i["id"] for i in sub["items"]["data"]}
+    removed = {c.item_id for c in changes if c.deleted}
+    added = [c for c in changes if c.item_id is None and not c.deleted]
+    if changes and not (existing - removed) and not added:
+        raise StripeError("A subscription must have at least one item.", param="items")
     cancel_at_period_end = p.flag("cancel_at_period_end")
     cancel_at = p.timestamp_or_now("cancel_at", ctx.now) if p.has("cancel_at") else None
     if sub["schedule"] and (cancel_at_period_end is not None or p.has("cancel_at")):
