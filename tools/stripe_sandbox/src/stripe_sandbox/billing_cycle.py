@@ -46,12 +46,9 @@ def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
     trial_end = sub["trial_end"]
     if sub["status"] == "trialing" and trial_end and not record.get("trial_will_end_sent"):
         moments.append(int(trial_end) - config.trial_will_end_days * DAY)
-    if (
-        sub["status"] != "unpaid"
-        and not sub["cancel_at_period_end"]
-        and record.get("upcoming_sent_for") != end
-    ):
-        moments.append(end - config.upcoming_invoice_days * DAY)
+    upcoming = _upcoming_at(state, config, sub)
+    if upcoming is not None:
+        moments.append(upcoming)
     for inv in state.all("invoice"):
         open_for_sub = inv["subscription"] == sub["id"] and inv["status"] == "open"
         if open_for_sub and inv["next_payment_attempt"]:
@@ -62,6 +59,21 @@ def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
         if boundary is not None:
             moments.append(boundary)
     return moments
+
+
+def _upcoming_at(state: State, config: SandboxConfig, sub: JSON) -> int | None:
+    """When ``invoice.upcoming`` is due for this period (None: not for this one)."""
+    start, end = period_of(sub)
+    at = end - config.upcoming_invoice_days * DAY
+    record = state.get("_sub", sub["id"]) or {}
+    if (
+        at < start  # a period shorter than the reminder window gets no reminder
+        or sub["status"] == "unpaid"
+        or sub["cancel_at_period_end"]
+        or record.get("upcoming_sent_for") == end
+    ):
+        return None
+    return at
 
 
 def advance(state: State, config: SandboxConfig, to: int, *, param: str = "to") -> int:
@@ -111,11 +123,10 @@ def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
     ):
         record["trial_will_end_sent"] = True
         emit(state, "customer.subscription.trial_will_end", sub)
-    if record.get("upcoming_sent_for") != end and now >= end - config.upcoming_invoice_days * DAY:
+    upcoming_at = _upcoming_at(state, config, sub)
+    if upcoming_at is not None and now >= upcoming_at:
         record["upcoming_sent_for"] = end
-        if not sub["cancel_at_period_end"] and sub["status"] != "unpaid":
-            upcoming = preview(state, config, sub, [], "create_prorations", now)
-            emit(state, "invoice.upcoming", upcoming)
+        emit(state, "invoice.upcoming", preview(state, config, sub, [], "create_prorations", now))
     for inv in state.all("invoice"):
         attempt = inv["next_payment_attempt"]
         if (
