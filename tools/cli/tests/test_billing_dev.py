@@ -92,3 +92,80 @@ def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
         second_output = _stop(again)
     assert "Initializing pgdata" not in second_output
     assert output.split("webhook secret: ")[1].split()[0] in second_output
+
+
+def _token(output: str, role: str) -> str:
+    line = next(line for line in output.splitlines() if f"{role} token (tenant_demo" in line)
+    return line.rsplit(" ", 1)[1]
+
+
+def _read_until_banner(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C stops everything"):
+            return "".join(lines)
+    raise AssertionError("billing dev exited before printing its banner:\n" + "".join(lines))
+
+
+def test_a_new_user_journey_on_billing_dev(tmp_path: Path) -> None:
+    """The README walkthrough: checkout with a trial, pay on the sandbox page, verify,
+    read the subscription, cancel, resume, preview an upgrade."""
+    port, sandbox_port = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _start(tmp_path, port, sandbox_port)
+    try:
+        banner = _read_until_banner(process)
+        _wait_healthy(base, process)
+        owner = {"Authorization": f"Bearer {_token(banner, 'owner')}"}
+        member = {"Authorization": f"Bearer {_token(banner, 'member')}"}
+        with httpx.Client(base_url=base, timeout=20) as api:
+            assert (
+                api.get("/api/billing/subscription", headers=member).json()["plan_type"] == "free"
+            )
+            started = api.post(
+                "/api/billing/checkout", headers=owner, json={"plan": "team", "trial": True}
+            )
+            assert started.status_code == 200, started.text
+            session_id = started.json()["session_id"]
+            paid = httpx.post(
+                f"http://127.0.0.1:{sandbox_port}/checkout/{session_id}/pay",
+                data={"card": "4242424242424242"},
+            )
+            assert paid.status_code == 303
+            assert paid.headers["location"].startswith(f"{base}/settings?success=true")
+            verified = api.post(
+                "/api/billing/verify-session", headers=member, json={"session_id": session_id}
+            )
+            assert verified.json() == {
+                "verified": True,
+                "status": "complete",
+                "payment_status": "no_payment_required",
+                "plan": "team",
+                "trial": True,
+            }
+            deadline = time.monotonic() + 20
+            state = api.get("/api/billing/subscription", headers=member).json()
+            while state["status"] != "trialing" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                state = api.get("/api/billing/subscription", headers=member).json()
+            assert (state["plan_type"], state["status_label"]) == ("team", "Trial")
+
+            assert api.delete("/api/billing/subscription", headers=member).status_code == 403
+            canceled = api.delete("/api/billing/subscription", headers=owner)
+            assert canceled.status_code == 200, canceled.text
+            assert canceled.json()["cancel_at_period_end"] is True
+            resumed = api.post("/api/billing/subscription/resume", headers=owner)
+            assert resumed.status_code == 200, resumed.text
+            assert resumed.json()["cancel_at_period_end"] is False
+            preview = api.post("/api/billing/proration", headers=owner, json={"plan": "enterprise"})
+            assert preview.status_code == 200, preview.text
+            assert set(preview.json()) >= {
+                "proration_amount",
+                "next_invoice_amount",
+                "currency",
+                "proration_date",
+            }
+    finally:
+        _stop(process)

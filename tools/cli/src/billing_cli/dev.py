@@ -38,9 +38,13 @@ def dev_secrets(state_dir: Path) -> dict[str, str]:
     return created
 
 
-def dev_settings(settings: BillingSettings, stack: ExitStack, state_dir: Path) -> BillingSettings:
+def dev_settings(
+    settings: BillingSettings, stack: ExitStack, state_dir: Path, host: str, port: int
+) -> BillingSettings:
     """Fill in what the environment leaves unset with embedded defaults."""
     updates: dict[str, object] = {}
+    if "app_base_url" not in settings.model_fields_set:
+        updates["app_base_url"] = f"http://{host}:{port}"  # return URLs come back to us
     stored = dev_secrets(state_dir)
     if not settings.jwt_secret and not settings.jwt_public_key:
         updates["jwt_secret"] = stored["jwt_secret"]

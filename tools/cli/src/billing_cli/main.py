@@ -18,6 +18,7 @@ from billing_cli.config import command_settings, database_settings
 from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_sandbox
 from billing_cli.gateway import DevGateway
 from billing_cli.services import SERVICES
+from billing_cli.web import dev_web_app
 
 app = typer.Typer(
     help="Billing platform: run, migrate and operate the services.", no_args_is_help=True
@@ -86,7 +87,7 @@ def dev(
     """Everything in one process on the gateway's paths, with embedded defaults."""
     settings = command_settings()
     with ExitStack() as stack:
-        settings = dev_settings(settings, stack, STATE_DIR)
+        settings = dev_settings(settings, stack, STATE_DIR, host, port)
         settings = with_sandbox(settings, stack, STATE_DIR, port, sandbox_port)
         assert settings.database_url is not None
         for spec in SERVICES.values():
@@ -98,7 +99,8 @@ def dev(
                 for spec in SERVICES.values()
                 for application in [spec.create_app(settings, bus=bus)]
                 for prefix in spec.routes
-            ]
+            ],
+            fallback=dev_web_app(settings),  # web/ and the dev-only sign-in
         )
         typer.echo(banner(settings, host, port))
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, exit 0
