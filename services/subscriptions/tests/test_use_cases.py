@@ -281,3 +281,25 @@ async def test_plan_change_refusals(world: Any, build: Any) -> None:
         )
     world.clock.advance(timedelta(days=1).total_seconds())
     assert world.gateway.calls == []
+
+
+async def test_an_event_older_than_the_api_change_does_not_undo_it(world: Any, build: Any) -> None:
+    from subscriptions.commands import ProjectBillingEvent
+    from subscriptions.projection import Projected, project_billing_event
+
+    tenant = build.tenant()
+    account = world.seed(build.paid_account(tenant))
+    await use_cases.cancel_subscription(
+        cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
+    )
+    before_the_call = account.snapshot()  # cancel_at_period_end False, sent a minute ago
+    delayed = build.subscription_updated(
+        tenant, before_the_call, created=world.clock.now() - timedelta(minutes=1)
+    )
+    cmd = ProjectBillingEvent(
+        message_id=str(delayed.id), routing_key=delayed.routing_key, event=delayed
+    )
+    outcome = await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
+    assert outcome is Projected.STALE
+    assert world.store.accounts[tenant].cancel_at_period_end is True
+    assert world.store.published_types() == ["subscription.cancel_scheduled"]

@@ -22,6 +22,7 @@ from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
 from subscriptions.ports import AccountReader, LinkedAccount, PaymentGateway, UnitOfWorkFactory
 from subscriptions.publishing import events_to_publish
+from subscriptions.use_cases import take_fresh
 
 log = structlog.get_logger("subscriptions.reconcile")
 
@@ -120,7 +121,7 @@ async def _repair(
     async with uow_factory() as uow:
         account = await uow.accounts.get_for_update(tenant_id)
         before = (account.snapshot(), account.payment_failure)
-        account.apply_authoritative(snapshot)
+        take_fresh(account, snapshot, clock, run_id)
         if (account.snapshot(), account.payment_failure) == before:
             return False
         await uow.accounts.save(account)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import structlog
 from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
+from billing_domain.ordering import AppliedMark
 from billing_domain.plans import PlanChangeEffective, parse_plan
 from billing_domain.subscription import BillingAccount
+from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
 from subscriptions.commands import (
     CancelSubscription,
@@ -68,7 +70,7 @@ async def cancel_subscription(
         fresh = await gateway.schedule_cancel(
             subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
         )
-        account.apply_authoritative(fresh)
+        take_fresh(account, fresh, clock, cmd.causation_id)
         await _commit(uow, account, cmd.causation_id, clock)
     log.info("subscriptions.cancel.scheduled", tenant_id=cmd.tenant_id)
     return account
@@ -85,7 +87,7 @@ async def resume_subscription(
         fresh = await gateway.resume(
             subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
         )
-        account.apply_authoritative(fresh)
+        take_fresh(account, fresh, clock, cmd.causation_id)
         await _commit(uow, account, cmd.causation_id, clock)
     log.info("subscriptions.cancel.resumed", tenant_id=cmd.tenant_id)
     return account
@@ -139,7 +141,7 @@ async def change_plan(
                 effective_at=decision.effective_at,
                 idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
             )
-        account.apply_authoritative(fresh)
+        take_fresh(account, fresh, clock, cmd.causation_id)
         await _commit(uow, account, cmd.causation_id, clock)
     log.info(
         "subscriptions.plan.changed",
@@ -148,6 +150,16 @@ async def change_plan(
         effective=decision.effective.value,
     )
     return PlanChangeResult(account=account, effective=decision.effective)
+
+
+def take_fresh(
+    account: BillingAccount, fresh: SubscriptionSnapshot, clock: Clock, causation_id: str
+) -> None:
+    """Apply what Stripe just answered, and remember when: a Stripe event created
+    before this second is older than this answer (``STALE``), one of the same
+    second is a tie settled by a re-read. Stripe's ``created`` has whole seconds."""
+    read_at = clock.now().replace(microsecond=0)
+    account.apply_authoritative(fresh, mark=AppliedMark(created=read_at, event_id=causation_id))
 
 
 def _subscription_id(account: BillingAccount) -> str:
