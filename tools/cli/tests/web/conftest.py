@@ -1,0 +1,185 @@
+"""Browser tests of the web pages: ``billing dev`` in a subprocess, Debian's chromium.
+
+One ``billing dev`` serves the whole module run (each test signs in to its own
+fresh tenant); each test gets its own browser context. Screenshots of every
+test's final page go to ``.artifacts/screenshots/`` (gitignored) for review.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[4]
+SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+STRIPE_KEY = {"Authorization": "Bearer sk_test_browser"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DevServer:
+    base: str
+    sandbox: str
+    workdir: Path
+
+    def sandbox_now(self) -> int:
+        return int(httpx.get(f"{self.sandbox}/_sandbox/clock", timeout=10).json()["now"])
+
+    def advance_clock(self, seconds: int) -> None:
+        moved = httpx.post(
+            f"{self.sandbox}/_sandbox/clock/advance", json={"seconds": seconds}, timeout=60
+        )
+        assert moved.status_code == 200, moved.text
+
+    def stripe(self, method: str, path: str, **data: str) -> dict[str, object]:
+        answer = httpx.request(
+            method, f"{self.sandbox}/v1{path}", data=data, headers=STRIPE_KEY, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, object] = answer.json()
+        return body
+
+
+def _wait_ready(base: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"billing dev exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("billing dev did not become ready")
+
+
+@pytest.fixture(scope="session")
+def billing_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    workdir = tmp_path_factory.mktemp("billing-dev-web")
+    port, sandbox_port = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{port}"
+    unset = {"DATABASE_URL", "AMQP_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "JWT_PUBLIC_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(LOG_FORMAT="console", LOG_LEVEL="WARNING", APP_BASE_URL=base)
+    billing = Path(sys.executable).parent / "billing"
+    log = (workdir / "billing-dev.log").open("w")
+    process = subprocess.Popen(
+        [str(billing), "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_ready(base, process)
+        yield DevServer(base=base, sandbox=f"http://127.0.0.1:{sandbox_port}", workdir=workdir)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, billing_dev: DevServer) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=billing_dev.base, viewport={"width": 1280, "height": 900}, locale="en-US"
+    )
+    context.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page], Path]:
+    """Save the page as ``.artifacts/screenshots/<test name>.png``."""
+
+    def save(page: Page) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{request.node.name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def sign_in() -> Callable[..., str]:
+    """Sign in through the dev sign-in page, by clicking; returns the tenant id."""
+
+    def run(page: Page, role: str = "owner", tenant: str | None = None, next_path: str = "") -> str:
+        tenant_id = tenant or f"tenant_web_{uuid.uuid4().hex[:10]}"
+        page.goto("/dev/sign-in" + (f"?next={next_path}" if next_path else ""))
+        page.get_by_label("Account (tenant id)").fill(tenant_id)
+        page.get_by_role("radio", name=role.capitalize()).check()
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".who")).to_contain_text(tenant_id)
+        return tenant_id
+
+    return run
+
+
+@pytest.fixture
+def subscribe() -> Callable[..., None]:
+    """From /pricing, buy ``plan`` by clicking through the sandbox's checkout page."""
+
+    def run(page: Page, plan: str, button: str = "Upgrade", card: str = "4242424242424242") -> None:
+        page.goto("/pricing")
+        card_of_plan = page.locator(f"article[data-plan='{plan}']")
+        card_of_plan.get_by_role("button", name=button).click()
+        expect(page).to_have_title("Sandbox Checkout")
+        page.get_by_label("Card number").fill(card)
+        page.get_by_role("button", name="Subscribe").click()
+        page.wait_for_url("**/settings*")
+        expect(page.locator(".toast-success")).to_be_visible()
+        expect(page.get_by_test_id("plan-name")).to_have_text(plan.capitalize())
+
+    return run

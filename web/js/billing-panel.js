@@ -1,0 +1,77 @@
+// Loads the tenant's subscription into a container and keeps it current: again
+// when the tab comes back into view (after the portal), and on request.
+
+import { api } from "./api.js";
+import { loadingNote } from "./dom.js";
+import { showError } from "./shell.js";
+import { SUBSCRIPTION } from "./subscription-actions.js";
+import { subscriptionPanel } from "./subscription-view.js";
+import { toastError, toastSuccess } from "./toast.js";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function mountBilling(root, user) {
+  let plans = [];
+  let current = null;
+
+  function announceChange(before, after) {
+    if (!before) return;
+    if (before.payment_failed && !after.payment_failed) {
+      toastSuccess("Payment method updated. Your outstanding invoice is paid.");
+    } else if (!before.payment_failed && after.payment_failed) {
+      toastError("Payment failed. Please update your payment method.");
+    }
+  }
+
+  function render(sub) {
+    announceChange(current, sub);
+    current = sub;
+    root.replaceChildren(subscriptionPanel(sub, { plans, user, onUpdate: render }));
+  }
+
+  async function load() {
+    root.setAttribute("aria-busy", "true");
+    root.replaceChildren(loadingNote("Loading your subscription…"));
+    try {
+      const [sub, catalogue] = await Promise.all([
+        api(SUBSCRIPTION),
+        api("/api/billing/plans").catch(() => null), // names and prices are a nicety here
+      ]);
+      plans = catalogue?.plans ?? [];
+      render(sub);
+      return sub;
+    } catch (err) {
+      showError(root, err, load);
+      return null;
+    } finally {
+      root.removeAttribute("aria-busy");
+    }
+  }
+
+  // Re-read without a spinner; errors leave the page as it is.
+  async function refresh() {
+    try {
+      const sub = await api(SUBSCRIPTION);
+      if (JSON.stringify(sub) !== JSON.stringify(current)) render(sub);
+      return sub;
+    } catch {
+      return current;
+    }
+  }
+
+  // Billing events arrive a moment after Stripe: poll until `done(sub)` or give up.
+  async function waitFor(done, { attempts = 20, interval = 1000 } = {}) {
+    for (let i = 0; i < attempts; i += 1) {
+      const sub = await refresh();
+      if (sub && done(sub)) return sub;
+      await sleep(interval);
+    }
+    return current;
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && current) refresh();
+  });
+
+  return { load, refresh, waitFor, get current() { return current; } };
+}

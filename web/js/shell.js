@@ -1,0 +1,75 @@
+// What every page shares: the header (navigation, who is signed in), the sign-in
+// gate, and readable error panels.
+
+import { h } from "./dom.js";
+import { clearToken, currentUser, signInHref } from "./session.js";
+
+const LINKS = [
+  { href: "/pricing", label: "Pricing" },
+  { href: "/settings/billing", label: "Billing" },
+  { href: "/admin/webhooks", label: "Webhooks", operator: true },
+];
+
+export function renderHeader() {
+  const header = document.getElementById("site-header");
+  if (!header) return;
+  const user = currentUser();
+  const here = location.pathname.replace(/\/$/, "") || "/";
+  const links = LINKS.filter((link) => !link.operator || user?.isOperator).map((link) =>
+    h("li", {}, h("a", { href: link.href, "aria-current": link.href === here ? "page" : null }, link.label)),
+  );
+  const account = user
+    ? h(
+        "div",
+        { class: "account" },
+        h("span", { class: "who" }, `${user.tenantId} · ${user.isOperator ? "operator" : user.role}`),
+        h("button", { type: "button", class: "btn btn-link", onclick: signOut }, "Sign out"),
+      )
+    : h("a", { class: "btn btn-secondary", href: signInHref() }, "Sign in");
+  header.replaceChildren(
+    h("a", { class: "brand", href: "/" }, "Billing"),
+    h("nav", { "aria-label": "Main" }, h("ul", {}, links)),
+    account,
+  );
+}
+
+function signOut() {
+  clearToken();
+  location.assign("/");
+}
+
+// The signed-in user, or null after putting a "please sign in" panel in `container`.
+export function requireUser(container) {
+  const user = currentUser();
+  if (user) return user;
+  container.replaceChildren(
+    h(
+      "section",
+      { class: "panel notice", "aria-labelledby": "signin-title" },
+      h("h2", { id: "signin-title" }, "You are not signed in"),
+      h("p", {}, "These pages act for a signed-in member of an account. In billing dev, sign in as a demo owner, member or operator."),
+      h("a", { class: "btn btn-primary", href: signInHref() }, "Sign in"),
+    ),
+  );
+  return null;
+}
+
+// A readable error in place of content, with a way to try again.
+export function showError(container, error, retry) {
+  const panel = h(
+    "div",
+    { class: "panel error-panel", role: "alert" },
+    h("h2", {}, "We could not load this"),
+    h("p", { class: "error-message" }, error?.message || "Something went wrong."),
+  );
+  if (error?.status === 401) {
+    panel.append(h("a", { class: "btn btn-primary", href: signInHref() }, "Sign in again"));
+  } else if (retry) {
+    panel.append(h("button", { type: "button", class: "btn btn-secondary", onclick: retry }, "Try again"));
+  }
+  container.replaceChildren(panel);
+}
+
+export function startPage() {
+  renderHeader();
+}
