@@ -216,3 +216,43 @@ async def test_failed_renewal_shows_the_banner_until_the_card_is_fixed(product: 
     )
     assert cleared["plan_type"] == "team"
     _once_each(product, tenant)
+
+
+async def test_portal_actions_are_reflected_in_our_state(product: Any) -> None:
+    tenant = product.new_tenant()
+    await product.subscribe(tenant, "solo")
+    owner = product.auth(tenant)
+    assert (
+        await product.api.get("/api/billing/checkout", headers=product.auth(tenant, "member"))
+    ).status_code == 403
+    portal = await product.api.get("/api/billing/checkout", headers=owner)
+    assert portal.status_code == 200, portal.text
+    portal_path = "/" + portal.json()["url"].split("/", 3)[3]
+    subscription_id = (
+        await product.stripe_get("/v1/subscriptions", customer=await product.customer_of(tenant))
+    )["data"][0]["id"]
+
+    canceled = await product.stripe.post(
+        f"{portal_path}/cancel", data={"subscription": subscription_id}
+    )
+    assert canceled.status_code == 303
+    await product.wait_subscription(tenant, lambda s: s["cancel_at_period_end"])
+    await product.wait_event(tenant, "subscription.cancel_scheduled")
+
+    renewed = await product.stripe.post(
+        f"{portal_path}/resume", data={"subscription": subscription_id}
+    )
+    assert renewed.status_code == 303
+    await product.wait_subscription(tenant, lambda s: not s["cancel_at_period_end"])
+    await product.wait_event(tenant, "subscription.resumed")
+
+    team_price = (await product.stripe_get("/v1/prices", **{"lookup_keys[]": "team_monthly"}))[
+        "data"
+    ][0]["id"]
+    upgraded = await product.stripe.post(
+        f"{portal_path}/plan", data={"subscription": subscription_id, "price": team_price}
+    )
+    assert upgraded.status_code == 303
+    await product.wait_subscription(tenant, lambda s: s["plan_type"] == "team")
+    await product.wait_event(tenant, "subscription.plan_changed")
+    _once_each(product, tenant)
