@@ -1,0 +1,98 @@
+"""deploy/gateway/nginx.conf.template: the routing table of SERVICES, rendered safely,
+accepted by a real nginx (``nginx -t``) when one is installed."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from billing_cli.nginx_conf import VARIABLES, render, template_path
+from billing_cli.services import SERVICES
+from billing_cli.web import PAGES
+
+pytestmark = pytest.mark.unit
+
+TEMPLATE = template_path().read_text()
+LOCATION = re.compile(r"location\s+(=\s+)?(\S+)\s*\{([^}]*)\}")
+
+
+def _values(state: Path) -> dict[str, str]:
+    return {
+        "GATEWAY_LISTEN": "127.0.0.1:18000",
+        "GATEWAY_STATE_DIR": str(state),
+        "WEB_ROOT": str(state / "web"),
+        "CHECKOUT_UPSTREAM": "127.0.0.1:8001",
+        "SUBSCRIPTIONS_UPSTREAM": "127.0.0.1:8002",
+        "WEBHOOKS_UPSTREAM": "127.0.0.1:8003",
+    }
+
+
+def _proxied() -> dict[str, str]:
+    """Location path -> upstream name, for every proxying location."""
+    found = {}
+    for _, path, body in LOCATION.findall(TEMPLATE):
+        target = re.search(r"proxy_pass\s+http://(\w+);", body)
+        if target:
+            found[path] = target.group(1)
+    return found
+
+
+def test_every_route_of_the_services_table_goes_to_its_service_and_nothing_else() -> None:
+    expected = {route: name for name, spec in SERVICES.items() for route in spec.routes}
+    proxied = _proxied()
+    # /api/webhooks/stripe is an exact-match refinement of /api/webhooks/ (same service).
+    assert proxied.pop("/api/webhooks/stripe") == "webhooks"
+    assert proxied == expected
+
+
+def test_the_pages_are_served_at_the_paths_billing_dev_serves_them() -> None:
+    pages = {
+        path: re.search(r"try_files /(\S+) =404;", body).group(1)  # type: ignore[union-attr]
+        for exact, path, body in LOCATION.findall(TEMPLATE)
+        if exact and "try_files /" in body
+    }
+    assert pages | {"/": "index.html"} == PAGES
+
+
+def test_webhook_body_limit_is_a_little_over_one_mebibyte_and_the_api_is_small() -> None:
+    stripe = next(b for _, p, b in LOCATION.findall(TEMPLATE) if p == "/api/webhooks/stripe")
+    limit = int(re.search(r"client_max_body_size (\d+)k;", stripe).group(1))  # type: ignore[union-attr]
+    assert 1024 < limit <= 1200
+    assert "proxy_set_body" not in TEMPLATE
+    assert "sub_filter" not in TEMPLATE
+    assert re.search(r"server \{[^@]*client_max_body_size 64k;", TEMPLATE)
+
+
+def test_only_known_placeholders_and_rendering_fills_them_all(tmp_path: Path) -> None:
+    assert set(re.findall(r"\$\{(\w+)\}", TEMPLATE)) == set(VARIABLES)
+    rendered = render(TEMPLATE, _values(tmp_path))
+    assert re.search(r"\$\{\w+\}", rendered) is None
+    assert "server 127.0.0.1:8002 max_fails=3 fail_timeout=10s;" in rendered
+    assert "$billing_request_id" in rendered  # nginx's own variables untouched
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x;}", "$host"])
+def test_a_missing_or_unsafe_value_is_refused(tmp_path: Path, bad: str) -> None:
+    values = _values(tmp_path) | {"WEBHOOKS_UPSTREAM": bad}
+    with pytest.raises(ValueError, match="WEBHOOKS_UPSTREAM"):
+        render(TEMPLATE, values)
+
+
+def test_a_real_nginx_accepts_the_rendered_config(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if nginx is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (.ci/run installs it)")
+        pytest.skip("nginx is not installed")
+    (tmp_path / "web").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(render(TEMPLATE, _values(tmp_path)))
+    result = subprocess.run(
+        [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(conf), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
