@@ -20,10 +20,11 @@ export async function changePlan(button, { sub, target, onChanged }) {
   }
   const periodEnd = formatDate(sub.current_period_end);
   const when = upgrade ? "Takes effect now." : `Takes effect at the end of the current period${periodEnd ? `, ${periodEnd}` : ""}.`;
+  const invoiceDate = periodEnd ? `Next invoice, on ${periodEnd}` : "Next invoice";
   const rows = [
-    h("dt", {}, upgrade ? "Due now (prorated)" : "Due now"),
+    h("dt", {}, upgrade ? "Prorated amount for the rest of this period" : "Charged now"),
     h("dd", { "data-testid": "proration-amount" }, formatMoney(upgrade ? preview.proration_amount : 0, preview.currency)),
-    h("dt", {}, "Next invoice"),
+    h("dt", {}, invoiceDate),
     h("dd", { "data-testid": "next-invoice" }, formatMoney(preview.next_invoice_amount, preview.currency)),
   ];
   await openDialog({
@@ -31,7 +32,7 @@ export async function changePlan(button, { sub, target, onChanged }) {
     body: [
       h("p", { "data-testid": "effective" }, when),
       h("dl", { class: "facts" }, rows),
-      h("p", { class: "hint" }, upgrade ? "The difference for the rest of this period is charged to your saved payment method." : "You keep your current plan until then; nothing is charged now."),
+      h("p", { class: "hint" }, upgrade ? `You get ${target.name} right away; the prorated difference is added to your next invoice.` : "You keep your current plan until then; nothing is charged now."),
     ],
     confirmLabel: upgrade ? `Upgrade to ${target.name}` : `Downgrade to ${target.name}`,
     busyLabel: upgrade ? "Upgrading…" : "Scheduling…",

@@ -57,8 +57,9 @@ function priceLine(sub, plans) {
 function dates(sub) {
   const rows = [];
   const add = (term, value) => value && rows.push(h("dt", {}, term), h("dd", {}, value));
-  if (sub.status === "trialing") add("Trial ends", formatDate(sub.trial_end));
-  if (isPaid(sub)) add(sub.cancel_at_period_end ? "Access until" : "Renews on", formatDate(sub.current_period_end));
+  const trialing = sub.status === "trialing" && sub.trial_end;
+  if (trialing) add(sub.cancel_at_period_end ? "Trial ends (not renewed)" : "Trial ends, first payment", formatDate(sub.trial_end));
+  if (isPaid(sub) && !trialing) add(sub.cancel_at_period_end ? "Access until" : "Renews on", formatDate(sub.current_period_end));
   return rows.length ? h("dl", { class: "facts" }, rows) : null;
 }
 

@@ -1,0 +1,157 @@
+"""The issue's journeys, by clicking, against ``billing dev`` and its Stripe sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+Shot = Callable[[Page], Path]
+Subscribe = Callable[..., None]
+SignIn = Callable[..., str]
+CARD_DECLINED = "4000000000000341"
+
+
+def test_trial_from_pricing_through_checkout_back_to_a_verified_trial(
+    page: Page, sign_in: SignIn, screenshot: Shot
+) -> None:
+    sign_in(page, "owner", next_path="/pricing")
+    page.locator("article[data-plan='team']").get_by_role("button", name="Start trial").click()
+    expect(page).to_have_title("Sandbox Checkout")
+    expect(page.locator("body")).to_contain_text("14-day free trial")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/settings*")
+    expect(page.locator(".toast-success")).to_contain_text("Trial verified")
+    expect(page).to_have_url("/settings")  # the query is gone once verified
+    expect(page.get_by_test_id("plan-name")).to_have_text("Team")
+    expect(page.locator(".badge[data-status='trialing']")).to_have_text("Trial")
+    expect(page.locator(".facts")).to_contain_text("Trial ends")
+    screenshot(page)
+
+
+def test_cancel_needs_cancel_typed_then_shows_cancels_on_and_resume_undoes_it(
+    page: Page, sign_in: SignIn, subscribe: Subscribe, screenshot: Shot
+) -> None:
+    sign_in(page, "owner")
+    subscribe(page, "solo")
+    page.goto("/settings/billing")
+    opener = page.get_by_role("button", name="Cancel subscription")
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Cancel subscription?")
+    expect(dialog).to_contain_text("stays active until the end of the current period")
+    page.keyboard.press("Escape")  # Escape closes, focus goes back
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    opener.click()
+    confirm = dialog.get_by_role("button", name="Cancel subscription")
+    field = dialog.get_by_label("Type CANCEL to confirm")
+    expect(field).to_be_focused()
+    expect(confirm).to_be_disabled()
+    field.fill("cancel")
+    expect(confirm).to_be_disabled()
+    field.fill("CANCEL")
+    confirm.click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".toast-success")).to_contain_text("Cancellation scheduled")
+    expect(page.get_by_test_id("cancels-on")).to_contain_text("Cancels on ")
+
+    page.reload()  # the state comes from the server, not from the page
+    expect(page.get_by_test_id("cancels-on")).to_be_visible()
+    page.get_by_role("button", name="Resume subscription").click()
+    expect(page.locator(".toast-success").last).to_contain_text("Subscription resumed")
+    expect(page.get_by_test_id("cancels-on")).to_have_count(0)
+    expect(page.get_by_role("button", name="Cancel subscription")).to_be_visible()
+    screenshot(page)
+
+
+def test_upgrade_previews_the_proration_and_downgrade_waits_for_the_period_end(
+    page: Page, sign_in: SignIn, subscribe: Subscribe, screenshot: Shot
+) -> None:
+    sign_in(page, "owner")
+    subscribe(page, "solo")
+    page.goto("/pricing")
+    page.locator("article[data-plan='team']").get_by_role("button", name="Upgrade").click()
+    dialog = page.get_by_role("dialog", name="Upgrade to Team")
+    expect(dialog.get_by_test_id("effective")).to_have_text("Takes effect now.")
+    money = re.compile(r"^\$\d+\.\d\d$")
+    expect(dialog.get_by_test_id("proration-amount")).to_have_text(money)
+    expect(dialog.get_by_test_id("next-invoice")).to_have_text(money)
+    expect(dialog).to_contain_text("Prorated amount for the rest of this period")
+    dialog.get_by_role("button", name="Upgrade to Team").click()
+    expect(page.locator(".toast-success").last).to_contain_text("Plan upgraded")
+    team = page.locator("article[data-plan='team']")
+    expect(team.locator(".badge-current")).to_have_text("Current Plan")
+
+    page.locator("article[data-plan='solo']").get_by_role("button", name="Downgrade").click()
+    dialog = page.get_by_role("dialog", name="Downgrade to Solo")
+    expect(dialog.get_by_test_id("effective")).to_contain_text("at the end of the current period")
+    dialog.get_by_role("button", name="Downgrade to Solo").click()
+    expect(page.locator(".toast-success").last).to_contain_text("Plan downgrade scheduled")
+    page.goto("/settings/billing")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Team")
+    expect(page.get_by_test_id("pending-plan")).to_contain_text("Your plan changes to Solo on")
+    screenshot(page)
+
+
+def test_failed_renewal_shows_the_banner_with_amount_and_invoice(
+    page: Page, sign_in: SignIn, subscribe: Subscribe, billing_dev: Any, screenshot: Shot
+) -> None:
+    sign_in(page, "owner")
+    subscribe(page, "solo")
+    page.goto("/settings/billing")
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Manage Subscription").click()
+    portal = opened.value
+    expect(portal).to_have_title("Sandbox Customer Portal")
+    portal.get_by_label("Card number").fill(CARD_DECLINED)
+    portal.get_by_role("button", name="Update card").click()
+    portal.close()
+
+    renews = page.locator(".facts dd").first.inner_text()
+    period_end = int(datetime.strptime(renews, "%b %d, %Y").timestamp())
+    now = billing_dev.sandbox_now()
+    billing_dev.advance_clock(max(period_end - now, 0) + 2 * 86_400)
+
+    banner = page.get_by_test_id("payment-failed")
+    _reload_until_visible(page, banner)  # Stripe's webhooks reach the projection in a moment
+    expect(banner).to_contain_text("Payment Failed - Your payment of $9.00 could not be processed")
+    invoice = banner.get_by_role("link", name="View Invoice")
+    expect(invoice).to_have_attribute("href", re.compile(r"^http"))
+    expect(banner.get_by_role("button", name="Update Payment")).to_be_visible()
+    screenshot(page)
+
+
+def _reload_until_visible(page: Page, locator: Locator, attempts: int = 30) -> None:
+    for _ in range(attempts):
+        page.reload()
+        page.locator(".subscription").wait_for()
+        if locator.count():
+            return
+        page.wait_for_timeout(1000)
+    expect(locator).to_be_visible()  # fails with the page's state
+
+
+def test_member_sees_the_state_but_no_owner_actions(
+    page: Page, sign_in: SignIn, subscribe: Subscribe, screenshot: Shot
+) -> None:
+    tenant = sign_in(page, "owner")
+    subscribe(page, "solo")
+    sign_in(page, "member", tenant=tenant, next_path="/pricing")
+    expect(page.locator("article[data-plan='solo'] .badge-current")).to_be_visible()
+    expect(page.locator("article.plan-card").get_by_role("button")).to_have_count(0)
+    page.goto("/settings/billing")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Solo")
+    expect(page.locator(".badge[data-status='active']")).to_be_visible()
+    expect(page.get_by_test_id("member-note")).to_be_visible()
+    main = page.get_by_role("main")
+    for name in ("Cancel subscription", "Manage Subscription", "Resume subscription"):
+        expect(main.get_by_role("button", name=name)).to_have_count(0)
+    screenshot(page)
