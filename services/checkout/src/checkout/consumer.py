@@ -9,8 +9,12 @@ from billing_domain.envelope import ROUTING_PREFIX
 from billing_domain.errors import RuleViolated
 from billing_domain.events import CheckoutCompleted, event_from_envelope
 from billing_platform.messaging.inbox import idempotent_handler
-from billing_platform.messaging.message import IncomingMessage, MessageHandler, PoisonMessage
-from billing_platform.settings import DEFAULT_EXCHANGE
+from billing_platform.messaging.message import (
+    IncomingMessage,
+    MessageHandler,
+    PoisonMessage,
+    consumer_queue,
+)
 
 from checkout import metrics
 from checkout.adapters.postgres import PgCheckoutUnitOfWork
@@ -23,7 +27,7 @@ BINDING_KEYS = [ROUTING_PREFIX + cls.type for cls in CONSUMED_TYPES]
 
 def queue_name(exchange: str) -> str:
     """``checkout.billing-events``; on another exchange (tests, staging) a queue of its own."""
-    return QUEUE if exchange == DEFAULT_EXCHANGE else f"{QUEUE}.{exchange}"
+    return consumer_queue(QUEUE, exchange)
 
 
 async def _apply(uow: PgCheckoutUnitOfWork, message: IncomingMessage) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from billing_domain.events import IntegrationEvent
 
+from billing_platform.settings import DEFAULT_EXCHANGE
+
 
 @dataclass(frozen=True, kw_only=True)
 class OutgoingMessage:
@@ -43,6 +45,12 @@ class IncomingMessage:
 
 
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
+
+
+def consumer_queue(queue: str, exchange: str) -> str:
+    """A consumer's queue: ``queue`` on the production exchange, one of its own on any
+    other (tests, staging), so runs on different exchanges never share messages."""
+    return queue if exchange == DEFAULT_EXCHANGE else f"{queue}.{exchange}"
 
 
 class PoisonMessage(Exception):  # noqa: N818 - the name is the concept

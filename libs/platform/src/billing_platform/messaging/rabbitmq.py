@@ -35,11 +35,21 @@ from billing_platform.messaging.message import (
     OutgoingMessage,
     PoisonMessage,
 )
+from billing_platform.settings import DEFAULT_EXCHANGE
 
 log = structlog.get_logger("billing_platform.bus.rabbitmq")
 
 PUBLISH_TIMEOUT_S = 10.0
 REQUEUE_PAUSE_S = 0.2
+
+
+# Queues this process declared, per exchange: the test harness deletes a test
+# exchange's queues with it (a record, not a client: no I/O at import time).
+_DECLARED_QUEUES: dict[str, set[str]] = {}
+
+
+def declared_queues(exchange: str) -> set[str]:
+    return set(_DECLARED_QUEUES.get(exchange, ()))
 
 
 def dead_letter_exchange(exchange: str) -> str:
@@ -53,7 +63,7 @@ def dead_letter_queue(queue: str) -> str:
 class RabbitMQBus:
     """One robust connection: a confirming publish channel and a channel per consumer."""
 
-    def __init__(self, url: str, *, exchange: str = "billing.events") -> None:
+    def __init__(self, url: str, *, exchange: str = DEFAULT_EXCHANGE) -> None:
         self._url = url
         self._exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
@@ -119,6 +129,7 @@ class RabbitMQBus:
             "x-dead-letter-routing-key": queue,
         }
         declared = await channel.declare_queue(queue, durable=True, arguments=arguments)
+        _DECLARED_QUEUES.setdefault(self._exchange_name, set()).add(queue)
         for key in binding_keys:
             await declared.bind(self._exchange_name, routing_key=key)
         return declared

@@ -24,7 +24,12 @@ import aio_pika
 import asyncpg
 import pytest
 
-from billing_platform.messaging.rabbitmq import RabbitMQBus, dead_letter_exchange
+from billing_platform.messaging.rabbitmq import (
+    RabbitMQBus,
+    dead_letter_exchange,
+    dead_letter_queue,
+    declared_queues,
+)
 from billing_platform.testing import backends
 
 
@@ -91,6 +96,9 @@ async def exchange_name(amqp_url: str) -> AsyncIterator[str]:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
+        for queue in declared_queues(name):
+            for doomed in (queue, dead_letter_queue(queue)):
+                await channel.queue_delete(doomed)
         for exchange in (name, dead_letter_exchange(name)):
             await channel.exchange_delete(exchange)
     finally:
