@@ -27,7 +27,7 @@ async function replay(button, event, row) {
     const updated = await withLoading(button, "Replaying…", () =>
       api(`/api/webhooks/events/${encodeURIComponent(event.event_id)}/replay`, { method: "POST" }),
     );
-    toastSuccess(`Replay succeeded: ${event.event_id} is ${updated.status} again.`);
+    toastSuccess(`Replay succeeded: ${event.event_id} is queued for processing (${updated.status}).`);
     row.replaceWith(eventRow(updated));
   } catch (err) {
     toastError(`Replay failed for ${event.event_id}: ${err.message}`);
@@ -36,7 +36,9 @@ async function replay(button, event, row) {
 
 function eventRow(event) {
   const row = h("tr", { "data-event-id": event.event_id });
-  const detail = event.error_message || event.note || "";
+  const detail = event.error_message
+    ? h("span", { class: "error-text" }, event.error_message)
+    : h("span", { class: "note-text" }, event.note || "");
   const replayCell = h("td", {});
   if (REPLAYABLE.has(event.status)) {
     replayCell.append(h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Replay ${event.event_id}`, onclick: (e) => replay(e.currentTarget, event, row) }, "Replay"));
