@@ -17,6 +17,7 @@ from billing_cli import events_commands, webhooks_commands
 from billing_cli.config import command_settings, database_settings
 from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_sandbox
 from billing_cli.gateway import DevGateway
+from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
 from billing_cli.services import SERVICES
 from billing_cli.web import dev_web_app
 
@@ -56,15 +57,21 @@ def serve(
     service: Annotated[Servable, typer.Argument(help="What to run.")],
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: the service's own).")] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="sandbox: base of the page URLs it hands out.")
+    ] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="sandbox: deliver webhooks here (STRIPE_WEBHOOK_SECRET).")
+    ] = None,
 ) -> None:
     """Run one service (or the Stripe sandbox) as its own process, configured by env vars."""
     if service is Servable.sandbox:
-        from stripe_sandbox.config import SandboxConfig
         from stripe_sandbox.server import serve as serve_sandbox
 
-        serve_sandbox(SandboxConfig(host=host, port=port or 12111))
+        config = sandbox_config(host, port or 12111, public_url=public_url, webhook_url=webhook_url)
+        serve_sandbox(config)
         return
-    settings = command_settings()
+    settings = with_sandbox_prices(command_settings())
     spec = SERVICES[service.value]
     uvicorn.run(
         spec.create_app(settings),

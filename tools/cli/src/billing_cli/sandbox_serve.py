@@ -1,0 +1,63 @@
+"""The Stripe sandbox as its own process (``billing serve sandbox``, docker-compose).
+
+- ``sandbox_config``: ``--public-url`` (base of the page URLs handed to browsers when
+  the services reach the sandbox by another name) and ``--webhook-url`` (an endpoint
+  registered at start, signed with the first ``STRIPE_WEBHOOK_SECRET``).
+- ``with_sandbox_prices``: for ``billing serve <service>`` against a sandbox
+  (``STRIPE_API_BASE`` set), unset ``STRIPE_PRICE_*`` are read from the sandbox's
+  seeded lookup keys, as ``billing dev`` does. Against Stripe itself nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+import typer
+from billing_platform.settings import BillingSettings
+from stripe_sandbox.config import SandboxConfig, WebhookTarget
+
+from billing_cli.dev import PLAN_LOOKUP_KEYS
+
+
+def sandbox_config(
+    host: str, port: int, *, public_url: str | None, webhook_url: str | None
+) -> SandboxConfig:
+    webhooks: tuple[WebhookTarget, ...] = ()
+    if webhook_url:
+        secrets = os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")
+        secret = secrets[0].strip()
+        if not secret:
+            typer.secho("--webhook-url needs STRIPE_WEBHOOK_SECRET", fg="red", err=True)
+            raise typer.Exit(2)
+        webhooks = (WebhookTarget(url=webhook_url, secret=secret),)
+    return SandboxConfig(host=host, port=port, public_url=public_url, webhooks=webhooks)
+
+
+def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 60.0) -> BillingSettings:
+    missing = [plan for plan in PLAN_LOOKUP_KEYS if not getattr(settings, f"stripe_price_{plan}")]
+    if not (settings.stripe_api_base and settings.stripe_api_key and missing):
+        return settings
+    deadline = time.monotonic() + wait_s
+    while True:  # the sandbox may still be starting (compose starts them together)
+        try:
+            response = httpx.get(
+                f"{settings.stripe_api_base.rstrip('/')}/v1/prices",
+                params=[("lookup_keys[]", PLAN_LOOKUP_KEYS[plan]) for plan in missing],
+                headers={"Authorization": f"Bearer {settings.stripe_api_key}"},
+                timeout=5,
+            )
+            response.raise_for_status()
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
+    found = {
+        f"stripe_price_{plan}": by_key[PLAN_LOOKUP_KEYS[plan]]
+        for plan in missing
+        if PLAN_LOOKUP_KEYS[plan] in by_key
+    }
+    return settings.model_copy(update=found)
