@@ -82,7 +82,7 @@ class StripeCaller:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(_TRANSIENT),
                 stop=stop_after_attempt(self._attempts),
-                wait=wait_exponential_jitter(initial=0.25, max=self._max_wait),
+                wait=wait_exponential_jitter(multiplier=0.25, max=self._max_wait, jitter=0.25),
                 reraise=True,
             ):
                 with attempt:
