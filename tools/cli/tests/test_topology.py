@@ -20,7 +20,7 @@ from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
 from billing_platform.http.tokens import mint_token
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 JWT_SECRET = "topology-secret-topology-secret-0123"
 WEBHOOK_SECRET = "whsec_topology_0123456789abcdef"
@@ -134,11 +134,10 @@ def topology(
 ) -> dict[str, str]:
     ports = {name: _free_port() for name in (*SERVICE_NAMES, "sandbox", "gateway")}
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "console"}
-    migrated = subprocess.run([BILLING, "migrate"], env=env, capture_output=True, timeout=120)
-    assert migrated.returncode == 0, migrated.stderr.decode()
-
     sandbox = f"http://127.0.0.1:{ports['sandbox']}"
     processes.start("sandbox", [BILLING, "serve", "sandbox", "--port", str(ports["sandbox"])], env)
+    migrated = subprocess.run([BILLING, "migrate"], env=env, capture_output=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr.decode()
     processes.wait_ok("sandbox", f"{sandbox}/_sandbox/webhooks", timeout=30)
     gateway = _start_gateway(processes, tmp_path, ports)
     hook = httpx.post(
