@@ -26,6 +26,20 @@ async def test_transient_errors_are_retried_then_succeed() -> None:
     assert calls == 3
 
 
+async def test_stripe_5xx_is_retried() -> None:
+    calls = 0
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise stripe.APIError("Internal error", http_status=500)
+        return "ok"
+
+    assert await _caller()("invoices.pay", flaky) == "ok"
+    assert calls == 2
+
+
 async def test_persistent_outage_becomes_gateway_unavailable() -> None:
     calls = 0
 
@@ -78,7 +92,7 @@ async def test_persistent_outage_becomes_gateway_unavailable() -> None:
             "stripe_unavailable",
         ),
         (
-            stripe.APIError("Internal error", http_status=500),
+            stripe.APIError("Unexpected answer", http_status=400),
             GatewayUnavailable,
             "stripe_unavailable",
         ),

@@ -46,6 +46,7 @@ class BillingSettings(BaseSettings):
     # exchange's name (tests isolate runs by giving each its own exchange).
     billing_exchange: str = DEFAULT_EXCHANGE
     webhook_max_attempts: int = Field(default=3, ge=1, le=20)
+    stripe_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
 
     @field_validator("stripe_webhook_secret", mode="before")
     @classmethod

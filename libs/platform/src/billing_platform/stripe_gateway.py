@@ -22,7 +22,7 @@ from aiolimiter import AsyncLimiter
 from billing_domain.errors import Conflict, GatewayUnavailable, NotFound, RuleViolated
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
 )
@@ -34,7 +34,13 @@ log = structlog.get_logger("billing_platform.stripe")
 T = TypeVar("T")
 TEST_MODE_RATE = 20.0
 LIVE_MODE_RATE = 90.0
-_TRANSIENT = (stripe.RateLimitError, stripe.APIConnectionError)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another try: rate limited, the network, or Stripe's own 5xx."""
+    if isinstance(exc, (stripe.RateLimitError, stripe.APIConnectionError)):
+        return True
+    return isinstance(exc, stripe.APIError) and (exc.http_status or 0) >= 500
 
 
 def build_stripe_client(settings: BillingSettings, *, timeout: float = 20.0) -> stripe.StripeClient:
@@ -73,14 +79,15 @@ class StripeCaller:
     @classmethod
     def from_settings(cls, settings: BillingSettings) -> StripeCaller:
         return cls(
-            build_stripe_client(settings), rate_per_second=default_rate(settings.stripe_api_key)
+            build_stripe_client(settings, timeout=settings.stripe_timeout_seconds),
+            rate_per_second=default_rate(settings.stripe_api_key),
         )
 
     async def __call__(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         """``await caller("customers.create", lambda: client.v1.customers.create_async(...))``."""
         try:
             async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(_TRANSIENT),
+                retry=retry_if_exception(_transient),
                 stop=stop_after_attempt(self._attempts),
                 wait=wait_exponential_jitter(multiplier=0.25, max=self._max_wait, jitter=0.25),
                 reraise=True,

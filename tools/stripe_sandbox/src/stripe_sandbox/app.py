@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from stripe_sandbox import (
     controls,
+    faults,
     pages,
     routes_catalog,
     routes_checkout,
@@ -81,6 +82,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     for method, path, handler in ROUTES:
         app.add_api_route(path, _endpoint(sandbox, handler), methods=[method])
     app.include_router(controls.build_router(sandbox))
+    faults.install(app)
     app.include_router(pages.build_router(sandbox))
 
     @app.get("/_sandbox/health", include_in_schema=False)

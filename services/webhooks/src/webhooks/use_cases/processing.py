@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from billing_domain.errors import NotFound
+from billing_domain.errors import GatewayUnavailable, NotFound, RuleViolated
 from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
 
 from webhooks import translate
@@ -161,4 +161,4 @@ async def _maybe(read: Callable[[str], Any], object_id: str | None) -> Mapping[s
     return result
 
 
-_EXPECTED_FAILURES: tuple[type[Exception], ...] = (NotFound,)
+_EXPECTED_FAILURES: tuple[type[Exception], ...] = (NotFound, GatewayUnavailable, RuleViolated)
