@@ -104,3 +104,10 @@ def test_without_amqp_url_it_says_so() -> None:
     result = CliRunner().invoke(cli, ["events", "tail"], env={"AMQP_URL": ""})
     assert result.exit_code == 2
     assert "AMQP_URL" in result.output
+
+
+def test_an_unreachable_broker_is_a_message_not_a_traceback() -> None:
+    url = "amqp://guest:guest@127.0.0.1:1/"
+    result = CliRunner().invoke(cli, ["events", "tail"], env={"AMQP_URL": url})
+    assert result.exit_code == 1
+    assert "RabbitMQ unreachable" in result.output

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import aio_pika
 import typer
+from aio_pika.exceptions import AMQPConnectionError
 from billing_domain.events import ROUTING_PREFIX
 
 from billing_cli.config import command_settings
@@ -66,13 +67,17 @@ def tail(
         raise typer.Exit(2)
     keys = binding_keys(event_type or [])
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_tail(settings.amqp_url, settings.billing_exchange, keys, count, pretty))
+        try:
+            asyncio.run(_tail(settings.amqp_url, settings.billing_exchange, keys, count, pretty))
+        except (OSError, AMQPConnectionError) as exc:
+            typer.secho(f"RabbitMQ unreachable at AMQP_URL: {exc!r}", fg="red", err=True)
+            raise typer.Exit(1) from None
 
 
 async def _tail(
     url: str, exchange_name: str, keys: list[str], count: int | None, pretty: bool
 ) -> None:
-    connection = await aio_pika.connect_robust(url, timeout=10)
+    connection = await aio_pika.connect(url, timeout=10)
     async with connection:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(
