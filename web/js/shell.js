@@ -25,7 +25,7 @@ export function renderHeader() {
         h("span", { class: "who" }, `${user.tenantId} · ${user.isOperator ? "operator" : user.role}`),
         h("button", { type: "button", class: "btn btn-link", onclick: signOut }, "Sign out"),
       )
-    : h("a", { class: "btn btn-secondary", href: signInHref() }, "Sign in");
+    : h("div", { class: "account" }, h("a", { class: "btn btn-secondary", href: signInHref() }, "Sign in"));
   header.replaceChildren(
     h("a", { class: "brand", href: "/" }, "Billing"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, links)),

@@ -7,6 +7,7 @@ test's final page go to ``.artifacts/screenshots/`` (gitignored) for review.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -50,6 +52,10 @@ class DevServer:
     sandbox: str
     workdir: Path
 
+    def jwt_secret(self) -> str:
+        secrets = json.loads((self.workdir / ".billing" / "dev-secrets.json").read_text())
+        return str(secrets["jwt_secret"])
+
     def sandbox_now(self) -> int:
         return int(httpx.get(f"{self.sandbox}/_sandbox/clock", timeout=10).json()["now"])
 
@@ -59,20 +65,21 @@ class DevServer:
         )
         assert moved.status_code == 200, moved.text
 
-    def stripe(self, method: str, path: str, **data: str) -> dict[str, object]:
-        answer = httpx.request(
-            method, f"{self.sandbox}/v1{path}", data=data, headers=STRIPE_KEY, timeout=10
-        )
+    def stripe_post(self, path: str, data: dict[str, str]) -> dict[str, Any]:
+        """A Stripe API call straight to the sandbox (what Stripe's dashboard would do)."""
+        answer = httpx.post(f"{self.sandbox}/v1{path}", data=data, headers=STRIPE_KEY, timeout=10)
         assert answer.status_code == 200, answer.text
-        body: dict[str, object] = answer.json()
+        body: dict[str, Any] = answer.json()
         return body
 
 
-def _wait_ready(base: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
+def _wait_ready(
+    base: str, process: subprocess.Popen[str], workdir: Path, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = (workdir / "billing-dev.log").read_text(errors="replace")[-4000:]
             raise AssertionError(f"billing dev exited with {process.returncode}:\n{output}")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -84,27 +91,36 @@ def _wait_ready(base: str, process: subprocess.Popen[str], timeout: float = 120)
 
 
 @pytest.fixture(scope="session")
-def billing_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    workdir = tmp_path_factory.mktemp("billing-dev-web")
-    port, sandbox_port = _free_port(), _free_port()
-    base = f"http://127.0.0.1:{port}"
-    unset = {"DATABASE_URL", "AMQP_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "JWT_PUBLIC_KEY"}
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(LOG_FORMAT="console", LOG_LEVEL="WARNING", APP_BASE_URL=base)
-    billing = Path(sys.executable).parent / "billing"
-    log = (workdir / "billing-dev.log").open("w")
-    process = subprocess.Popen(
-        [str(billing), "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        _wait_ready(base, process)
-        yield DevServer(base=base, sandbox=f"http://127.0.0.1:{sandbox_port}", workdir=workdir)
-    finally:
+def start_billing_dev(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., DevServer]]:
+    """Start ``billing dev`` (own state dir, free ports); stopped at the end of the run."""
+    started: list[tuple[subprocess.Popen[str], IO[str]]] = []
+
+    def start(*, port: int | None = None, app_base_url: str | None = None) -> DevServer:
+        workdir = tmp_path_factory.mktemp("billing-dev-web")
+        port = port or _free_port()
+        sandbox_port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        unset = {"DATABASE_URL", "AMQP_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "JWT_PUBLIC_KEY"}
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        env.update(LOG_FORMAT="console", LOG_LEVEL="WARNING", APP_BASE_URL=app_base_url or base)
+        billing = Path(sys.executable).parent / "billing"
+        log = (workdir / "billing-dev.log").open("w")
+        process = subprocess.Popen(
+            [str(billing), "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append((process, log))
+        _wait_ready(base, process, workdir)
+        return DevServer(base=base, sandbox=f"http://127.0.0.1:{sandbox_port}", workdir=workdir)
+
+    yield start
+    for process, log in started:
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=60)
@@ -114,12 +130,19 @@ def billing_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]
 
 
 @pytest.fixture(scope="session")
+def billing_dev(start_billing_dev: Callable[..., DevServer]) -> DevServer:
+    return start_billing_dev()
+
+
+# Module scope, not session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and the asyncio tests that run after these must not find one.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched

@@ -7,20 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-STRIPE_KEY = {"Authorization": "Bearer sk_test_browser"}
-
-
-def _stripe(billing_dev: Any, path: str, data: dict[str, str]) -> dict[str, Any]:
-    answer = httpx.post(f"{billing_dev.sandbox}/v1{path}", data=data, headers=STRIPE_KEY)
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
 
 
 def _show_until(page: Page, row: Locator, attempts: int = 30) -> None:
@@ -37,7 +27,7 @@ def _show_until(page: Page, row: Locator, attempts: int = 30) -> None:
 def test_operator_replays_a_parked_event_once_the_customer_names_its_tenant(
     page: Page, sign_in: Callable[..., str], billing_dev: Any, screenshot: Callable[[Page], Path]
 ) -> None:
-    customer = _stripe(billing_dev, "/customers", {"email": "stray@example.com"})["id"]
+    customer = billing_dev.stripe_post("/customers", {"email": "stray@example.com"})["id"]
     sign_in(page, "operator", next_path="/admin/webhooks")
     expect(page).to_have_url("/admin/webhooks")
     page.get_by_label("Status").select_option("parked")
@@ -48,7 +38,7 @@ def test_operator_replays_a_parked_event_once_the_customer_names_its_tenant(
     expect(row.locator(".badge")).to_have_text("parked")
 
     tenant = f"tenant_web_{uuid.uuid4().hex[:10]}"
-    _stripe(billing_dev, f"/customers/{customer}", {"metadata[tenant_id]": tenant})
+    billing_dev.stripe_post(f"/customers/{customer}", {"metadata[tenant_id]": tenant})
     row.get_by_role("button", name="Replay").click()
     expect(page.locator(".toast-success")).to_contain_text("Replay succeeded")
     event_id = page.locator("#events tbody tr", has_text="pending").first.get_attribute(
