@@ -4,6 +4,7 @@ checkout-to-active journey through the gateway, the sandbox delivering its webho
 through the gateway too."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -191,6 +192,8 @@ def test_checkout_to_active_with_stripe_webhooks_through_nginx(topology: dict[st
     assert plans.status_code == 200, plans.text
     assert plans.headers["x-request-id"] == "topology-req-1"
     assert len(client.get("/api/billing/plans").headers["x-request-id"]) == 32  # generated
+    hostile = client.get("/api/billing/plans", headers={"X-Request-ID": "a b;<x>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", hostile.headers["x-request-id"])  # replaced
 
     created = client.post("/api/billing/checkout", json={"plan": "solo"})
     assert created.status_code == 200, created.text
