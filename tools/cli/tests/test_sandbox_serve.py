@@ -47,3 +47,8 @@ async def test_unset_prices_come_from_the_sandbox_lookup_keys(
 def test_against_stripe_itself_nothing_is_looked_up() -> None:
     settings = BillingSettings(stripe_api_key="sk_live_x")
     assert with_sandbox_prices(settings) is settings
+
+
+def test_an_unreachable_sandbox_leaves_the_settings_as_they_were() -> None:
+    settings = BillingSettings(stripe_api_key="sk_test_x", stripe_api_base="http://127.0.0.1:1")
+    assert with_sandbox_prices(settings, wait_s=0) is settings
