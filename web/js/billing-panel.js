@@ -8,18 +8,23 @@ import { SUBSCRIPTION } from "./subscription-actions.js";
 import { subscriptionPanel } from "./subscription-view.js";
 import { toastError, toastSuccess } from "./toast.js";
 
+const FAILURE_SEEN = "billing.paymentFailureSeen";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function mountBilling(root, user) {
   let plans = [];
   let current = null;
 
+  // A failure seen earlier in this tab (also before the portal round trip) that is
+  // gone now means the new payment method paid the invoice.
   function announceChange(before, after) {
-    if (!before) return;
-    if (before.payment_failed && !after.payment_failed) {
+    const seenFailure = sessionStorage.getItem(FAILURE_SEEN) === "1";
+    if (after.payment_failed) {
+      sessionStorage.setItem(FAILURE_SEEN, "1");
+      if (before && !before.payment_failed) toastError("Payment failed. Please update your payment method.");
+    } else if (seenFailure || before?.payment_failed) {
+      sessionStorage.removeItem(FAILURE_SEEN);
       toastSuccess("Payment method updated. Your outstanding invoice is paid.");
-    } else if (!before.payment_failed && after.payment_failed) {
-      toastError("Payment failed. Please update your payment method.");
     }
   }
 
