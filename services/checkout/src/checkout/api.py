@@ -62,7 +62,7 @@ IdempotencyKey = Annotated[
     "/checkout",
     summary="Start a Stripe Checkout session for a paid plan (owner only)",
     response_model=CheckoutSessionOut,
-    responses=error_responses(401, 403, 409, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 409, 422, 429, 503),
 )
 async def create_checkout(
     request: Request,
@@ -117,7 +117,7 @@ async def create_portal(request: Request, principal: CurrentPrincipal) -> Portal
     "/verify-session",
     summary="Verify a session the browser came back with (any member of the tenant)",
     response_model=VerifyOut,
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 422, 503),
 )
 async def verify(
     request: Request, principal: CurrentPrincipal, body: Annotated[VerifyBody, Body()]

@@ -82,6 +82,7 @@ class ErrorOut(BaseModel):
 
 
 _ERROR_DESCRIPTIONS = {
+    400: "The body cannot be read as JSON text (bytes that are not UTF-8).",
     401: "Missing, expired or invalid bearer token.",
     403: "Not allowed: wrong role, or another tenant's object.",
     404: "Not found.",
