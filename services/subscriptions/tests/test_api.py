@@ -295,3 +295,28 @@ async def test_hostile_bodies_and_headers_are_422(
         "SELECT plan FROM subscriptions.billing_accounts WHERE tenant_id = $1", tenant
     )
     assert account == "solo"
+
+
+async def test_undecodable_bodies_and_long_tenants_are_documented(
+    app_client: Any, token: Any, world: Any, build: Any
+) -> None:
+    """Found by schemathesis (tests/hostile): answers the OpenAPI document did not list."""
+    owner = bearer(token(build.tenant()))
+    async with app_client(gateway=world.gateway) as (client, _):
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        for path in ("/api/billing/proration", "/api/billing/subscription/plan"):
+            response = await client.post(
+                path,
+                content=b'{"plan": "\xff\xfe"}',
+                headers={**owner, "Content-Type": "application/json"},
+            )
+            assert response.status_code == 400, response.text
+            assert set(response.json()["error"]) >= {"code", "message"}
+            assert "400" in paths[path]["post"]["responses"], path
+        for params, headers in (({"tenant_id": "t" * 201}, {}), ({}, {"X-Tenant-ID": "t" * 201})):
+            response = await client.get(
+                "/api/billing/subscription", params=params, headers={**owner, **headers}
+            )
+            assert response.status_code == 422, response.text
+        assert "422" in paths["/api/billing/subscription"]["get"]["responses"]
+    assert world.gateway.calls == []

@@ -105,6 +105,10 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     422: _error("invalid body or unknown plan"),
     503: _error("Stripe unavailable; retry"),
 }
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **CHANGE_ERRORS,
+    400: _error("the body cannot be read as JSON text (bytes that are not UTF-8)"),
+}
 
 MAX_TENANT = 200
 TenantQuery = Annotated[
@@ -161,7 +165,7 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
     "/subscription",
     summary="The tenant's plan and status (from the projection; never calls Stripe)",
     response_model=SubscriptionOut,
-    responses=AUTH_ERRORS,
+    responses={**AUTH_ERRORS, 422: _error("tenant_id or X-Tenant-ID longer than 200")},
     openapi_extra={
         "security": [{"HTTPBearer": []}],
         "parameters": [
@@ -263,7 +267,7 @@ async def resume_subscription(
     "/proration",
     summary="What a plan change would cost (Stripe invoice preview; owner)",
     response_model=ProrationOut,
-    responses=CHANGE_ERRORS,
+    responses=BODY_ERRORS,
 )
 async def preview_proration(
     request: Request,
@@ -289,7 +293,7 @@ async def preview_proration(
     "/subscription/plan",
     summary="Upgrade now (prorated) or downgrade at the period end (owner)",
     response_model=PlanChangeOut,
-    responses=CHANGE_ERRORS,
+    responses=BODY_ERRORS,
 )
 async def change_plan(
     request: Request,
