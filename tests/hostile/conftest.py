@@ -1,0 +1,214 @@
+"""The three services in-process (ASGI) on a migrated database, Stripe through the
+sandbox, an in-memory bus, and tokens good and bad, for the hostile-input suite."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+from billing_cli.gateway import DevGateway
+from billing_cli.services import SERVICES
+from billing_platform.http.tokens import mint_token
+from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.migrations import upgrade_async
+from billing_platform.settings import BillingSettings
+from fastapi import FastAPI
+from stripe_sandbox.pytest_plugin import PLAN_LOOKUP_KEYS
+from stripe_sandbox.server import RunningSandbox
+from stripe_sandbox.testing import API_KEY
+from stripe_sandbox.webhooks import sign
+
+JWT_SECRET = "hostile-jwt-secret-0123456789abcdef"
+WEBHOOK_SECRET = "whsec_hostile_current"
+OPERATOR_SCOPE = "billing:admin"
+
+
+@pytest.fixture(scope="session")
+async def hostile_database(database_url: str) -> str:
+    await upgrade_async([spec.migrations for spec in SERVICES.values()], database_url)
+    return database_url
+
+
+@pytest.fixture(scope="module")
+async def hostile_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
+    """What ``sandbox_prices`` gives, looked up once per module (the apps live that long)."""
+    async with httpx.AsyncClient(
+        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as http:
+        response = await http.get(
+            "/v1/prices", params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()]
+        )
+    response.raise_for_status()
+    by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
+    return {plan: by_key[key] for plan, key in PLAN_LOOKUP_KEYS.items()}
+
+
+def hostile_settings(
+    database_url: str, sandbox_url: str, prices: dict[str, str]
+) -> BillingSettings:
+    return BillingSettings(
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        stripe_api_key="sk_test_x",
+        stripe_api_base=sandbox_url,
+        stripe_webhook_secret=[WEBHOOK_SECRET],
+        stripe_price_solo=prices["solo"],
+        stripe_price_team=prices["team"],
+        stripe_price_enterprise=prices["enterprise"],
+        app_base_url="http://app.test",
+    )
+
+
+@dataclass
+class Running:
+    """The three services started (lifespans run), one client per service and the gateway."""
+
+    apps: dict[str, FastAPI]
+    clients: dict[str, httpx.AsyncClient]
+    gateway: httpx.AsyncClient
+    bus: InMemoryBus
+    database_url: str
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def running(
+    hostile_database: str, stripe_sandbox: RunningSandbox, hostile_prices: dict[str, str]
+) -> AsyncIterator[Running]:
+    settings = hostile_settings(hostile_database, stripe_sandbox.url, hostile_prices)
+    bus = InMemoryBus()
+    apps = {name: spec.create_app(settings, bus=bus) for name, spec in SERVICES.items()}
+    gateway = DevGateway(
+        [(prefix, apps[name]) for name, spec in SERVICES.items() for prefix in spec.routes]
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        clients: dict[str, httpx.AsyncClient] = {}
+        for name, app in apps.items():
+            await stack.enter_async_context(LifespanManager(app))
+            clients[name] = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", timeout=30
+                )
+            )
+        through_gateway = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=gateway),  # type: ignore[arg-type]
+                base_url="http://gateway",
+                timeout=30,
+            )
+        )
+        yield Running(apps, clients, through_gateway, bus, hostile_database)
+    await bus.close()
+
+
+# -- tokens and signed webhooks (fixtures: test modules cannot import this file) --------
+
+
+def _b64(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class Tokens:
+    """Bearer tokens good and bad. ``bad(kind, tenant)`` kinds: ``BAD_KINDS``."""
+
+    BAD_KINDS = (
+        "garbage",
+        "expired",
+        "wrong_signature",
+        "alg_none",
+        "missing_sub",
+        "missing_tenant_id",
+        "missing_role",
+        "missing_exp",
+    )
+
+    @staticmethod
+    def new_tenant() -> str:
+        return f"tenant_{uuid.uuid4().hex[:12]}"
+
+    @staticmethod
+    def claims(tenant: str, role: str = "owner", ttl: int = 3600) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "sub": f"user_{uuid.uuid4().hex[:8]}",
+            "tenant_id": tenant,
+            "role": role,
+            "iat": now,
+            "exp": now + ttl,
+        }
+
+    def valid(self, tenant: str, role: str = "owner", *, operator: bool = False) -> str:
+        scopes = [OPERATOR_SCOPE] if operator else []
+        return mint_token(JWT_SECRET, tenant_id=tenant, role=role, scopes=scopes)
+
+    def bad(self, kind: str, tenant: str) -> str:
+        claims = self.claims(tenant)
+        if kind == "garbage":
+            return "not-a-jwt"
+        if kind == "expired":
+            return jwt.encode(self.claims(tenant, ttl=-3600), JWT_SECRET, algorithm="HS256")
+        if kind == "wrong_signature":
+            return jwt.encode(claims, "another-secret-0123456789abcdef", algorithm="HS256")
+        if kind == "alg_none":  # every claim right, no signature
+            return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+        if kind.startswith("missing_") and kind.removeprefix("missing_") in claims:
+            del claims[kind.removeprefix("missing_")]
+            return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+        raise KeyError(kind)
+
+    @staticmethod
+    def header(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def tokens() -> Tokens:
+    return Tokens()
+
+
+class Webhooks:
+    """Stripe-shaped events and their signature headers."""
+
+    @staticmethod
+    def event(
+        obj: dict[str, Any], event_type: str = "customer.subscription.updated"
+    ) -> dict[str, Any]:
+        return {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "api_version": "2025-08-27.basil",
+            "livemode": False,
+            "data": {"object": obj},
+        }
+
+    @staticmethod
+    def signed(payload: bytes) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(payload.decode(), WEBHOOK_SECRET),
+        }
+
+
+@pytest.fixture(scope="session")
+def webhooks() -> Webhooks:
+    return Webhooks()
