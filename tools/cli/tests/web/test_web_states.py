@@ -125,3 +125,21 @@ def test_dialog_keeps_keyboard_focus_inside_and_escape_closes_it(
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(opener).to_be_focused()
+
+
+def test_downgrade_to_free_from_pricing_opens_the_cancel_dialog(
+    page: Page, sign_in: Callable[..., str], screenshot: Callable[[Page], Path]
+) -> None:
+    sign_in(page, "owner")
+    _serve(page, _subscription())
+    page.goto("/pricing")
+    expect(page.locator("article[data-plan='team'] .badge-current")).to_have_text("Current Plan")
+    team = page.locator("article[data-plan='team']")
+    expect(team.get_by_role("button", name="Manage Subscription")).to_be_visible()
+    expect(page.locator("article[data-plan='enterprise']").get_by_role("button")).to_have_text(
+        "Upgrade"
+    )
+    page.locator("article[data-plan='free']").get_by_role("link", name="Downgrade").click()
+    expect(page).to_have_url("/settings/billing")
+    expect(page.get_by_role("dialog", name="Cancel subscription?")).to_be_visible()
+    screenshot(page)
