@@ -79,6 +79,13 @@ class Running:
     gateway: httpx.AsyncClient
     bus: InMemoryBus
     database_url: str
+    sandbox_url: str
+
+    async def pay(self, session_id: str, card: str = "4242424242424242") -> None:
+        """Pay a Checkout session on the sandbox's hosted page, as a customer would."""
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            response = await http.post(f"/checkout/{session_id}/pay", data={"card": card})
+        assert response.status_code == 303, response.text
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         conn = await asyncpg.connect(self.database_url)
@@ -114,7 +121,7 @@ async def running(
                 timeout=30,
             )
         )
-        yield Running(apps, clients, through_gateway, bus, hostile_database)
+        yield Running(apps, clients, through_gateway, bus, hostile_database, stripe_sandbox.url)
     await bus.close()
 
 
@@ -166,7 +173,9 @@ class Tokens:
         if kind == "expired":
             return jwt.encode(self.claims(tenant, ttl=-3600), JWT_SECRET, algorithm="HS256")
         if kind == "wrong_signature":
-            return jwt.encode(claims, "another-secret-0123456789abcdef", algorithm="HS256")
+            return jwt.encode(
+                claims, "another-secret-0123456789abcdef-0123456789", algorithm="HS256"
+            )
         if kind == "alg_none":  # every claim right, no signature
             return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
         if kind.startswith("missing_") and kind.removeprefix("missing_") in claims:
