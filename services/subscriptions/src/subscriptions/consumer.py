@@ -16,8 +16,12 @@ import structlog
 from billing_domain.clock import Clock
 from billing_domain.errors import RuleViolated
 from billing_domain.events import event_from_envelope
-from billing_platform.messaging.message import IncomingMessage, MessageHandler, PoisonMessage
-from billing_platform.settings import DEFAULT_EXCHANGE
+from billing_platform.messaging.message import (
+    IncomingMessage,
+    MessageHandler,
+    PoisonMessage,
+    consumer_queue,
+)
 
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
@@ -40,7 +44,7 @@ MAX_TENANT_ID = 200
 def queue_name(exchange: str) -> str:
     """The production queue on the production exchange; one per exchange otherwise,
     so test runs with their own exchanges never compete for each other's messages."""
-    return QUEUE if exchange == DEFAULT_EXCHANGE else f"{exchange}.{QUEUE}"
+    return consumer_queue(QUEUE, exchange)
 
 
 def decode(message: IncomingMessage) -> ProjectBillingEvent | None:
