@@ -279,3 +279,37 @@ def test_outgoing_envelope_round_trips_through_decode(build: Any) -> None:
     cmd = decode(_message(out.body, message_id=out.message_id, key=out.routing_key))
     assert cmd is not None
     assert cmd.event == event
+
+
+async def test_kpi_counters_count_real_changes_once(world: Any, build: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "activated": sample("billing_subscription_changes_total", change="activated"),
+        "canceled": sample("billing_subscription_changes_total", change="canceled"),
+        "failures": sample("billing_payment_failures_total"),
+        "resolved": sample("billing_payment_failures_resolved_total"),
+    }
+    tenant = build.tenant()
+    for event in lifecycle(build, tenant)[:2]:
+        await project(world, event)
+        await project(world, event)  # redelivered: counted once
+    failed = build.payment_failed(
+        tenant, invoice_id="in_9", subscription_id="sub_1", created=T + timedelta(days=1)
+    )
+    paid = build.invoice_paid(
+        tenant, invoice_id="in_9", subscription_id="sub_1", created=T + timedelta(days=2)
+    )
+    for event in (failed, paid):
+        await project(world, event)
+    for event in lifecycle(build, tenant)[2:]:
+        await project(world, event)
+    assert (
+        sample("billing_subscription_changes_total", change="activated") == before["activated"] + 1
+    )
+    assert sample("billing_subscription_changes_total", change="canceled") == before["canceled"] + 1
+    assert sample("billing_payment_failures_total") == before["failures"] + 1
+    assert sample("billing_payment_failures_resolved_total") == before["resolved"] + 1

@@ -10,6 +10,7 @@ from pathlib import Path
 import billing_platform.metrics
 import checkout.metrics
 import pytest
+import subscriptions.metrics
 import webhooks.metrics
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -30,7 +31,12 @@ def _promtool() -> str:
 
 def _exported_names() -> set[str]:
     names = set()
-    for module in (billing_platform.metrics, checkout.metrics, webhooks.metrics):
+    for module in (
+        billing_platform.metrics,
+        checkout.metrics,
+        subscriptions.metrics,
+        webhooks.metrics,
+    ):
         for value in vars(module).values():
             if isinstance(value, MetricWrapperBase):
                 for family in value.describe():

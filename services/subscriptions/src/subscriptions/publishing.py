@@ -18,6 +18,8 @@ from billing_domain.integration_mapping import to_integration_events
 from billing_domain.plans import PlanChangeEffective
 from billing_domain.subscription import BillingAccount
 
+from subscriptions import metrics
+
 SOURCE = "subscriptions"
 PUBLISHED_TYPES: frozenset[str] = frozenset(
     cls.type
@@ -39,8 +41,10 @@ def events_to_publish(
     stripe_created: datetime | None = None,
 ) -> list[IntegrationEvent]:
     """Pull what the account recorded and keep the messages this service owns."""
+    recorded = account.pull_events()
+    metrics.count_recorded(recorded)
     messages = to_integration_events(
-        account.pull_events(),
+        recorded,
         state=account.snapshot(),
         source=SOURCE,
         causation_id=causation_id,
