@@ -92,6 +92,23 @@ async def test_every_rejection_stores_nothing(start_webhooks: Any, build: Any, s
         assert await hooks.rows() == before
 
 
+async def test_a_nul_in_a_string_is_a_400_and_stores_nothing(
+    start_webhooks: Any, build: Any, signer: Any
+) -> None:
+    """Regression (tests/hostile): jsonb refuses U+0000, so this signed, valid JSON was a 500."""
+    event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
+    event["data"]["object"]["description"] = "a\u0000b"
+    body = json.dumps(event).encode()
+    async with start_webhooks() as hooks:
+        before = await hooks.rows()
+        response = await hooks.client.post(
+            "/api/webhooks/stripe", content=body, headers=signer(body)
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "malformed_event"
+        assert await hooks.rows() == before
+
+
 async def test_oversized_bodies_are_refused_without_storing(
     start_webhooks: Any, signer: Any
 ) -> None:

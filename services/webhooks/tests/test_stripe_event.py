@@ -64,3 +64,27 @@ def test_deeply_nested_json_is_rejected_cleanly() -> None:
     nested = b'{"id": "evt_1", "type": "x", "created": 1, "data": {"object": ' + b"[" * 100_000
     with pytest.raises(MalformedEvent):
         parse_event(nested)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"id": "sub_1", "metadata": {"note": "a\x00b"}},
+        {"id": "sub_1", "metadata": {"key\x00": "v"}},
+        {"id": "sub_1", "items": [[["\x00"]]]},
+    ],
+    ids=["value", "key", "nested array"],
+)
+def test_a_nul_in_any_string_is_malformed(obj: dict[str, object]) -> None:
+    """Regression (tests/hostile): Postgres' jsonb refuses U+0000, so storing such a body
+    was a 500; it is a malformed event (400) instead."""
+    payload = _body(data={"object": obj})
+    assert b"\\u0000" in payload
+    with pytest.raises(MalformedEvent, match="U\\+0000"):
+        parse_event(payload)
+
+
+def test_the_text_backslash_u0000_is_not_a_nul() -> None:
+    header, body = parse_event(_body(data={"object": {"note": "\\u0000"}}))
+    assert body["data"]["object"]["note"] == "\\u0000"
+    assert header.event_id == "evt_1"

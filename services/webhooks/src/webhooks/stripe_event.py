@@ -41,6 +41,8 @@ def parse_event(payload: bytes) -> tuple[StripeEventHeader, dict[str, Any]]:
         raise MalformedEvent(f"the body is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedEvent("the body is not a JSON object")
+    if b"\\u0000" in payload and _holds_nul(body):
+        raise MalformedEvent("a string holds U+0000, which cannot be stored")
     event_id = body.get("id")
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         raise MalformedEvent("id must be a string starting with evt_")
@@ -65,6 +67,22 @@ def parse_event(payload: bytes) -> tuple[StripeEventHeader, dict[str, Any]]:
         tenant_hint=_tenant_hint(data["object"]),
     )
     return header, body
+
+
+def _holds_nul(body: Any) -> bool:
+    """Whether a key or string anywhere in ``body`` holds U+0000 (jsonb refuses it)."""
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _tenant_hint(obj: dict[str, Any]) -> str | None:
