@@ -13,7 +13,7 @@ import uvicorn
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade
 
-from billing_cli import events_commands, webhooks_commands
+from billing_cli import events_commands, reconcile_command, webhooks_commands
 from billing_cli.config import command_settings, database_settings
 from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_sandbox
 from billing_cli.gateway import DevGateway
@@ -121,6 +121,7 @@ async def _serve(gateway: DevGateway, host: str, port: int) -> None:
 
 
 app.add_typer(webhooks_commands.app, name="webhooks")
+app.command()(reconcile_command.reconcile)
 app.add_typer(events_commands.app, name="events")
 
 if __name__ == "__main__":
