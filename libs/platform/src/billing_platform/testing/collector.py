@@ -1,13 +1,17 @@
-"""A stand-in consumer for tests: a temporary queue bound to the billing exchange,
-recording every message it receives (what another product service would see)."""
+"""A stand-in consumer for tests: a queue of its own bound to the billing exchange,
+recording every message it receives (what another product service would see).
+
+Like a real consumer it survives a broker restart: robust connection, durable queue
+(deleted when the collector closes), persistent messages wait for it meanwhile."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Self
 
 import aio_pika
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from billing_platform.testing.waiting import wait_until
 
@@ -16,15 +20,16 @@ class EventCollector:
     def __init__(self, amqp_url: str, exchange: str, binding_key: str = "#") -> None:
         self.amqp_url, self.exchange, self.binding_key = amqp_url, exchange, binding_key
         self.messages: list[AbstractIncomingMessage] = []
-        self._connection: AbstractConnection | None = None
+        self._connection: AbstractRobustConnection | None = None
+        self._queue_name = f"{exchange}.collector.{uuid.uuid4().hex[:8]}"
 
     async def __aenter__(self) -> Self:
-        self._connection = await aio_pika.connect(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(self.amqp_url)
         channel = await self._connection.channel()
         exchange = await channel.declare_exchange(
             self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        queue = await channel.declare_queue(exclusive=True)
+        queue = await channel.declare_queue(self._queue_name, durable=True)
         await queue.bind(exchange, self.binding_key)
 
         async def on(message: AbstractIncomingMessage) -> None:
@@ -48,4 +53,6 @@ class EventCollector:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._connection is not None:
+            channel = await self._connection.channel()
+            await channel.queue_delete(self._queue_name)
             await self._connection.close()
