@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.plans import PlanType
+from billing_platform.uow import TransactionalUnitOfWork
 
 from checkout.model import (
     CheckoutSessionRecord,
@@ -97,7 +97,7 @@ class EventOutbox(Protocol):
     async def add(self, *events: IntegrationEvent) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def customers(self) -> CustomerRepository: ...
 
@@ -109,17 +109,6 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> EventOutbox: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.plans import PlanType
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_platform.uow import TransactionalUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +54,7 @@ class MessageInbox(Protocol):
         ...
 
 
-class SubscriptionsUnitOfWork(Protocol):
+class SubscriptionsUnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def accounts(self) -> BillingAccountRepository: ...
 
@@ -63,17 +63,6 @@ class SubscriptionsUnitOfWork(Protocol):
 
     @property
     def inbox(self) -> MessageInbox: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):
