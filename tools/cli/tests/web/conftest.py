@@ -149,8 +149,21 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser: Browser, billing_dev: DevServer) -> Iterator[Page]:
+def page(
+    browser: Browser, billing_dev: DevServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
     context = browser.new_context(
         base_url=billing_dev.base, viewport={"width": 1280, "height": 900}, locale="en-US"
     )
@@ -158,6 +171,10 @@ def page(browser: Browser, billing_dev: DevServer) -> Iterator[Page]:
     expect.set_options(timeout=20_000)
     opened = context.new_page()
     yield opened
+    if request.node.stash.get(FAILED, False):  # what the page showed when it failed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for number, tab in enumerate(context.pages):
+            tab.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{number}.png"))
     context.close()
 
 
