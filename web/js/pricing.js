@@ -48,6 +48,12 @@ function action(plan, sub, reload) {
   );
 }
 
+// "Upgrade" alone is ambiguous to a screen reader among four cards: say which plan.
+function described(control, titleId) {
+  control?.setAttribute("aria-describedby", titleId);
+  return control;
+}
+
 function card(plan, sub, reload) {
   const current = plan.plan === (isPaid(sub) ? sub.plan_type : "free");
   const pending = sub.pending_plan?.plan === plan.plan;
@@ -63,7 +69,7 @@ function card(plan, sub, reload) {
     badges,
     h("p", { class: "price" }, h("span", { class: "amount" }, price), plan.amount === 0 ? "" : h("span", { class: "per" }, ` / ${intervalLabel(plan)}`)),
     plan.trial_days > 0 ? h("p", { class: "trial" }, `${plan.trial_days}-day free trial`) : null,
-    user.isOwner ? action(plan, sub, reload) : null,
+    user.isOwner ? described(action(plan, sub, reload), titleId) : null,
   );
 }
 
