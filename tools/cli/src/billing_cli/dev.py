@@ -113,6 +113,7 @@ def banner(settings: BillingSettings, host: str, port: int) -> str:
         f"billing dev is up on {base}",
         f"  database: {_redact(settings.database_url or '')}",
         f"  bus:      {bus}",
+        f"  pages:    {base}/dev/sign-in  (then /pricing, /settings/billing, /admin/webhooks)",
         f"  health:   {base}/healthz   readiness: {base}/readyz",
         f"  stripe:   {settings.stripe_api_base or 'api.stripe.com'}",
     ]
