@@ -23,6 +23,7 @@ from webhooks.adapters.postgres import (
     PgEventLogMonitor,
     PgStripeEventStore,
     PgWebhooksUnitOfWork,
+    worker_pool,
 )
 from webhooks.adapters.stripe import StripeObjectReader
 from webhooks.context import WebhooksContext
@@ -49,20 +50,24 @@ def lifespan_for(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.stripe_webhook_secret:
             log.error("webhooks.config.no_secret", hint="set STRIPE_WEBHOOK_SECRET")
-        async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
+        async with (
+            service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra,
+            worker_pool(settings.database_url or "", worker_concurrency) as own_pool,
+        ):
             real_clock = clock or SystemClock()
 
             def uow_factory() -> PgWebhooksUnitOfWork:
                 return PgWebhooksUnitOfWork(infra.pool)
 
+            wakeup = PgWakeup(infra.pool, EVENTS_CHANNEL)
             app.state.webhooks = WebhooksContext(
                 uow_factory=uow_factory,
-                store=PgStripeEventStore(infra.pool),
+                store=PgStripeEventStore(infra.pool, on_stored=wakeup.event.set),
                 clock=real_clock,
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )
             deps = ProcessingDeps(
-                uow_factory=uow_factory,
+                uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
                 stripe=stripe or _stripe_reader(settings),
                 plans=PlanCatalog(settings.price_ids()),
                 clock=real_clock,
@@ -70,7 +75,7 @@ def lifespan_for(
             )
             stop = asyncio.Event()
             worker = EventWorker(
-                PgWakeup(infra.pool, EVENTS_CHANNEL),
+                wakeup,
                 PgEventLogMonitor(infra.pool),
                 deps,
                 concurrency=worker_concurrency,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
 from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
-from billing_platform.db import PgUnitOfWork
+from billing_platform.db import PgUnitOfWork, create_pool
 from billing_platform.messaging.outbox import OutboxWriter
 
 from webhooks.ports import EventLogFilter, EventLogPage, NewStripeEvent, StoredEvent
@@ -50,18 +51,38 @@ _INSERT_EVENT = (
     "next_attempt_at, api_version, livemode, stripe_created_at, payload, received_at) "
     "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
     "ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
-    "SELECT count(*) > 0 FROM stored, pg_notify($9, '')"
+    "SELECT EXISTS (SELECT FROM stored), CASE WHEN $10 THEN pg_notify($9, '') END"
 )
 
 
 class PgStripeEventStore:
     """Ingest's one write: a single statement, atomic and durable when it returns
-    (autocommit: no BEGIN/COMMIT round trips on the hottest path)."""
+    (autocommit: no BEGIN/COMMIT round trips on the hottest path).
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    A stored event wakes this process's worker at once (``on_stored``) and other
+    replicas by a NOTIFY sent with at most one insert per ``notify_interval``: a
+    committing transaction that notified holds Postgres's cluster-wide notify lock
+    until its WAL flush, so one NOTIFY per event serialized every ingest commit and
+    the workers' commits behind each other (bench/webhook_to_projection.py).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        on_stored: Callable[[], None] | None = None,
+        notify_interval: float = 0.05,
+    ) -> None:
         self._pool = pool
+        self._on_stored = on_stored
+        self._notify_interval = notify_interval
+        self._next_notify = 0.0
 
     async def add(self, event: NewStripeEvent, now: datetime) -> bool:
+        tick = time.monotonic()
+        notify = tick >= self._next_notify
+        if notify:
+            self._next_notify = tick + self._notify_interval
         inserted = await self._pool.fetchval(
             _INSERT_EVENT,
             event.event_id,
@@ -73,7 +94,10 @@ class PgStripeEventStore:
             event.stripe_created_at,
             event.payload.decode(),
             EVENTS_CHANNEL,
+            notify,
         )
+        if inserted and self._on_stored is not None:
+            self._on_stored()
         return bool(inserted)
 
 
@@ -213,3 +237,15 @@ class PgWebhooksUnitOfWork(PgUnitOfWork):
     async def savepoint(self) -> AsyncIterator[None]:
         async with self.connection.transaction():
             yield
+
+
+@asynccontextmanager
+async def worker_pool(database_url: str, size: int) -> AsyncIterator[asyncpg.Pool]:
+    """The processing worker's own connections. On the service's shared pool a burst
+    of ingest requests queued ahead of the worker for every transaction and starved
+    processing (bench/webhook_to_projection.py); this way both always make progress."""
+    pool = await create_pool(database_url, min_size=1, max_size=size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
