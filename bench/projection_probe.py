@@ -45,6 +45,7 @@ class PipelineResult:
     polls: int = 0
     seconds: float = 0.0
     poll_backend_cpu: float = 0.0
+    server_cpu: dict[str, float] = field(default_factory=dict)  # CPU s per child process
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -55,7 +56,9 @@ class PipelineResult:
     def summary(self) -> str:
         return (
             f"{self.name}: {self.sent} sent, p50 {self.pct(50):.1f} ms, p99 {self.pct(99):.1f} ms, "
-            f"max {self.pct(100):.1f} ms, never arrived {self.missing}, non-2xx {self.non_2xx}"
+            f"max {self.pct(100):.1f} ms, never arrived {self.missing}, non-2xx {self.non_2xx}; "
+            f"in {self.seconds:.1f} s, CPU s: "
+            + ", ".join(f"{name} {cpu:.1f}" for name, cpu in self.server_cpu.items())
         )
 
 
@@ -115,6 +118,20 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's children, by command (Linux ``/proc``)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            name = " ".join(a.decode() for a in argv[1:4] if a and not a.startswith(b"/"))
+            out[name or pid] = process_cpu_seconds(int(pid))
+    return out
+
+
 async def drive(
     name: str,
     port: int,
@@ -170,6 +187,7 @@ async def drive(
     try:
         backend = await db.fetchval("SELECT pg_backend_pid()")
         cpu_before = process_cpu_seconds(backend)
+        children_before = children_cpu()
         query = await db.prepare(f"SELECT tenant_id FROM {table} WHERE tenant_id = ANY($1::text[])")
         started = time.perf_counter()
         sender = asyncio.create_task(send_all())
@@ -197,6 +215,9 @@ async def drive(
         await sender
         result.seconds = time.perf_counter() - started
         result.poll_backend_cpu = process_cpu_seconds(backend) - cpu_before
+        result.server_cpu = {
+            name: cpu - children_before.get(name, 0.0) for name, cpu in children_cpu().items()
+        }
     finally:
         await db.close()
         while not idle.empty():
