@@ -79,6 +79,20 @@ async def test_bad_filters_are_422(start_webhooks: Any) -> None:
             assert "error" in response.json()
 
 
+async def test_a_type_filter_with_a_nul_is_422(start_webhooks: Any) -> None:
+    """Regression (tests/hostile): Postgres text refuses U+0000, so this filter was a 500."""
+    async with start_webhooks() as hooks:
+        response = await hooks.client.get(
+            "/api/webhooks/events", params={"type": "invoice\x00paid"}, headers=_auth(**ADMIN)
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "invalid_request"
+        ok = await hooks.client.get(
+            "/api/webhooks/events", params={"type": "invoice.paid"}, headers=_auth(**ADMIN)
+        )
+        assert ok.status_code == 200, ok.text
+
+
 async def test_replay_errors(start_webhooks: Any, build: Any) -> None:
     async with start_webhooks() as hooks:
         headers = _auth(**ADMIN)

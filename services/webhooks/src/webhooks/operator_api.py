@@ -19,6 +19,8 @@ from webhooks.use_cases.operations import list_events, replay_event
 router = APIRouter(tags=["operators"])
 
 EVENT_ID_PATTERN = r"^evt_[A-Za-z0-9_]{1,250}$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+"""Postgres text cannot hold U+0000: such a filter is a 422, not a failed query (500)."""
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or invalid token"},
     403: {"description": "the token lacks the billing:admin scope"},
@@ -71,7 +73,9 @@ async def get_events(
     request: Request,
     principal: CurrentPrincipal,
     status: Annotated[WebhookEventStatus | None, Query()] = None,
-    event_type: Annotated[str | None, Query(alias="type", max_length=255)] = None,
+    event_type: Annotated[
+        str | None, Query(alias="type", max_length=255, pattern=NO_NUL_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> WebhookEventList:
