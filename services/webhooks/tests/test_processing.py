@@ -179,3 +179,26 @@ async def test_only_failed_or_parked_events_replay(world: Any, build: Any) -> No
     await process_next_due(_deps(world))
     with pytest.raises(Conflict):
         await replay_event(event["id"], world.uow(), world.clock)
+
+
+async def test_schedule_event_reads_subscription_then_its_schedule(world: Any, build: Any) -> None:
+    world.customers["cus_a"] = "tenant_a"
+    sub = build.subscription(plan="enterprise", schedule="sub_sched_5")
+    world.stripe.objects[sub["id"]] = sub
+    world.stripe.objects["sub_sched_5"] = {
+        "id": "sub_sched_5",
+        "status": "active",
+        "current_phase": {"start_date": 1, "end_date": 1_800_000_000},
+        "phases": [{"start_date": 1_800_000_000, "items": [{"price": "price_solo"}]}],
+    }
+    schedule_event = {"id": "sub_sched_5", "object": "subscription_schedule", "customer": "cus_a"}
+    schedule_event["subscription"] = sub["id"]
+    await _ingest(world, build.event("subscription_schedule.updated", schedule_event))
+    done = await process_next_due(_deps(world))
+    assert done is not None
+    assert done.status is WebhookEventStatus.PROCESSED
+    assert world.stripe.reads == [sub["id"], "sub_sched_5"]
+    [published] = world.published
+    assert isinstance(published, ev.SubscriptionUpdated)
+    assert published.pending_plan is not None
+    assert published.pending_plan.value == "solo"

@@ -232,3 +232,48 @@ def test_tenant_hints(build: Any) -> None:
 def test_customer_events_and_unknown_types_publish_nothing(build: Any) -> None:
     assert _run(build.event("customer.created", build.customer())) == []
     assert "plan.created" not in translate.HANDLED_TYPES
+
+
+def test_schedule_events_read_the_subscription_and_its_schedule(build: Any) -> None:
+    schedule_obj = {
+        "id": "sub_sched_7",
+        "object": "subscription_schedule",
+        "customer": "cus_a",
+        "subscription": "sub_7",
+        "status": "active",
+        "metadata": {},
+    }
+    event = build.event("subscription_schedule.updated", schedule_obj)
+    needs = translate.lookups(event)
+    assert (needs.subscription_id, needs.schedule_of_subscription) == ("sub_7", True)
+    sub = build.subscription(plan="enterprise", schedule="sub_sched_7")
+    assert translate.schedule_id_of(sub) == "sub_sched_7"
+    schedule = {
+        "id": "sub_sched_7",
+        "status": "active",
+        "current_phase": {"start_date": 1_797_400_000, "end_date": 1_800_000_000},
+        "phases": [
+            {"start_date": 1_797_400_000, "items": [{"price": "price_enterprise"}]},
+            {"start_date": 1_800_000_000, "items": [{"price": "price_team"}]},
+        ],
+    }
+    [out] = _run(event, subscription=sub, schedule=schedule)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert (out.plan, out.pending_plan) == (PlanType.ENTERPRISE, PlanType.TEAM)
+    assert out.causation_id == event["id"]
+
+
+def test_released_schedule_clears_the_pending_plan(build: Any) -> None:
+    released = {
+        "id": "sub_sched_8",
+        "object": "subscription_schedule",
+        "customer": "cus_a",
+        "subscription": None,
+        "released_subscription": "sub_8",
+        "status": "released",
+    }
+    event = build.event("subscription_schedule.released", released)
+    assert translate.lookups(event).subscription_id == "sub_8"
+    [out] = _run(event, subscription=build.subscription(plan="team"), schedule=None)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.pending_plan is None

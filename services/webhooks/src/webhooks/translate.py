@@ -57,7 +57,21 @@ INVOICE_TYPES = frozenset(
     {"invoice.paid", "invoice.payment_failed", "invoice.payment_action_required"}
 )
 CUSTOMER_TYPES = frozenset({"customer.created", "customer.updated"})
-HANDLED_TYPES = SUBSCRIPTION_TYPES | CHECKOUT_TYPES | INVOICE_TYPES | CUSTOMER_TYPES
+# A schedule's phases are the pending plan change (downgrade at period end); changing
+# them emits only subscription_schedule.*, never customer.subscription.updated.
+SCHEDULE_TYPES = frozenset(
+    {
+        "subscription_schedule.created",
+        "subscription_schedule.updated",
+        "subscription_schedule.released",
+        "subscription_schedule.canceled",
+        "subscription_schedule.completed",
+        "subscription_schedule.aborted",
+    }
+)
+HANDLED_TYPES = (
+    SUBSCRIPTION_TYPES | CHECKOUT_TYPES | INVOICE_TYPES | CUSTOMER_TYPES | SCHEDULE_TYPES
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +80,8 @@ class Lookups:
 
     schedule_id: str | None = None
     subscription_id: str | None = None
+    # read the subscription's current schedule too (after reading the subscription)
+    schedule_of_subscription: bool = False
 
 
 def data_object(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -99,7 +115,14 @@ def lookups(body: Mapping[str, Any]) -> Lookups:
         return Lookups(schedule_id=ref_id(obj.get("schedule")))
     if event_type in CHECKOUT_TYPES and not text(metadata(obj), "plan"):
         return Lookups(subscription_id=ref_id(obj.get("subscription")))
+    if event_type in SCHEDULE_TYPES:
+        subscription = ref_id(obj.get("subscription")) or ref_id(obj.get("released_subscription"))
+        return Lookups(subscription_id=subscription, schedule_of_subscription=True)
     return Lookups()
+
+
+def schedule_id_of(subscription: Mapping[str, Any]) -> str | None:
+    return ref_id(subscription.get("schedule"))
 
 
 def translate(
@@ -121,6 +144,9 @@ def translate(
         return _checkout(event_type, obj, header, plans, subscription)
     if event_type in INVOICE_TYPES:
         return [_invoice(event_type, obj, header)]
+    if event_type in SCHEDULE_TYPES and subscription is not None:
+        # the subscription as it stands now, with its current schedule (both read fresh)
+        return _subscription(event_type, subscription, header, plans, schedule)
     return []
 
 

@@ -2,8 +2,10 @@
 
 Several workers (tasks here, replicas elsewhere) are safe: each event is
 claimed with ``FOR UPDATE SKIP LOCKED``. A new event wakes the worker through
-LISTEN/NOTIFY at once; a retry is picked up when its ``next_attempt_at``
-comes; polling every ``poll_interval`` covers a lost notification.
+LISTEN/NOTIFY at once (or in-process by ingest); due events are handled up to
+``batch_size`` per transaction (each in its own savepoint); a retry is picked
+up when its ``next_attempt_at`` comes; polling every ``poll_interval`` covers a
+lost notification.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from billing_platform.wakeup import PgWakeup, sleep_or_stop
 
 from webhooks import metrics
 from webhooks.ports import EventLogMonitor
-from webhooks.use_cases.processing import Processed, ProcessingDeps, process_next_due
+from webhooks.use_cases.processing import Processed, ProcessingDeps, process_due
 
 log = structlog.get_logger("webhooks.worker")
 
@@ -29,12 +31,14 @@ class EventWorker:
         deps: ProcessingDeps,
         *,
         concurrency: int = 2,
+        batch_size: int = 10,
         poll_interval: float = 1.0,
         gauge_interval: float = 5.0,
     ) -> None:
         self._monitor = monitor
         self._deps = deps
         self._concurrency = concurrency
+        self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._gauge_interval = gauge_interval
         self._wakeup = wakeup
@@ -63,10 +67,11 @@ class EventWorker:
 
     async def _drain(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            processed = await process_next_due(self._deps)
-            if processed is None:
+            batch = await process_due(self._deps, limit=self._batch_size)
+            if not batch:
                 return
-            _count(processed)
+            for processed in batch:
+                _count(processed)
 
     async def _until_next_due(self) -> float:
         next_due = await self._monitor.next_due_at()
