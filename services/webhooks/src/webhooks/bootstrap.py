@@ -42,7 +42,7 @@ def lifespan_for(
     *,
     clock: Clock | None = None,
     stripe: StripeReader | None = None,
-    worker_concurrency: int = 4,
+    worker_concurrency: int = 2,
 ) -> Lifespan:
     """``clock`` and ``stripe`` replace the real ones in tests (fakes through the ports)."""
 
