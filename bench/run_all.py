@@ -5,7 +5,8 @@
 
 Runs ``bench.webhook_ingest`` and ``bench.subscription_read`` as they are (their
 printed figures are read back) and ``bench.webhook_to_projection`` in process,
-then prints one markdown table (target, figure, baseline, ratio, goal, met?)
+plus the service pipeline alone at 50 events/s for context (latency when not
+saturated), then prints one markdown table (target, figure, baseline, ratio, goal, met?)
 with the machine's facts (CPUs, load average at start and end, Python) and
 writes it to ``bench/RESULTS.md`` (``--no-write`` to skip). Figures depend on the
 machine and on whatever else runs on it: read them with the load average.
@@ -125,7 +126,9 @@ def ingest_rows(output: str) -> list[Row]:
     ]
 
 
-def projection_rows(report: webhook_to_projection.Report) -> list[Row]:
+def projection_rows(
+    report: webhook_to_projection.Report, light: webhook_to_projection.Report
+) -> list[Row]:
     s, b, r = report.service, report.baseline, report.broker
     rate = f"{report.rate:.0f}/s"
     rows = []
@@ -150,6 +153,17 @@ def projection_rows(report: webhook_to_projection.Report) -> list[Row]:
             "",
             "0",
             met(s.missing == 0),
+        ]
+    )
+    low = light.service
+    rows.append(
+        [
+            f"(context) webhook 200 -> projection p50 / p99 at {light.rate:.0f}/s",
+            f"{fmt(low.pct(50), ' ms')} / {fmt(low.pct(99), ' ms')}",
+            f"never arrived {low.missing} of {low.sent}",
+            "",
+            "",
+            "",
         ]
     )
     return rows
@@ -211,8 +225,11 @@ async def main(args: argparse.Namespace) -> None:
         webhook_to_projection.parser().parse_args(["--rate", str(args.rate)])
     )
     print(projection.table(), file=sys.stderr)
+    light = await webhook_to_projection.run(
+        webhook_to_projection.parser().parse_args(["--rate", "50", "--service-only"])
+    )
     reads = await run_module("bench.subscription_read")
-    rows = ingest_rows(ingest) + projection_rows(projection) + read_rows(reads)
+    rows = ingest_rows(ingest) + projection_rows(projection, light) + read_rows(reads)
     table = markdown_table(
         ["target", "figure", "baseline (same run)", "ratio", "goal", "met?"], rows
     )
