@@ -71,7 +71,18 @@ async def test_filters_and_cursor_pages(start_webhooks: Any, build: Any) -> None
 async def test_bad_filters_are_422(start_webhooks: Any) -> None:
     async with start_webhooks() as hooks:
         headers = _auth(**ADMIN)
-        for params in ({"status": "exploded"}, {"limit": 0}, {"limit": 10_000}, {"cursor": "abc"}):
+        for params in (
+            {"status": "exploded"},
+            {"limit": 0},
+            {"limit": 10_000},
+            {"cursor": "abc"},
+            # Regressions (tests/hostile), both were 500s: beyond bigint the query failed,
+            # and str.isdigit() accepts digits int() refuses ("²").
+            {"cursor": "9" * 20},
+            {"cursor": str(2**63)},
+            {"cursor": "\u00b2"},
+            {"cursor": "\uff11"},
+        ):
             response = await hooks.client.get(
                 "/api/webhooks/events", params=params, headers=headers
             )

@@ -19,6 +19,7 @@ from webhooks.use_cases.operations import list_events, replay_event
 router = APIRouter(tags=["operators"])
 
 EVENT_ID_PATTERN = r"^evt_[A-Za-z0-9_]{1,250}$"
+MAX_BIGINT = 2**63 - 1
 NO_NUL_PATTERN = r"^[^\x00]*$"
 """Postgres text cannot hold U+0000: such a filter is a 422, not a failed query (500)."""
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -80,7 +81,7 @@ async def get_events(
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> WebhookEventList:
     authorize(principal, Action.OPERATE_WEBHOOKS)
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not _is_cursor(cursor):
         raise ApiError(422, "invalid_cursor", "cursor must be a value from next_cursor")
     context: WebhooksContext = request.app.state.webhooks
     page = await list_events(
@@ -96,6 +97,11 @@ async def get_events(
         events=[WebhookEventView.of(stored) for _, stored in page.events],
         next_cursor=str(page.next_after_id) if page.next_after_id is not None else None,
     )
+
+
+def _is_cursor(value: str) -> bool:
+    """A row id as ``next_cursor`` gives it: ASCII digits within Postgres' bigint."""
+    return value.isascii() and value.isdigit() and int(value) <= MAX_BIGINT
 
 
 @router.post(
