@@ -48,6 +48,11 @@ def test_any_configured_secret_and_any_v1_value_passes() -> None:
         ("t=123", "malformed_signature"),
         ("t=" + "9" * 30 + ",v1=abc", "malformed_signature"),
         ("t=1,v1=" + "a" * 5000, "malformed_signature"),
+        # Regression (tests/hostile): digits str.isdigit() accepts but int() refuses (the
+        # header byte 0xB2 read as Latin-1 is "²") made int() raise: a 500, not a 400.
+        ("t=\u00b2,v1=abc", "malformed_signature"),
+        ("t=\u00b9\u00b2\u00b3,v1=abc", "malformed_signature"),
+        ("t=\uff11,v1=abc", "malformed_signature"),
     ],
 )
 def test_missing_or_malformed_headers(header: str | None, code: str) -> None:

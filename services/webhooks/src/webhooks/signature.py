@@ -71,7 +71,7 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if not sep:
             raise SignatureRejected("malformed_signature", "Stripe-Signature items are key=value")
         if key == "t":
-            if not value.isdigit() or len(value) > 12:
+            if not (value.isascii() and value.isdigit()) or len(value) > 12:
                 raise SignatureRejected("malformed_signature", "the timestamp t= is not a number")
             timestamp = int(value)
         elif key == "v1":
