@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import jwt
 import pytest
 from billing_platform.http.auth import LEEWAY_S, JwtVerifier
 from billing_platform.http.errors import ApiError
@@ -59,6 +60,18 @@ def test_bad_tokens_are_never_remembered() -> None:
             tokens.principal(token)
         assert refused.value.status == 401
     assert verifier.calls == 4
+
+
+def test_an_exp_beyond_any_float_is_verified_every_time() -> None:
+    """Regression (tests/hostile): float(10**400) raised OverflowError, so a signed token
+    with such an ``exp`` made GET /api/billing/subscription a 500."""
+    verifier = CountingVerifier()
+    tokens = VerifiedTokens(verifier)
+    claims = {"sub": "u1", "tenant_id": "t1", "role": "member", "exp": 10**400}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert tokens.principal(token).tenant_id == "t1"
+    assert tokens.principal(token).tenant_id == "t1"
+    assert verifier.calls == 2
 
 
 def test_the_memory_is_bounded() -> None:

@@ -60,4 +60,7 @@ def _expiry(token: str) -> float | None:
     exp = claims.get("exp") if isinstance(claims, dict) else None
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         return None
-    return float(exp)
+    try:
+        return float(exp)
+    except OverflowError:  # an int beyond any float: verify such a token every time
+        return None
