@@ -93,12 +93,6 @@ async def test_odd_but_valid_claims_are_served(
     assert response.status_code != 401, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, in libs/platform (not changed here): the verifier accepts a tenant_id "
-    "holding U+0000, which Postgres text cannot hold, so every query by tenant is a 500; "
-    "billing_platform.http.auth._principal should refuse it (401)",
-)
 async def test_a_tenant_id_holding_nul_is_401(running: Any, tokens: Any) -> None:
     headers = tokens.header(token("tenant\x00nul", {}))
     response = await running.gateway.get("/api/billing/subscription", headers=headers)

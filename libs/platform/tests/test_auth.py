@@ -76,6 +76,8 @@ def test_unknown_role_and_bad_scope_are_rejected() -> None:
     _rejected(verifier, jwt.encode(_claims(role="superuser"), SECRET, algorithm="HS256"))
     _rejected(verifier, jwt.encode(_claims(scope=42), SECRET, algorithm="HS256"))
     _rejected(verifier, jwt.encode(_claims(tenant_id=""), SECRET, algorithm="HS256"))
+    _rejected(verifier, jwt.encode(_claims(tenant_id="t\x00"), SECRET, algorithm="HS256"))
+    _rejected(verifier, jwt.encode(_claims(sub="u\x00"), SECRET, algorithm="HS256"))
 
 
 def test_garbage_is_rejected() -> None:

@@ -82,6 +82,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
     sub, tenant, role = claims["sub"], claims["tenant_id"], claims["role"]
     if not all(isinstance(value, str) and value for value in (sub, tenant, role)):
         raise _unauthorized("invalid token: sub, tenant_id and role must be non-empty strings")
+    if any("\x00" in value for value in (sub, tenant, role)):
+        # Postgres text cannot hold U+0000: such an id could never be stored or found.
+        raise _unauthorized("invalid token: sub, tenant_id and role must not contain NUL")
     try:
         parsed_role = Role(role)
     except ValueError:
