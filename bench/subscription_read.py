@@ -29,7 +29,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from billing_platform.testing.processes import free_port
 
 JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 PLANS = ("free", "solo", "team", "enterprise")
@@ -378,12 +379,6 @@ def process_cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(which: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

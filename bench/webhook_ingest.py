@@ -21,11 +21,11 @@ import time
 
 import asyncpg
 from billing_platform.migrations import upgrade
+from billing_platform.testing.processes import free_port
 from webhooks.schema import MIGRATIONS
 
 from bench.harness import (
     billing,
-    free_port,
     markdown_table,
     python_module,
     scratch_database,

@@ -32,10 +32,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from billing_platform.messaging.rabbitmq import dead_letter_exchange, dead_letter_queue
+from billing_platform.testing.processes import free_port
 from subscriptions.consumer import queue_name
 
 from bench.broker_round_trip import broker_round_trip, delete_broker_objects
-from bench.harness import billing, free_port, markdown_table, python_module, scratch_database
+from bench.harness import billing, markdown_table, python_module, scratch_database
 from bench.harness import server as http_server
 from bench.projection_probe import PipelineResult, drive, subscription_events
 

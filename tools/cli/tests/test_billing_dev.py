@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,14 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from billing_platform.testing.processes import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[str], timeout: float = 90) -> None:
@@ -61,7 +55,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
 def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
     tmp_path: Path,
 ) -> None:
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     process = _start(tmp_path, port, sandbox_port)
     try:
@@ -112,7 +106,7 @@ def _read_until_banner(process: subprocess.Popen[str]) -> str:
 def test_a_new_user_journey_on_billing_dev(tmp_path: Path) -> None:
     """The README walkthrough: checkout with a trial, pay on the sandbox page, verify,
     read the subscription, cancel, resume, preview an upgrade."""
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     process = _start(tmp_path, port, sandbox_port)
     try:

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
 from billing_platform.http.tokens import mint_token
+from billing_platform.testing.processes import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -29,12 +29,6 @@ STRIPE_KEY = "sk_test_topology"
 LOOKUP_KEYS = {"solo": "solo_monthly", "team": "team_monthly", "enterprise": "enterprise_monthly"}
 JSON_BODY = {"Content-Type": "application/json"}
 BILLING = str(Path(sys.executable).parent / "billing")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _nginx() -> str:
@@ -133,7 +127,7 @@ SERVICE_NAMES = ("checkout", "subscriptions", "webhooks")
 def topology(
     processes: Processes, tmp_path: Path, database_url: str, amqp_url: str, exchange_name: str
 ) -> dict[str, str]:
-    ports = {name: _free_port() for name in (*SERVICE_NAMES, "sandbox", "gateway")}
+    ports = {name: free_port() for name in (*SERVICE_NAMES, "sandbox", "gateway")}
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "console"}
     sandbox = f"http://127.0.0.1:{ports['sandbox']}"
     processes.start("sandbox", [BILLING, "serve", "sandbox", "--port", str(ports["sandbox"])], env)

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from billing_platform.testing.processes import free_port
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -38,12 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STRIPE_KEY = {"Authorization": "Bearer sk_test_browser"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -99,8 +93,8 @@ def start_billing_dev(
 
     def start(*, port: int | None = None, app_base_url: str | None = None) -> DevServer:
         workdir = tmp_path_factory.mktemp("billing-dev-web")
-        port = port or _free_port()
-        sandbox_port = _free_port()
+        port = port or free_port()
+        sandbox_port = free_port()
         base = f"http://127.0.0.1:{port}"
         unset = {"DATABASE_URL", "AMQP_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "JWT_PUBLIC_KEY"}
         env = {k: v for k, v in os.environ.items() if k not in unset}

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -20,15 +19,10 @@ import pytest
 from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
 from billing_platform.http.tokens import mint_token
+from billing_platform.testing.processes import free_port
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _nginx() -> str:
@@ -45,7 +39,7 @@ def gateway(
     start_billing_dev: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Any]]:
     nginx = _nginx()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     dev = start_billing_dev(app_base_url=base)  # Checkout returns through the gateway
     upstream = dev.base.removeprefix("http://")
