@@ -253,7 +253,11 @@ async def main(args: argparse.Namespace) -> None:
             projection.table(),
             "",
             f"Projection probe: {projection.service.polls / projection.service.seconds:.0f} "
-            f"polls/s; {projection.service.summary()}",
+            "polls/s. Per pipeline, the CPU its processes used during the measured run:",
+            "",
+            f"- {projection.service.summary()}",
+            f"- {projection.baseline.summary()}",
+            f"- at 50/s: {light.service.summary()}",
             "",
         ]
     )
