@@ -1,7 +1,6 @@
 """The Stripe sandbox delivers real signed webhooks to the real webhooks service over
 HTTP; the service reads Stripe through the real SDK; billing events reach RabbitMQ."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,15 +15,6 @@ from webhooks.main import create_app
 pytestmark = pytest.mark.e2e
 
 SECRET = "whsec_e2e_sandbox"
-
-
-@pytest.fixture
-async def sandbox_http(stripe_sandbox: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
-    ) as http:
-        yield http
-        await http.delete("/_sandbox/webhooks")
 
 
 async def test_paid_checkout_becomes_billing_events(

@@ -1,7 +1,6 @@
 """Stripe (the sandbox) failing while an event is processed: 429 and 500 answers and
 slow responses are retried with backoff; nothing is marked processed that was not."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -12,15 +11,6 @@ from stripe_sandbox.testing import API_KEY
 from webhooks.main import create_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-async def stripe_http(stripe_sandbox: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
-    ) as http:
-        yield http
-        await http.delete("/_sandbox/faults")
 
 
 @pytest.fixture
@@ -60,8 +50,8 @@ def start_real(
     return start
 
 
-async def _customer(stripe_http: httpx.AsyncClient, tenant: str) -> str:
-    created = await stripe_http.post("/v1/customers", data={"metadata[tenant_id]": tenant})
+async def _customer(sandbox_http: httpx.AsyncClient, tenant: str) -> str:
+    created = await sandbox_http.post("/v1/customers", data={"metadata[tenant_id]": tenant})
     customer_id: str = created.json()["id"]
     return customer_id
 
@@ -90,10 +80,14 @@ async def _post(client: httpx.AsyncClient, signer: Any, event: dict[str, Any]) -
 
 
 async def test_429s_are_retried_within_the_attempt(
-    start_real: Any, stripe_http: httpx.AsyncClient, build: Any, signer: Any, webhooks_database: str
+    start_real: Any,
+    sandbox_http: httpx.AsyncClient,
+    build: Any,
+    signer: Any,
+    webhooks_database: str,
 ) -> None:
-    customer = await _customer(stripe_http, "tenant_429")
-    await stripe_http.post("/_sandbox/faults", json={"status": 429, "count": 2, "method": "GET"})
+    customer = await _customer(sandbox_http, "tenant_429")
+    await sandbox_http.post("/_sandbox/faults", json={"status": 429, "count": 2, "method": "GET"})
     event = build.event("invoice.paid", build.invoice(customer=customer))
     async with start_real() as client:
         await _post(client, signer, event)
@@ -102,22 +96,22 @@ async def test_429s_are_retried_within_the_attempt(
         )
     status, retries, tenant = await _status(webhooks_database, event["id"])
     assert (status, retries, tenant) == ("processed", 0, "tenant_429")
-    injected = (await stripe_http.get("/_sandbox/faults")).json()["injected"]
+    injected = (await sandbox_http.get("/_sandbox/faults")).json()["injected"]
     assert [i["status"] for i in injected] == [429, 429]
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"delay": 2.5}], ids=["500", "timeout"])
 async def test_a_stripe_outage_retries_the_event_until_stripe_is_back(
     start_real: Any,
-    stripe_http: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
     build: Any,
     signer: Any,
     webhooks_database: str,
     fault: dict[str, Any],
 ) -> None:
-    customer = await _customer(stripe_http, "tenant_outage")
+    customer = await _customer(sandbox_http, "tenant_outage")
     # more failures than one attempt's retries: the first processing attempt fails
-    await stripe_http.post("/_sandbox/faults", json={**fault, "count": 4, "method": "GET"})
+    await sandbox_http.post("/_sandbox/faults", json={**fault, "count": 4, "method": "GET"})
     event = build.event("invoice.paid", build.invoice(customer=customer))
     async with start_real() as client:
         await _post(client, signer, event)

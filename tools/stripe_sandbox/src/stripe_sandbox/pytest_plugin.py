@@ -3,6 +3,8 @@
 - ``stripe_sandbox``: one sandbox per test session, served in-process on a free
   port with a compressed webhook retry schedule; ``.url`` is what
   ``STRIPE_API_BASE`` should be.
+- ``sandbox_http``: an httpx client to it with a test key; afterwards it removes the
+  webhook endpoints and disarms the faults the test set up.
 - ``sandbox_prices``: the seeded price id of each paid plan
   (``{"solo": "price_...", "team": ..., "enterprise": ...}``), what
   ``STRIPE_PRICE_*`` should be.
@@ -48,3 +50,13 @@ async def sandbox_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
     response.raise_for_status()
     by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
     return {plan: by_key[key] for plan, key in PLAN_LOOKUP_KEYS.items()}
+
+
+@pytest.fixture
+async def sandbox_http(stripe_sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as http:
+        yield http
+        await http.delete("/_sandbox/webhooks")
+        await http.delete("/_sandbox/faults")
