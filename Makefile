@@ -30,6 +30,9 @@ lint: sync  ## ruff, ruff format, mypy --strict, import-linter contracts
 	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src
 	$(UV) run lint-imports
 
+bench: sync  ## every benchmark beside its baselines (needs DATABASE_URL and AMQP_URL)
+	$(UV) run python -m bench.run_all
+
 format: sync
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
