@@ -391,7 +391,12 @@ def start_webhooks(
 
     @contextlib.asynccontextmanager
     async def start(
-        *, database_url: str | None = None, amqp: str | None = None, clock: Any = None
+        *,
+        database_url: str | None = None,
+        amqp: str | None = None,
+        clock: Any = None,
+        worker_concurrency: int = 2,
+        truncate: bool = True,
     ) -> Any:
         settings = BillingSettings(
             database_url=database_url or webhooks_database,
@@ -402,8 +407,10 @@ def start_webhooks(
             stripe_price_team=PRICES["team"],
             stripe_price_enterprise=PRICES["enterprise"],
             jwt_secret="j" * 32,
+            webhook_worker_concurrency=worker_concurrency,
         )
-        await _truncate(webhooks_database)
+        if truncate:
+            await _truncate(webhooks_database)
         app = create_app(settings, clock=clock, stripe=fake_stripe)
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
             transport = httpx.ASGITransport(app=app)

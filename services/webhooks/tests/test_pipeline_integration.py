@@ -138,3 +138,22 @@ async def _retry_count_is(hooks: Any, event_id: str, count: int) -> bool:
 async def _status_is(hooks: Any, event_id: str, status: str) -> bool:
     row = await hooks.row(event_id)
     return row is not None and row["status"] == status
+
+
+async def test_ingest_only_replica_and_a_worker_replica_split_the_work(
+    start_webhooks: Any, build: Any, amqp_url: str, exchange_name: str
+) -> None:
+    """WEBHOOK_WORKER_CONCURRENCY=0: the API replica only stores; another processes."""
+    deliveries, unique_ids = _storm(build, unique=100, duplicate_share=0.3, seed=3)
+    async with (
+        EventCollector(amqp_url, exchange_name) as collector,
+        start_webhooks(worker_concurrency=0) as api,
+    ):
+        assert set(await _post_all(api, deliveries)) == {200}
+        await asyncio.sleep(0.5)
+        assert await _log_counts(api) == {"pending": len(unique_ids)}  # nobody processes
+        async with start_webhooks(worker_concurrency=2, truncate=False):
+            assert await collector.wait_for(len(unique_ids), timeout=60)
+            counts = await _log_counts(api)
+    assert counts == {"processed": len(unique_ids)}
+    assert {body["causation_id"] for body in collector.bodies()} == unique_ids

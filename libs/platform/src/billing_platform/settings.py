@@ -47,6 +47,9 @@ class BillingSettings(BaseSettings):
     billing_exchange: str = DEFAULT_EXCHANGE
     webhook_max_attempts: int = Field(default=3, ge=1, le=20)
     stripe_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    # Webhook processing tasks inside a webhooks process; 0 makes it an ingest-only
+    # replica (run others with the default as the workers).
+    webhook_worker_concurrency: int = Field(default=2, ge=0, le=32)
 
     @field_validator("stripe_webhook_secret", mode="before")
     @classmethod

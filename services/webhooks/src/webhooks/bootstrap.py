@@ -42,7 +42,6 @@ def lifespan_for(
     *,
     clock: Clock | None = None,
     stripe: StripeReader | None = None,
-    worker_concurrency: int = 2,
 ) -> Lifespan:
     """``clock`` and ``stripe`` replace the real ones in tests (fakes through the ports)."""
 
@@ -50,10 +49,7 @@ def lifespan_for(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.stripe_webhook_secret:
             log.error("webhooks.config.no_secret", hint="set STRIPE_WEBHOOK_SECRET")
-        async with (
-            service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra,
-            worker_pool(settings.database_url or "", worker_concurrency) as own_pool,
-        ):
+        async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
             real_clock = clock or SystemClock()
 
             def uow_factory() -> PgWebhooksUnitOfWork:
@@ -66,27 +62,30 @@ def lifespan_for(
                 clock=real_clock,
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )
-            deps = ProcessingDeps(
-                uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
-                stripe=stripe or _stripe_reader(settings),
-                plans=PlanCatalog(settings.price_ids()),
-                clock=real_clock,
-                policy=RetryPolicy(max_attempts=settings.webhook_max_attempts),
-            )
-            stop = asyncio.Event()
-            worker = EventWorker(
-                wakeup,
-                PgEventLogMonitor(infra.pool),
-                deps,
-                concurrency=worker_concurrency,
-            )
-            task = asyncio.create_task(worker.run(stop), name="webhooks-worker")
-            try:
+            concurrency = settings.webhook_worker_concurrency
+            if concurrency == 0:  # an ingest-only replica: other replicas process
+                log.info("webhooks.worker.disabled")
                 yield
-            finally:
-                stop.set()
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(task, 10)
+                return
+            async with worker_pool(settings.database_url or "", concurrency) as own_pool:
+                deps = ProcessingDeps(
+                    uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
+                    stripe=stripe or _stripe_reader(settings),
+                    plans=PlanCatalog(settings.price_ids()),
+                    clock=real_clock,
+                    policy=RetryPolicy(max_attempts=settings.webhook_max_attempts),
+                )
+                worker = EventWorker(
+                    wakeup, PgEventLogMonitor(infra.pool), deps, concurrency=concurrency
+                )
+                stop = asyncio.Event()
+                task = asyncio.create_task(worker.run(stop), name="webhooks-worker")
+                try:
+                    yield
+                finally:
+                    stop.set()
+                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                        await asyncio.wait_for(task, 10)
 
     return lifespan
 
