@@ -321,6 +321,39 @@ class FakeWorld:
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.log, self.customers, self.published)
 
+    def deps(self) -> Any:
+        """What the processing use cases are handed, all fakes."""
+        from billing_domain.webhook_log import RetryPolicy
+        from webhooks.stripe_reading import PlanCatalog
+        from webhooks.use_cases.processing import ProcessingDeps
+
+        return ProcessingDeps(
+            uow_factory=self.uow,
+            stripe=self.stripe,
+            plans=PlanCatalog(PRICES),
+            clock=self.clock,
+            policy=RetryPolicy(max_attempts=3),
+        )
+
+    async def ingest(self, event: Mapping[str, Any]) -> bool:
+        """Store a Stripe event as the ingest endpoint does; True for a duplicate."""
+        from webhooks.ports import NewStripeEvent
+        from webhooks.use_cases.ingest import record_stripe_event
+
+        return await record_stripe_event(
+            NewStripeEvent(
+                event_id=event["id"],
+                event_type=event["type"],
+                tenant_id=None,
+                api_version=None,
+                livemode=False,
+                stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
+                payload=json.dumps(event).encode(),
+            ),
+            self.log,
+            self.clock,
+        )
+
 
 @pytest.fixture
 def world(fake_clock: FakeClock, fake_stripe: FakeStripeReader) -> FakeWorld:

@@ -1,62 +1,28 @@
 """The processing use cases through fakes of the ports (no I/O)."""
 
-import json
 from typing import Any
 
 import pytest
 from billing_domain import events as ev
 from billing_domain.errors import Conflict, GatewayUnavailable
-from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
-from webhooks.ports import NewStripeEvent
-from webhooks.stripe_reading import PlanCatalog
-from webhooks.use_cases.ingest import record_stripe_event
+from billing_domain.webhook_log import WebhookEventStatus
 from webhooks.use_cases.operations import replay_by_status, replay_event
-from webhooks.use_cases.processing import ProcessingDeps, process_next_due
+from webhooks.use_cases.processing import process_next_due
 
 pytestmark = pytest.mark.unit
-
-PLANS = PlanCatalog({"solo": "price_solo", "team": "price_team", "enterprise": "price_enterprise"})
-
-
-def _deps(world: Any) -> ProcessingDeps:
-    return ProcessingDeps(
-        uow_factory=world.uow,
-        stripe=world.stripe,
-        plans=PLANS,
-        clock=world.clock,
-        policy=RetryPolicy(max_attempts=3),
-    )
-
-
-async def _ingest(world: Any, event: dict[str, Any]) -> bool:
-    from datetime import UTC, datetime
-
-    return await record_stripe_event(
-        NewStripeEvent(
-            event_id=event["id"],
-            event_type=event["type"],
-            tenant_id=None,
-            api_version=None,
-            livemode=False,
-            stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
-            payload=json.dumps(event).encode(),
-        ),
-        world.log,
-        world.clock,
-    )
 
 
 async def test_duplicates_are_stored_once(world: Any, build: Any) -> None:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
-    assert await _ingest(world, event) is False
-    assert await _ingest(world, event) is True
+    assert await world.ingest(event) is False
+    assert await world.ingest(event) is True
     assert len(world.log.rows) == 1
 
 
 async def test_handled_event_is_processed_into_billing_events(world: Any, build: Any) -> None:
     event = build.event("customer.subscription.updated", build.subscription(tenant="tenant_a"))
-    await _ingest(world, event)
-    done = await process_next_due(_deps(world))
+    await world.ingest(event)
+    done = await process_next_due(world.deps())
     assert done is not None
     assert (done.status, done.tenant_id, done.published) == (
         WebhookEventStatus.PROCESSED,
@@ -66,12 +32,12 @@ async def test_handled_event_is_processed_into_billing_events(world: Any, build:
     [published] = world.published
     assert isinstance(published, ev.SubscriptionUpdated)
     assert world.customers == {"cus_a": "tenant_a"}  # learnt from the object's metadata
-    assert await process_next_due(_deps(world)) is None
+    assert await process_next_due(world.deps()) is None
 
 
 async def test_unknown_event_type_is_ignored_not_retried(world: Any, build: Any) -> None:
-    await _ingest(world, build.event("plan.created", {"id": "plan_1", "object": "plan"}))
-    done = await process_next_due(_deps(world))
+    await world.ingest(build.event("plan.created", {"id": "plan_1", "object": "plan"}))
+    done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.PROCESSED
     assert world.log.rows[done.event_id].record.note == "ignored"
@@ -80,14 +46,14 @@ async def test_unknown_event_type_is_ignored_not_retried(world: Any, build: Any)
 
 async def test_tenant_found_through_the_customer_map_or_stripe(world: Any, build: Any) -> None:
     world.customers["cus_known"] = "tenant_k"
-    await _ingest(world, build.event("invoice.paid", build.invoice(customer="cus_known")))
-    first = await process_next_due(_deps(world))
+    await world.ingest(build.event("invoice.paid", build.invoice(customer="cus_known")))
+    first = await process_next_due(world.deps())
     assert first is not None
     assert first.tenant_id == "tenant_k"
 
     world.stripe.objects["cus_remote"] = build.customer("cus_remote", tenant="tenant_r")
-    await _ingest(world, build.event("invoice.paid", build.invoice(customer="cus_remote")))
-    second = await process_next_due(_deps(world))
+    await world.ingest(build.event("invoice.paid", build.invoice(customer="cus_remote")))
+    second = await process_next_due(world.deps())
     assert second is not None
     assert second.tenant_id == "tenant_r"
     assert world.customers["cus_remote"] == "tenant_r"
@@ -100,25 +66,23 @@ async def test_unknown_tenant_is_parked_without_retries(
 ) -> None:
     if stripe_knows_customer:
         world.stripe.objects["cus_x"] = build.customer("cus_x", tenant=None)
-    await _ingest(world, build.event("invoice.payment_failed", build.invoice(customer="cus_x")))
-    done = await process_next_due(_deps(world))
+    await world.ingest(build.event("invoice.payment_failed", build.invoice(customer="cus_x")))
+    done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.PARKED
     assert world.published == []
     world.clock.advance(3600)
-    assert await process_next_due(_deps(world)) is None  # no retry storm
+    assert await process_next_due(world.deps()) is None  # no retry storm
 
     # once the mapping exists, an operator replays it
-    await _ingest(
-        world, build.event("customer.created", build.customer("cus_x", tenant="tenant_x"))
-    )
-    linked = await process_next_due(_deps(world))
+    await world.ingest(build.event("customer.created", build.customer("cus_x", tenant="tenant_x")))
+    linked = await process_next_due(world.deps())
     assert linked is not None
     assert linked.status is WebhookEventStatus.PROCESSED
     assert await replay_by_status(WebhookEventStatus.PARKED, world.uow, world.clock) == [
         done.event_id
     ]
-    replayed = await process_next_due(_deps(world))
+    replayed = await process_next_due(world.deps())
     assert replayed is not None
     assert (replayed.status, replayed.tenant_id) == (WebhookEventStatus.PROCESSED, "tenant_x")
     assert [type(e) for e in world.published] == [ev.InvoicePaymentFailed]
@@ -129,8 +93,8 @@ async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
 ) -> None:
     world.stripe.fail_with = GatewayUnavailable("stripe down")
     sub = build.subscription(schedule="sub_sched_9")
-    await _ingest(world, build.event("customer.subscription.updated", sub))
-    deps = _deps(world)
+    await world.ingest(build.event("customer.subscription.updated", sub))
+    deps = world.deps()
     statuses = []
     for wait in (2, 4, 8):
         done = await process_next_due(deps)
@@ -163,8 +127,8 @@ async def test_untranslatable_event_retries_and_publishes_nothing(world: Any, bu
     """An unknown price is a failed attempt (retried, visible), never a guessed plan."""
     sub = build.subscription()
     sub["items"]["data"][0]["price"].update(id="price_unknown", lookup_key=None, metadata={})
-    await _ingest(world, build.event("customer.subscription.updated", sub))
-    done = await process_next_due(_deps(world))
+    await world.ingest(build.event("customer.subscription.updated", sub))
+    done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.RETRYING
     assert "not one of our plans" in (done.error or "")
@@ -173,10 +137,10 @@ async def test_untranslatable_event_retries_and_publishes_nothing(world: Any, bu
 
 async def test_only_failed_or_parked_events_replay(world: Any, build: Any) -> None:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
-    await _ingest(world, event)
+    await world.ingest(event)
     with pytest.raises(Conflict):
         await replay_event(event["id"], world.uow(), world.clock)
-    await process_next_due(_deps(world))
+    await process_next_due(world.deps())
     with pytest.raises(Conflict):
         await replay_event(event["id"], world.uow(), world.clock)
 
@@ -193,8 +157,8 @@ async def test_schedule_event_reads_subscription_then_its_schedule(world: Any, b
     }
     schedule_event = {"id": "sub_sched_5", "object": "subscription_schedule", "customer": "cus_a"}
     schedule_event["subscription"] = sub["id"]
-    await _ingest(world, build.event("subscription_schedule.updated", schedule_event))
-    done = await process_next_due(_deps(world))
+    await world.ingest(build.event("subscription_schedule.updated", schedule_event))
+    done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.PROCESSED
     assert world.stripe.reads == [sub["id"], "sub_sched_5"]

@@ -1,45 +1,12 @@
 """Processing several due events in one transaction, each in its own savepoint (fakes)."""
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
-from webhooks.ports import NewStripeEvent
-from webhooks.stripe_reading import PlanCatalog
-from webhooks.use_cases.ingest import record_stripe_event
-from webhooks.use_cases.processing import ProcessingDeps, process_due
+from billing_domain.webhook_log import WebhookEventStatus
+from webhooks.use_cases.processing import process_due
 
 pytestmark = pytest.mark.unit
-
-PLANS = PlanCatalog({"solo": "price_solo", "team": "price_team", "enterprise": "price_enterprise"})
-
-
-def _deps(world: Any) -> ProcessingDeps:
-    return ProcessingDeps(
-        uow_factory=world.uow,
-        stripe=world.stripe,
-        plans=PLANS,
-        clock=world.clock,
-        policy=RetryPolicy(max_attempts=3),
-    )
-
-
-async def _ingest(world: Any, event: dict[str, Any]) -> None:
-    await record_stripe_event(
-        NewStripeEvent(
-            event_id=event["id"],
-            event_type=event["type"],
-            tenant_id=None,
-            api_version=None,
-            livemode=False,
-            stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
-            payload=json.dumps(event).encode(),
-        ),
-        world.log,
-        world.clock,
-    )
 
 
 def _updated(build: Any, tenant: str, *, price: str | None = None) -> dict[str, Any]:
@@ -50,24 +17,24 @@ def _updated(build: Any, tenant: str, *, price: str | None = None) -> dict[str, 
 
 
 async def test_a_failing_event_in_a_batch_undoes_only_itself(world: Any, build: Any) -> None:
-    await _ingest(world, _updated(build, "tenant_a"))
-    await _ingest(world, _updated(build, "tenant_b", price="price_unknown"))
-    await _ingest(world, _updated(build, "tenant_c"))
-    done = await process_due(_deps(world), limit=10)
+    await world.ingest(_updated(build, "tenant_a"))
+    await world.ingest(_updated(build, "tenant_b", price="price_unknown"))
+    await world.ingest(_updated(build, "tenant_c"))
+    done = await process_due(world.deps(), limit=10)
     assert [(d.tenant_id, d.status) for d in done] == [
         ("tenant_a", WebhookEventStatus.PROCESSED),
         ("tenant_b", WebhookEventStatus.RETRYING),
         ("tenant_c", WebhookEventStatus.PROCESSED),
     ]
     assert sorted(e.tenant_id for e in world.published) == ["tenant_a", "tenant_c"]
-    assert await process_due(_deps(world), limit=10) == []  # the retry is not due yet
+    assert await process_due(world.deps(), limit=10) == []  # the retry is not due yet
 
 
 async def test_a_batch_takes_at_most_its_limit_oldest_first(world: Any, build: Any) -> None:
     for tenant in ("tenant_a", "tenant_b", "tenant_c"):
-        await _ingest(world, _updated(build, tenant))
-    first = await process_due(_deps(world), limit=2)
-    second = await process_due(_deps(world), limit=2)
+        await world.ingest(_updated(build, tenant))
+    first = await process_due(world.deps(), limit=2)
+    second = await process_due(world.deps(), limit=2)
     assert [d.tenant_id for d in first] == ["tenant_a", "tenant_b"]
     assert [d.tenant_id for d in second] == ["tenant_c"]
     assert len(world.published) == 3
