@@ -24,9 +24,8 @@ from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
 from fastapi import FastAPI
-from stripe_sandbox.pytest_plugin import PLAN_LOOKUP_KEYS
+from stripe_sandbox.pytest_plugin import plan_price_ids
 from stripe_sandbox.server import RunningSandbox
-from stripe_sandbox.testing import API_KEY
 from stripe_sandbox.webhooks import sign
 
 JWT_SECRET = "hostile-jwt-secret-0123456789abcdef"
@@ -43,15 +42,7 @@ async def hostile_database(database_url: str) -> str:
 @pytest.fixture(scope="module")
 async def hostile_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
     """What ``sandbox_prices`` gives, looked up once per module (the apps live that long)."""
-    async with httpx.AsyncClient(
-        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
-    ) as http:
-        response = await http.get(
-            "/v1/prices", params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()]
-        )
-    response.raise_for_status()
-    by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
-    return {plan: by_key[key] for plan, key in PLAN_LOOKUP_KEYS.items()}
+    return await plan_price_ids(stripe_sandbox)
 
 
 def hostile_settings(

@@ -14,7 +14,6 @@ import secrets
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from billing_platform.embedded_postgres import EmbeddedPostgres
 from billing_platform.http.tokens import mint_token
 from billing_platform.settings import BillingSettings
@@ -59,11 +58,6 @@ def dev_settings(
 
 SANDBOX_PORT = 12111
 DEV_STRIPE_KEY = "sk_test_billing_dev"
-PLAN_LOOKUP_KEYS = {
-    "solo": "solo_monthly",
-    "team": "team_monthly",
-    "enterprise": "enterprise_monthly",
-}
 
 
 def with_sandbox(
@@ -90,19 +84,14 @@ def with_sandbox(
             ),
         ),
     )
+    from billing_cli.sandbox_serve import with_sandbox_prices
+
     sandbox = stack.enter_context(running_in_thread(config))
-    prices = httpx.get(
-        f"{sandbox.url}/v1/prices",
-        params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()],
-        headers={"Authorization": f"Bearer {DEV_STRIPE_KEY}"},
-        timeout=10,
-    ).json()["data"]
-    by_key = {price["lookup_key"]: price["id"] for price in prices}
-    updates: dict[str, object] = {"stripe_api_key": DEV_STRIPE_KEY, "stripe_api_base": sandbox.url}
-    for plan, key in PLAN_LOOKUP_KEYS.items():
-        if not getattr(settings, f"stripe_price_{plan}"):
-            updates[f"stripe_price_{plan}"] = by_key[key]
-    return settings.model_copy(update=updates)
+    return with_sandbox_prices(
+        settings.model_copy(
+            update={"stripe_api_key": DEV_STRIPE_KEY, "stripe_api_base": sandbox.url}
+        )
+    )
 
 
 def banner(settings: BillingSettings, host: str, port: int) -> str:

@@ -16,9 +16,7 @@ import time
 import httpx
 import typer
 from billing_platform.settings import BillingSettings
-from stripe_sandbox.config import SandboxConfig, WebhookTarget
-
-from billing_cli.dev import PLAN_LOOKUP_KEYS
+from stripe_sandbox.config import PLAN_LOOKUP_KEYS, SandboxConfig, WebhookTarget
 
 
 def sandbox_config(

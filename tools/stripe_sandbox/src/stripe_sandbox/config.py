@@ -23,6 +23,12 @@ DEFAULT_SEED_PRICES: tuple[SeedPrice, ...] = (
     SeedPrice(lookup_key="team_monthly", product_name="Team", unit_amount=2900),
     SeedPrice(lookup_key="enterprise_monthly", product_name="Enterprise", unit_amount=9900),
 )
+# Which seeded price stands for which paid plan (what STRIPE_PRICE_* are wired to).
+PLAN_LOOKUP_KEYS: dict[str, str] = {
+    "solo": "solo_monthly",
+    "team": "team_monthly",
+    "enterprise": "enterprise_monthly",
+}
 
 
 @dataclass(frozen=True, kw_only=True)

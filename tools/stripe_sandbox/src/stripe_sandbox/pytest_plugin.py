@@ -21,15 +21,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from stripe_sandbox.config import SandboxConfig
+from stripe_sandbox.config import PLAN_LOOKUP_KEYS, SandboxConfig
 from stripe_sandbox.server import RunningSandbox, running
 from stripe_sandbox.testing import API_KEY
-
-PLAN_LOOKUP_KEYS = {
-    "solo": "solo_monthly",
-    "team": "team_monthly",
-    "enterprise": "enterprise_monthly",
-}
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +33,10 @@ async def stripe_sandbox() -> AsyncIterator[RunningSandbox]:
         yield served
 
 
-@pytest.fixture
-async def sandbox_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
+async def plan_price_ids(sandbox: RunningSandbox) -> dict[str, str]:
+    """The seeded price id of each paid plan (they change with every reset)."""
     async with httpx.AsyncClient(
-        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
     ) as http:
         response = await http.get(
             "/v1/prices", params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()]
@@ -50,6 +44,11 @@ async def sandbox_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
     response.raise_for_status()
     by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
     return {plan: by_key[key] for plan, key in PLAN_LOOKUP_KEYS.items()}
+
+
+@pytest.fixture
+async def sandbox_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
+    return await plan_price_ids(stripe_sandbox)
 
 
 @pytest.fixture
