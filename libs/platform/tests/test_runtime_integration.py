@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -14,7 +13,7 @@ from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
-from billing_platform.testing.tcp_proxy import TcpProxy
+from billing_platform.testing.tcp_proxy import proxy_database
 from billing_platform.testing.waiting import wait_until
 from fastapi import FastAPI
 
@@ -24,10 +23,7 @@ pytestmark = pytest.mark.integration
 async def test_readyz_turns_503_when_the_database_is_unreachable(
     database_url: str, schema: str
 ) -> None:
-    parts = urlsplit(database_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    port = await proxy.start()
-    proxied = database_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{port}")
+    proxy, proxied = await proxy_database(database_url)
     settings = BillingSettings(database_url=proxied, jwt_secret="j" * 32)
 
     @asynccontextmanager

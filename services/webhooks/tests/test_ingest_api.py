@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from billing_platform.testing.collector import EventCollector
-from billing_platform.testing.tcp_proxy import TcpProxy
+from billing_platform.testing.tcp_proxy import proxy_database
 
 pytestmark = pytest.mark.integration
 
@@ -133,12 +133,7 @@ async def test_oversized_bodies_are_refused_without_storing(
 async def test_database_down_is_503_then_recovers(
     start_webhooks: Any, build: Any, webhooks_database: str
 ) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(webhooks_database)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    port = await proxy.start()
-    proxied = webhooks_database.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{port}")
+    proxy, proxied = await proxy_database(webhooks_database)
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     async with start_webhooks(database_url=proxied) as hooks:
         await proxy.cut()
