@@ -46,6 +46,7 @@ class PipelineResult:
     seconds: float = 0.0
     poll_backend_cpu: float = 0.0
     server_cpu: dict[str, float] = field(default_factory=dict)  # CPU s per child process
+    shared_cpu: dict[str, float] = field(default_factory=dict)  # Postgres, RabbitMQ, driver
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -58,7 +59,9 @@ class PipelineResult:
             f"{self.name}: {self.sent} sent, p50 {self.pct(50):.1f} ms, p99 {self.pct(99):.1f} ms, "
             f"max {self.pct(100):.1f} ms, never arrived {self.missing}, non-2xx {self.non_2xx}; "
             f"in {self.seconds:.1f} s, CPU s: "
-            + ", ".join(f"{name} {cpu:.1f}" for name, cpu in self.server_cpu.items())
+            + ", ".join(
+                f"{name} {cpu:.1f}" for name, cpu in {**self.server_cpu, **self.shared_cpu}.items()
+            )
         )
 
 
@@ -132,6 +135,28 @@ def children_cpu() -> dict[str, float]:
     return out
 
 
+SHARED_PROCESSES = {"postgres": "Postgres (all processes)", "beam.smp": "RabbitMQ"}
+
+
+def shared_cpu() -> dict[str, float]:
+    """CPU seconds so far of the servers every pipeline shares, and of this driver.
+
+    Postgres backends that exit between two readings are missed; the services' pooled
+    connections live through a run, so what is missed is small.
+    """
+    out = dict.fromkeys(SHARED_PROCESSES.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except (OSError, IndexError):
+            continue
+        if comm in SHARED_PROCESSES:
+            out[SHARED_PROCESSES[comm]] += process_cpu_seconds(int(stat.parent.name))
+    times = os.times()
+    out["bench driver"] = times.user + times.system
+    return out
+
+
 async def drive(
     name: str,
     port: int,
@@ -188,6 +213,7 @@ async def drive(
         backend = await db.fetchval("SELECT pg_backend_pid()")
         cpu_before = process_cpu_seconds(backend)
         children_before = children_cpu()
+        shared_before = shared_cpu()
         query = await db.prepare(f"SELECT tenant_id FROM {table} WHERE tenant_id = ANY($1::text[])")
         started = time.perf_counter()
         sender = asyncio.create_task(send_all())
@@ -217,6 +243,9 @@ async def drive(
         result.poll_backend_cpu = process_cpu_seconds(backend) - cpu_before
         result.server_cpu = {
             name: cpu - children_before.get(name, 0.0) for name, cpu in children_cpu().items()
+        }
+        result.shared_cpu = {
+            name: cpu - shared_before.get(name, 0.0) for name, cpu in shared_cpu().items()
         }
     finally:
         await db.close()

@@ -232,9 +232,9 @@ class FakeEventLog:
         )
         return True
 
-    async def claim_next_due(self, now: datetime) -> Any:
+    async def claim_due(self, now: datetime, limit: int) -> Any:
         due = [s for s in self.rows.values() if s.record.is_due(now)]
-        return min(due, key=lambda s: s.record.next_attempt_at) if due else None
+        return sorted(due, key=lambda s: s.record.next_attempt_at)[:limit]
 
     async def get_for_update(self, event_id: str) -> Any:
         return self.rows.get(event_id)

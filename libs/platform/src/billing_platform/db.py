@@ -3,11 +3,20 @@
 A use case gets a unit of work, does its reads and writes on
 ``uow.connection`` inside one transaction, and only ``await uow.commit()``
 makes them durable; leaving the block without committing rolls back.
+``uow.after_commit(callback)`` runs ``callback`` once the commit has succeeded
+(the outbox wakes this process's relay that way).
+
+Pools skip asyncpg's reset query on release (``RESET ALL; UNLISTEN *; CLOSE
+ALL; pg_advisory_unlock_all()``), one more round trip per transaction: nothing
+here keeps session state past a release. Transactions are scoped (asyncpg still
+rolls back one left open), locks are transaction-level, nothing is ``SET`` on a
+session, and ``PgWakeup`` unlistens (or drops its connection) before releasing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -21,6 +30,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Release without a reset query: see the module docstring."""
+
+
 async def create_pool(
     database_url: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 10.0
 ) -> asyncpg.Pool:
@@ -31,6 +44,7 @@ async def create_pool(
         max_size=max_size,
         command_timeout=command_timeout,
         init=_init_connection,
+        reset=keep_session,
     )
 
 
@@ -41,6 +55,7 @@ class PgUnitOfWork:
         self._pool = pool
         self._conn: Any = None
         self._tx: Any = None
+        self._after_commit: list[Callable[[], None]] = []
         self.committed = False
 
     @property
@@ -59,6 +74,7 @@ class PgUnitOfWork:
             self._conn = None
             raise
         self.committed = False
+        self._after_commit = []
         self._on_enter()
         return self
 
@@ -71,6 +87,13 @@ class PgUnitOfWork:
         await self._tx.commit()
         self._tx = None
         self.committed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after a successful ``commit`` (never after a rollback)."""
+        self._after_commit.append(callback)
 
     async def rollback(self) -> None:
         if self._tx is not None:
@@ -91,6 +114,7 @@ class PgUnitOfWork:
             if exc is None:
                 raise
         finally:
+            self._after_commit = []
             conn, self._conn = self._conn, None
             if conn is not None:
                 await self._pool.release(conn)

@@ -3,9 +3,11 @@
 A writer runs ``SELECT pg_notify(channel, '')`` in its transaction (Postgres
 delivers it at commit); ``PgWakeup.listen`` holds one pooled connection that
 LISTENs and sets ``event``, reconnecting when the connection is lost. The
-worker waits with ``wait(stop, timeout)``: woken at once by a notification or
-``stop``, or after ``timeout`` anyway, so a lost notification costs at most one
-poll interval.
+worker waits with ``wait(stop, timeout)``: woken at once by a notification,
+by ``poke()`` (a writer in this process, after its commit) or ``stop``, or after
+``timeout`` anyway, so a lost notification costs at most one poll interval.
+``take_notified()`` tells a notification (another process wrote, perhaps
+something not due yet) from a poke.
 """
 
 from __future__ import annotations
@@ -25,8 +27,19 @@ class PgWakeup:
         self._channel = channel
         self._reconnect_delay = reconnect_delay
         self.event = asyncio.Event()
+        self._notified_since = True  # nothing is known before the first look
+
+    def poke(self) -> None:
+        """Wake the waiter from this process (work it can see is committed)."""
+        self.event.set()
+
+    def take_notified(self) -> bool:
+        """Whether a notification (or a reconnect) came since the last call."""
+        notified, self._notified_since = self._notified_since, False
+        return notified
 
     def _notified(self, *_: object) -> None:
+        self._notified_since = True
         self.event.set()
 
     async def listen(self, stop: asyncio.Event) -> None:
@@ -38,11 +51,15 @@ class PgWakeup:
                     conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                     await conn.add_listener(self._channel, self._notified)
                     try:
-                        self.event.set()  # catch up on anything written meanwhile
+                        self._notified()  # catch up on anything written meanwhile
                         await first_of(stop, lost)
                     finally:
-                        with contextlib.suppress(Exception):
+                        try:
                             await conn.remove_listener(self._channel, self._notified)
+                        except Exception:
+                            # Pools release without a reset query: never hand a
+                            # connection that may still LISTEN to someone else.
+                            conn.terminate()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -73,8 +73,9 @@ class StripeEventStore(Protocol):
 
 
 class EventLog(Protocol):
-    async def claim_next_due(self, now: datetime) -> StoredEvent | None:
-        """Lock the oldest due row for this transaction, skipping rows others hold."""
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[StoredEvent]:
+        """Lock up to ``limit`` of the oldest due rows for this transaction, oldest
+        first, skipping rows others hold."""
         ...
 
     async def get_for_update(self, event_id: str) -> StoredEvent | None: ...

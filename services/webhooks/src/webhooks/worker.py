@@ -6,14 +6,24 @@ LISTEN/NOTIFY at once (or in-process by ingest); due events are handled up to
 ``batch_size`` per transaction (each in its own savepoint); a retry is picked
 up when its ``next_attempt_at`` comes; polling every ``poll_interval`` covers a
 lost notification.
+
+What a wake-up costs is kept to the work it brings: one task claims a batch,
+and only a full batch (a backlog) puts ``concurrency`` tasks on it; a batch
+smaller than asked for means nothing else is due, so no empty claim follows.
+When the next retry is due is asked of Postgres only when that can have
+changed: a notification (another process scheduled a retry or replayed),
+a retry scheduled here, or the last answer running out; a poke from ingest
+brings an event due now, which the drain takes anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
+from billing_domain.webhook_log import WebhookEventStatus
 from billing_platform.wakeup import PgWakeup, sleep_or_stop
 
 from webhooks import metrics
@@ -48,16 +58,19 @@ class EventWorker:
             asyncio.create_task(self._wakeup.listen(stop), name="webhooks-listen"),
             asyncio.create_task(self._gauges(stop), name="webhooks-gauges"),
         ]
+        deadline = 0.0  # monotonic: when to look again without being woken
         try:
             while not stop.is_set():
                 try:
-                    await asyncio.gather(*(self._drain(stop) for _ in range(self._concurrency)))
-                    timeout = await self._until_next_due()
+                    retry_scheduled = await self._drain(stop)
+                    notified = self._wakeup.take_notified()
+                    if retry_scheduled or notified or time.monotonic() >= deadline:
+                        deadline = time.monotonic() + await self._until_next_due()
                 except Exception as exc:
                     log.warning("webhooks.worker.error", error=repr(exc))
                     await sleep_or_stop(stop, self._poll_interval)
                     continue
-                await self._wakeup.wait(stop, timeout)
+                await self._wakeup.wait(stop, max(deadline - time.monotonic(), 0.0))
         finally:
             for task in tasks:
                 task.cancel()
@@ -65,13 +78,28 @@ class EventWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _drain(self, stop: asyncio.Event) -> None:
+    async def _drain(self, stop: asyncio.Event) -> bool:
+        """Handle what is due; True when an event was scheduled for a retry."""
+        batch = await self._batch()
+        if len(batch) < self._batch_size:
+            return _any_retry(batch)
+        backlog = await asyncio.gather(*(self._work_off(stop) for _ in range(self._concurrency)))
+        return _any_retry(batch) or any(backlog)
+
+    async def _work_off(self, stop: asyncio.Event) -> bool:
+        retry = False
         while not stop.is_set():
-            batch = await process_due(self._deps, limit=self._batch_size)
-            if not batch:
-                return
-            for processed in batch:
-                _count(processed)
+            batch = await self._batch()
+            retry = retry or _any_retry(batch)
+            if len(batch) < self._batch_size:
+                break
+        return retry
+
+    async def _batch(self) -> list[Processed]:
+        batch = await process_due(self._deps, limit=self._batch_size)
+        for processed in batch:
+            _count(processed)
+        return batch
 
     async def _until_next_due(self) -> float:
         next_due = await self._monitor.next_due_at()
@@ -88,6 +116,10 @@ class EventWorker:
                 metrics.OLDEST_WAITING_AGE.set(oldest)
                 metrics.OUTBOX_BACKLOG.set(unsent)
             await sleep_or_stop(stop, self._gauge_interval)
+
+
+def _any_retry(batch: list[Processed]) -> bool:
+    return any(processed.status is WebhookEventStatus.RETRYING for processed in batch)
 
 
 def _count(processed: Processed) -> None:

@@ -7,7 +7,9 @@ batch is published, so two relays never hold the same row; a row is marked
 confirm but before its commit leaves the row unsent: it is published again
 (at-least-once), and consumers drop the copy through their inbox.
 
-Woken by LISTEN/NOTIFY when a transaction adds events; polls as a fallback.
+Woken in-process right after a commit of this process added events (see
+``billing_platform.messaging.outbox``), by LISTEN/NOTIFY when another process
+did, and by polling as a fallback.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncpg
 import structlog
 
 from billing_platform.messaging.message import MessagePublisher, OutgoingMessage
+from billing_platform.messaging.outbox import register_local_relay
 from billing_platform.messaging.outbox_schema import outbox_channel
 from billing_platform.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from billing_platform.sql_names import schema_name
@@ -104,6 +107,7 @@ class OutboxRelay:
         listener = asyncio.create_task(
             self._wakeup.listen(stop), name=f"outbox-listen-{self._schema}"
         )
+        unregister = register_local_relay(self._schema, self._wakeup.poke)
         backoff = 0.0
         try:
             while not stop.is_set():
@@ -120,6 +124,7 @@ class OutboxRelay:
                     continue
                 await self._wakeup.wait(stop, self._poll_interval)
         finally:
+            unregister()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener

@@ -180,4 +180,4 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
         self.customers = PgCustomerRepository(conn)
         self.sessions = PgCheckoutSessionRepository(conn)
         self.tenant_plans = PgTenantPlanRepository(conn)
-        self.outbox = OutboxWriter(conn, SCHEMA)
+        self.outbox = OutboxWriter(conn, SCHEMA, after_commit=self.after_commit)

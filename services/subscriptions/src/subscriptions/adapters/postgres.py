@@ -16,10 +16,10 @@ from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
 from billing_domain.timestamps import parse_rfc3339, to_rfc3339
-from billing_platform.db import PgUnitOfWork
+from billing_platform.db import PgUnitOfWork, keep_session
 from billing_platform.messaging.inbox import record_in_inbox
 from billing_platform.messaging.message import IncomingMessage
-from billing_platform.messaging.outbox import OutboxWriter
+from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 
 from subscriptions.ports import LinkedAccount
 from subscriptions.schema import SCHEMA
@@ -34,6 +34,10 @@ COLUMNS = (
 )
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
 READ_ONE = SELECT_ONE.replace("last_applied FROM", "last_applied::text AS last_applied FROM")
+LOCK_ONE = (
+    f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "
+    f"DO UPDATE SET tenant_id = EXCLUDED.tenant_id RETURNING {COLUMNS}"
+)
 READ_STATEMENT_TIMEOUT_MS = 5_000
 UPSERT = f"""
 INSERT INTO {TABLE} ({COLUMNS})
@@ -128,12 +132,10 @@ class PgBillingAccountRepository:
         self._conn = connection
 
     async def get_for_update(self, tenant_id: str) -> BillingAccount:
-        # Lock the row, creating it first so two writers of a new tenant queue up too.
-        await self._conn.execute(
-            f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
-            tenant_id,
-        )
-        row = await self._conn.fetchrow(SELECT_ONE + " FOR UPDATE", tenant_id)
+        # One round trip: create the row if it is new, lock it, and return it as stored.
+        # The no-op update takes the row lock even when the tenant is new, so two
+        # writers of a new tenant queue up too.
+        row = await self._conn.fetchrow(LOCK_ONE, tenant_id)
         assert row is not None
         return account_from_row(row)
 
@@ -142,8 +144,10 @@ class PgBillingAccountRepository:
 
 
 class PgEventOutbox:
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._writer = OutboxWriter(connection, SCHEMA)
+    def __init__(
+        self, connection: asyncpg.Connection, after_commit: AfterCommit | None = None
+    ) -> None:
+        self._writer = OutboxWriter(connection, SCHEMA, after_commit=after_commit)
 
     async def add_all(self, events: Iterable[IntegrationEvent]) -> None:
         await self._writer.add_all(list(events))
@@ -165,27 +169,23 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
 
     def _on_enter(self) -> None:
         self.accounts = PgBillingAccountRepository(self.connection)
-        self.outbox = PgEventOutbox(self.connection)
+        self.outbox = PgEventOutbox(self.connection, self.after_commit)
         self.inbox = PgMessageInbox(self.connection)
-
-
-async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """Read connections never LISTEN, lock, or SET anything: skip the reset round trip."""
 
 
 async def create_read_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
     """The read path's own pool: single statements, no transaction, no session state.
 
     Releasing a connection to a default asyncpg pool costs one more round trip
-    (``RESET ALL; UNLISTEN *; ...``), as much as the read itself; asyncpg still
-    rolls back and settles cancellations before ``_nothing_to_reset``. The
+    (``RESET ALL; UNLISTEN *; ...``), as much as the read itself, so it is skipped
+    as on every platform pool (``keep_session``). The
     statement timeout is the server's, so no client timer runs per query.
     """
     return await asyncpg.create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
-        reset=_nothing_to_reset,
+        reset=keep_session,
         server_settings={"statement_timeout": str(READ_STATEMENT_TIMEOUT_MS)},
     )
 

@@ -12,7 +12,7 @@ import asyncpg
 from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
 from billing_platform.db import PgUnitOfWork, create_pool
-from billing_platform.messaging.outbox import OutboxWriter
+from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 
 from webhooks.ports import EventLogFilter, EventLogPage, NewStripeEvent, StoredEvent
 from webhooks.schema import EVENTS_CHANNEL, SCHEMA
@@ -105,14 +105,15 @@ class PgEventLog:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def claim_next_due(self, now: datetime) -> StoredEvent | None:
-        row = await self._conn.fetchrow(
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[StoredEvent]:
+        rows = await self._conn.fetch(
             f"SELECT {_COLUMNS} FROM {LOG} WHERE status IN ('pending', 'retrying') "
-            "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 1 "
+            "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 "
             "FOR UPDATE SKIP LOCKED",
             now,
+            limit,
         )
-        return None if row is None else _stored(row)
+        return [_stored(row) for row in rows]
 
     async def get_for_update(self, event_id: str) -> StoredEvent | None:
         row = await self._conn.fetchrow(
@@ -216,8 +217,8 @@ class PgCustomerDirectory:
 
 
 class PgOutbox:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._writer = OutboxWriter(conn, SCHEMA)
+    def __init__(self, conn: asyncpg.Connection, after_commit: AfterCommit | None = None) -> None:
+        self._writer = OutboxWriter(conn, SCHEMA, after_commit=after_commit)
 
     async def add_all(self, events: Sequence[IntegrationEvent]) -> None:
         await self._writer.add_all(events)
@@ -231,7 +232,7 @@ class PgWebhooksUnitOfWork(PgUnitOfWork):
     def _on_enter(self) -> None:
         self.events = PgEventLog(self.connection)
         self.customers = PgCustomerDirectory(self.connection)
-        self.outbox = PgOutbox(self.connection)
+        self.outbox = PgOutbox(self.connection, self.after_commit)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

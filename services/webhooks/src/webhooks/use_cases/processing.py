@@ -55,17 +55,14 @@ async def process_due(deps: ProcessingDeps, *, limit: int) -> list[Processed]:
     """Handle up to ``limit`` due events, oldest first, in ONE transaction.
 
     Each event has its own savepoint, so one failing event never undoes another;
-    what a batch saves is a BEGIN, a COMMIT (a WAL flush) and a pool round trip per
-    event, which under load is most of an event's cost. Claimed rows stay locked
-    until the commit; a row handled in this transaction no longer matches the claim.
+    what a batch saves is a BEGIN, a COMMIT (a WAL flush), a claim and a pool round
+    trip per event, which under load is most of an event's cost. The claimed rows
+    stay locked until the commit.
     """
     done: list[tuple[Processed, Any]] = []
     uow = deps.uow_factory()
     async with uow:
-        while len(done) < limit:
-            stored = await uow.events.claim_next_due(deps.clock.now())
-            if stored is None:
-                break
+        for stored in await uow.events.claim_due(deps.clock.now(), limit):
             done.append(await _process_claimed(stored, uow, deps))
         if not done:
             return []
