@@ -2,10 +2,12 @@
 
 Safe with several relays on one schema: each batch is claimed with
 ``FOR UPDATE SKIP LOCKED`` inside a transaction that stays open while the
-batch is published, so two relays never hold the same row; a row is marked
-``sent_at`` only after the broker confirmed it. A relay that dies after the
-confirm but before its commit leaves the row unsent: it is published again
-(at-least-once), and consumers drop the copy through their inbox.
+batch is published, so two relays never hold the same row. The claim marks the
+rows ``sent_at`` in the same statement (one round trip), but that mark commits
+only once the broker has confirmed; a row whose publish failed is unmarked
+before the commit. A relay that dies after the confirm but before its commit
+leaves the row unsent: it is published again (at-least-once), and consumers
+drop the copy through their inbox.
 
 Woken in-process right after a commit of this process added events (see
 ``billing_platform.messaging.outbox``), by LISTEN/NOTIFY when another process
@@ -53,14 +55,18 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were confirmed and marked."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                f"SELECT id, message_id, routing_key, body::text AS body "
-                f"FROM {self._schema}.outbox WHERE sent_at IS NULL "
-                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            # Claimed and marked sent in one statement; the mark commits only after
+            # the broker confirmed, and the rows of failed publishes are unmarked.
+            claimed = await conn.fetch(
+                f"UPDATE {self._schema}.outbox SET sent_at = now(), attempts = attempts + 1 "
+                f"WHERE id IN (SELECT id FROM {self._schema}.outbox WHERE sent_at IS NULL "
+                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                "RETURNING id, message_id, routing_key, body::text AS body",
                 self._batch_size,
             )
-            if not rows:
+            if not claimed:
                 return 0
+            rows = sorted(claimed, key=lambda row: row["id"])
             results = await asyncio.gather(
                 *(
                     self._publisher.publish(
@@ -74,32 +80,26 @@ class OutboxRelay:
                 ),
                 return_exceptions=True,
             )
-            sent = [row["id"] for row, result in zip(rows, results, strict=True) if result is None]
             failed = [
                 (row["id"], repr(result)[:500])
                 for row, result in zip(rows, results, strict=True)
                 if isinstance(result, BaseException)
             ]
-            if sent:
-                await conn.execute(
-                    f"UPDATE {self._schema}.outbox SET sent_at = now(), "
-                    "attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                    sent,
-                )
             if failed:
                 await conn.executemany(
-                    f"UPDATE {self._schema}.outbox SET attempts = attempts + 1, "
-                    "last_error = $2 WHERE id = $1",
+                    f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = $2 "
+                    "WHERE id = $1",
                     failed,
                 )
-        OUTBOX_PUBLISHED.labels(self._schema).inc(len(sent))
+        sent = len(rows) - len(failed)
+        OUTBOX_PUBLISHED.labels(self._schema).inc(sent)
         if failed:
             OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc(len(failed))
             log.warning(
                 "outbox.publish.failed", schema=self._schema, failed=len(failed), error=failed[0][1]
             )
             raise RelayPublishError(f"{len(failed)} outbox messages not confirmed")
-        return len(sent)
+        return sent
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Relay until cancelled (or ``stop`` is set), backing off while the broker is down."""
