@@ -159,3 +159,15 @@ async def test_unconfirmed_publish_leaves_rows_unsent(
             assert "nacked" in row["last_error"]
         else:
             assert row["sent_at"] is not None
+
+
+async def test_one_add_stores_the_events_in_their_order_and_once(
+    make_event: Callable[[int], IntegrationEvent], pool: asyncpg.Pool, schema: str
+) -> None:
+    events = [make_event(n) for n in range(12)]
+    await _write(pool, schema, events)
+    await _write(pool, schema, events[:3])  # the same ids again: nothing added
+    rows = await pool.fetch(f"SELECT message_id, tenant_id, body FROM {schema}.outbox ORDER BY id")
+    assert [row["message_id"] for row in rows] == [str(e.id) for e in events]
+    assert [row["tenant_id"] for row in rows] == [e.tenant_id for e in events]
+    assert rows[5]["body"]["data"]["n"] == 5

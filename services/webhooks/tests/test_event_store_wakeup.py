@@ -1,7 +1,9 @@
 """Ingest's wake-ups on real Postgres: this process's worker at once, other replicas by
-a NOTIFY sent at most once per interval (one per event serialized commits)."""
+a NOTIFY sent at most once per interval (one per event serialized commits), and a
+trailing one for inserts that went without."""
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -51,3 +53,24 @@ async def test_ingest_wakes_its_worker_per_new_event_and_notifies_once_per_inter
         await pool.close()
     assert len(woken) == 2  # each new event, not the redelivery
     assert received == ["", "marker"]  # one NOTIFY for the three inserts
+
+
+async def test_an_insert_that_went_without_a_notify_gets_a_trailing_one(
+    webhooks_database: str,
+) -> None:
+    """The last events of a burst reach a worker replica at once, not at its next poll."""
+    pool = await create_pool(webhooks_database, max_size=2)
+    listener = await asyncpg.connect(webhooks_database)
+    notified: list[float] = []
+    await listener.add_listener(EVENTS_CHANNEL, lambda *args: notified.append(time.monotonic()))
+    store = PgStripeEventStore(pool, notify_interval=0.3)
+    try:
+        started = time.monotonic()
+        for _ in range(3):  # the first notifies; the other two wait for the trailing one
+            assert await store.add(_event(), datetime.now(UTC)) is True
+        await asyncio.sleep(1.0)
+    finally:
+        await listener.close()
+        await pool.close()
+    assert len(notified) == 2
+    assert notified[1] - started >= 0.25  # not before the interval is over

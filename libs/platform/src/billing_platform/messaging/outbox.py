@@ -72,15 +72,19 @@ class OutboxWriter:
         await self.add_all(events)
 
     async def add_all(self, events: Iterable[IntegrationEvent]) -> None:
-        rows = [
-            (str(e.id), e.routing_key, json.dumps(e.to_envelope()), e.tenant_id) for e in events
-        ]
-        if not rows:
+        listed = list(events)
+        if not listed:
             return
-        await self._conn.executemany(
+        # One statement for the lot (executemany costs a protocol round per row).
+        await self._conn.execute(
             f"INSERT INTO {self._schema}.outbox (message_id, routing_key, body, tenant_id) "
-            "VALUES ($1, $2, $3::text::jsonb, $4) ON CONFLICT (message_id) DO NOTHING",
-            rows,
+            "SELECT m, k, b::jsonb, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+            "WITH ORDINALITY AS rows(m, k, b, t, n) ORDER BY n "  # ids follow the events' order
+            "ON CONFLICT (message_id) DO NOTHING",
+            [str(e.id) for e in listed],
+            [e.routing_key for e in listed],
+            [json.dumps(e.to_envelope()) for e in listed],
+            [e.tenant_id for e in listed],
         )
         await self._signal_relay()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
+import structlog
 from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
 from billing_platform.db import PgUnitOfWork, create_pool
@@ -18,6 +20,7 @@ from webhooks.ports import EventLogFilter, EventLogPage, NewStripeEvent, StoredE
 from webhooks.schema import EVENTS_CHANNEL, SCHEMA
 
 LOG = f"{SCHEMA}.stripe_webhook_events_log"
+log = structlog.get_logger("webhooks.adapters.postgres")
 _COLUMNS = (
     "id, event_id, event_type, tenant_id, status, note, error_message, retry_count, "
     "next_attempt_at, stripe_created_at, payload, received_at, processed_at"
@@ -63,7 +66,10 @@ class PgStripeEventStore:
     replicas by a NOTIFY sent with at most one insert per ``notify_interval``: a
     committing transaction that notified holds Postgres's cluster-wide notify lock
     until its WAL flush, so one NOTIFY per event serialized every ingest commit and
-    the workers' commits behind each other (bench/webhook_to_projection.py).
+    the workers' commits behind each other (bench/webhook_to_projection.py). An
+    insert that went without one gets a trailing NOTIFY at the end of the interval,
+    so the last events of a burst reach a worker replica at once, not at its next
+    poll (what an ingest-only replica, ``WEBHOOK_WORKER_CONCURRENCY=0``, relies on).
     """
 
     def __init__(
@@ -77,6 +83,8 @@ class PgStripeEventStore:
         self._on_stored = on_stored
         self._notify_interval = notify_interval
         self._next_notify = 0.0
+        self._trailing: asyncio.TimerHandle | None = None
+        self._notifying: set[asyncio.Task[None]] = set()
 
     async def add(self, event: NewStripeEvent, now: datetime) -> bool:
         tick = time.monotonic()
@@ -98,7 +106,24 @@ class PgStripeEventStore:
         )
         if inserted and self._on_stored is not None:
             self._on_stored()
+        if inserted and not notify and self._trailing is None:
+            loop = asyncio.get_running_loop()
+            delay = max(self._next_notify - time.monotonic(), 0.0)
+            self._trailing = loop.call_later(delay, self._notify_trailing)
         return bool(inserted)
+
+    def _notify_trailing(self) -> None:
+        self._trailing = None
+        self._next_notify = time.monotonic() + self._notify_interval
+        task = asyncio.create_task(self._send_notify())
+        self._notifying.add(task)
+        task.add_done_callback(self._notifying.discard)
+
+    async def _send_notify(self) -> None:
+        try:
+            await self._pool.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
+        except Exception as exc:  # the workers' poll covers a lost wake-up
+            log.debug("webhooks.ingest.notify_failed", error=repr(exc))
 
 
 class PgEventLog:
