@@ -104,3 +104,21 @@ async def test_wakeup_tells_a_notification_from_a_poke(pool: asyncpg.Pool, schem
     assert wakeup.take_notified() is True
     stop.set()
     await asyncio.wait_for(listener, 5)
+
+
+async def test_wakeup_ignores_a_notification_carrying_its_own_token(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    wakeup = PgWakeup(pool, outbox_channel(schema))
+    stop = asyncio.Event()
+    listener = asyncio.create_task(wakeup.listen(stop))
+    await wakeup.wait(stop, 5)
+    wakeup.take_notified()
+    await pool.execute("SELECT pg_notify($1, $2)", outbox_channel(schema), wakeup.token)
+    await wakeup.wait(stop, 0.5)  # times out: nothing woke it
+    assert wakeup.take_notified() is False
+    await pool.execute("SELECT pg_notify($1, $2)", outbox_channel(schema), "another process")
+    await wakeup.wait(stop, 5)
+    assert wakeup.take_notified() is True
+    stop.set()
+    await asyncio.wait_for(listener, 5)

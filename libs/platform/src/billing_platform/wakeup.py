@@ -7,13 +7,17 @@ worker waits with ``wait(stop, timeout)``: woken at once by a notification,
 by ``poke()`` (a writer in this process, after its commit) or ``stop``, or after
 ``timeout`` anyway, so a lost notification costs at most one poll interval.
 ``take_notified()`` tells a notification (another process wrote, perhaps
-something not due yet) from a poke.
+something not due yet) from a poke. A writer that pokes this waiter and also
+notifies other processes sends ``token`` as the payload: Postgres delivers a
+NOTIFY to every listener, the sender's own included, and this one has been
+poked already.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 import asyncpg
 import structlog
@@ -27,6 +31,7 @@ class PgWakeup:
         self._channel = channel
         self._reconnect_delay = reconnect_delay
         self.event = asyncio.Event()
+        self.token = uuid.uuid4().hex
         self._notified_since = True  # nothing is known before the first look
 
     def poke(self) -> None:
@@ -38,7 +43,9 @@ class PgWakeup:
         notified, self._notified_since = self._notified_since, False
         return notified
 
-    def _notified(self, *_: object) -> None:
+    def _notified(self, *args: object) -> None:
+        if len(args) == 4 and args[3] == self.token:
+            return  # (connection, pid, channel, payload): our own, already poked
         self._notified_since = True
         self.event.set()
 

@@ -58,7 +58,9 @@ def lifespan_for(
             wakeup = PgWakeup(infra.pool, EVENTS_CHANNEL)
             app.state.webhooks = WebhooksContext(
                 uow_factory=uow_factory,
-                store=PgStripeEventStore(infra.pool, on_stored=wakeup.poke),
+                store=PgStripeEventStore(
+                    infra.pool, on_stored=wakeup.poke, notify_payload=wakeup.token
+                ),
                 clock=real_clock,
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )

@@ -54,7 +54,7 @@ _INSERT_EVENT = (
     "next_attempt_at, api_version, livemode, stripe_created_at, payload, received_at) "
     "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
     "ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
-    "SELECT EXISTS (SELECT FROM stored), CASE WHEN $10 THEN pg_notify($9, '') END"
+    "SELECT EXISTS (SELECT FROM stored), CASE WHEN $10 THEN pg_notify($9, $11) END"
 )
 
 
@@ -70,6 +70,8 @@ class PgStripeEventStore:
     insert that went without one gets a trailing NOTIFY at the end of the interval,
     so the last events of a burst reach a worker replica at once, not at its next
     poll (what an ingest-only replica, ``WEBHOOK_WORKER_CONCURRENCY=0``, relies on).
+    The NOTIFY carries ``notify_payload`` (the local ``PgWakeup.token``), so this
+    process's worker, poked already, ignores its own.
     """
 
     def __init__(
@@ -78,9 +80,11 @@ class PgStripeEventStore:
         *,
         on_stored: Callable[[], None] | None = None,
         notify_interval: float = 0.05,
+        notify_payload: str = "",
     ) -> None:
         self._pool = pool
         self._on_stored = on_stored
+        self._notify_payload = notify_payload
         self._notify_interval = notify_interval
         self._next_notify = 0.0
         self._trailing: asyncio.TimerHandle | None = None
@@ -103,6 +107,7 @@ class PgStripeEventStore:
             event.payload.decode(),
             EVENTS_CHANNEL,
             notify,
+            self._notify_payload,
         )
         if inserted and self._on_stored is not None:
             self._on_stored()
@@ -121,7 +126,9 @@ class PgStripeEventStore:
 
     async def _send_notify(self) -> None:
         try:
-            await self._pool.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
+            await self._pool.execute(
+                "SELECT pg_notify($1, $2)", EVENTS_CHANNEL, self._notify_payload
+            )
         except Exception as exc:  # the workers' poll covers a lost wake-up
             log.debug("webhooks.ingest.notify_failed", error=repr(exc))
 
