@@ -1,11 +1,17 @@
-"""Processing: one due event per transaction, translated into billing events.
+"""Processing: due events claimed in batches, translated into billing events.
 
-The row is claimed with ``FOR UPDATE SKIP LOCKED`` and stays locked while the
-event is handled, so several workers never handle the same event. The
-billing events go to the outbox and the row becomes ``processed`` in the same
-transaction. A failure undoes the handling (savepoint) and records the attempt
-instead: ``retrying`` with backoff 2, 4, 8 s, then ``failed``. An event about a
-tenant nobody knows is ``parked`` (no retries) until an operator replays it.
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and stay locked while they are
+handled, so several workers never handle the same event. The billing events go
+to the outbox and the row becomes ``processed`` in the same transaction. A
+failure undoes the handling and records the attempt instead: ``retrying`` with
+backoff 2, 4, 8 s, then ``failed``. An event about a tenant nobody knows is
+``parked`` (no retries) until an operator replays it.
+
+How a failure is undone depends on the batch: in a batch of several, each event
+runs in its own savepoint, so one failing event never undoes another. A batch of
+one (the usual case below a few hundred events/s) needs no savepoint, two round
+trips fewer: a failure rolls the whole transaction back, and the attempt is
+recorded in a second one, provided nobody else has handled the row meanwhile.
 """
 
 from __future__ import annotations
@@ -54,19 +60,26 @@ async def process_next_due(deps: ProcessingDeps) -> Processed | None:
 async def process_due(deps: ProcessingDeps, *, limit: int) -> list[Processed]:
     """Handle up to ``limit`` due events, oldest first, in ONE transaction.
 
-    Each event has its own savepoint, so one failing event never undoes another;
-    what a batch saves is a BEGIN, a COMMIT (a WAL flush), a claim and a pool round
+    What a batch saves is a BEGIN, a COMMIT (a WAL flush), a claim and a pool round
     trip per event, which under load is most of an event's cost. The claimed rows
     stay locked until the commit.
     """
     done: list[tuple[Processed, Any]] = []
+    failed_alone: _FailedAlone | None = None
     uow = deps.uow_factory()
     async with uow:
-        for stored in await uow.events.claim_due(deps.clock.now(), limit):
-            done.append(await _process_claimed(stored, uow, deps))
-        if not done:
+        claimed = await uow.events.claim_due(deps.clock.now(), limit)
+        if not claimed:
             return []
-        await uow.commit()
+        try:
+            for stored in claimed:
+                done.append(await _process_claimed(stored, uow, deps, alone=len(claimed) == 1))
+        except _FailedAlone as failed:
+            failed_alone = failed  # leaving the block uncommitted rolls the handling back
+        else:
+            await uow.commit()
+    if failed_alone is not None:
+        done = await _record_failure_alone(failed_alone, deps)
     for processed, bound in done:
         if processed.error is None:
             bound.info(
@@ -79,10 +92,20 @@ async def process_due(deps: ProcessingDeps, *, limit: int) -> list[Processed]:
     return [processed for processed, _ in done]
 
 
+class _FailedAlone(Exception):  # noqa: N818 - a signal, not an error report
+    """The only event of its batch failed; its transaction must be rolled back."""
+
+    def __init__(
+        self, stored: StoredEvent, claimed_as: tuple[str, int], exc: Exception, bound: Any
+    ) -> None:
+        self.stored, self.claimed_as, self.exc, self.bound = stored, claimed_as, exc, bound
+
+
 async def _process_claimed(
-    stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps
+    stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps, *, alone: bool
 ) -> tuple[Processed, Any]:
     record = stored.record
+    claimed_as = (record.status.value, record.retry_count)
     bound = log.bind(
         stripe_event_id=record.event_id,
         event_type=record.event_type,
@@ -91,21 +114,58 @@ async def _process_claimed(
     error: str | None = None
     published = 0
     try:
-        async with uow.savepoint():
+        if alone:
             published = await _handle(stored, uow, deps)
+        else:
+            async with uow.savepoint():
+                published = await _handle(stored, uow, deps)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        record.mark_failed_attempt(error, deps.clock.now(), deps.policy)
-        (bound.error if record.status is WebhookEventStatus.FAILED else bound.warning)(
-            "webhooks.event.attempt_failed",
-            status=record.status.value,
-            retry_count=record.retry_count,
-            next_attempt_at=record.next_attempt_at,
-            error=error,
-            exc_info=not isinstance(exc, _EXPECTED_FAILURES),
-        )
+        if alone:
+            raise _FailedAlone(stored, claimed_as, exc, bound) from exc
+        error = _record_attempt_failure(stored, exc, deps, bound)
     await uow.events.save(stored, tenant_id=stored.tenant_id)
-    processed = Processed(
+    return _outcome(stored, published, error), bound
+
+
+async def _record_failure_alone(
+    failed: _FailedAlone, deps: ProcessingDeps
+) -> list[tuple[Processed, Any]]:
+    """Record the failed attempt in a transaction of its own, unless someone else has
+    handled the row since the rollback released it."""
+    uow = deps.uow_factory()
+    async with uow:
+        fresh = await uow.events.get_for_update(failed.stored.record.event_id)
+        if fresh is None or (fresh.record.status.value, fresh.record.retry_count) != (
+            failed.claimed_as
+        ):
+            return []
+        fresh.tenant_id = fresh.tenant_id or failed.stored.tenant_id
+        error = _record_attempt_failure(fresh, failed.exc, deps, failed.bound)
+        await uow.events.save(fresh, tenant_id=fresh.tenant_id)
+        await uow.commit()
+    return [(_outcome(fresh, 0, error), failed.bound)]
+
+
+def _record_attempt_failure(
+    stored: StoredEvent, exc: Exception, deps: ProcessingDeps, bound: Any
+) -> str:
+    record = stored.record
+    error = f"{type(exc).__name__}: {exc}"
+    record.mark_failed_attempt(error, deps.clock.now(), deps.policy)
+    (bound.error if record.status is WebhookEventStatus.FAILED else bound.warning)(
+        "webhooks.event.attempt_failed",
+        status=record.status.value,
+        retry_count=record.retry_count,
+        next_attempt_at=record.next_attempt_at,
+        error=error,
+        exc_info=False if isinstance(exc, _EXPECTED_FAILURES) else exc,
+    )
+    return error
+
+
+def _outcome(stored: StoredEvent, published: int, error: str | None) -> Processed:
+    record = stored.record
+    return Processed(
         event_id=record.event_id,
         event_type=record.event_type,
         status=record.status,
@@ -114,7 +174,6 @@ async def _process_claimed(
         error=error,
         note=record.note,
     )
-    return processed, bound
 
 
 async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) -> int:
