@@ -20,13 +20,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def pool(webhooks_database: str) -> AsyncIterator[asyncpg.Pool]:
+    """Tests share one database: start empty, and leave no unsent outbox rows behind for
+    the next test's relay to publish."""
     pool = await create_pool(webhooks_database, max_size=4)
-    await pool.execute(
-        "TRUNCATE webhooks.stripe_webhook_events_log, webhooks.customer_tenants, "
-        "webhooks.outbox, webhooks.inbox"
-    )
+    await pool.execute(_TRUNCATE)
     yield pool
+    await pool.execute(_TRUNCATE)
     await pool.close()
+
+
+_TRUNCATE = (
+    "TRUNCATE webhooks.stripe_webhook_events_log, webhooks.customer_tenants, "
+    "webhooks.outbox, webhooks.inbox"
+)
 
 
 def _deps(world: Any, pool: asyncpg.Pool, uow_factory: Any = None) -> ProcessingDeps:
