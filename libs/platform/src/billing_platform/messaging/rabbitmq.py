@@ -197,9 +197,11 @@ async def _deliver(queue: str, raw: AbstractIncomingMessage, handler: MessageHan
         redelivered=bool(raw.redelivered),
         delivery_count=delivery_count,
     )
+    # bind + unbind rather than bound_contextvars(), which scans every context variable
+    # on entry (as in the HTTP middleware); each delivery runs in a task of its own.
+    structlog.contextvars.bind_contextvars(message_id=raw.message_id)
     try:
-        with structlog.contextvars.bound_contextvars(message_id=raw.message_id):
-            await handler(message)
+        await handler(message)
     except PoisonMessage as exc:
         bound.error("bus.message.rejected", reason=str(exc))
         await raw.reject(requeue=False)
@@ -209,3 +211,5 @@ async def _deliver(queue: str, raw: AbstractIncomingMessage, handler: MessageHan
         await raw.nack(requeue=True)
     else:
         await raw.ack()
+    finally:
+        structlog.contextvars.unbind_contextvars("message_id")
