@@ -154,11 +154,27 @@ def _event(
     return event
 
 
+def _new_stripe_event(event: Mapping[str, Any]) -> Any:
+    """What the ingest endpoint hands the store for ``event`` (a verified Stripe event)."""
+    from webhooks.ports import NewStripeEvent
+
+    return NewStripeEvent(
+        event_id=event["id"],
+        event_type=event["type"],
+        tenant_id=None,
+        api_version=None,
+        livemode=False,
+        stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
+        payload=json.dumps(event).encode(),
+    )
+
+
 class Builders:
     subscription = staticmethod(_subscription)
     session = staticmethod(_session)
     invoice = staticmethod(_invoice)
     event = staticmethod(_event)
+    new_stripe_event = staticmethod(_new_stripe_event)
 
     @staticmethod
     def customer(customer_id: str = "cus_a", tenant: str | None = "tenant_a") -> dict[str, Any]:
@@ -337,22 +353,9 @@ class FakeWorld:
 
     async def ingest(self, event: Mapping[str, Any]) -> bool:
         """Store a Stripe event as the ingest endpoint does; True for a duplicate."""
-        from webhooks.ports import NewStripeEvent
         from webhooks.use_cases.ingest import record_stripe_event
 
-        return await record_stripe_event(
-            NewStripeEvent(
-                event_id=event["id"],
-                event_type=event["type"],
-                tenant_id=None,
-                api_version=None,
-                livemode=False,
-                stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
-                payload=json.dumps(event).encode(),
-            ),
-            self.log,
-            self.clock,
-        )
+        return await record_stripe_event(_new_stripe_event(event), self.log, self.clock)
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """Processing on real Postgres: a lone event's failure (no savepoint) and a batch's."""
 
 import dataclasses
-import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -12,7 +10,6 @@ from billing_domain.errors import GatewayUnavailable
 from billing_domain.webhook_log import WebhookEventStatus
 from billing_platform.db import create_pool
 from webhooks.adapters.postgres import PgStripeEventStore, PgWebhooksUnitOfWork
-from webhooks.ports import NewStripeEvent
 from webhooks.use_cases.processing import ProcessingDeps, process_due
 
 pytestmark = pytest.mark.integration
@@ -43,20 +40,8 @@ def _deps(world: Any, pool: asyncpg.Pool, uow_factory: Any = None) -> Processing
     )
 
 
-async def _ingest(pool: asyncpg.Pool, event: dict[str, Any], clock: Any) -> None:
-    stored = await PgStripeEventStore(pool).add(
-        NewStripeEvent(
-            event_id=event["id"],
-            event_type=event["type"],
-            tenant_id=None,
-            api_version=None,
-            livemode=False,
-            stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
-            payload=json.dumps(event).encode(),
-        ),
-        clock.now(),
-    )
-    assert stored
+async def _ingest(pool: asyncpg.Pool, build: Any, event: dict[str, Any], clock: Any) -> None:
+    assert await PgStripeEventStore(pool).add(build.new_stripe_event(event), clock.now())
 
 
 def _needs_stripe(build: Any, tenant: str) -> dict[str, Any]:
@@ -69,7 +54,7 @@ async def test_a_lone_event_that_fails_is_rolled_back_and_its_attempt_recorded(
     pool: asyncpg.Pool, build: Any, world: Any, fake_stripe: Any, fake_clock: Any
 ) -> None:
     event = _needs_stripe(build, "tenant_lone")
-    await _ingest(pool, event, fake_clock)
+    await _ingest(pool, build, event, fake_clock)
     fake_stripe.fail_with = GatewayUnavailable("stripe is down")
     done = await process_due(_deps(world, pool), limit=10)
     assert [(d.event_id, d.status, d.tenant_id) for d in done] == [
@@ -97,7 +82,7 @@ async def test_a_lone_failure_handled_by_another_worker_meanwhile_is_not_recorde
     """Between the rollback and the second transaction the row is free: a worker that
     took and processed it wins, and this attempt's failure is not written over it."""
     event = _needs_stripe(build, "tenant_race")
-    await _ingest(pool, event, fake_clock)
+    await _ingest(pool, build, event, fake_clock)
     fake_stripe.fail_with = GatewayUnavailable("stripe is down")
     units: list[PgWebhooksUnitOfWork] = []
 
@@ -130,8 +115,8 @@ async def test_in_a_batch_a_failing_event_undoes_only_itself(
 ) -> None:
     fine = dict(build.event("customer.subscription.updated", build.subscription(tenant="t_ok")))
     failing = _needs_stripe(build, "t_fail")
-    await _ingest(pool, fine, fake_clock)
-    await _ingest(pool, failing, fake_clock)
+    await _ingest(pool, build, fine, fake_clock)
+    await _ingest(pool, build, failing, fake_clock)
     fake_stripe.fail_with = GatewayUnavailable("stripe is down")
     done = await process_due(_deps(world, pool), limit=10)
     assert {d.event_id: d.status for d in done} == {
