@@ -74,3 +74,32 @@ async def test_replay_by_status_and_by_id(database_url: str) -> None:
     assert "event_not_found" in missing.output
     nothing = await asyncio.to_thread(runner.invoke, cli, ["webhooks", "replay"], env=env)
     assert nothing.exit_code == 2
+
+
+async def test_parked_and_failed_shorthands(database_url: str) -> None:
+    """``--parked`` (issue 4's spelling) and ``--failed`` stand for ``--status ...``."""
+    await upgrade_async([MIGRATIONS], database_url)
+    await _insert(database_url, "evt_short_parked", "parked")
+    await _insert(database_url, "evt_short_failed", "failed")
+    env = {"DATABASE_URL": database_url}
+    runner = CliRunner()
+
+    parked = await asyncio.to_thread(
+        runner.invoke, cli, ["webhooks", "replay", "--parked"], env=env
+    )
+    assert parked.exit_code == 0, parked.output
+    assert "replayed evt_short_parked" in parked.output
+    assert (await _row(database_url, "evt_short_parked"))["status"] == "pending"
+    assert (await _row(database_url, "evt_short_failed"))["status"] == "failed"
+
+    both = await asyncio.to_thread(
+        runner.invoke, cli, ["webhooks", "replay", "--parked", "--status", "failed"], env=env
+    )
+    assert both.exit_code == 2
+    assert (await _row(database_url, "evt_short_failed"))["status"] == "failed"
+
+    failed = await asyncio.to_thread(
+        runner.invoke, cli, ["webhooks", "replay", "--failed"], env=env
+    )
+    assert failed.exit_code == 0, failed.output
+    assert (await _row(database_url, "evt_short_failed"))["status"] == "pending"

@@ -33,10 +33,25 @@ def replay(
         list[str] | None, typer.Option("--event-id", help="Replay this event (repeatable).")
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many events by status.")] = 1000,
+    parked: Annotated[bool, typer.Option("--parked", help="Same as --status parked.")] = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Same as --status failed.")] = False,
 ) -> None:
     """Send failed or parked events back to the worker (it processes them at once)."""
+    shorthand = [
+        s
+        for s, given in ((ReplayableStatus.parked, parked), (ReplayableStatus.failed, failed))
+        if given
+    ]
+    if len(shorthand) > 1 or (shorthand and status not in (None, shorthand[0])):
+        typer.secho("give one status: --status, --parked or --failed", fg="red", err=True)
+        raise typer.Exit(2)
+    status = shorthand[0] if shorthand else status
     if status is None and not event_id:
-        typer.secho("give --status failed|parked or --event-id evt_...", fg="red", err=True)
+        typer.secho(
+            "give --status failed|parked (or --parked, --failed) or --event-id evt_...",
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(2)
     settings = database_settings()
     assert settings.database_url is not None
