@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -235,7 +236,7 @@ def test_payment_failure_is_set_then_cleared_by_paying_that_invoice() -> None:
     assert account.record_payment_failed(failure(), mark=mark(1), object_id="in_1") is (
         ApplyOutcome.APPLIED
     )
-    assert account.payment_failure == failure()
+    assert account.payment_failure == replace(failure(), since=mark(1).created)
     assert event_types(account) == [ev.PaymentFailed]
     account.record_payment_failed(failure(), mark=mark(2))
     assert account.events == []  # same failure: nothing new
@@ -250,8 +251,38 @@ def test_payment_failure_is_set_then_cleared_by_paying_that_invoice() -> None:
             invoice_id="in_1",
             amount_paid=Money(amount=2900, currency="usd"),
             cleared_payment_failure=True,
+            failed_since=mark(1).created,
+            paid_at=mark(3).created,
         )
     ]
+    assert account.events[0].failure_resolved_after == 2.0
+
+
+def test_a_failure_keeps_its_start_through_stripes_retries_and_a_new_invoice_restarts_it() -> None:
+    account = active_team()
+    account.record_payment_failed(failure("in_1"), mark=mark(10), object_id="in_1")
+    retried = replace(failure("in_1"), next_payment_attempt=T0 + timedelta(days=5))
+    account.record_payment_failed(retried, mark=mark(20), object_id="in_1")
+    assert account.payment_failure == replace(retried, since=mark(10).created)
+    account.record_payment_failed(failure("in_2"), mark=mark(30), object_id="in_2")
+    assert account.payment_failure == replace(failure("in_2"), since=mark(30).created)
+    account.pull_events()
+    account.record_invoice_paid(
+        invoice_id="in_2", amount_paid=Money(amount=2900, currency="usd"), mark=mark(100)
+    )
+    paid = account.pull_events()[0]
+    assert isinstance(paid, ev.InvoicePaid)
+    assert paid.failure_resolved_after == 70.0
+
+
+def test_time_to_resolve_is_unknown_without_stripe_times() -> None:
+    account = active_team()
+    account.record_payment_failed(failure("in_1"))  # no mark: no start time
+    account.record_invoice_paid(invoice_id="in_1", amount_paid=Money(amount=1, currency="usd"))
+    paid = account.pull_events()[-1]
+    assert isinstance(paid, ev.InvoicePaid)
+    assert paid.cleared_payment_failure is True
+    assert paid.failure_resolved_after is None
 
 
 def test_paying_another_invoice_keeps_the_failure() -> None:

@@ -292,6 +292,9 @@ async def test_kpi_counters_count_real_changes_once(world: Any, build: Any) -> N
         "canceled": sample("billing_subscription_changes_total", change="canceled"),
         "failures": sample("billing_payment_failures_total"),
         "resolved": sample("billing_payment_failures_resolved_total"),
+        "resolution_count": sample("billing_payment_failure_resolution_seconds_count"),
+        "resolution_sum": sample("billing_payment_failure_resolution_seconds_sum"),
+        "within_a_day": sample("billing_payment_failure_resolution_seconds_bucket", le="86400.0"),
     }
     tenant = build.tenant()
     for event in lifecycle(build, tenant)[:2]:
@@ -313,3 +316,14 @@ async def test_kpi_counters_count_real_changes_once(world: Any, build: Any) -> N
     assert sample("billing_subscription_changes_total", change="canceled") == before["canceled"] + 1
     assert sample("billing_payment_failures_total") == before["failures"] + 1
     assert sample("billing_payment_failures_resolved_total") == before["resolved"] + 1
+    # Failed at T + 1 day, paid at T + 2 days (Stripe's times): resolved in a day.
+    assert (
+        sample("billing_payment_failure_resolution_seconds_count") == before["resolution_count"] + 1
+    )
+    assert (
+        sample("billing_payment_failure_resolution_seconds_sum") == before["resolution_sum"] + 86400
+    )
+    assert (
+        sample("billing_payment_failure_resolution_seconds_bucket", le="86400.0")
+        == before["within_a_day"] + 1
+    )

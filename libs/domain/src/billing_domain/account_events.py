@@ -93,3 +93,14 @@ class InvoicePaid(AccountEvent):
     invoice_id: str
     amount_paid: Money
     cleared_payment_failure: bool
+    failed_since: datetime | None = None
+    """When the failure this payment cleared began (Stripe's time), if it cleared one."""
+    paid_at: datetime | None = None
+    """Stripe's time of the payment, when the event carried it."""
+
+    @property
+    def failure_resolved_after(self) -> float | None:
+        """Seconds from the failure to this payment, when both times are known."""
+        if self.failed_since is None or self.paid_at is None:
+            return None
+        return max((self.paid_at - self.failed_since).total_seconds(), 0.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing_domain.money import Money
@@ -17,11 +17,24 @@ class PaymentFailure:
     """When Stripe retries next; ``None`` once it has given up."""
     invoice_id: str | None = None
     """The failed invoice: paying *that* invoice clears the failure."""
+    since: datetime | None = None
+    """When the invoice first failed (Stripe's time of that event): how long the tenant
+    has been in this state, and the start of "time to resolve a payment failure"."""
 
     def __post_init__(self) -> None:
-        if self.next_payment_attempt is not None:
-            at = ensure_utc(self.next_payment_attempt, name="next_payment_attempt")
-            object.__setattr__(self, "next_payment_attempt", at)
+        for name in ("next_payment_attempt", "since"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, ensure_utc(value, name=name))
+
+    def continuing(
+        self, earlier: PaymentFailure | None, failed_at: datetime | None
+    ) -> PaymentFailure:
+        """This failure as the account keeps it: a retry of the same invoice that failed
+        again keeps the first failure's ``since``; a new one starts at ``failed_at``."""
+        if earlier is not None and earlier.invoice_id == self.invoice_id and earlier.since:
+            return replace(self, since=earlier.since)
+        return self if self.since is not None else replace(self, since=failed_at)
 
     def is_cleared_by(self, paid_invoice_id: str) -> bool:
         return self.invoice_id is None or self.invoice_id == paid_invoice_id

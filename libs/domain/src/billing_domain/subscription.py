@@ -217,7 +217,10 @@ class BillingAccount:
         invoice (``object_id`` defaults to ``failure.invoice_id``).
         """
         outcome = self._admit(mark, object_id or failure.invoice_id)
-        if outcome is not ApplyOutcome.APPLIED or failure == self.payment_failure:
+        if outcome is not ApplyOutcome.APPLIED:
+            return outcome
+        failure = failure.continuing(self.payment_failure, None if mark is None else mark.created)
+        if failure == self.payment_failure:
             return outcome
         self.payment_failure = failure
         self.events.append(
@@ -243,9 +246,8 @@ class BillingAccount:
         outcome = self._admit(mark, object_id or invoice_id)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
-        cleared = self.payment_failure is not None and self.payment_failure.is_cleared_by(
-            invoice_id
-        )
+        failure = self.payment_failure
+        cleared = failure is not None and failure.is_cleared_by(invoice_id)
         if cleared:
             self.payment_failure = None
         self.events.append(
@@ -254,6 +256,8 @@ class BillingAccount:
                 invoice_id=invoice_id,
                 amount_paid=amount_paid,
                 cleared_payment_failure=cleared,
+                failed_since=failure.since if cleared and failure is not None else None,
+                paid_at=None if mark is None else mark.created,
             )
         )
         return outcome

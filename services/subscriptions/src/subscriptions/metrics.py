@@ -2,8 +2,10 @@
 
 Counted from what the aggregate records, i.e. once per real change (a redelivered
 or stale event records nothing): activations, cancellations scheduled and done,
-resumes, plan changes, payment failures set and cleared. Rates and ratios
-(cancellation rate, payment failure rate) are recording rules in
+resumes, plan changes, payment failures set and cleared, and the time a payment
+failure took to resolve (from the invoice's first failure to its payment, both in
+Stripe's time). Rates, ratios and quantiles (cancellation rate, payment failure
+rate, median time to resolve) are recording rules in
 ``deploy/observability/alerts.yml``.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from billing_domain import account_events
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 CHANGES = Counter(
     "billing_subscription_changes_total",
@@ -25,6 +27,22 @@ PAYMENT_FAILURES = Counter(
 PAYMENT_FAILURES_RESOLVED = Counter(
     "billing_payment_failures_resolved_total",
     "Payment failures cleared by a paid invoice.",
+)
+
+HOUR = 3600.0
+PAYMENT_FAILURE_RESOLUTION = Histogram(
+    "billing_payment_failure_resolution_seconds",
+    "Time from an invoice's first failed payment to its payment (Stripe's clock).",
+    buckets=(
+        5 * 60,
+        HOUR,
+        6 * HOUR,
+        24 * HOUR,
+        3 * 24 * HOUR,
+        7 * 24 * HOUR,
+        14 * 24 * HOUR,
+        30 * 24 * HOUR,
+    ),
 )
 
 _CHANGE_NAMES: dict[type[account_events.AccountEvent], str] = {
@@ -45,3 +63,6 @@ def count_recorded(recorded: Iterable[account_events.AccountEvent]) -> None:
             PAYMENT_FAILURES.inc()
         elif isinstance(event, account_events.InvoicePaid) and event.cleared_payment_failure:
             PAYMENT_FAILURES_RESOLVED.inc()
+            resolved_after = event.failure_resolved_after
+            if resolved_after is not None:
+                PAYMENT_FAILURE_RESOLUTION.observe(resolved_after)

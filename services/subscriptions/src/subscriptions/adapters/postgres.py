@@ -30,10 +30,10 @@ COLUMNS = (
     "tenant_id, stripe_customer_id, stripe_subscription_id, plan, status, "
     "cancel_at_period_end, current_period_end, trial_end, failed_amount_due, failed_currency, "
     "failed_hosted_invoice_url, failed_next_attempt, failed_invoice_id, pending_plan, "
-    "pending_plan_effective_at, last_applied"
+    "pending_plan_effective_at, last_applied, failed_since"
 )
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
-READ_ONE = SELECT_ONE.replace("last_applied FROM", "last_applied::text AS last_applied FROM")
+READ_ONE = SELECT_ONE.replace(" last_applied,", " last_applied::text AS last_applied,")
 LOCK_ONE = (
     f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "
     f"DO UPDATE SET tenant_id = EXCLUDED.tenant_id RETURNING {COLUMNS}"
@@ -41,7 +41,7 @@ LOCK_ONE = (
 READ_STATEMENT_TIMEOUT_MS = 5_000
 UPSERT = f"""
 INSERT INTO {TABLE} ({COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (tenant_id) DO UPDATE SET
     stripe_customer_id = EXCLUDED.stripe_customer_id,
     stripe_subscription_id = EXCLUDED.stripe_subscription_id,
@@ -58,6 +58,7 @@ ON CONFLICT (tenant_id) DO UPDATE SET
     pending_plan = EXCLUDED.pending_plan,
     pending_plan_effective_at = EXCLUDED.pending_plan_effective_at,
     last_applied = EXCLUDED.last_applied,
+    failed_since = EXCLUDED.failed_since,
     updated_at = now()
 """
 
@@ -70,6 +71,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
             hosted_invoice_url=row["failed_hosted_invoice_url"],
             next_payment_attempt=row["failed_next_attempt"],
             invoice_id=row["failed_invoice_id"],
+            since=row["failed_since"],
         )
     pending = None
     if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
@@ -124,6 +126,7 @@ def row_values(account: BillingAccount) -> tuple[Any, ...]:
             key: {"created": to_rfc3339(mark.created), "event_id": mark.event_id}
             for key, mark in account.last_applied.items()
         },
+        None if failure is None else failure.since,
     )
 
 
