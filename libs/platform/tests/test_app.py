@@ -22,7 +22,7 @@ class Body(BaseModel):
     plan: str
 
 
-def _app() -> FastAPI:
+def _app(settings: BillingSettings | None = None) -> FastAPI:
     router = APIRouter()
 
     @router.get("/boom/{kind}")
@@ -48,7 +48,9 @@ def _app() -> FastAPI:
     async def me(principal: CurrentPrincipal) -> dict[str, str]:
         return {"tenant_id": principal.tenant_id, "role": principal.role.value}
 
-    return create_app(service="test", settings=BillingSettings(jwt_secret=SECRET), routers=[router])
+    return create_app(
+        service="test", settings=settings or BillingSettings(jwt_secret=SECRET), routers=[router]
+    )
 
 
 @pytest.fixture
@@ -123,6 +125,15 @@ async def test_auth_dependency(client: httpx.AsyncClient) -> None:
     token = mint_token(SECRET, tenant_id="t42", role="member")
     ok = await client.get("/me", headers={"Authorization": f"Bearer {token}"})
     assert ok.json() == {"tenant_id": "t42", "role": "member"}
+
+
+async def test_without_a_jwt_key_every_token_is_a_401_not_a_crash() -> None:
+    transport = httpx.ASGITransport(app=_app(BillingSettings()), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        token = mint_token(SECRET, tenant_id="t42", role="member")
+        answer = await c.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert "JWT_SECRET" in answer.json()["error"]["message"]
 
 
 async def test_readyz_reports_each_check() -> None:

@@ -55,6 +55,20 @@ def test_expired_token_is_rejected() -> None:
     assert "expired" in _rejected(JwtVerifier(secret=SECRET), token).message
 
 
+def test_a_token_expired_two_seconds_ago_is_rejected() -> None:
+    """No leeway: expired means 401 from ``exp`` on."""
+    token = jwt.encode(_claims(exp=int(time.time()) - 2), SECRET, algorithm="HS256")
+    assert "expired" in _rejected(JwtVerifier(secret=SECRET), token).message
+
+
+def test_a_short_secret_still_verifies_tokens() -> None:
+    """Weak but configured: a warning at start-up, not a service that refuses to start."""
+    with pytest.warns(jwt.warnings.InsecureKeyLengthWarning):
+        token = jwt.encode(_claims(), "secret", algorithm="HS256")
+    with pytest.warns(jwt.warnings.InsecureKeyLengthWarning):
+        assert JwtVerifier(secret="secret").verify(token).tenant_id == "t1"
+
+
 def test_wrong_signature_is_rejected() -> None:
     token = jwt.encode(_claims(), "x" * 32, algorithm="HS256")
     _rejected(JwtVerifier(secret=SECRET), token)

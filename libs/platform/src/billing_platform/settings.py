@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EXCHANGE = "billing.events"
@@ -88,12 +88,6 @@ class BillingSettings(BaseSettings):
         if value is not None and not value.startswith(("sk_", "rk_")):
             raise ValueError("must be a Stripe secret or restricted key (sk_... or rk_...)")
         return value
-
-    @model_validator(mode="after")
-    def _one_jwt_algorithm(self) -> BillingSettings:
-        if self.jwt_secret is not None and len(self.jwt_secret) < 16:
-            raise ValueError("JWT_SECRET must be at least 16 characters")
-        return self
 
     def price_ids(self) -> dict[str, str]:
         """Configured Stripe price id per paid plan name."""

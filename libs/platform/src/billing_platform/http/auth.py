@@ -4,7 +4,11 @@ Algorithms are pinned by the configured key: HS256 with ``JWT_SECRET``,
 RS256 with ``JWT_PUBLIC_KEY``; each algorithm only ever meets its own key, so
 ``alg: none`` and HS/RS confusion are rejected. ``exp``, ``sub``,
 ``tenant_id`` and ``role`` are required; ``aud``/``iss`` are checked when
-configured. Anything wrong is a 401 with ``WWW-Authenticate: Bearer``.
+configured. Anything wrong is a 401 with ``WWW-Authenticate: Bearer``. An
+expired token is refused from its ``exp`` on, with no leeway (the contract says
+expired -> 401). A service started without either key answers 401 too.
+A secret shorter than 32 bytes (RFC 7518's minimum for HS256) is accepted, with
+a warning at start-up: refusing to start would be worse than a weak key.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from billing_platform.http.errors import ApiError
 from billing_platform.settings import BillingSettings
 
 REQUIRED_CLAIMS = ["exp", "sub", "tenant_id", "role"]
-LEEWAY_S = 30
+LEEWAY_S = 0
+RECOMMENDED_SECRET_BYTES = 32
+
+log = structlog.get_logger("billing_platform.auth")
 
 
 class JwtVerifier:
@@ -36,6 +43,12 @@ class JwtVerifier:
         self._keys: dict[str, str] = {}
         if secret:
             self._keys["HS256"] = secret
+            if len(secret.encode()) < RECOMMENDED_SECRET_BYTES:
+                log.warning(
+                    "auth.jwt_secret.weak",
+                    length=len(secret.encode()),
+                    recommended=RECOMMENDED_SECRET_BYTES,
+                )
         if public_key:
             self._keys["RS256"] = public_key
         if not self._keys:
@@ -113,7 +126,9 @@ async def current_principal(
     """FastAPI dependency: the authenticated caller, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    verifier: JwtVerifier = request.app.state.jwt_verifier
+    verifier: JwtVerifier | None = getattr(request.app.state, "jwt_verifier", None)
+    if verifier is None:
+        raise _unauthorized("no token can be verified: JWT_SECRET or JWT_PUBLIC_KEY is not set")
     principal = verifier.verify(credentials.credentials)
     structlog.contextvars.bind_contextvars(tenant_id=principal.tenant_id)
     return principal
