@@ -77,6 +77,20 @@ def _cases(build: Any, signer: Any) -> list[tuple[str, bytes, dict[str, str], in
             415,
             "unsupported_media_type",
         ),
+        (
+            "forged, as text/plain",  # the signature is checked first: a forgery is a 400
+            body,
+            {**signer(body, secret="whsec_attacker"), "Content-Type": "text/plain"},
+            400,
+            "invalid_signature",
+        ),
+        (
+            "unsigned, no content type",
+            body,
+            {},
+            400,
+            "missing_signature",
+        ),
     ]
 
 
@@ -109,6 +123,21 @@ async def test_a_nul_in_a_string_is_a_400_and_stores_nothing(
         assert await hooks.rows() == before
 
 
+async def test_a_signed_event_without_a_content_type_is_accepted(
+    start_webhooks: Any, build: Any, signer: Any
+) -> None:
+    """ARCHITECTURE's answers for ingest are 200, 400 and 413: a sender that states no
+    Content-Type (a raw-bytes POST) is taken at its signed word."""
+    event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
+    body = json.dumps(event).encode()
+    headers = {k: v for k, v in signer(body).items() if k.lower() != "content-type"}
+    async with start_webhooks() as hooks:
+        response = await hooks.client.post("/api/webhooks/stripe", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"received": True, "duplicate": False}
+        assert (await hooks.row(event["id"])) is not None
+
+
 async def test_oversized_bodies_are_refused_without_storing(
     start_webhooks: Any, signer: Any
 ) -> None:
@@ -127,6 +156,10 @@ async def test_oversized_bodies_are_refused_without_storing(
         )
         assert streamed.status_code == 413
         assert streamed.json()["error"]["code"] == "payload_too_large"
+        untyped = {k: v for k, v in signer(big).items() if k.lower() != "content-type"}
+        for headers in (untyped, {**untyped, "Content-Type": "text/plain"}):
+            answer = await hooks.client.post("/api/webhooks/stripe", content=big, headers=headers)
+            assert answer.status_code == 413  # the size is checked before anything else
         assert await hooks.rows() == before
 
 
