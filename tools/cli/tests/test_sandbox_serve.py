@@ -1,11 +1,15 @@
-"""``billing serve sandbox --public-url --webhook-url`` and sandbox prices for the services."""
+"""``billing serve sandbox --public-url --webhook-url --state-file`` and sandbox prices for
+the services."""
 
 import asyncio
+from pathlib import Path
 
+import httpx
 import pytest
 import typer
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
 from billing_platform.settings import BillingSettings
+from billing_platform.testing.processes import ServiceProcess, billing_command, free_port
 from stripe_sandbox.server import RunningSandbox
 
 pytestmark = pytest.mark.integration
@@ -52,3 +56,33 @@ def test_against_stripe_itself_nothing_is_looked_up() -> None:
 def test_an_unreachable_sandbox_leaves_the_settings_as_they_were() -> None:
     settings = BillingSettings(stripe_api_key="sk_test_x", stripe_api_base="http://127.0.0.1:1")
     assert with_sandbox_prices(settings, wait_s=0) is settings
+
+
+def test_serve_sandbox_keeps_its_objects_in_the_state_file(tmp_path: Path) -> None:
+    """Issue 3: ``billing serve sandbox`` ... persisted when asked (``--state-file``)."""
+    port = free_port()
+    state = tmp_path / "sandbox.sqlite3"
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": "Bearer sk_test_state_file"}
+    command = billing_command("serve", "sandbox", "--port", str(port), "--state-file", str(state))
+    first = ServiceProcess("sandbox", command, {}, tmp_path)
+    first.start()
+    try:
+        first.wait_healthy(f"{url}/_sandbox/health", timeout=60)
+        created = httpx.post(
+            f"{url}/v1/customers", data={"email": "kept@example.com"}, headers=auth
+        )
+        assert created.status_code == 200, created.text
+        customer_id = created.json()["id"]
+    finally:
+        first.stop()
+    assert state.exists()
+    second = ServiceProcess("sandbox-again", command, {}, tmp_path)
+    second.start()
+    try:
+        second.wait_healthy(f"{url}/_sandbox/health", timeout=60)
+        again = httpx.get(f"{url}/v1/customers/{customer_id}", headers=auth)
+    finally:
+        second.stop()
+    assert again.status_code == 200, again.text
+    assert again.json()["email"] == "kept@example.com"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from contextlib import ExitStack
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -63,12 +64,22 @@ def serve(
     webhook_url: Annotated[
         str | None, typer.Option(help="sandbox: deliver webhooks here (STRIPE_WEBHOOK_SECRET).")
     ] = None,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(help="sandbox: keep its objects in this SQLite file across restarts."),
+    ] = None,
 ) -> None:
     """Run one service (or the Stripe sandbox) as its own process, configured by env vars."""
     if service is Servable.sandbox:
         from stripe_sandbox.server import serve as serve_sandbox
 
-        config = sandbox_config(host, port or 12111, public_url=public_url, webhook_url=webhook_url)
+        config = sandbox_config(
+            host,
+            port or 12111,
+            public_url=public_url,
+            webhook_url=webhook_url,
+            state_file=state_file,
+        )
         serve_sandbox(config)
         return
     settings = with_sandbox_prices(command_settings())

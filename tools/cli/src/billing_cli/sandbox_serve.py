@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import httpx
 import typer
@@ -20,7 +21,12 @@ from stripe_sandbox.config import PLAN_LOOKUP_KEYS, SandboxConfig, WebhookTarget
 
 
 def sandbox_config(
-    host: str, port: int, *, public_url: str | None, webhook_url: str | None
+    host: str,
+    port: int,
+    *,
+    public_url: str | None,
+    webhook_url: str | None,
+    state_file: Path | None = None,
 ) -> SandboxConfig:
     webhooks: tuple[WebhookTarget, ...] = ()
     if webhook_url:
@@ -30,7 +36,9 @@ def sandbox_config(
             typer.secho("--webhook-url needs STRIPE_WEBHOOK_SECRET", fg="red", err=True)
             raise typer.Exit(2)
         webhooks = (WebhookTarget(url=webhook_url, secret=secret),)
-    return SandboxConfig(host=host, port=port, public_url=public_url, webhooks=webhooks)
+    return SandboxConfig(
+        host=host, port=port, public_url=public_url, webhooks=webhooks, state_file=state_file
+    )
 
 
 def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 30.0) -> BillingSettings:
