@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from billing_cli.nginx_conf import VARIABLES, render, template_path
+from billing_cli.nginx_conf import COMPOSE_VALUES, VARIABLES, compose_config, render, template_path
 from billing_cli.services import SERVICES
 from billing_cli.web import PAGES
 
@@ -96,3 +96,18 @@ def test_a_real_nginx_accepts_the_rendered_config(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_deploy_gateway_nginx_conf_is_the_template_rendered_for_compose() -> None:
+    """Issue 7 names ``deploy/gateway/nginx.conf``: it must never drift from the template."""
+    committed = template_path().with_name("nginx.conf").read_text()
+    assert committed == compose_config()
+    directives = [line for line in committed.splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in directives if "${" in line]
+    assert "server checkout:8001 max_fails=3 fail_timeout=10s;" in committed
+
+
+def test_compose_values_are_the_ones_docker_compose_sets() -> None:
+    compose = (template_path().parents[2] / "docker-compose.yml").read_text()
+    for name, value in COMPOSE_VALUES.items():
+        assert re.search(rf"{name}: \"?{re.escape(value)}\"?\n", compose), name

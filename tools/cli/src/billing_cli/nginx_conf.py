@@ -3,7 +3,9 @@
 The template's ``${NAME}`` placeholders are the names of ``VARIABLES``; nginx's
 own ``$variables`` are lower case and left alone, as the official nginx image's
 envsubst leaves them in docker-compose. ``python -m billing_cli.nginx_conf``
-prints the config rendered from the environment.
+prints the config rendered from the environment; ``--compose`` renders it with
+docker-compose's values, which is what ``deploy/gateway/nginx.conf`` holds (a
+test keeps that file equal to the template's rendering).
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ VARIABLES = (
     "CHECKOUT_UPSTREAM",
     "SUBSCRIPTIONS_UPSTREAM",
     "WEBHOOKS_UPSTREAM",
+)
+COMPOSE_VALUES = {  # the gateway service of docker-compose.yml
+    "GATEWAY_LISTEN": "8000",
+    "GATEWAY_STATE_DIR": "/var/cache/nginx",
+    "WEB_ROOT": "/usr/share/billing/web",
+    "CHECKOUT_UPSTREAM": "checkout:8001",
+    "SUBSCRIPTIONS_UPSTREAM": "subscriptions:8002",
+    "WEBHOOKS_UPSTREAM": "webhooks:8003",
+}
+GENERATED_HEADER = (
+    "# Generated from nginx.conf.template with docker-compose's values:\n"
+    "#   python -m billing_cli.nginx_conf --compose > deploy/gateway/nginx.conf\n"
+    "# Edit the template, not this file.\n"
 )
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_./:\-\[\]]+$")
@@ -44,7 +59,15 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
+def compose_config() -> str:
+    """``deploy/gateway/nginx.conf``: the template rendered for docker-compose."""
+    return GENERATED_HEADER + render(template_path().read_text(), COMPOSE_VALUES)
+
+
 def main() -> None:
+    if "--compose" in sys.argv[1:]:
+        sys.stdout.write(compose_config())
+        return
     sys.stdout.write(render(template_path().read_text(), os.environ))
 
 
