@@ -64,6 +64,10 @@ def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
         ready = httpx.get(f"{base}/readyz").json()
         assert ready["checks"] == {"checkout": "ok", "subscriptions": "ok", "webhooks": "ok"}
         assert "billing_http_requests_total" in httpx.get(f"{base}/metrics").text
+        unknown = httpx.get(f"{base}/api/billing/nope")  # the API's error shape, not a page's
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "not_found"
+        assert httpx.get(f"{base}/pricing").status_code == 200  # pages still served
         prices = httpx.get(
             f"http://127.0.0.1:{sandbox_port}/v1/prices",
             headers={"Authorization": "Bearer sk_test_x"},

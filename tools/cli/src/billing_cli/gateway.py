@@ -52,9 +52,9 @@ class DevGateway:
         app = self.route(path)
         if app is not None:
             await app(scope, receive, send)
-        elif self._fallback is not None:
+        elif self._fallback is not None and not path.startswith("/api/"):
             await self._fallback(scope, receive, send)
-        else:
+        else:  # an API path no service serves: the API's error shape, not a page's 404
             body = {"error": {"code": "not_found", "message": f"no service serves {path}"}}
             await JSONResponse(body, status_code=404)(scope, receive, send)
 
