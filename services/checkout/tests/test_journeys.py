@@ -142,6 +142,10 @@ async def test_a_member_cannot_start_a_checkout(
         )
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "owner_only"
+        invalid = await client.post(  # refused before the body is looked at
+            "/api/billing/checkout", json={"plan": ["solo"]}, headers=auth(tenant, role)
+        )
+        assert invalid.status_code == 403
     assert await customers_of(sandbox_http, tenant) == []
 
 

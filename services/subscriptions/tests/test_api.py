@@ -209,6 +209,11 @@ async def test_members_and_other_tenants_are_forbidden(
                 )
                 assert response.status_code == 403, (role, path)
                 assert response.json()["error"]["code"] == "owner_only"
+                if body is not None:  # the role is refused before the body is looked at
+                    invalid = await client.request(
+                        method, path, json={"plan": 7}, headers=bearer(token(tenant, role))
+                    )
+                    assert invalid.status_code == 403, (role, path)
         owner_of_other = bearer(token(other))
         for method, path, body in [("GET", "/api/billing/subscription", None), *OWNER_ENDPOINTS]:
             by_query = await client.request(

@@ -10,10 +10,11 @@ import uuid
 from typing import Annotated
 
 import structlog
+from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.errors import error_response
-from fastapi import APIRouter, Body, FastAPI, Header, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from checkout import metrics
@@ -58,6 +59,16 @@ IdempotencyKey = Annotated[
 ]
 
 
+async def _billing_manager(principal: CurrentPrincipal) -> Principal:
+    """A dependency, so FastAPI runs it before it validates the body: a member is a 403
+    even with a body that would be a 422 (the use case authorizes again)."""
+    authorize(principal, Action.MANAGE_BILLING, tenant_id=principal.tenant_id)
+    return principal
+
+
+BillingManager = Annotated[Principal, Depends(_billing_manager)]
+
+
 @router.post(
     "/checkout",
     summary="Start a Stripe Checkout session for a paid plan (owner only)",
@@ -66,7 +77,7 @@ IdempotencyKey = Annotated[
 )
 async def create_checkout(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: BillingManager,
     body: Annotated[CheckoutBody, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> CheckoutSessionOut:

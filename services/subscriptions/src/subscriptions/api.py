@@ -13,7 +13,7 @@ from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.errors import ApiError
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -136,6 +136,17 @@ def _owner_tenant(principal: Principal, query: str | None, header: str | None) -
     return tenant_id
 
 
+async def _owner_tenant_dependency(
+    principal: CurrentPrincipal, tenant: TenantQuery = None, x_tenant: TenantHeader = None
+) -> str:
+    """A dependency, so FastAPI runs it before it validates the body: a member or another
+    tenant is a 403 even with a body that would be a 422."""
+    return _owner_tenant(principal, tenant, x_tenant)
+
+
+OwnerTenant = Annotated[str, Depends(_owner_tenant_dependency)]
+
+
 def _request_key(idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return uuid.uuid4().hex
@@ -218,12 +229,10 @@ def _read_principal(request: Request, runtime: SubscriptionsRuntime) -> Principa
 async def cancel_subscription(
     request: Request,
     principal: CurrentPrincipal,
-    tenant: TenantQuery = None,
-    x_tenant: TenantHeader = None,
+    tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
-    tenant_id = _owner_tenant(principal, tenant, x_tenant)
     cmd = CancelSubscription(
         principal=principal,
         tenant_id=tenant_id,
@@ -245,12 +254,10 @@ async def cancel_subscription(
 async def resume_subscription(
     request: Request,
     principal: CurrentPrincipal,
-    tenant: TenantQuery = None,
-    x_tenant: TenantHeader = None,
+    tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
-    tenant_id = _owner_tenant(principal, tenant, x_tenant)
     cmd = ResumeSubscription(
         principal=principal,
         tenant_id=tenant_id,
@@ -273,13 +280,10 @@ async def preview_proration(
     request: Request,
     body: PlanIn,
     principal: CurrentPrincipal,
-    tenant: TenantQuery = None,
-    x_tenant: TenantHeader = None,
+    tenant_id: OwnerTenant,
 ) -> ProrationOut:
     runtime = _runtime(request)
-    cmd = PreviewProration(
-        principal=principal, tenant_id=_owner_tenant(principal, tenant, x_tenant), plan=body.plan
-    )
+    cmd = PreviewProration(principal=principal, tenant_id=tenant_id, plan=body.plan)
     preview = await use_cases.preview_proration(cmd, runtime.reader, runtime.gateway, runtime.clock)
     return ProrationOut(
         proration_amount=preview.proration_amount.amount,
@@ -299,12 +303,10 @@ async def change_plan(
     request: Request,
     body: PlanChangeIn,
     principal: CurrentPrincipal,
-    tenant: TenantQuery = None,
-    x_tenant: TenantHeader = None,
+    tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
-    tenant_id = _owner_tenant(principal, tenant, x_tenant)
     cmd = ChangePlan(
         principal=principal,
         tenant_id=tenant_id,
