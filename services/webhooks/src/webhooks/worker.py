@@ -3,7 +3,8 @@
 Several workers (tasks here, replicas elsewhere) are safe: each event is
 claimed with ``FOR UPDATE SKIP LOCKED``. A new event wakes the worker through
 LISTEN/NOTIFY at once (or in-process by ingest); due events are handled up to
-``batch_size`` per transaction (each in its own savepoint); a retry is picked
+``batch_size`` per transaction (each in its own savepoint when there are several,
+see ``use_cases.processing``); a retry is picked
 up when its ``next_attempt_at`` comes; polling every ``poll_interval`` covers a
 lost notification.
 
