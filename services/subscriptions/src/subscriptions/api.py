@@ -129,22 +129,17 @@ def _tenant(principal: Principal, query: str | None, header: str | None) -> str:
     return query or header or principal.tenant_id
 
 
-def _owner_tenant(principal: Principal, query: str | None, header: str | None) -> str:
-    """The tenant of a change, refused (403) before the body is looked at."""
-    tenant_id = _tenant(principal, query, header)
+async def _owner_tenant(
+    principal: CurrentPrincipal, tenant: TenantQuery = None, x_tenant: TenantHeader = None
+) -> str:
+    """The tenant of a change. A dependency, so FastAPI runs it before it validates the
+    body: a member or another tenant is a 403 even with a body that would be a 422."""
+    tenant_id = _tenant(principal, tenant, x_tenant)
     authorize(principal, Action.MANAGE_BILLING, tenant_id=tenant_id)
     return tenant_id
 
 
-async def _owner_tenant_dependency(
-    principal: CurrentPrincipal, tenant: TenantQuery = None, x_tenant: TenantHeader = None
-) -> str:
-    """A dependency, so FastAPI runs it before it validates the body: a member or another
-    tenant is a 403 even with a body that would be a 422."""
-    return _owner_tenant(principal, tenant, x_tenant)
-
-
-OwnerTenant = Annotated[str, Depends(_owner_tenant_dependency)]
+OwnerTenant = Annotated[str, Depends(_owner_tenant)]
 
 
 def _request_key(idempotency_key: str | None) -> str:
