@@ -1,21 +1,22 @@
 """Every object the sandbox returns has the keys and JSON types of Stripe's fixture.
 
-Fixtures: ../shared/stripe/fixtures3.json (Stripe's openapi fixtures, API 2026-07-29).
+Fixtures: Stripe's openapi fixtures (API 2026-07-29), kept in the repository at
+libs/platform/src/billing_platform/testing/data/stripe/fixtures3.json.
 A difference fails the test unless ALLOWED lists it with the reason.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from billing_platform.testing.stripe_fixtures import fixtures_path
 from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, DAY, Journey
 
 pytestmark = pytest.mark.e2e
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "stripe" / "fixtures3.json"
+FIXTURES = fixtures_path()
 
 # The allowlist. Paths use "[]" for list elements; each entry allows exactly one kind
 # of difference at that path, nothing else.

@@ -1,8 +1,8 @@
-"""Stripe's official object fixtures (``shared/stripe/fixtures3.json``) for tests.
+"""Stripe's official object fixtures for tests.
 
-Found through ``STRIPE_FIXTURES`` when set, else as ``../shared/stripe/`` beside
-the repository (where the workplace and CI lay it). Every call returns a deep
-copy, so tests can edit what they get.
+The file lives in this package (``data/stripe/fixtures3.json``, MIT, with its
+licence and provenance beside it); ``STRIPE_FIXTURES`` points elsewhere when set
+(a newer copy, say). Every call returns a deep copy, so tests can edit what they get.
 """
 
 from __future__ import annotations
@@ -21,13 +21,7 @@ def fixtures_path() -> Path:
     configured = os.environ.get("STRIPE_FIXTURES")
     if configured:
         return Path(configured)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent.parent / "shared" / "stripe" / FILE_NAME
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(
-        f"{FILE_NAME} not found: set STRIPE_FIXTURES or lay shared/ beside the repository"
-    )
+    return Path(__file__).resolve().parent / "data" / "stripe" / FILE_NAME
 
 
 @lru_cache(maxsize=1)
