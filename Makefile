@@ -6,7 +6,7 @@ UV_SYSTEM := $(shell command -v uv 2>/dev/null)
 UV := $(if $(UV_SYSTEM),$(UV_SYSTEM),$(CURDIR)/.tools/bin/uv)
 PYTHON ?= python3
 
-.PHONY: run test lint format sync bench clean
+.PHONY: run test test-unit test-tools lint format sync bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -21,8 +21,14 @@ sync: .venv/.synced
 run: sync  ## the whole product on http://127.0.0.1:8000
 	$(UV) run billing dev
 
-test: sync  ## every test: unit, integration (real Postgres and RabbitMQ), e2e
+test: sync test-tools  ## every test: unit, integration (real Postgres and RabbitMQ), e2e
 	$(UV) run pytest $(PYTEST_ARGS)
+
+test-unit: sync  ## the fast lane: domain and fakes, no I/O (well under a minute)
+	$(UV) run pytest -m unit -q $(PYTEST_ARGS)
+
+test-tools: sync  ## chromium, nginx, promtool for the tests: installed when root with apt, else named
+	$(UV) run python -m billing_platform.testing.tools --install
 
 lint: sync  ## ruff, ruff format, mypy --strict, import-linter contracts
 	$(UV) run ruff check .

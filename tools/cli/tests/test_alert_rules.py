@@ -1,9 +1,7 @@
 """deploy/observability/alerts.yml: valid for promtool, its unit tests pass, and every
 metric it reads is one the services really export."""
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import checkout.metrics
 import pytest
 import subscriptions.metrics
 import webhooks.metrics
+from billing_platform.testing.tools import require_tool
 from prometheus_client.metrics import MetricWrapperBase
 
 pytestmark = pytest.mark.unit
@@ -21,12 +20,7 @@ ALERTS = OBSERVABILITY / "alerts.yml"
 
 
 def _promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is not installed (.ci/run installs Debian's prometheus)")
-        pytest.skip("promtool is not installed")
-    return found
+    return require_tool("promtool")
 
 
 def _exported_names() -> set[str]:

@@ -1,9 +1,7 @@
 """deploy/gateway/nginx.conf.template: the routing table of SERVICES, rendered safely,
 accepted by a real nginx (``nginx -t``) when one is installed."""
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 from billing_cli.nginx_conf import COMPOSE_VALUES, VARIABLES, compose_config, render, template_path
 from billing_cli.services import SERVICES
 from billing_cli.web import PAGES
+from billing_platform.testing.tools import require_tool
 
 pytestmark = pytest.mark.unit
 
@@ -81,11 +80,7 @@ def test_a_missing_or_unsafe_value_is_refused(tmp_path: Path, bad: str) -> None:
 
 
 def test_a_real_nginx_accepts_the_rendered_config(tmp_path: Path) -> None:
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if nginx is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("nginx is not installed (.ci/run installs it)")
-        pytest.skip("nginx is not installed")
+    nginx = require_tool("nginx")
     (tmp_path / "web").mkdir()
     conf = tmp_path / "nginx.conf"
     conf.write_text(render(TEMPLATE, _values(tmp_path)))

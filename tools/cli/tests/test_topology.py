@@ -5,7 +5,6 @@ through the gateway too."""
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
 from billing_platform.http.tokens import mint_token
 from billing_platform.testing.processes import free_port
+from billing_platform.testing.tools import require_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -32,12 +32,7 @@ BILLING = str(Path(sys.executable).parent / "billing")
 
 
 def _nginx() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("nginx is not installed (.ci/run installs it)")
-        pytest.skip("nginx is not installed")
-    return found
+    return require_tool("nginx")
 
 
 class Processes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,11 +22,11 @@ from typing import IO, Any
 import httpx
 import pytest
 from billing_platform.testing.processes import free_port
+from billing_platform.testing.tools import require_tool
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[4]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -138,7 +137,8 @@ def playwright_driver() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    chromium = require_tool("chromium")
+    launched = playwright_driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     yield launched
     launched.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -20,18 +19,14 @@ from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
 from billing_platform.http.tokens import mint_token
 from billing_platform.testing.processes import free_port
+from billing_platform.testing.tools import require_tool
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _nginx() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("nginx is not installed (.ci/run installs it)")
-        pytest.skip("nginx is not installed")
-    return found
+    return require_tool("nginx")
 
 
 @pytest.fixture(scope="module")

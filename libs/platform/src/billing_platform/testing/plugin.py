@@ -30,7 +30,7 @@ from billing_platform.messaging.rabbitmq import (
     dead_letter_queue,
     declared_queues,
 )
-from billing_platform.testing import backends
+from billing_platform.testing import backends, skip_summary
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +111,9 @@ async def rabbit_bus(amqp_url: str, exchange_name: str) -> AsyncIterator[RabbitM
     await bus.connect()
     yield bus
     await bus.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The closing "what this run did not test" section."""
+    skip_summary.write(terminalreporter)
