@@ -154,6 +154,24 @@ class FakePaymentGateway:
         return self._update(subscription_id, pending_plan=pending)
 
 
+class FakeProrationQuotes:
+    """Issued proration dates: (tenant, plan, date) -> expiry."""
+
+    def __init__(self) -> None:
+        self.issued_until: dict[tuple[str, PlanType, datetime], datetime] = {}
+
+    async def issue(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+    ) -> None:
+        self.issued_until[(tenant_id, plan, proration_date)] = expires_at
+
+    async def issued(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+    ) -> bool:
+        expires_at = self.issued_until.get((tenant_id, plan, proration_date))
+        return expires_at is not None and expires_at > now
+
+
 class FakeStore:
     """What a database would hold once committed."""
 
@@ -161,6 +179,7 @@ class FakeStore:
         self.accounts: dict[str, BillingAccount] = {}
         self.outbox: list[IntegrationEvent] = []
         self.inbox: set[str] = set()
+        self.quotes = FakeProrationQuotes()
         self.commits = 0
 
     def published_types(self) -> list[str]:
@@ -210,6 +229,7 @@ class FakeUnitOfWork:
         self.staged_events: list[IntegrationEvent] = []
         self.staged_inbox: set[str] = set()
         self.accounts = _FakeAccounts(self)
+        self.quotes = store.quotes
         self.outbox = _FakeOutbox(self)
         self.inbox = _FakeInbox(self)
         self.committed = False
@@ -279,6 +299,10 @@ class World:
     @property
     def reader(self) -> FakeAccountReader:
         return FakeAccountReader(self.store)
+
+    @property
+    def quotes(self) -> FakeProrationQuotes:
+        return self.store.quotes
 
     def seed(self, account: BillingAccount) -> BillingAccount:
         self.store.accounts[account.tenant_id] = copy.deepcopy(account)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -300,6 +301,45 @@ async def test_hostile_bodies_and_headers_are_422(
         "SELECT plan FROM subscriptions.billing_accounts WHERE tenant_id = $1", tenant
     )
     assert account == "solo"
+
+
+async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
+    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+) -> None:
+    """Issue 15 item 1 on Postgres: the issued dates are shared by every replica."""
+    tenant, other = build.tenant(), build.tenant()
+    account = await seed(pool, world, build.paid_account(tenant, plan=PlanType.SOLO))
+    await seed(pool, world, build.paid_account(other, plan=PlanType.SOLO))
+    owner, other_owner = bearer(token(tenant)), bearer(token(other))
+    async with app_client(gateway=world.gateway, clock=world.clock) as (client, _):
+        mine = await client.post("/api/billing/proration", json={"plan": "team"}, headers=owner)
+        assert mine.status_code == 200, mine.text
+        world.clock.advance(1)
+        theirs = await client.post(
+            "/api/billing/proration", json={"plan": "enterprise"}, headers=other_owner
+        )
+        assert theirs.status_code == 200, theirs.text
+        period_end = int(account.current_period_end.timestamp())
+        for plan, date in (
+            ("enterprise", period_end - 120),  # the attack: nearly the whole period free
+            ("enterprise", theirs.json()["proration_date"]),  # another tenant's
+            ("enterprise", mine.json()["proration_date"]),  # issued for team, not enterprise
+        ):
+            refused = await client.post(
+                "/api/billing/subscription/plan",
+                json={"plan": plan, "proration_date": date},
+                headers=owner,
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["error"]["code"] == "proration_date_not_issued"
+        assert "change_plan_now" not in world.gateway.calls
+        changed = await client.post(
+            "/api/billing/subscription/plan",
+            json={"plan": "team", "proration_date": mine.json()["proration_date"]},
+            headers=owner,
+        )
+        assert changed.status_code == 200, changed.text
+    assert world.gateway.proration_dates == [world.clock.now() - timedelta(seconds=1)]
 
 
 async def test_undecodable_bodies_and_long_tenants_are_documented(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -165,7 +165,9 @@ async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> 
 
     def preview(plan: str, role: str = "owner") -> Any:
         cmd = PreviewProration(principal=build.principal(tenant, role), tenant_id=tenant, plan=plan)
-        return use_cases.preview_proration(cmd, world.reader, world.gateway, world.clock)
+        return use_cases.preview_proration(
+            cmd, world.reader, world.gateway, world.clock, world.quotes
+        )
 
     up = await preview("enterprise")
     assert up.proration_amount.amount == 7000
@@ -186,6 +188,7 @@ async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> 
             world.reader,
             world.gateway,
             world.clock,
+            world.quotes,
         )
     assert world.store.commits == 0
 
@@ -193,7 +196,13 @@ async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> 
 async def test_upgrade_is_immediate_at_the_previews_proration_date(world: Any, build: Any) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
-    shown = datetime(2026, 12, 1, 11, 59, tzinfo=UTC)
+    preview = PreviewProration(principal=build.principal(tenant), tenant_id=tenant, plan="team")
+    shown = (
+        await use_cases.preview_proration(
+            preview, world.reader, world.gateway, world.clock, world.quotes
+        )
+    ).proration_date
+    world.clock.advance(60)  # the owner reads the preview for a minute
     result = await use_cases.change_plan(
         plan_cmd(build, tenant, "team", proration_date=shown),
         world.uow(),
@@ -303,3 +312,59 @@ async def test_an_event_older_than_the_api_change_does_not_undo_it(world: Any, b
     assert outcome is Projected.STALE
     assert world.store.accounts[tenant].cancel_at_period_end is True
     assert world.store.published_types() == ["subscription.cancel_scheduled"]
+
+
+async def test_a_proration_date_no_preview_issued_is_refused_before_stripe(
+    world: Any, build: Any
+) -> None:
+    """Issue 15 item 1: a date of the client's choosing (the period's last minutes) made an
+    upgrade nearly free; only a date a recent preview issued to this tenant and plan counts."""
+    tenant, other = build.tenant(), build.tenant()
+    account = world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
+    world.seed(build.paid_account(other, plan=PlanType.SOLO))
+
+    async def preview(who: str, plan: str) -> datetime:
+        cmd = PreviewProration(principal=build.principal(who), tenant_id=who, plan=plan)
+        shown = await use_cases.preview_proration(
+            cmd, world.reader, world.gateway, world.clock, world.quotes
+        )
+        return shown.proration_date
+
+    issued = await preview(tenant, "enterprise")
+    world.clock.advance(1)
+    others = await preview(other, "enterprise")
+    world.clock.advance(1)
+    team_date = await preview(tenant, "team")
+    assert account.current_period_end is not None
+    forged = [
+        account.current_period_end - timedelta(seconds=120),  # the attack
+        others,  # issued, but to another tenant
+        team_date,  # issued to this tenant, but for another plan
+        issued + timedelta(seconds=1),  # near, not equal (and issued to the other tenant)
+    ]
+    for date in forged:
+        with pytest.raises(RuleViolated) as refused:
+            await use_cases.change_plan(
+                plan_cmd(build, tenant, "enterprise", proration_date=date),
+                world.uow(),
+                world.gateway,
+                world.clock,
+            )
+        assert refused.value.code == "proration_date_not_issued"
+    world.clock.advance(use_cases.PRORATION_QUOTE_TTL.total_seconds())
+    with pytest.raises(RuleViolated):  # expired
+        await use_cases.change_plan(
+            plan_cmd(build, tenant, "enterprise", proration_date=issued),
+            world.uow(),
+            world.gateway,
+            world.clock,
+        )
+    assert "change_plan_now" not in world.gateway.calls
+    assert world.store.commits == 0
+    assert world.store.accounts[tenant].plan is PlanType.SOLO
+
+    without = await use_cases.change_plan(
+        plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
+    )
+    assert without.account.plan is PlanType.ENTERPRISE
+    assert world.gateway.proration_dates == [world.clock.now()]  # none sent: the server's now

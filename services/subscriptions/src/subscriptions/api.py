@@ -73,7 +73,12 @@ class PlanChangeIn(PlanIn):
         json_schema_extra={"examples": [{"plan": "enterprise", "proration_date": 1767225600}]}
     )
     proration_date: StrictInt | datetime | None = Field(
-        default=None, description="the preview's proration_date (Unix seconds or RFC 3339)"
+        default=None,
+        description=(
+            "the proration_date a preview of this plan returned in the last 10 minutes "
+            "(Unix seconds or RFC 3339); any other value is a 422 proration_date_not_issued; "
+            "left out: now"
+        ),
     )
 
 
@@ -81,7 +86,9 @@ class ProrationOut(BaseModel):
     proration_amount: int = Field(examples=[1000], description="minor units")
     next_invoice_amount: int = Field(examples=[10900], description="minor units")
     currency: str = Field(examples=["usd"])
-    proration_date: int = Field(description="Unix seconds; pass it to the plan change")
+    proration_date: int = Field(
+        description="Unix seconds; pass it to the plan change within 10 minutes"
+    )
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -279,7 +286,9 @@ async def preview_proration(
 ) -> ProrationOut:
     runtime = _runtime(request)
     cmd = PreviewProration(principal=principal, tenant_id=tenant_id, plan=body.plan)
-    preview = await use_cases.preview_proration(cmd, runtime.reader, runtime.gateway, runtime.clock)
+    preview = await use_cases.preview_proration(
+        cmd, runtime.reader, runtime.gateway, runtime.clock, runtime.quotes
+    )
     return ProrationOut(
         proration_amount=preview.proration_amount.amount,
         next_invoice_amount=preview.next_invoice_amount.amount,

@@ -22,6 +22,7 @@ from subscriptions.adapters.postgres import (
     PgSubscriptionsUnitOfWork,
     create_read_pool,
 )
+from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from subscriptions.adapters.stripe_translation import PriceCatalog
 from subscriptions.consumer import (
@@ -57,6 +58,7 @@ def build_runtime(
         uow_factory=lambda: PgSubscriptionsUnitOfWork(pool),
         gateway=gateway,
         clock=clock,
+        quotes=PgProrationQuotes(pool),
         tokens=None if verifier is None else VerifiedTokens(verifier),
     )
 

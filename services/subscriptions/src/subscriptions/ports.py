@@ -54,9 +54,30 @@ class MessageInbox(Protocol):
         ...
 
 
+class ProrationQuotes(Protocol):
+    """The ``proration_date`` values previews issued: a plan change may only send one back.
+
+    Stripe prorates from any date of the current period it is given, so a date
+    chosen by the client (the period's last minute) would make an upgrade nearly free.
+    """
+
+    async def issue(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def issued(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+    ) -> bool:
+        """True when a preview issued this date for this tenant and plan, unexpired at ``now``."""
+        ...
+
+
 class SubscriptionsUnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def accounts(self) -> BillingAccountRepository: ...
+
+    @property
+    def quotes(self) -> ProrationQuotes: ...
 
     @property
     def outbox(self) -> EventOutbox: ...

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from billing_domain.clock import Clock
 
-from subscriptions.ports import AccountReader, PaymentGateway, UnitOfWorkFactory
+from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, UnitOfWorkFactory
 from subscriptions.token_cache import VerifiedTokens
 
 
@@ -16,5 +16,7 @@ class SubscriptionsRuntime:
     uow_factory: UnitOfWorkFactory
     gateway: PaymentGateway
     clock: Clock
+    quotes: ProrationQuotes
+    """The proration dates previews issued (outside any transaction)."""
     tokens: VerifiedTokens | None = None
     """Bearer tokens already verified (the read path's authentication)."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
+from billing_domain.errors import RuleViolated
 from billing_domain.ordering import AppliedMark
-from billing_domain.plans import PlanChangeEffective, parse_plan
+from billing_domain.plans import PlanChangeEffective, PlanType, parse_plan
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
@@ -30,11 +32,15 @@ from subscriptions.ports import (
     AccountReader,
     PaymentGateway,
     ProrationPreview,
+    ProrationQuotes,
     SubscriptionsUnitOfWork,
 )
 from subscriptions.publishing import events_to_publish
 
 log = structlog.get_logger("subscriptions.use_cases")
+
+PRORATION_QUOTE_TTL = timedelta(minutes=10)
+"""How long a preview's ``proration_date`` may be sent back to change the plan."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,20 +100,51 @@ async def resume_subscription(
 
 
 async def preview_proration(
-    cmd: PreviewProration, reader: AccountReader, gateway: PaymentGateway, clock: Clock
+    cmd: PreviewProration,
+    reader: AccountReader,
+    gateway: PaymentGateway,
+    clock: Clock,
+    quotes: ProrationQuotes,
 ) -> ProrationPreview:
-    """What changing to ``cmd.plan`` would cost, under the same rules as the change itself."""
+    """What changing to ``cmd.plan`` would cost, under the same rules as the change itself.
+
+    Its ``proration_date`` (now, whole seconds) is recorded as issued to this tenant
+    and plan for ``PRORATION_QUOTE_TTL``: the one date the plan change accepts back.
+    """
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
     target = parse_plan(cmd.plan)
     account = await reader.find(cmd.tenant_id) or BillingAccount.free(cmd.tenant_id)
-    now = clock.now()
+    now = clock.now().replace(microsecond=0)
     decision = copy.deepcopy(account).request_plan_change(cmd.principal, target, now)
-    return await gateway.preview_plan_change(
+    preview = await gateway.preview_plan_change(
         _subscription_id(account),
         target,
         proration_date=now,
         prorate=decision.effective is PlanChangeEffective.NOW,
     )
+    await quotes.issue(
+        tenant_id=cmd.tenant_id,
+        plan=target,
+        proration_date=preview.proration_date,
+        expires_at=now + PRORATION_QUOTE_TTL,
+    )
+    return preview
+
+
+async def _refuse_unissued(
+    quotes: ProrationQuotes, cmd: ChangePlan, target: PlanType, now: datetime
+) -> None:
+    """A client may send back only a date a recent preview issued for this tenant and plan."""
+    if cmd.proration_date is None:
+        return
+    if not await quotes.issued(
+        tenant_id=cmd.tenant_id, plan=target, proration_date=cmd.proration_date, now=now
+    ):
+        raise RuleViolated(
+            "proration_date must be the one a preview of this plan returned in the last "
+            f"{int(PRORATION_QUOTE_TTL.total_seconds() // 60)} minutes (or be left out)",
+            code="proration_date_not_issued",
+        )
 
 
 async def change_plan(
@@ -121,6 +158,7 @@ async def change_plan(
         had_pending = account.pending_plan is not None
         now = clock.now()
         decision = account.request_plan_change(cmd.principal, target, now)
+        await _refuse_unissued(uow.quotes, cmd, target, now)
         subscription_id = _subscription_id(account)
         if decision.effective is PlanChangeEffective.NOW:
             if had_pending:

@@ -21,6 +21,7 @@ from billing_platform.messaging.inbox import record_in_inbox
 from billing_platform.messaging.message import IncomingMessage
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 
+from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.ports import LinkedAccount
 from subscriptions.schema import SCHEMA
 
@@ -167,11 +168,13 @@ class PgMessageInbox:
 
 class PgSubscriptionsUnitOfWork(PgUnitOfWork):
     accounts: PgBillingAccountRepository
+    quotes: PgProrationQuotes
     outbox: PgEventOutbox
     inbox: PgMessageInbox
 
     def _on_enter(self) -> None:
         self.accounts = PgBillingAccountRepository(self.connection)
+        self.quotes = PgProrationQuotes(self.connection)
         self.outbox = PgEventOutbox(self.connection, self.after_commit)
         self.inbox = PgMessageInbox(self.connection)
 

@@ -1,0 +1,44 @@
+"""The proration dates previews issued (``subscriptions.proration_quotes``), short-lived.
+
+A table rather than a signed token: the contract has the client send back the
+preview's ``proration_date`` alone, and every replica sees what any replica issued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from billing_domain.plans import PlanType
+
+from subscriptions.schema import SCHEMA
+
+TABLE = f"{SCHEMA}.proration_quotes"
+# One round trip: drop what expired by now (the preview's date; indexed), then record this quote.
+ISSUE = f"""
+WITH expired AS (DELETE FROM {TABLE} WHERE expires_at <= $3)
+INSERT INTO {TABLE} (tenant_id, plan, proration_date, expires_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (tenant_id, plan, proration_date) DO UPDATE SET expires_at = EXCLUDED.expires_at
+"""
+ISSUED = (
+    f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE tenant_id = $1 AND plan = $2 "
+    "AND proration_date = $3 AND expires_at > $4)"
+)
+
+
+class PgProrationQuotes:
+    """On the pool (previews) or on a unit of work's connection (plan changes)."""
+
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._db = db
+
+    async def issue(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+    ) -> None:
+        await self._db.execute(ISSUE, tenant_id, plan.value, proration_date, expires_at)
+
+    async def issued(
+        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+    ) -> bool:
+        found = await self._db.fetchval(ISSUED, tenant_id, plan.value, proration_date, now)
+        return bool(found)
