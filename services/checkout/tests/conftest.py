@@ -215,12 +215,15 @@ class FakeTables:
     customers: dict[str, str] = field(default_factory=dict)  # tenant -> customer id
     sessions: dict[str, CheckoutSessionRecord] = field(default_factory=dict)
     tenant_plans: dict[str, TenantPlan] = field(default_factory=dict)
+    trials: dict[str, str | None] = field(default_factory=dict)  # tenant -> customer id
     outbox: list[IntegrationEvent] = field(default_factory=list)
 
     def merge(self, changes: FakeTables) -> None:
         self.customers.update(changes.customers)
         self.sessions.update(changes.sessions)
         self.tenant_plans.update(changes.tenant_plans)
+        for tenant, customer in changes.trials.items():
+            self.trials.setdefault(tenant, customer)
         self.outbox.extend(changes.outbox)
 
 
@@ -328,6 +331,20 @@ class FakeTenantPlans:
         return True
 
 
+class FakeTrials:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def used(self, *, tenant_id: str, customer_id: str | None) -> bool:
+        rows = {**self._uow.staged.trials, **self._uow.db.tables.trials}
+        return tenant_id in rows or (customer_id is not None and customer_id in rows.values())
+
+    async def record(
+        self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime
+    ) -> None:
+        self._uow.staged.trials.setdefault(tenant_id, customer_id)
+
+
 class FakeOutbox:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -344,6 +361,7 @@ class FakeUnitOfWork:
         self.customers = FakeCustomers(self)
         self.sessions = FakeSessions(self)
         self.tenant_plans = FakeTenantPlans(self)
+        self.trials = FakeTrials(self)
         self.outbox = FakeOutbox(self)
 
     async def __aenter__(self) -> FakeUnitOfWork:

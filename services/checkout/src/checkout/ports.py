@@ -93,6 +93,18 @@ class TenantPlanRepository(Protocol):
         ...
 
 
+class TrialRegistry(Protocol):
+    """Who has had their one trial: a tenant, or its Stripe customer."""
+
+    async def used(self, *, tenant_id: str, customer_id: str | None) -> bool: ...
+
+    async def record(
+        self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime
+    ) -> None:
+        """Idempotent: the first record of a tenant stays."""
+        ...
+
+
 class EventOutbox(Protocol):
     async def add(self, *events: IntegrationEvent) -> None: ...
 
@@ -106,6 +118,9 @@ class UnitOfWork(TransactionalUnitOfWork, Protocol):
 
     @property
     def tenant_plans(self) -> TenantPlanRepository: ...
+
+    @property
+    def trials(self) -> TrialRegistry: ...
 
     @property
     def outbox(self) -> EventOutbox: ...

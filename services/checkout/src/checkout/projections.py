@@ -1,10 +1,13 @@
 """What checkout learns from billing events (docs/events.md).
 
-- ``checkout.completed``: the session record is marked complete.
+- ``checkout.completed``: the session record is marked complete; a trial's marks the
+  tenant's (and its customer's) one trial as used.
 - ``subscription.activated|plan_changed|canceled``: the small projection of each
   tenant's plan behind the 409 "already on this plan". The plan in the event is
   the subscription as it now stands (a downgrade scheduled for the period end
-  leaves the current plan in place); a cancellation puts the tenant on free.
+  leaves the current plan in place); a cancellation puts the tenant on free. A
+  subscription with a ``trial_end`` marks the tenant's trial as used too, however it
+  was started.
 
 Events can arrive out of order: a state older than the stored one (by Stripe's
 ``created`` when the event carries it, else ``occurred_at``) never overwrites it.
@@ -42,6 +45,8 @@ async def apply_event(uow: UnitOfWork, event: IntegrationEvent) -> None:
         await record_checkout_completed(uow, event)
     elif isinstance(event, SubscriptionEvent) and isinstance(event, CONSUMED_TYPES):
         await project_tenant_plan(uow, event)
+        if event.trial_end is not None:
+            await _record_trial(uow, event, f"subscription {event.stripe_subscription_id}")
     else:
         log.info("checkout.event.ignored", type=event.type)
 
@@ -54,6 +59,19 @@ async def record_checkout_completed(uow: UnitOfWork, event: CheckoutCompleted) -
     )
     if not known:
         log.warning("checkout.session.unknown", session_id=event.checkout_session_id)
+    if event.trial:
+        await _record_trial(uow, event, f"checkout {event.checkout_session_id}")
+
+
+async def _record_trial(
+    uow: UnitOfWork, event: CheckoutCompleted | SubscriptionEvent, evidence: str
+) -> None:
+    await uow.trials.record(
+        tenant_id=event.tenant_id,
+        customer_id=event.stripe_customer_id,
+        evidence=evidence,
+        used_at=event.stripe_created or event.occurred_at,
+    )
 
 
 async def project_tenant_plan(uow: UnitOfWork, event: SubscriptionEvent) -> None:

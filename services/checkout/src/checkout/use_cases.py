@@ -69,6 +69,15 @@ def refuse_if_subscribed(current: TenantPlan | None, plan: PlanType) -> None:
     )
 
 
+async def refuse_second_trial(uow: UnitOfWork, tenant_id: str, customer_id: str | None) -> None:
+    """One trial per tenant and per Stripe customer, ever (409); nothing reaches Stripe."""
+    if await uow.trials.used(tenant_id=tenant_id, customer_id=customer_id):
+        raise Conflict(
+            "this tenant has already had its trial; check out without one",
+            code="trial_already_used",
+        )
+
+
 def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
 
@@ -100,11 +109,13 @@ async def start_checkout(
     now = clock.now()
     async with uow_factory() as uow:
         refuse_if_subscribed(await uow.tenant_plans.get(tenant), plan)
+        customer_id = await uow.customers.get(tenant)
+        if cmd.trial:
+            await refuse_second_trial(uow, tenant, customer_id)
         earlier = await _earlier_session(uow, cmd, plan, config, now)
         if earlier is not None:
             log.info("checkout.session.replayed", session_id=earlier.session_id)
             return CheckoutStarted(session_id=earlier.session_id, url=earlier.url, replayed=True)
-        customer_id = await uow.customers.get(tenant)
     if customer_id is None:
         customer_id = await ensure_customer(
             tenant, uow_factory=uow_factory, gateway=gateway, clock=clock, cause=cmd.causation_id

@@ -167,12 +167,40 @@ class PgTenantPlanRepository:
         return bool(stored)
 
 
+class PgTrialRegistry:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def used(self, *, tenant_id: str, customer_id: str | None) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM checkout.trials_used "
+            "WHERE tenant_id = $1 OR ($2::text IS NOT NULL AND stripe_customer_id = $2))",
+            tenant_id,
+            customer_id,
+        )
+        return bool(found)
+
+    async def record(
+        self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO checkout.trials_used (tenant_id, stripe_customer_id, evidence, used_at) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET stripe_customer_id = "
+            "coalesce(checkout.trials_used.stripe_customer_id, EXCLUDED.stripe_customer_id)",
+            tenant_id,
+            customer_id,
+            evidence,
+            used_at,
+        )
+
+
 class PgCheckoutUnitOfWork(PgUnitOfWork):
     """One transaction; the repositories and the outbox share its connection."""
 
     customers: PgCustomerRepository
     sessions: PgCheckoutSessionRepository
     tenant_plans: PgTenantPlanRepository
+    trials: PgTrialRegistry
     outbox: OutboxWriter
 
     def _on_enter(self) -> None:
@@ -180,4 +208,5 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
         self.customers = PgCustomerRepository(conn)
         self.sessions = PgCheckoutSessionRepository(conn)
         self.tenant_plans = PgTenantPlanRepository(conn)
+        self.trials = PgTrialRegistry(conn)
         self.outbox = OutboxWriter(conn, SCHEMA, after_commit=self.after_commit)
