@@ -2,7 +2,9 @@
 
 Every service's Stripe adapter builds on ``StripeCaller``:
 - one ``stripe.StripeClient`` per process (async HTTP through httpx),
-  pointed at ``STRIPE_API_BASE`` when set (the sandbox in dev and tests);
+  pointed at ``STRIPE_API_BASE`` when set (the sandbox in dev and tests),
+  pinned to ``STRIPE_API_VERSION`` (the SDK's own version: its ``stripe.params``
+  TypedDicts, which type every adapter's requests, describe that version);
 - a client-side rate limit shared by every call of the process (aiolimiter:
   20 requests/s for test keys, 90 for live keys, below Stripe's 25/100);
 - 429 and connection errors retried with exponential backoff (tenacity);
@@ -32,6 +34,11 @@ from billing_platform.settings import BillingSettings
 log = structlog.get_logger("billing_platform.stripe")
 
 T = TypeVar("T")
+# The one Stripe API version we speak: requests send it as ``Stripe-Version``, the
+# production webhook endpoint is created with it (deploy/README.md), the sandbox serves
+# it. It is the version of the pinned SDK (``stripe==`` in libs/platform/pyproject.toml),
+# whose params types describe it; tools/cli/tests/test_stripe_version.py keeps them equal.
+STRIPE_API_VERSION = "2026-10-28.endive"
 TEST_MODE_RATE = 20.0
 LIVE_MODE_RATE = 90.0
 
@@ -43,15 +50,25 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, stripe.APIError) and (exc.http_status or 0) >= 500
 
 
-def build_stripe_client(settings: BillingSettings, *, timeout: float = 20.0) -> stripe.StripeClient:
+def build_stripe_client(
+    settings: BillingSettings,
+    *,
+    timeout: float = 20.0,
+    http_client: stripe.HTTPClient | None = None,
+) -> stripe.StripeClient:
+    """The SDK client: pinned API version, ``STRIPE_API_BASE``, our retries only.
+
+    ``http_client`` replaces the SDK's httpx client (the parameter audit records
+    requests through one); by default an ``HTTPXClient`` with ``timeout``.
+    """
     settings.require("stripe_api_key")
     assert settings.stripe_api_key is not None
     base = settings.stripe_api_base
-    addresses: Any = {"api": base, "files": base, "connect": base} if base else None
     return stripe.StripeClient(
         settings.stripe_api_key,
-        base_addresses=addresses,
-        http_client=stripe.HTTPXClient(timeout=timeout),
+        stripe_version=STRIPE_API_VERSION,
+        base_addresses={"api": base, "files": base, "connect": base} if base else None,
+        http_client=http_client or stripe.HTTPXClient(timeout=timeout),
         max_network_retries=0,  # retries are ours, below, with the rate limiter in the loop
     )
 

@@ -20,6 +20,7 @@ from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_
 from billing_cli.gateway import DevGateway
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
 from billing_cli.services import SERVICES
+from billing_cli.stripe_params import command as stripe_params_command
 from billing_cli.web import dev_web_app
 
 app = typer.Typer(
@@ -134,6 +135,7 @@ async def _serve(gateway: DevGateway, host: str, port: int) -> None:
 app.add_typer(webhooks_commands.app, name="webhooks")
 app.command()(reconcile_command.reconcile)
 app.add_typer(events_commands.app, name="events")
+app.add_typer(stripe_params_command.app, name="stripe")
 
 if __name__ == "__main__":
     app()

@@ -2,18 +2,22 @@
 
 ``StripeCaller`` brings the shared rate limit, retries of transient failures
 and the translation of SDK errors into domain errors; this module only shapes
-requests and reads answers into the service's plain dataclasses.
+requests (typed with the SDK's ``stripe.params`` TypedDicts of the pinned API
+version, so mypy refuses a parameter Stripe no longer knows) and reads answers
+into the service's plain dataclasses.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound
 from billing_platform.stripe_gateway import StripeCaller, as_dict
+from stripe.params import CustomerCreateParams, PriceRetrieveParams
+from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
 
 from checkout.model import NewCheckoutSession, OpenedSession, PriceInfo, StripeSessionView
 
@@ -26,7 +30,10 @@ class StripePaymentGateway:
         self._v1 = caller.client.v1
 
     async def create_customer(self, *, tenant_id: str, idempotency_key: str) -> str:
-        params: Any = {"metadata": {"tenant_id": tenant_id}, "description": f"tenant {tenant_id}"}
+        params: CustomerCreateParams = {
+            "metadata": {"tenant_id": tenant_id},
+            "description": f"tenant {tenant_id}",
+        }
         customer = await self._call(
             "customers.create",
             lambda: self._v1.customers.create_async(
@@ -41,12 +48,12 @@ class StripePaymentGateway:
             "plan": request.plan.value,
             "trial": "true" if request.trial_days else "false",
         }
-        subscription_data: dict[str, Any] = {
+        subscription_data: SessionCreateParamsSubscriptionData = {
             "metadata": {"tenant_id": request.tenant_id, "plan": request.plan.value}
         }
         if request.trial_days:
             subscription_data["trial_period_days"] = request.trial_days
-        params: Any = {
+        params: SessionCreateParams = {
             "mode": "subscription",
             "customer": request.customer_id,
             "line_items": [{"price": request.price_id, "quantity": 1}],
@@ -86,7 +93,7 @@ class StripePaymentGateway:
         )
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
-        params: Any = {"customer": customer_id, "return_url": return_url}
+        params: PortalSessionCreateParams = {"customer": customer_id, "return_url": return_url}
         portal = await self._call(
             "billing_portal.sessions.create",
             lambda: self._v1.billing_portal.sessions.create_async(params=params),
@@ -98,7 +105,7 @@ class StripePaymentGateway:
         return {price.price_id: price for price in found if price is not None}
 
     async def _price(self, price_id: str) -> PriceInfo | None:
-        params: Any = {"expand": ["product"]}
+        params: PriceRetrieveParams = {"expand": ["product"]}
         try:
             price = as_dict(
                 await self._call(

@@ -2,7 +2,9 @@
 
 Every call goes through the platform's ``StripeCaller`` (shared rate limit,
 retries of transient errors, SDK errors -> domain errors) and only plain
-data leaves this module.
+data leaves this module. Every request's parameters are typed with the SDK's
+``stripe.params`` TypedDicts (for the pinned API version), so mypy refuses a
+parameter Stripe no longer knows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from billing_domain.status import parse_status
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_domain.timestamps import from_unix
 from billing_platform.stripe_gateway import StripeCaller, as_dict
+from stripe.params import (
+    SubscriptionScheduleUpdateParams,
+    SubscriptionScheduleUpdateParamsPhase,
+)
 
 from subscriptions.adapters.stripe_translation import (
     LIVE_SCHEDULE,
@@ -177,22 +183,20 @@ class StripeSubscriptionGateway:
             )
         schedule_id = str(schedule["id"])
         current = (schedule.get("phases") or [{}])[0]
-        start = int(current.get("start_date") or int(effective_at.timestamp()))
-        quantity = int(item.get("quantity") or 1)
-        phases: Any = [
-            {
-                "items": [{"price": price_id_of(item["price"]), "quantity": quantity}],
-                "start_date": start,
-                "end_date": int(effective_at.timestamp()),
-            },
-            {"items": [{"price": price, "quantity": quantity}], "iterations": 1},
-        ]
+        params: SubscriptionScheduleUpdateParams = {
+            "phases": downgrade_phases(
+                current_price=price_id_of(item["price"]),
+                current_start=int(current.get("start_date") or int(effective_at.timestamp())),
+                effective_at=int(effective_at.timestamp()),
+                target_price=await self._price(price),
+                quantity=int(item.get("quantity") or 1),
+            ),
+            "end_behavior": "release",
+        }
         await self._call(
             "subscription_schedules.update",
             lambda c: c.client.v1.subscription_schedules.update_async(
-                schedule_id,
-                params={"phases": phases, "end_behavior": "release"},
-                options={"idempotency_key": idempotency_key + ".phases"},
+                schedule_id, params=params, options={"idempotency_key": idempotency_key + ".phases"}
             ),
         )
         return await self.read_subscription(subscription_id)
@@ -264,6 +268,38 @@ class StripeSubscriptionGateway:
         price_id = str(prices[0]["id"])
         self._catalog.remember(plan, price_id)
         return price_id
+
+
+def downgrade_phases(
+    *,
+    current_price: str,
+    current_start: int,
+    effective_at: int,
+    target_price: Mapping[str, Any],
+    quantity: int,
+) -> list[SubscriptionScheduleUpdateParamsPhase]:
+    """The schedule's phases for a downgrade at ``effective_at``: the current price until
+    then, then one billing period of the target price (the schedule then releases the
+    subscription, which renews on the target price).
+
+    One period is ``duration`` (the target price's interval): Stripe removed
+    ``iterations`` in 2025-09-30.clover and answers 400 for it.
+    """
+    recurring = target_price.get("recurring") or {}
+    return [
+        {
+            "items": [{"price": current_price, "quantity": quantity}],
+            "start_date": current_start,
+            "end_date": effective_at,
+        },
+        {
+            "items": [{"price": str(target_price["id"]), "quantity": quantity}],
+            "duration": {
+                "interval": str(recurring.get("interval") or "month"),
+                "interval_count": int(recurring.get("interval_count") or 1),
+            },
+        },
+    ]
 
 
 def _is_proration(line: Mapping[str, Any]) -> bool:

@@ -1,0 +1,156 @@
+"""Every Stripe call of every adapter, made once against the sandbox.
+
+The three services' Stripe adapters run as the services run them (through the
+platform's ``StripeCaller``), in the order a tenant's life takes them: plans,
+customer, checkout (paid on the sandbox's page), portal, the subscription read,
+previewed, canceled, resumed, upgraded, downgraded at period end, the schedule
+read as webhooks reads it, the downgrade released. ``exercised`` names every
+adapter method called, so the audit can say which one a change left out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from billing_domain.plans import PlanType
+from billing_platform.stripe_gateway import StripeCaller
+from checkout.adapters.stripe import StripePaymentGateway
+from checkout.model import NewCheckoutSession
+from subscriptions.adapters.stripe import StripeSubscriptionGateway
+from subscriptions.adapters.stripe_translation import PriceCatalog
+from webhooks.adapters.stripe import StripeObjectReader
+
+T = TypeVar("T")
+ADAPTERS: tuple[type[Any], ...] = (
+    StripePaymentGateway,
+    StripeSubscriptionGateway,
+    StripeObjectReader,
+)
+CARD_OK = "4242424242424242"
+
+
+def adapter_methods() -> set[str]:
+    """``Class.method`` of every public method of the Stripe adapters."""
+    return {
+        f"{cls.__name__}.{name}"
+        for cls in ADAPTERS
+        for name, member in vars(cls).items()
+        if callable(member) and not name.startswith("_")
+    }
+
+
+class Scenario:
+    def __init__(self, caller: StripeCaller, sandbox_url: str, price_ids: dict[str, str]) -> None:
+        self.checkout = StripePaymentGateway(caller)
+        self.subscriptions = StripeSubscriptionGateway(caller, PriceCatalog({}))  # lookup keys
+        self.webhooks = StripeObjectReader(caller)
+        self.sandbox_url = sandbox_url
+        self.price_ids = price_ids
+        self.exercised: set[str] = set()
+
+    async def _run(self, adapter: object, name: str, call: Callable[[], Awaitable[T]]) -> T:
+        self.exercised.add(f"{type(adapter).__name__}.{name}")
+        return await call()
+
+    async def run(self) -> None:
+        tenant = f"audit-{uuid.uuid4().hex[:12]}"
+        customer = await self._checkout(tenant)
+        await self._subscription_life(tenant, customer)
+
+    async def _checkout(self, tenant: str) -> str:
+        gw, key = self.checkout, uuid.uuid4().hex
+        await self._run(gw, "prices", lambda: gw.prices(list(self.price_ids.values())))
+        customer = await self._run(
+            gw,
+            "create_customer",
+            lambda: gw.create_customer(tenant_id=tenant, idempotency_key=f"{key}.customer"),
+        )
+        request = NewCheckoutSession(
+            tenant_id=tenant,
+            customer_id=customer,
+            price_id=self.price_ids["team"],
+            plan=PlanType.TEAM,
+            trial_days=14,
+            success_url="https://app.example/billing/success?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url="https://app.example/billing",
+            idempotency_key=f"{key}.session",
+        )
+        opened = await self._run(
+            gw, "create_checkout_session", lambda: gw.create_checkout_session(request)
+        )
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as page:
+            paid = await page.post(f"/checkout/{opened.session_id}/pay", data={"card": CARD_OK})
+        if paid.status_code != 303:
+            raise RuntimeError(f"the sandbox's checkout page refused to pay: {paid.text}")
+        await self._run(
+            gw, "retrieve_checkout_session", lambda: gw.retrieve_checkout_session(opened.session_id)
+        )
+        await self._run(
+            gw,
+            "create_portal_session",
+            lambda: gw.create_portal_session(
+                customer_id=customer, return_url="https://app.example/billing"
+            ),
+        )
+        return customer
+
+    async def _subscription_life(self, tenant: str, customer: str) -> None:
+        gw, key, now = self.subscriptions, uuid.uuid4().hex, datetime.now(UTC)
+        found = await self._run(gw, "find_customer", lambda: gw.find_customer(tenant))
+        current = await self._run(
+            gw, "current_subscription", lambda: gw.current_subscription(found or customer)
+        )
+        if current is None:
+            raise RuntimeError("the paid checkout left no subscription")
+        sub = current.subscription_id
+        await self._run(gw, "read_subscription", lambda: gw.read_subscription(sub))
+        await self._run(
+            gw,
+            "preview_plan_change",
+            lambda: gw.preview_plan_change(
+                sub, PlanType.ENTERPRISE, proration_date=now, prorate=True
+            ),
+        )
+        await self._run(
+            gw, "schedule_cancel", lambda: gw.schedule_cancel(sub, idempotency_key=f"{key}.c")
+        )
+        await self._run(gw, "resume", lambda: gw.resume(sub, idempotency_key=f"{key}.r"))
+        upgraded = await self._run(
+            gw,
+            "change_plan_now",
+            lambda: gw.change_plan_now(
+                sub, PlanType.ENTERPRISE, proration_date=now, idempotency_key=f"{key}.u"
+            ),
+        )
+        effective_at = upgraded.current_period_end or now
+        await self._run(
+            gw,
+            "schedule_plan_change",
+            lambda: gw.schedule_plan_change(
+                sub, PlanType.SOLO, effective_at=effective_at, idempotency_key=f"{key}.d"
+            ),
+        )
+        await self._read_as_webhooks_does(customer, sub)
+        await self._run(
+            gw,
+            "release_pending_change",
+            lambda: gw.release_pending_change(sub, idempotency_key=f"{key}.x"),
+        )
+
+    async def _read_as_webhooks_does(self, customer: str, subscription_id: str) -> None:
+        reader = self.webhooks
+        await self._run(reader, "customer", lambda: reader.customer(customer))
+        subscription = await self._run(
+            reader, "subscription", lambda: reader.subscription(subscription_id)
+        )
+        schedule = subscription.get("schedule")
+        schedule_id = schedule if isinstance(schedule, str) else None
+        if schedule_id is None:
+            raise RuntimeError("the downgrade left no subscription schedule")
+        await self._run(
+            reader, "subscription_schedule", lambda: reader.subscription_schedule(schedule_id)
+        )
