@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
@@ -23,6 +24,7 @@ from webhooks.use_cases.ingest import record_stripe_event
 MAX_BODY_BYTES = 1024 * 1024
 
 router = APIRouter(tags=["stripe"])
+log = structlog.get_logger("webhooks.api")
 _ACCEPTED = b'{"received":true,"duplicate":false}'
 _DUPLICATE = b'{"received":true,"duplicate":true}'
 
@@ -35,6 +37,8 @@ class WebhookReceived(BaseModel):
 
 
 def _reject(status: int, code: str, message: str) -> ApiError:
+    # The reason only: never the payload, the signature header or a secret.
+    log.warning("webhooks.rejected", reason=code, status=status)
     metrics.REJECTED.labels(code).inc()
     metrics.RECEIVED.labels("unknown", "rejected").inc()
     return ApiError(status, code, message)

@@ -27,4 +27,7 @@ def create_app(
         routers=[api.router, operator_api.router],
         lifespan=lifespan_for(settings, bus, clock=clock, stripe=stripe),
         description=description or "",
+        # The ingest route answers 413 over 1 MiB itself (counted, logged); the
+        # platform's cap is the backstop for every other path.
+        max_body_bytes=2 * api.MAX_BODY_BYTES,
     )

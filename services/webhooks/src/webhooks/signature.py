@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 TOLERANCE_S = 300
 MAX_HEADER_LENGTH = 4096
+_V1 = re.compile(r"[0-9a-f]{64}")  # HMAC-SHA256 as Stripe writes it: 64 lower-case hex digits
 
 
 class SignatureRejected(Exception):  # noqa: N818 - a rejection, not a bug
@@ -75,9 +77,14 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
                 raise SignatureRejected("malformed_signature", "the timestamp t= is not a number")
             timestamp = int(value)
         elif key == "v1":
-            candidates.append(value)
+            # Anything else could never match (and compare_digest refuses a non-ASCII
+            # str): skipped, as Stripe skips a v1 that matches nothing.
+            if _V1.fullmatch(value):
+                candidates.append(value)
     if timestamp is None:
         raise SignatureRejected("malformed_signature", "the Stripe-Signature header has no t=")
     if not candidates:
-        raise SignatureRejected("malformed_signature", "the Stripe-Signature header has no v1=")
+        raise SignatureRejected(
+            "malformed_signature", "the Stripe-Signature header has no v1= of 64 hex digits"
+        )
     return timestamp, candidates

@@ -2,7 +2,8 @@
 
 It adds what every service answers the same way: ``/healthz`` (process up),
 ``/readyz`` (every registered dependency reachable, else 503), ``/metrics``
-(Prometheus text), the error mapping, the request-id middleware and JWT
+(Prometheus text), the error mapping, the request-id middleware, a body cap and
+read deadline (1 MiB and 10 s unless the service says otherwise) and JWT
 verification. The service brings its routers and a lifespan that builds its
 adapters (``bootstrap``) and registers readiness checks on ``app.state``.
 """
@@ -18,7 +19,12 @@ from fastapi.responses import JSONResponse
 
 from billing_platform.http.auth import JwtVerifier
 from billing_platform.http.errors import install_error_handlers
-from billing_platform.http.middleware import RequestContextMiddleware
+from billing_platform.http.middleware import (
+    DEFAULT_BODY_READ_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+)
 from billing_platform.metrics import render_latest
 from billing_platform.settings import BillingSettings
 
@@ -34,6 +40,8 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
     description: str = "",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    body_read_timeout_s: float = DEFAULT_BODY_READ_TIMEOUT_S,
 ) -> FastAPI:
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +63,10 @@ def create_app(
     if settings.jwt_secret or settings.jwt_public_key:
         app.state.jwt_verifier = JwtVerifier.from_settings(settings)
     install_error_handlers(app)
+    # Inside the request context (its 413/408 answers carry the request id, are counted).
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=max_body_bytes, read_timeout_s=body_read_timeout_s
+    )
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(_operations_router())
     for router in routers:

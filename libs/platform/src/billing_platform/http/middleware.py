@@ -2,11 +2,14 @@
 
 ``X-Request-ID`` is taken from the caller (the gateway sets it) when it looks
 sane, generated otherwise, bound to the log context as ``request_id`` and
-``correlation_id``, and echoed on the response.
+``correlation_id``, and echoed on the response. ``BodyLimitMiddleware``: a body cap
+and a read deadline in every service, not only in the gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
 import uuid
@@ -65,3 +68,104 @@ def _incoming_request_id(scope: Scope) -> str | None:
             candidate = value.decode("latin-1")
             return candidate if _SANE_ID.match(candidate) else None
     return None
+
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_BODY_READ_TIMEOUT_S = 10.0
+
+
+class BodyLimitMiddleware:
+    """A request body cap and read deadline for a service reached without the gateway.
+
+    A declared ``Content-Length`` over the cap is a 413 before anything is read. A
+    body that grows over the cap while it streams, or that is not complete within
+    ``read_timeout_s`` of the first read, is cut: the application is told the
+    client went away, whatever it answers is dropped, and the caller gets a 413
+    ``payload_too_large`` or a 408 ``request_timeout`` in the error shape. Once the
+    body is complete, ``receive`` is the server's own again (disconnect listeners
+    wait as long as they like).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        read_timeout_s: float = DEFAULT_BODY_READ_TIMEOUT_S,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.read_timeout_s = read_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _declared_length(scope) > self.max_bytes:
+            await self._refuse(send, 413)
+            return
+        cut: list[int] = []  # the status to answer once the body was cut
+        started = {"response": False}
+        received = 0
+        complete = False
+        deadline: float | None = None
+
+        async def limited_receive() -> Message:
+            nonlocal received, complete, deadline
+            if complete or cut:
+                return await receive() if not cut else {"type": "http.disconnect"}
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.read_timeout_s
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                cut.append(408)
+                return {"type": "http.disconnect"}
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    cut.append(413)
+                    return {"type": "http.disconnect"}
+                complete = not message.get("more_body", False)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if cut and not started["response"]:
+                return  # the application's answer to a body it never got whole
+            if message["type"] == "http.response.start":
+                started["response"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not cut:
+                raise
+        if cut and not started["response"]:
+            await self._refuse(send, cut[0])
+
+    async def _refuse(self, send: Send, status: int) -> None:
+        if status == 413:
+            code, message = "payload_too_large", f"the body is over {self.max_bytes} bytes"
+        else:
+            code, message = "request_timeout", "the body was not received in time"
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
