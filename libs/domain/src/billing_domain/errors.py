@@ -2,8 +2,9 @@
 
 Each maps to one HTTP status in ``billing_platform.errors`` (one place):
 NotFound 404, Conflict 409, Forbidden 403, RuleViolated 422,
-GatewayUnavailable 503. ``code`` is the stable, machine-readable string of the
-JSON error body; ``message`` is for humans.
+GatewayUnavailable 503, RateLimited 429 (with ``Retry-After``). ``code``
+is the stable, machine-readable string of the JSON error body; ``message``
+is for humans.
 """
 
 from __future__ import annotations
@@ -42,3 +43,13 @@ class GatewayUnavailable(DomainError):
 
     code = "gateway_unavailable"
     retryable = True
+
+
+class RateLimited(DomainError):
+    """Over a budget (a tenant's share of Stripe): retry after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

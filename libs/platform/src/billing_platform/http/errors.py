@@ -8,6 +8,7 @@ reveals nothing.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from billing_domain.errors import (
     Forbidden,
     GatewayUnavailable,
     NotFound,
+    RateLimited,
     RuleViolated,
 )
 from fastapi import FastAPI, Request
@@ -33,6 +35,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     RuleViolated: 422,
     GatewayUnavailable: 503,
+    RateLimited: 429,
 }
 
 HTTP_CODES = {
@@ -91,6 +94,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = status_for(exc)
     headers = {"Retry-After": "5"} if status == 503 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return error_response(status, exc.code, exc.message, headers)
 
 
