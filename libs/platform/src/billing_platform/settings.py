@@ -50,6 +50,12 @@ class BillingSettings(BaseSettings):
     # Webhook processing tasks inside a webhooks process; 0 makes it an ingest-only
     # replica (run others with the default as the workers).
     webhook_worker_concurrency: int = Field(default=2, ge=0, le=32)
+    # Each tenant's share of Stripe (billing_platform.stripe_budget), per service.
+    stripe_tenant_burst: int = Field(default=20, ge=1, le=10_000)
+    stripe_tenant_per_minute: float = Field(default=60.0, gt=0, le=100_000)
+    stripe_tenant_concurrency: int = Field(default=2, ge=1, le=100)
+    stripe_tenant_queue: int = Field(default=8, ge=0, le=10_000)
+    checkout_sessions_per_minute: float = Field(default=10.0, gt=0, le=100_000)
 
     @field_validator("stripe_webhook_secret", mode="before")
     @classmethod
