@@ -314,3 +314,37 @@ def test_a_pending_change_to_the_current_plan_is_no_pending_change() -> None:
     account.apply_stripe_snapshot(snap(pending_plan=same, cancel_at_period_end=True), mark(1))
     assert account.pending_plan is None
     assert event_types(account) == [ev.SubscriptionCancelScheduled]
+
+
+@pytest.mark.parametrize("uncollectible", [False, True])
+def test_a_voided_or_written_off_invoice_clears_its_failure_of_an_unpaid_subscription(
+    uncollectible: bool,
+) -> None:
+    account = active_team()
+    account.apply_stripe_snapshot(snap(status=SubscriptionStatus.UNPAID), mark(1))
+    account.record_payment_failed(failure("in_1"), mark=mark(2))
+    account.pull_events()
+    outcome = account.record_invoice_closed_unpaid(
+        invoice_id="in_1", uncollectible=uncollectible, mark=mark(3)
+    )
+    assert outcome is ApplyOutcome.APPLIED
+    assert failure_of(account) is None
+    assert account.status is SubscriptionStatus.UNPAID  # the status is Stripe's to change
+    assert account.pull_events() == [
+        ev.InvoiceClosedUnpaid(
+            tenant_id="t1",
+            invoice_id="in_1",
+            uncollectible=uncollectible,
+            cleared_payment_failure=True,
+        )
+    ]
+
+
+def test_closing_another_invoice_keeps_the_failure_and_a_late_failure_stays_closed() -> None:
+    account = active_team()
+    account.record_payment_failed(failure("in_1"), mark=mark(2))
+    account.record_invoice_closed_unpaid(invoice_id="in_2", uncollectible=False, mark=mark(3))
+    assert failure_of(account) == replace(failure("in_1"), since=mark(2).created)
+    account.record_invoice_closed_unpaid(invoice_id="in_1", uncollectible=True, mark=mark(10))
+    assert account.record_payment_failed(failure("in_1"), mark=mark(5)) is ApplyOutcome.STALE
+    assert failure_of(account) is None

@@ -200,6 +200,54 @@ def test_invoice_payment_action_required(build: Any) -> None:
     assert out.amount_due == 2900
 
 
+@pytest.mark.parametrize(
+    ("event_type", "status"),
+    [("customer.subscription.paused", "paused"), ("customer.subscription.resumed", "active")],
+)
+def test_pause_and_resume_are_subscription_updated_snapshots(
+    build: Any, event_type: str, status: str
+) -> None:
+    sub = build.subscription(plan="team", status=status, schedule="sub_sched_3")
+    event = build.event(event_type, sub)
+    assert translate.lookups(event).schedule_id == "sub_sched_3"
+    [out] = _run(event)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.status.value == status
+    assert out.plan is PlanType.TEAM
+    assert out.routing_key == "billing.subscription.updated"
+
+
+def test_a_pause_with_a_status_stripe_does_not_have_fails_loudly(build: Any) -> None:
+    event = build.event("customer.subscription.paused", build.subscription(status="frozen"))
+    with pytest.raises(RuleViolated):
+        _run(event)
+
+
+def test_invoice_voided_ends_a_payment_failure(build: Any) -> None:
+    invoice = build.invoice(status="void", tenant="t5")
+    event = build.event("invoice.voided", invoice)
+    assert translate.tenant_hint(event) == "t5"
+    [out] = _run(event)
+    assert isinstance(out, ev.InvoiceVoided)
+    assert (out.stripe_invoice_id, out.stripe_subscription_id) == (invoice["id"], "sub_1")
+    assert out.routing_key == "billing.invoice.voided"
+
+
+def test_invoice_marked_uncollectible_carries_what_was_written_off(build: Any) -> None:
+    invoice = build.invoice(status="uncollectible", amount_due=4900)
+    [out] = _run(build.event("invoice.marked_uncollectible", invoice))
+    assert isinstance(out, ev.InvoiceMarkedUncollectible)
+    assert (out.amount_due, out.currency) == (4900, "usd")
+    assert out.routing_key == "billing.invoice.marked_uncollectible"
+
+
+def test_an_invoice_without_a_customer_is_refused(build: Any) -> None:
+    invoice = build.invoice(customer=None)
+    for event_type in ("invoice.voided", "invoice.marked_uncollectible"):
+        with pytest.raises(RuleViolated):
+            _run(build.event(event_type, invoice))
+
+
 def test_invoice_in_the_older_shape_names_its_subscription_directly(build: Any) -> None:
     invoice = build.invoice(parent=None, subscription="sub_legacy")
     [out] = _run(build.event("invoice.paid", invoice))

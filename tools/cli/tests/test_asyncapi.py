@@ -50,6 +50,8 @@ PUBLISHERS = {
         "invoice.paid",
         "invoice.payment_failed",
         "invoice.payment_action_required",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
     ),
 }
 CONSUMERS = {

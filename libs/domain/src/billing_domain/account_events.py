@@ -104,3 +104,12 @@ class InvoicePaid(AccountEvent):
         if self.failed_since is None or self.paid_at is None:
             return None
         return max((self.paid_at - self.failed_since).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceClosedUnpaid(AccountEvent):
+    """An invoice was voided or written off (``uncollectible``): no payment will come."""
+
+    invoice_id: str
+    uncollectible: bool
+    cleared_payment_failure: bool

@@ -231,6 +231,23 @@ class InvoicePaymentActionRequired(InvoiceEvent):
     amount_due: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class InvoiceVoided(InvoiceEvent):
+    """The invoice was voided: nothing is owed on it any more (a payment failure of it
+    is over)."""
+
+    type = "invoice.voided"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceMarkedUncollectible(InvoiceEvent):
+    """The invoice was written off as uncollectible (Stripe stops retrying it; a
+    payment failure of it is over). ``amount_due`` is what was written off."""
+
+    type = "invoice.marked_uncollectible"
+    amount_due: int
+
+
 CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     CheckoutSessionCreated,
     CustomerCreated,
@@ -247,4 +264,6 @@ CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     InvoicePaid,
     InvoicePaymentFailed,
     InvoicePaymentActionRequired,
+    InvoiceVoided,
+    InvoiceMarkedUncollectible,
 )

@@ -9,8 +9,9 @@ Two kinds of input change it:
   checked against the rules and the caller's role, applied optimistically
   before the use case calls Stripe (nothing is committed if Stripe fails);
 - what Stripe says (``apply_stripe_snapshot``, ``record_payment_failed``,
-  ``record_invoice_paid``), guarded per Stripe object by ``last_applied`` so
-  an older event never overwrites newer state (see ``billing_domain.ordering``).
+  ``record_invoice_paid``, ``record_invoice_closed_unpaid``), guarded per Stripe
+  object by ``last_applied`` so an older event never overwrites newer state (see
+  ``billing_domain.ordering``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime
 from billing_domain.account_changes import AccountState, describe_changes
 from billing_domain.account_events import (
     AccountEvent,
+    InvoiceClosedUnpaid,
     InvoicePaid,
     PaymentFailed,
     PendingPlanChangeDropped,
@@ -258,6 +260,33 @@ class BillingAccount:
                 cleared_payment_failure=cleared,
                 failed_since=failure.since if cleared and failure is not None else None,
                 paid_at=None if mark is None else mark.created,
+            )
+        )
+        return outcome
+
+    def record_invoice_closed_unpaid(
+        self,
+        *,
+        invoice_id: str,
+        uncollectible: bool,
+        mark: AppliedMark | None = None,
+    ) -> ApplyOutcome:
+        """An invoice was voided (``invoice.voided``) or written off
+        (``invoice.marked_uncollectible``): a failure of that invoice is over, so the
+        tenant's payment-failure banner clears (whatever the subscription's status)."""
+        outcome = self._admit(mark, invoice_id)
+        if outcome is not ApplyOutcome.APPLIED:
+            return outcome
+        failure = self.payment_failure
+        cleared = failure is not None and failure.is_cleared_by(invoice_id)
+        if cleared:
+            self.payment_failure = None
+        self.events.append(
+            InvoiceClosedUnpaid(
+                tenant_id=self.tenant_id,
+                invoice_id=invoice_id,
+                uncollectible=uncollectible,
+                cleared_payment_failure=cleared,
             )
         )
         return outcome

@@ -98,6 +98,15 @@ async def _apply(
                 mark=_mark(event),
             )
             return Projected(outcome.value)
+        case events.InvoiceVoided() | events.InvoiceMarkedUncollectible():
+            if _about_another_subscription(account, event.stripe_subscription_id):
+                return Projected.IGNORED
+            outcome = account.record_invoice_closed_unpaid(
+                invoice_id=event.stripe_invoice_id,
+                uncollectible=isinstance(event, events.InvoiceMarkedUncollectible),
+                mark=_mark(event),
+            )
+            return Projected(outcome.value)
     return Projected.IGNORED
 
 

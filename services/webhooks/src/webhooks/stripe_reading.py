@@ -72,6 +72,8 @@ def invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, Mappin
         found = ref_id(details.get("subscription"))
         if found:
             return found, metadata(details)
+    # Before 2025-03-31.basil an invoice named it at the top level; kept for events
+    # stored or replayed from endpoints of older API versions.
     return ref_id(invoice.get("subscription")), {}
 
 

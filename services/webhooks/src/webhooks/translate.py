@@ -43,6 +43,10 @@ SUBSCRIPTION_TYPES = frozenset(
         "customer.subscription.updated",
         "customer.subscription.deleted",
         "customer.subscription.trial_will_end",
+        # a pause (trial ended without a payment method, or paused by us) and its end:
+        # the subscription as it now stands, status ``paused`` / back to ``active``
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
     }
 )
 CHECKOUT_TYPES = frozenset(
@@ -54,9 +58,17 @@ CHECKOUT_TYPES = frozenset(
     }
 )
 INVOICE_TYPES = frozenset(
-    {"invoice.paid", "invoice.payment_failed", "invoice.payment_action_required"}
+    {
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.payment_action_required",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
+    }
 )
 CUSTOMER_TYPES = frozenset({"customer.created", "customer.updated"})
+# The customer is gone: its customer -> tenant entry is retired (never resolves again).
+CUSTOMER_DELETED = "customer.deleted"
 # A schedule's phases are the pending plan change (downgrade at period end); changing
 # them emits only subscription_schedule.*, never customer.subscription.updated.
 SCHEDULE_TYPES = frozenset(
@@ -103,7 +115,7 @@ def tenant_hint(body: Mapping[str, Any]) -> str | None:
 
 def customer_id(body: Mapping[str, Any]) -> str | None:
     obj = data_object(body)
-    if body["type"] in CUSTOMER_TYPES:
+    if body["type"] in CUSTOMER_TYPES or body["type"] == CUSTOMER_DELETED:
         return text(obj, "id")
     return ref_id(obj.get("customer"))
 
@@ -332,6 +344,14 @@ def _invoice(event_type: str, invoice: Mapping[str, Any], header: _Header) -> ev
             amount_due=integer(invoice, "amount_due"),
             next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
             attempt_count=max(integer(invoice, "attempt_count", 1), 1),
+        )
+    if event_type == "invoice.voided":
+        return ev.InvoiceVoided(**header.fields(ev.InvoiceVoided.type), **common)
+    if event_type == "invoice.marked_uncollectible":
+        return ev.InvoiceMarkedUncollectible(
+            **header.fields(ev.InvoiceMarkedUncollectible.type),
+            **common,
+            amount_due=integer(invoice, "amount_due"),
         )
     return ev.InvoicePaymentActionRequired(
         **header.fields(ev.InvoicePaymentActionRequired.type),
