@@ -78,28 +78,97 @@ async def test_declined_card_keeps_session_open(journey: Journey) -> None:
     assert subs.data == []
 
 
-async def test_card_requiring_action_leaves_subscription_incomplete(journey: Journey) -> None:
+async def test_card_requiring_action_is_authenticated_on_the_checkout_page(
+    journey: Journey,
+) -> None:
     session = await journey.checkout("solo_monthly")
 
     response = await journey.pay(session, CARD_REQUIRES_ACTION)
 
     assert response.status_code == 303
-    done = await journey.client.v1.checkout.sessions.retrieve_async(
+    assert response.headers["location"] == f"/checkout/{session.id}/authenticate"
+    page = await journey.http.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "Complete authentication" in page.text
+    assert "Fail authentication" in page.text
+    waiting = await journey.client.v1.checkout.sessions.retrieve_async(session.id)
+    assert (waiting.status, waiting.subscription) == ("open", None)
+
+    done = await journey.authenticate(session, "complete")
+
+    assert done.status_code == 303
+    assert done.headers["location"].endswith(f"?session_id={session.id}")
+    paid = await journey.client.v1.checkout.sessions.retrieve_async(
         session.id, params={"expand": ["subscription.latest_invoice"]}
     )
-    assert (done.status, done.payment_status) == ("complete", "unpaid")
-    assert done.subscription.status == "incomplete"
-    assert done.subscription.latest_invoice.status == "open"
-    assert "invoice.payment_action_required" in await journey.event_types()
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+    assert paid.subscription.status == "active"
+    assert paid.subscription.latest_invoice.status == "paid"
+    types = await journey.event_types()
+    assert "checkout.session.completed" in types
+    assert not [t for t in types if "async_payment" in t]  # for delayed methods only
 
-    # The customer authenticates on the hosted invoice page.
-    paid = await journey.http.post(
-        f"/invoice/{done.subscription.latest_invoice.id}/pay", data={"card": CARD_REQUIRES_ACTION}
+
+async def test_failed_authentication_leaves_the_session_open_with_an_error(
+    journey: Journey,
+) -> None:
+    session = await journey.checkout("solo_monthly")
+    await journey.pay(session, CARD_REQUIRES_ACTION)
+
+    failed = await journey.authenticate(session, "fail")
+
+    assert failed.status_code == 402
+    assert "unable to authenticate your payment method" in failed.text
+    still = await journey.client.v1.checkout.sessions.retrieve_async(session.id)
+    assert (still.status, still.payment_status, still.subscription) == ("open", "unpaid", None)
+    assert (await journey.client.v1.subscriptions.list_async(params={"status": "all"})).data == []
+    # The step is over: a second answer has nothing to authenticate.
+    again = await journey.authenticate(session, "complete")
+    assert again.status_code == 400
+    # Another card still works.
+    assert (await journey.pay(session, CARD_OK)).status_code == 303
+
+
+async def test_authentication_step_refuses_hostile_input(journey: Journey) -> None:
+    session = await journey.checkout("solo_monthly")
+    nothing_pending = await journey.authenticate(session, "complete")
+    assert nothing_pending.status_code == 400
+    assert (await journey.http.get(f"/checkout/{session.id}/authenticate")).status_code == 400
+    await journey.pay(session, CARD_REQUIRES_ACTION)
+    for bad in ("", "COMPLETE", "<script>", "complete' OR 1=1"):
+        response = await journey.authenticate(session, bad)
+        assert response.status_code == 400, bad
+        assert "<script>" not in response.text
+    unknown = await journey.http.post(
+        "/checkout/cs_test_nope/authenticate", data={"result": "complete"}
     )
-    assert paid.status_code == 303
-    sub = await journey.client.v1.subscriptions.retrieve_async(done.subscription.id)
+    assert unknown.status_code == 404
+    # Still pending after the refused answers; an expired session cannot be completed.
+    await journey.client.v1.checkout.sessions.expire_async(session.id)
+    assert (await journey.authenticate(session, "complete")).status_code == 400
+
+
+async def test_renewal_with_a_card_requiring_action_asks_for_authentication(
+    journey: Journey,
+) -> None:
+    sub = await journey.subscribe("solo_monthly", card=CARD_REQUIRES_ACTION)
     assert sub.status == "active"
-    assert "checkout.session.async_payment_succeeded" in await journey.event_types()
+    period_end = sub.items.data[0].current_period_end
+
+    await journey.advance(period_end - sub.created + 3600 + 60)
+
+    renewed = await journey.client.v1.subscriptions.retrieve_async(
+        sub.id, params={"expand": ["latest_invoice"]}
+    )
+    assert renewed.status == "past_due"
+    assert renewed.latest_invoice.status == "open"
+    types = await journey.event_types()
+    assert "invoice.payment_action_required" in types
+    intents = await journey.client.v1.events.list_async(
+        params={"type": "payment_intent.requires_action"}
+    )
+    assert [e.data.object.status for e in intents.data] == ["requires_action"]
+    assert intents.data[0].data.object.next_action.type == "use_stripe_sdk"
 
 
 async def test_cancel_at_period_end_then_clock_passes_period_end(journey: Journey) -> None:
@@ -184,7 +253,7 @@ async def test_create_prorations_land_on_next_invoice(journey: Journey) -> None:
     await journey.client.v1.subscriptions.update_async(
         sub.id, params={"items": details["items"], "proration_date": when}
     )
-    await journey.advance(item.current_period_end - sub.created + 10)
+    await journey.advance(item.current_period_end - sub.created + 3600 + 10)
 
     renewed = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
@@ -192,6 +261,14 @@ async def test_create_prorations_land_on_next_invoice(journey: Journey) -> None:
     assert renewed.latest_invoice.billing_reason == "subscription_cycle"
     assert renewed.latest_invoice.amount_due == preview.amount_due
     assert renewed.latest_invoice.status == "paid"
+    items = await journey.client.v1.events.list_async(params={"type": "invoiceitem.created"})
+    ids = {e.data.object.id for e in items.data}
+    assert len(ids) == 2  # the proration credit and debit are pending invoice items
+    assert {
+        line.parent.subscription_item_details.invoice_item
+        for line in renewed.latest_invoice.lines.data
+        if line.parent.subscription_item_details.proration
+    } == ids
 
 
 async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) -> None:
@@ -215,7 +292,10 @@ async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) ->
                     "start_date": schedule.phases[0].start_date,
                     "end_date": schedule.phases[0].end_date,
                 },
-                {"items": [{"price": solo.id, "quantity": 1}], "iterations": 1},
+                {
+                    "items": [{"price": solo.id, "quantity": 1}],
+                    "duration": {"interval": "month", "interval_count": 1},
+                },
             ],
         },
     )
@@ -228,7 +308,7 @@ async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) ->
     )
     assert upcoming.amount_due == 900  # the next invoice already follows the schedule
 
-    await journey.advance(item.current_period_end - sub.created + 60)
+    await journey.advance(item.current_period_end - sub.created + 3600 + 60)
 
     downgraded = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
@@ -264,7 +344,7 @@ async def test_failing_renewal_goes_past_due_until_card_fixed(journey: Journey) 
     sub = await journey.subscribe("team_monthly", trial_days=7, card=CARD_DECLINED)
     assert sub.status == "trialing"
 
-    await journey.advance(7 * DAY + 60)
+    await journey.advance(7 * DAY + 3600 + 60)
 
     failed = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
@@ -305,6 +385,12 @@ async def test_dunning_exhausted_cancels(journey: Journey) -> None:
     assert ended.status == "canceled"
     invoice = await journey.client.v1.invoices.retrieve_async(ended.latest_invoice)
     assert invoice.attempt_count == 4
+    assert invoice.status == "uncollectible"
+    types = await journey.event_types()
+    assert "invoice.marked_uncollectible" in types
+    assert types.count("charge.failed") == 4
+    assert types.count("payment_intent.payment_failed") == 4
+    assert "invoice.updated" in types
 
 
 async def test_renewals_over_three_months(journey: Journey) -> None:
@@ -383,19 +469,57 @@ async def test_expire_checkout_session(journey: Journey) -> None:
 
 
 async def test_unauthenticated_first_payment_expires_after_23_hours(journey: Journey) -> None:
-    session = await journey.checkout("solo_monthly")
-    await journey.pay(session, CARD_REQUIRES_ACTION)
-    done = await journey.client.v1.checkout.sessions.retrieve_async(session.id)
+    customer = await journey.client.v1.customers.create_async()
+    await journey.http.post(
+        f"/_sandbox/customers/{customer.id}/card", json={"card": CARD_REQUIRES_ACTION}
+    )
+    solo = await journey.price("solo_monthly")
+    created = await journey.client.v1.subscriptions.create_async(
+        params={"customer": customer.id, "items": [{"price": solo.id}]}
+    )
+    assert created.status == "incomplete"
 
     await journey.advance(24 * 3600)
 
-    sub = await journey.client.v1.subscriptions.retrieve_async(done.subscription)
+    sub = await journey.client.v1.subscriptions.retrieve_async(created.id)
     assert sub.status == "incomplete_expired"
     invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
     assert invoice.status == "void"
     types = await journey.event_types()
-    assert "checkout.session.async_payment_failed" in types
     assert "invoice.voided" in types
+    assert "payment_intent.canceled" in types
+
+
+async def test_renewal_invoice_is_a_draft_for_an_hour_then_paid(journey: Journey) -> None:
+    sub = await journey.subscribe("solo_monthly")
+    period_end = sub.items.data[0].current_period_end
+    clock = await journey.client.v1.test_helpers.test_clocks.create_async(
+        params={"frozen_time": sub.created}
+    )
+    await journey.client.v1.test_helpers.test_clocks.advance_async(
+        clock.id, params={"frozen_time": period_end + 60}
+    )
+    renewed = await journey.client.v1.subscriptions.retrieve_async(
+        sub.id, params={"expand": ["latest_invoice"]}
+    )
+    draft = renewed.latest_invoice
+    assert (draft.status, draft.billing_reason) == ("draft", "subscription_cycle")
+    assert draft.automatically_finalizes_at == period_end + 3600
+    assert renewed.items.data[0].current_period_start == period_end
+
+    await journey.client.v1.test_helpers.test_clocks.advance_async(
+        clock.id, params={"frozen_time": period_end + 2 * 3600}
+    )
+
+    paid = await journey.client.v1.invoices.retrieve_async(draft.id)
+    assert paid.status == "paid"
+    events = (await journey.http.get("/v1/events", params={"limit": 100})).json()["data"]
+    when = {e["type"]: e["created"] for e in events if e["data"]["object"]["id"] == draft.id}
+    assert when["invoice.created"] == period_end
+    assert when["invoice.finalized"] == when["invoice.paid"] == period_end + 3600
+    types = [e["type"] for e in reversed(events) if e["created"] == period_end + 3600]
+    assert types.index("payment_intent.created") < types.index("charge.succeeded")
+    assert types.index("payment_intent.succeeded") < types.index("invoice.paid")
 
 
 async def test_sdk_test_clock_advances_the_sandbox_clock(journey: Journey) -> None:

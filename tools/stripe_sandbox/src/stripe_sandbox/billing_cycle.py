@@ -10,6 +10,7 @@ import copy
 
 from stripe_sandbox import invoicing, schedules
 from stripe_sandbox.billing_engine import (
+    ENDED,
     after_payment,
     expire_incomplete,
     full_lines,
@@ -24,6 +25,7 @@ from stripe_sandbox.errors import StripeError
 from stripe_sandbox.events import emit
 from stripe_sandbox.invoicing import DAY
 from stripe_sandbox.objects.common import JSON
+from stripe_sandbox.objects.invoice import subscription_of
 from stripe_sandbox.plan_changes import ItemChange, preview, take_pending
 from stripe_sandbox.state import State
 
@@ -49,16 +51,21 @@ def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
     upcoming = _upcoming_at(state, config, sub)
     if upcoming is not None:
         moments.append(upcoming)
-    for inv in state.all("invoice"):
-        open_for_sub = inv["subscription"] == sub["id"] and inv["status"] == "open"
-        if open_for_sub and inv["next_payment_attempt"]:
+    for inv in _invoices_of(state, sub):
+        if inv["status"] == "open" and inv["next_payment_attempt"]:
             moments.append(int(inv["next_payment_attempt"]))
+        if inv["status"] == "draft" and inv["automatically_finalizes_at"]:
+            moments.append(int(inv["automatically_finalizes_at"]))
     if sub["schedule"]:
         sched = state.get("subscription_schedule", sub["schedule"])
         boundary = schedules.next_boundary(sched) if sched else None
         if boundary is not None:
             moments.append(boundary)
     return moments
+
+
+def _invoices_of(state: State, sub: JSON) -> list[JSON]:
+    return [inv for inv in state.all("invoice") if subscription_of(inv) == sub["id"]]
 
 
 def _upcoming_at(state: State, config: SandboxConfig, sub: JSON) -> int | None:
@@ -127,14 +134,12 @@ def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
     if upcoming_at is not None and now >= upcoming_at:
         record["upcoming_sent_for"] = end
         emit(state, "invoice.upcoming", preview(state, config, sub, [], "create_prorations", now))
-    for inv in state.all("invoice"):
+    for inv in _invoices_of(state, sub):
+        finalizes = inv["automatically_finalizes_at"]
+        if inv["status"] == "draft" and finalizes and finalizes <= now:
+            _finalize_renewal(state, config, sub, inv)
         attempt = inv["next_payment_attempt"]
-        if (
-            inv["subscription"] == sub["id"]
-            and inv["status"] == "open"
-            and attempt
-            and attempt <= now
-        ):
+        if inv["status"] == "open" and attempt and attempt <= now:
             after_payment(state, config, inv, invoicing.charge(state, config, inv))
     if sub["schedule"]:
         sched = state.get("subscription_schedule", sub["schedule"])
@@ -168,8 +173,13 @@ def _renew(state: State, config: SandboxConfig, sub: JSON, boundary: int) -> Non
         period_end=boundary,
     )
     set_latest_invoice(state, sub, inv)
+    invoicing.leave_draft(state, inv)
+
+
+def _finalize_renewal(state: State, config: SandboxConfig, sub: JSON, inv: JSON) -> None:
+    """An hour after the period changed: finalize the renewal invoice and charge it."""
     invoicing.finalize(state, config, inv)
-    if sub["status"] == "unpaid":
+    if sub["status"] in ("unpaid", *ENDED):
         return  # Stripe keeps invoicing unpaid subscriptions but stops charging them
     after_payment(state, config, inv, invoicing.charge(state, config, inv))
 

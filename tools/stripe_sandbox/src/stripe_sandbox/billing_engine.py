@@ -18,6 +18,7 @@ from stripe_sandbox.events import emit
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.invoicing import DAY, Line
 from stripe_sandbox.objects.common import JSON
+from stripe_sandbox.objects.invoice import subscription_of
 from stripe_sandbox.objects.subscription import subscription, subscription_item
 from stripe_sandbox.state import State
 
@@ -87,6 +88,7 @@ class NewSubscription:
     metadata: dict[str, str]
     payment_method: str | None
     description: str | None = None
+    on_session: bool = False  # the customer is present (checkout) and authenticates
 
 
 def create_subscription(
@@ -141,7 +143,7 @@ def create_subscription(
     )
     set_latest_invoice(state, sub, inv)
     invoicing.finalize(state, config, inv)
-    result = invoicing.charge(state, config, inv)
+    result = invoicing.charge(state, config, inv, on_session=new.on_session)
     after_payment(state, config, inv, result)
     return sub, inv, result
 
@@ -171,14 +173,14 @@ def update_status(state: State, config: SandboxConfig, sub: JSON, status: str) -
 
 
 def after_payment(state: State, config: SandboxConfig, inv: JSON, result: ChargeOutcome) -> None:
-    """Move the invoice's subscription (and checkout session) to what the payment implies."""
-    sub = state.get("subscription", inv["subscription"]) if inv["subscription"] else None
+    """Move the invoice's subscription to what the payment implies."""
+    sub_id = subscription_of(inv)
+    sub = state.get("subscription", sub_id) if sub_id else None
     if sub is None:
         return
     if result is ChargeOutcome.SUCCEEDED:
         if sub["status"] in ("incomplete", "past_due", "unpaid"):
             update_status(state, config, sub, "active")
-        settle_async_checkout(state, sub, succeeded=True)
         return
     if inv["billing_reason"] == "subscription_create":
         return  # stays incomplete until the first invoice is paid
@@ -186,25 +188,10 @@ def after_payment(state: State, config: SandboxConfig, inv: JSON, result: Charge
         config.payment_retry_days
     ):
         final = "canceled" if config.dunning_final_action == "cancel" else "unpaid"
+        invoicing.mark_uncollectible(state, inv)
         update_status(state, config, sub, final)
     elif sub["status"] in ("active", "trialing"):
         update_status(state, config, sub, "past_due")
-
-
-def settle_async_checkout(state: State, sub: JSON, *, succeeded: bool) -> None:
-    """A completed-but-unpaid checkout learns how its payment ended."""
-    record = state.get("_sub", sub["id"])
-    session_id = record.get("checkout_session") if record else None
-    session = state.get("checkout.session", session_id) if session_id else None
-    if session is None or session["payment_status"] != "unpaid":
-        return
-    if succeeded:
-        before = copy.deepcopy(session)
-        session["payment_status"] = "paid"
-        state.touch("checkout.session", session["id"])
-        emit(state, "checkout.session.async_payment_succeeded", session, previous=before)
-    else:
-        emit(state, "checkout.session.async_payment_failed", session)
 
 
 def expire_incomplete(state: State, config: SandboxConfig, sub: JSON) -> None:
@@ -212,7 +199,6 @@ def expire_incomplete(state: State, config: SandboxConfig, sub: JSON) -> None:
     inv = state.get("invoice", sub["latest_invoice"]) if sub["latest_invoice"] else None
     if inv is not None and inv["status"] == "open":
         invoicing.void(state, inv)
-    settle_async_checkout(state, sub, succeeded=False)
     update_status(state, config, sub, "incomplete_expired")
 
 

@@ -21,7 +21,8 @@ from stripe_sandbox.state import State
 class PayResult(enum.Enum):
     COMPLETED = "completed"
     DECLINED = "declined"
-    REQUIRES_ACTION = "requires_action"
+    REQUIRES_ACTION = "requires_action"  # 3D Secure: the authentication step comes next
+    AUTHENTICATION_FAILED = "authentication_failed"
 
 
 def expire(state: State, config: SandboxConfig, session: JSON) -> None:
@@ -60,17 +61,68 @@ def _customer_for(state: State, config: SandboxConfig, session: JSON, email: str
     return cus
 
 
+AUTHENTICATION_FAILED = (
+    "We are unable to authenticate your payment method. "
+    "Please choose a different payment method and try again."
+)
+
+
 def pay(
     state: State, config: SandboxConfig, session: JSON, card: str, email: str | None = None
 ) -> PayResult:
+    """Submit the page with ``card``; a card that needs 3D Secure waits for ``authenticate``."""
+    _require_open(state, config, session)
+    number = cards.normalize(card)
+    record = state.require("_cs", session["id"])
+    record.pop("authenticating", None)
+    outcome = cards.outcome(number)
+    if not record.get("trial_days") and outcome is ChargeOutcome.DECLINED:
+        return PayResult.DECLINED
+    if outcome is ChargeOutcome.REQUIRES_ACTION:
+        # Stripe shows the issuer's challenge on the Checkout page before anything is made.
+        record["authenticating"] = {"card": number, "email": email}
+        state.touch("_cs", session["id"])
+        return PayResult.REQUIRES_ACTION
+    _complete(state, config, session, number, email)
+    return PayResult.COMPLETED
+
+
+def authenticate(state: State, config: SandboxConfig, session: JSON, complete: bool) -> PayResult:
+    """The customer completes (or fails) the 3D Secure challenge of ``pay``."""
+    _require_open(state, config, session)
+    record = state.require("_cs", session["id"])
+    pending = record.pop("authenticating", None)
+    state.touch("_cs", session["id"])
+    if pending is None:
+        raise StripeError("This Checkout Session has no authentication in progress.")
+    if not complete:
+        return PayResult.AUTHENTICATION_FAILED
+    _complete(state, config, session, pending["card"], pending["email"], on_session=True)
+    return PayResult.COMPLETED
+
+
+def authenticating(state: State, session: JSON) -> bool:
+    record = state.get("_cs", session["id"]) or {}
+    return session["status"] == "open" and record.get("authenticating") is not None
+
+
+def _require_open(state: State, config: SandboxConfig, session: JSON) -> None:
     expire_if_due(state, config, session)
     if session["status"] != "open":
         raise StripeError(f"This Checkout Session is {session['status']}.")
-    number = cards.normalize(card)
+
+
+def _complete(
+    state: State,
+    config: SandboxConfig,
+    session: JSON,
+    number: str,
+    email: str | None,
+    *,
+    on_session: bool = False,
+) -> None:
     record = state.require("_cs", session["id"])
     trial_days = record.get("trial_days")
-    if not trial_days and cards.outcome(number) is ChargeOutcome.DECLINED:
-        return PayResult.DECLINED
     cus = _customer_for(state, config, session, email)
     pm = cards.attach_card(state, cus, number)
     prices = [(state.require("price", pid), qty) for pid, qty in record["line_items"]]
@@ -84,6 +136,7 @@ def pay(
             metadata=dict(record.get("subscription_metadata") or {}),
             payment_method=pm["id"],
             description=record.get("subscription_description"),
+            on_session=on_session,
         ),
     )
     state.record("_sub", sub["id"])["checkout_session"] = session["id"]
@@ -102,9 +155,6 @@ def pay(
         session["payment_status"] = "paid"
     state.touch("checkout.session", session["id"])
     emit(state, "checkout.session.completed", session, previous=before)
-    if result is ChargeOutcome.REQUIRES_ACTION:
-        return PayResult.REQUIRES_ACTION
-    return PayResult.COMPLETED
 
 
 def success_redirect(session: JSON) -> str | None:

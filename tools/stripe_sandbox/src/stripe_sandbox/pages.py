@@ -12,7 +12,15 @@ from stripe_sandbox import cards, invoicing
 from stripe_sandbox.api import Sandbox
 from stripe_sandbox.billing_engine import after_payment
 from stripe_sandbox.cards import ChargeOutcome
-from stripe_sandbox.checkout_flow import PayResult, expire_if_due, pay, success_redirect
+from stripe_sandbox.checkout_flow import (
+    AUTHENTICATION_FAILED,
+    PayResult,
+    authenticate,
+    authenticating,
+    expire_if_due,
+    pay,
+    success_redirect,
+)
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.events import emit
 from stripe_sandbox.objects.common import JSON
@@ -102,12 +110,52 @@ def build_router(sandbox: Sandbox) -> APIRouter:
                 sandbox.commit()
                 return checkout_page(session, exc.message, 400)
             sandbox.commit()
-            if result is PayResult.DECLINED:
-                return checkout_page(session, "Your card was declined.", 402)
-            target = success_redirect(session)
-            if target is None:
-                return _page("Thanks", "<p>Your subscription is set up.</p>")
-            return RedirectResponse(target, status_code=303)
+            return after_pay(session, result)
+
+    def after_pay(session: JSON, result: PayResult) -> Response:
+        if result is PayResult.DECLINED:
+            return checkout_page(session, "Your card was declined.", 402)
+        if result is PayResult.AUTHENTICATION_FAILED:
+            return checkout_page(session, AUTHENTICATION_FAILED, 402)
+        if result is PayResult.REQUIRES_ACTION:
+            return RedirectResponse(f"/checkout/{session['id']}/authenticate", status_code=303)
+        target = success_redirect(session)
+        if target is None:
+            return _page("Thanks", "<p>Your subscription is set up.</p>")
+        return RedirectResponse(target, status_code=303)
+
+    @router.get("/checkout/{session_id}/authenticate")
+    async def show_authentication(session_id: str) -> Response:
+        session = state.get("checkout.session", session_id)
+        if session is None:
+            return _page("Not found", "<p>No such checkout session.</p>", 404)
+        if not authenticating(state, session):
+            return checkout_page(session, "No authentication is in progress.", 400)
+        action = html.escape(f"/checkout/{session_id}/authenticate")
+        body = (
+            "<div class='box'><p>Your bank asks you to confirm this payment "
+            "(3D Secure test page).</p>"
+            f"<form method='post' action='{action}'>"
+            "<button name='result' value='complete'>Complete authentication</button> "
+            "<button name='result' value='fail'>Fail authentication</button></form></div>"
+        )
+        return _page("Sandbox 3D Secure", body)
+
+    @router.post("/checkout/{session_id}/authenticate")
+    async def authenticate_checkout(session_id: str, result: str = Form("")) -> Response:
+        async with state.lock:
+            session = state.get("checkout.session", session_id)
+            if session is None:
+                return _page("Not found", "<p>No such checkout session.</p>", 404)
+            if result not in ("complete", "fail"):
+                return checkout_page(session, "result must be complete or fail.", 400)
+            try:
+                outcome = authenticate(state, config, session, result == "complete")
+            except StripeError as exc:
+                sandbox.commit()
+                return checkout_page(session, exc.message, 400)
+            sandbox.commit()
+            return after_pay(session, outcome)
 
     def portal_page(portal: JSON, message: str | None = None) -> Response:
         cus = state.require("customer", portal["customer"])

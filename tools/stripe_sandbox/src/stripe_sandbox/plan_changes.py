@@ -179,6 +179,8 @@ def change_items(
     """Apply the change; prorations go on the next invoice or on one issued now."""
     lines = [] if behavior == "none" else proration_lines(state, sub, changes, proration_date)
     apply_changes(state, sub, changes)
+    if lines and behavior in ("create_prorations", "always_invoice"):
+        lines = invoicing.invoice_items(state, sub, lines)
     if behavior == "create_prorations" and lines:
         add_pending(state, sub, lines)
     if behavior == "always_invoice" and lines:

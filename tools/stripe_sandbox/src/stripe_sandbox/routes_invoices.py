@@ -8,6 +8,7 @@ from stripe_sandbox.billing_engine import ENDED, after_payment
 from stripe_sandbox.cards import ChargeOutcome
 from stripe_sandbox.errors import StripeError, card_declined, parameter_missing
 from stripe_sandbox.objects.common import JSON, list_object
+from stripe_sandbox.objects.invoice import subscription_of
 from stripe_sandbox.plan_changes import PRORATION_BEHAVIORS, preview
 from stripe_sandbox.routes_subscriptions import item_changes
 
@@ -69,10 +70,12 @@ def lines(ctx: Ctx) -> JSON:
 def list_(ctx: Ctx) -> JSON:
     p = ctx.params
     found = ctx.state.all("invoice")
-    for field in ("customer", "subscription"):
-        value = p.text(field)
-        if value is not None:
-            found = [i for i in found if i[field] == value]
+    customer = p.text("customer")
+    if customer is not None:
+        found = [i for i in found if i["customer"] == customer]
+    subscription = p.text("subscription")
+    if subscription is not None:
+        found = [i for i in found if subscription_of(i) == subscription]
     status = p.choice("status", STATUSES)
     if status is not None:
         found = [i for i in found if i["status"] == status]

@@ -70,7 +70,12 @@ class Journey:
         return await self.client.v1.checkout.sessions.create_async(params=params)
 
     async def pay(self, session: Any, card: str = CARD_OK) -> httpx.Response:
+        """Submit the hosted checkout page; 3155 answers 303 to the authentication step."""
         return await self.http.post(f"/checkout/{session.id}/pay", data={"card": card})
+
+    async def authenticate(self, session: Any, result: str = "complete") -> httpx.Response:
+        """Complete (or ``fail``) the 3D Secure step a card such as 3155 asks for."""
+        return await self.http.post(f"/checkout/{session.id}/authenticate", data={"result": result})
 
     async def subscribe(
         self, lookup_key: str, *, trial_days: int | None = None, card: str = CARD_OK
@@ -78,6 +83,9 @@ class Journey:
         session = await self.checkout(lookup_key, trial_days=trial_days)
         response = await self.pay(session, card)
         assert response.status_code == 303, response.text
+        if response.headers["location"].endswith("/authenticate"):
+            response = await self.authenticate(session)
+            assert response.status_code == 303, response.text
         done = await self.client.v1.checkout.sessions.retrieve_async(session.id)
         assert isinstance(done.subscription, str)
         return await self.client.v1.subscriptions.retrieve_async(done.subscription)

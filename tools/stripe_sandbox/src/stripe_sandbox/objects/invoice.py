@@ -15,10 +15,12 @@ def line_item(
     period_start: int,
     period_end: int,
     price_id: str,
+    product: str,
     quantity: int,
     subscription: str | None,
     subscription_item: str | None,
     proration: bool,
+    invoice_item: str | None = None,
 ) -> JSON:
     return {
         "id": id,
@@ -35,7 +37,7 @@ def line_item(
         "parent": {
             "invoice_item_details": None,
             "subscription_item_details": {
-                "invoice_item": None,
+                "invoice_item": invoice_item,
                 "proration": proration,
                 "proration_details": {"credited_items": None},
                 "subscription": subscription,
@@ -46,7 +48,7 @@ def line_item(
         "period": {"end": period_end, "start": period_start},
         "pretax_credit_amounts": [],
         "pricing": {
-            "price_details": {"price": price_id, "product": None},
+            "price_details": {"price": price_id, "product": product},
             "type": "price_details",
             "unit_amount_decimal": str(amount // quantity if quantity else amount),
         },
@@ -164,7 +166,6 @@ def invoice(
             "paid_at": None,
             "voided_at": None,
         },
-        "subscription": subscription,
         "subtotal": total,
         "subtotal_excluding_tax": total,
         "test_clock": None,
@@ -175,3 +176,11 @@ def invoice(
         "total_taxes": [],
         "webhooks_delivered_at": None,
     }
+
+
+def subscription_of(inv: JSON) -> str | None:
+    """The id of the subscription that generated the invoice (``parent.subscription_details``)."""
+    parent = inv.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    found = details.get("subscription")
+    return None if found is None else str(found)

@@ -189,6 +189,7 @@ def subscription_schedule(
         "end_behavior": end_behavior,
         "livemode": False,
         "metadata": metadata,
+        "pause_schedules": [],
         "phases": phases,
         "released_at": None,
         "released_subscription": None,
