@@ -126,7 +126,7 @@ async def test_a_nul_in_a_string_is_a_400_and_stores_nothing(
 async def test_a_signed_event_without_a_content_type_is_accepted(
     start_webhooks: Any, build: Any, signer: Any
 ) -> None:
-    """ARCHITECTURE's answers for ingest are 200, 400 and 413: a sender that states no
+    """The contract's answers for ingest are 200, 400 and 413: a sender that states no
     Content-Type (a raw-bytes POST) is taken at its signed word."""
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     body = json.dumps(event).encode()

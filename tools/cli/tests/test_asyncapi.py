@@ -170,7 +170,7 @@ def operations() -> dict[str, Any]:
 
 ENVELOPE = {
     "type": "object",
-    "description": "ARCHITECTURE.md section 4. AMQP message_id = id; persistent.",
+    "description": "docs/architecture.md section 6. AMQP message_id = id; persistent.",
     "required": [*HEADER, "type", "schema_version", "data"],
     "properties": {
         "id": {"type": "string", "format": "uuid"},

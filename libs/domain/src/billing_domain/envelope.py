@@ -1,4 +1,4 @@
-"""Integration events and their JSON envelope (ARCHITECTURE.md section 4).
+"""Integration events and their JSON envelope (docs/architecture.md section 6).
 
 Body on the bus::
 

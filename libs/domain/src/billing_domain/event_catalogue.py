@@ -1,4 +1,4 @@
-"""The integration events of the contract (ARCHITECTURE.md section 4).
+"""The integration events of the contract (docs/architecture.md section 6).
 
 Conventions for ``data``: Stripe ids are ``stripe_<object>_id``; money is an
 integer of minor units plus a lower-case ISO currency; ``stripe_created`` is
