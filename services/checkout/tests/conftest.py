@@ -21,7 +21,7 @@ from billing_platform.http.tokens import mint_token
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
-from checkout.config import CheckoutConfig, CheckoutLimits
+from checkout.config import CheckoutConfig
 from checkout.main import create_app
 from checkout.model import (
     CheckoutSessionRecord,
@@ -36,7 +36,6 @@ from checkout.model import (
     Verification,
     VerifySession,
 )
-from checkout.rate_limit import SlidingWindowRateLimiter
 from checkout.schema import MIGRATIONS
 from checkout.use_cases import open_portal, start_checkout, verify_session
 from fastapi import FastAPI
@@ -91,14 +90,14 @@ class Running:
 
 
 @pytest.fixture
-def limits() -> CheckoutLimits:
-    return CheckoutLimits(sessions_per_window=1000)
-
-
-@pytest.fixture
-async def running(settings: BillingSettings, limits: CheckoutLimits) -> AsyncIterator[Running]:
+async def running(settings: BillingSettings) -> AsyncIterator[Running]:
     bus = InMemoryBus()
-    app = create_app(settings, bus=bus, limits=limits)
+    generous = {
+        "checkout_sessions_per_minute": 1000,
+        "stripe_tenant_burst": 1000,
+        "stripe_tenant_queue": 100,
+    }
+    app = create_app(settings.model_copy(update=generous), bus=bus)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://checkout") as client:
@@ -388,7 +387,6 @@ class World:
     gateway: FakePaymentGateway
     clock: FakeClock
     config: CheckoutConfig
-    limiter: SlidingWindowRateLimiter
 
     def principal(self, tenant_id: str = "t-1", role: str = "owner") -> Principal:
         return Principal(user_id="u-1", tenant_id=tenant_id, role=Role(role))
@@ -402,7 +400,6 @@ class World:
             ),
             uow_factory=self.db.uow,
             gateway=self.gateway,
-            limiter=self.limiter,
             config=self.config,
             clock=self.clock,
         )
@@ -421,7 +418,6 @@ class World:
             OpenPortal(principal=self.principal(tenant_id, role)),
             uow_factory=self.db.uow,
             gateway=self.gateway,
-            limiter=self.limiter,
             config=self.config,
         )
 
@@ -438,5 +434,4 @@ def world() -> World:
             trial_days=14,
             app_base_url="https://app.example",
         ),
-        limiter=SlidingWindowRateLimiter(10, 60.0, monotonic=lambda: clock.now().timestamp()),
     )

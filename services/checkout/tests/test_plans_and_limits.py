@@ -1,4 +1,4 @@
-"""Unit tests of the plan catalogue (cache, free plan, trial days) and the rate limiter."""
+"""Unit tests of the plan catalogue (cache, free plan, trial days)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from billing_domain.errors import GatewayUnavailable
 from billing_domain.plans import PlanType
 from checkout.model import PriceInfo
 from checkout.plans import CachingPriceCatalogue, list_plans
-from checkout.rate_limit import SlidingWindowRateLimiter
 
 pytestmark = pytest.mark.unit
 
@@ -74,29 +73,3 @@ async def test_without_any_copy_stripe_down_is_unavailable(priced: Any) -> None:
     catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300)
     with pytest.raises(GatewayUnavailable):
         await list_plans(MEMBER, prices=catalogue, config=priced.config)
-
-
-def test_the_window_slides_instead_of_resetting() -> None:
-    ticker = Ticker()
-    limiter = SlidingWindowRateLimiter(3, 60.0, monotonic=ticker)
-    for _ in range(2):
-        assert limiter.acquire("t") == 0
-    ticker.t += 30
-    assert limiter.acquire("t") == 0
-    assert limiter.acquire("t") == pytest.approx(30.0)
-    ticker.t += 30  # the first two slots free up
-    assert limiter.acquire("t") == 0
-    assert limiter.acquire("t") == 0
-    assert limiter.acquire("t") == pytest.approx(30.0)
-    assert limiter.acquire("other") == 0
-
-
-def test_idle_tenants_are_forgotten_when_the_table_is_full() -> None:
-    ticker = Ticker()
-    limiter = SlidingWindowRateLimiter(1, 60.0, monotonic=ticker, max_keys=2)
-    limiter.acquire("a")
-    limiter.acquire("b")
-    ticker.t += 61
-    limiter.acquire("c")
-    assert limiter.acquire("c") > 0
-    assert limiter.acquire("a") == 0  # forgotten, so a fresh window

@@ -9,7 +9,6 @@ import pytest
 from billing_domain.errors import Forbidden, NotFound
 from billing_domain.plans import PlanType
 from checkout.model import StripeSessionView
-from checkout.rate_limit import RateLimited
 
 pytestmark = pytest.mark.unit
 
@@ -115,11 +114,3 @@ async def test_only_the_owner_opens_the_portal(world: Any) -> None:
     await world.checkout("solo")
     with pytest.raises(Forbidden):
         await world.portal(role="member")
-
-
-async def test_portal_sessions_share_the_tenants_rate_limit(world: Any) -> None:
-    await world.checkout("solo")
-    for _ in range(9):
-        await world.portal()
-    with pytest.raises(RateLimited):
-        await world.portal()

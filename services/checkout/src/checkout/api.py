@@ -5,7 +5,6 @@ Paths, fields and status codes are the contract of ARCHITECTURE.md section 3.
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Annotated
 
@@ -13,9 +12,8 @@ import structlog
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_platform.http.auth import CurrentPrincipal
-from billing_platform.http.errors import error_response
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from billing_platform.stripe_budget import STRIPE
+from fastapi import APIRouter, Body, Depends, Header, Request
 
 from checkout import metrics
 from checkout.api_models import (
@@ -28,10 +26,9 @@ from checkout.api_models import (
     VerifyOut,
     error_responses,
 )
-from checkout.bootstrap import CheckoutServices
+from checkout.bootstrap import SESSIONS, CheckoutServices
 from checkout.model import OpenPortal, StartCheckout, VerifySession
 from checkout.plans import list_plans
-from checkout.rate_limit import RateLimited
 from checkout.use_cases import open_portal, start_checkout, verify_session
 
 router = APIRouter(prefix="/api/billing", tags=["checkout"])
@@ -83,20 +80,20 @@ async def create_checkout(
 ) -> CheckoutSessionOut:
     services = _services(request)
     try:
-        started = await start_checkout(
-            StartCheckout(
-                principal=principal,
-                plan=body.plan,
-                trial=body.trial,
-                idempotency_key=idempotency_key,
-                causation_id=_request_id(),
-            ),
-            uow_factory=services.uow_factory,
-            gateway=services.gateway,
-            limiter=services.limiter,
-            config=services.config,
-            clock=services.clock,
-        )
+        async with services.budget.spend(principal.tenant_id, SESSIONS):
+            started = await start_checkout(
+                StartCheckout(
+                    principal=principal,
+                    plan=body.plan,
+                    trial=body.trial,
+                    idempotency_key=idempotency_key,
+                    causation_id=_request_id(),
+                ),
+                uow_factory=services.uow_factory,
+                gateway=services.gateway,
+                config=services.config,
+                clock=services.clock,
+            )
     except GatewayUnavailable as exc:
         metrics.CHECKOUT_CREATION_FAILURES.labels(exc.code).inc()
         raise
@@ -113,13 +110,13 @@ async def create_checkout(
 )
 async def create_portal(request: Request, principal: CurrentPrincipal) -> PortalOut:
     services = _services(request)
-    url = await open_portal(
-        OpenPortal(principal=principal),
-        uow_factory=services.uow_factory,
-        gateway=services.gateway,
-        limiter=services.limiter,
-        config=services.config,
-    )
+    async with services.budget.spend(principal.tenant_id, SESSIONS):
+        url = await open_portal(
+            OpenPortal(principal=principal),
+            uow_factory=services.uow_factory,
+            gateway=services.gateway,
+            config=services.config,
+        )
     metrics.PORTAL_SESSIONS_CREATED.inc()
     return PortalOut(url=url)
 
@@ -128,17 +125,18 @@ async def create_portal(request: Request, principal: CurrentPrincipal) -> Portal
     "/verify-session",
     summary="Verify a session the browser came back with (any member of the tenant)",
     response_model=VerifyOut,
-    responses=error_responses(400, 401, 403, 404, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 422, 429, 503),
 )
 async def verify(
     request: Request, principal: CurrentPrincipal, body: Annotated[VerifyBody, Body()]
 ) -> VerifyOut:
     services = _services(request)
-    result = await verify_session(
-        VerifySession(principal=principal, session_id=body.session_id),
-        uow_factory=services.uow_factory,
-        gateway=services.gateway,
-    )
+    async with services.budget.spend(principal.tenant_id, STRIPE):
+        result = await verify_session(
+            VerifySession(principal=principal, session_id=body.session_id),
+            uow_factory=services.uow_factory,
+            gateway=services.gateway,
+        )
     return VerifyOut(
         verified=result.verified,
         status=result.status,
@@ -171,14 +169,3 @@ async def plans(request: Request, principal: CurrentPrincipal) -> PlansOut:
             for offer in offers
         ]
     )
-
-
-async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RateLimited)
-    retry_after = str(max(1, math.ceil(exc.retry_after)))
-    return error_response(429, exc.code, exc.message, {"Retry-After": retry_after})
-
-
-def install_rate_limit_handler(app: FastAPI) -> None:
-    """429 with ``Retry-After`` (the platform maps only the five domain errors)."""
-    app.add_exception_handler(RateLimited, _rate_limited)

@@ -88,7 +88,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found.",
     409: "Conflict: the tenant is already on this plan (or subscribed to another).",
     422: "Invalid input (bad JSON, unknown or free plan, malformed id).",
-    429: "Too many checkout or portal sessions for this tenant; see Retry-After.",
+    429: "Over this tenant's share of Stripe (sessions or calls); see Retry-After.",
     503: "Stripe or the database is unreachable; retry later (Retry-After).",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}

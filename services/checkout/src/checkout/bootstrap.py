@@ -14,6 +14,7 @@ from billing_platform.http.app import Lifespan
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_budget import BucketRule, StripeBudget, budget_from_settings
 from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
@@ -22,11 +23,13 @@ from checkout.adapters.stripe import StripePaymentGateway, UnconfiguredPaymentGa
 from checkout.config import CheckoutConfig, CheckoutLimits
 from checkout.consumer import BINDING_KEYS, build_handler, queue_name
 from checkout.plans import CachingPriceCatalogue
-from checkout.ports import PaymentGateway, PriceCatalogue, RateLimiter, UnitOfWorkFactory
-from checkout.rate_limit import SlidingWindowRateLimiter
+from checkout.ports import PaymentGateway, PriceCatalogue, UnitOfWorkFactory
 from checkout.schema import SCHEMA
 
 log = structlog.get_logger("checkout.bootstrap")
+
+SESSIONS = "sessions"
+"""The budget bucket of checkout and portal session creation (``CHECKOUT_SESSIONS_PER_MINUTE``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +39,8 @@ class CheckoutServices:
     uow_factory: UnitOfWorkFactory
     gateway: PaymentGateway
     prices: PriceCatalogue
-    limiter: RateLimiter
+    budget: StripeBudget
+    """Each tenant's share of Stripe: every route that calls Stripe spends from it."""
     config: CheckoutConfig
     clock: Clock
 
@@ -46,6 +50,11 @@ def build_gateway(settings: BillingSettings) -> PaymentGateway:
         log.warning("checkout.stripe.not_configured")
         return UnconfiguredPaymentGateway()
     return StripePaymentGateway(StripeCaller.from_settings(settings))
+
+
+def _session_rule(settings: BillingSettings) -> dict[str, BucketRule]:
+    per_minute = settings.checkout_sessions_per_minute
+    return {SESSIONS: BucketRule(burst=max(1, round(per_minute)), per_minute=per_minute)}
 
 
 def lifespan_for(
@@ -63,7 +72,7 @@ def lifespan_for(
                 uow_factory=uow_factory,
                 gateway=gateway,
                 prices=CachingPriceCatalogue(gateway, ttl_s=limits.plan_cache_ttl_s),
-                limiter=SlidingWindowRateLimiter(limits.sessions_per_window, limits.window_s),
+                budget=budget_from_settings(infra.pool, SCHEMA, settings, _session_rule(settings)),
                 config=CheckoutConfig.from_settings(settings),
                 clock=SystemClock(),
             )

@@ -8,9 +8,6 @@ from billing_domain.errors import RuleViolated
 from billing_domain.plans import PAID_PLANS, PlanType
 from billing_platform.settings import BillingSettings
 
-DEFAULT_RATE_LIMIT = 10
-"""Checkout and portal sessions a tenant may open per ``RATE_WINDOW_S``."""
-RATE_WINDOW_S = 60.0
 DOUBLE_CLICK_WINDOW_S = 10
 """Without an ``Idempotency-Key``, the same checkout within this many seconds is a replay."""
 PLAN_CACHE_TTL_S = 300.0
@@ -61,8 +58,8 @@ class CheckoutConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckoutLimits:
-    """Edge limits; ``create_app(..., limits=...)`` overrides them (tests, operators)."""
+    """Edge limits; ``create_app(..., limits=...)`` overrides them (tests, operators).
+    Each tenant's share of Stripe is configured in the settings (``STRIPE_TENANT_*``,
+    ``CHECKOUT_SESSIONS_PER_MINUTE``)."""
 
-    sessions_per_window: int = DEFAULT_RATE_LIMIT
-    window_s: float = RATE_WINDOW_S
     plan_cache_ttl_s: float = PLAN_CACHE_TTL_S

@@ -8,7 +8,7 @@ from billing_platform.settings import BillingSettings
 from fastapi import FastAPI
 
 from checkout import __doc__ as description
-from checkout.api import install_rate_limit_handler, router
+from checkout.api import router
 from checkout.bootstrap import lifespan_for
 from checkout.config import CheckoutLimits
 
@@ -19,12 +19,10 @@ def create_app(
     bus: MessageBus | None = None,
     limits: CheckoutLimits | None = None,
 ) -> FastAPI:
-    app = create_platform_app(
+    return create_platform_app(
         service="checkout",
         settings=settings,
         routers=[router],
         lifespan=lifespan_for(settings, bus, limits),
         description=description or "",
     )
-    install_rate_limit_handler(app)
-    return app

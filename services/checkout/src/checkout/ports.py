@@ -128,9 +128,3 @@ class UnitOfWork(TransactionalUnitOfWork, Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
-
-
-class RateLimiter(Protocol):
-    def acquire(self, key: str) -> float:
-        """Take one slot for ``key``: 0 when allowed, else seconds until one frees up."""
-        ...

@@ -32,8 +32,7 @@ from checkout.model import (
     Verification,
     VerifySession,
 )
-from checkout.ports import PaymentGateway, RateLimiter, UnitOfWork, UnitOfWorkFactory
-from checkout.rate_limit import RateLimited
+from checkout.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger("checkout.use_cases")
 
@@ -46,14 +45,6 @@ def paid_plan(value: str) -> PlanType:
     if not plan.is_paid:
         raise RuleViolated("the free plan needs no checkout", code="free_plan")
     return plan
-
-
-def take_rate_slot(limiter: RateLimiter, tenant_id: str) -> None:
-    wait = limiter.acquire(tenant_id)
-    if wait > 0:
-        raise RateLimited(
-            "too many checkout or portal sessions for this tenant; retry later", retry_after=wait
-        )
 
 
 def refuse_if_subscribed(current: TenantPlan | None, plan: PlanType) -> None:
@@ -92,7 +83,6 @@ async def start_checkout(
     *,
     uow_factory: UnitOfWorkFactory,
     gateway: PaymentGateway,
-    limiter: RateLimiter,
     config: CheckoutConfig,
     clock: Clock,
 ) -> CheckoutStarted:
@@ -104,7 +94,6 @@ async def start_checkout(
     if cmd.trial and not trial_days:
         raise RuleViolated(f"the {plan.value} plan has no trial", code="trial_not_offered")
     price_id = config.price_for(plan)
-    take_rate_slot(limiter, tenant)
 
     now = clock.now()
     async with uow_factory() as uow:
@@ -231,7 +220,6 @@ async def open_portal(
     *,
     uow_factory: UnitOfWorkFactory,
     gateway: PaymentGateway,
-    limiter: RateLimiter,
     config: CheckoutConfig,
 ) -> str:
     """The URL of a Customer Portal session for the tenant's customer."""
@@ -241,7 +229,6 @@ async def open_portal(
         customer_id = await uow.customers.get(principal.tenant_id)
     if customer_id is None:
         raise NotFound("this tenant has no billing customer yet", code="no_customer")
-    take_rate_slot(limiter, principal.tenant_id)
     return await gateway.create_portal_session(
         customer_id=customer_id, return_url=config.portal_return_url
     )

@@ -13,6 +13,7 @@ from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.errors import ApiError
+from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -110,6 +111,7 @@ CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     409: _error("free plan, nothing to undo, already scheduled, same plan..."),
     422: _error("invalid body or unknown plan"),
+    429: _error("over this tenant's share of Stripe; retry after Retry-After seconds"),
     503: _error("Stripe unavailable; retry"),
 }
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -241,9 +243,10 @@ async def cancel_subscription(
         request_key=_request_key(idempotency_key),
         causation_id=_causation_id(),
     )
-    account = await use_cases.cancel_subscription(
-        cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
-    )
+    async with runtime.budget.spend(tenant_id, STRIPE):
+        account = await use_cases.cancel_subscription(
+            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+        )
     return JSONResponse(subscription_body(account))
 
 
@@ -266,9 +269,10 @@ async def resume_subscription(
         request_key=_request_key(idempotency_key),
         causation_id=_causation_id(),
     )
-    account = await use_cases.resume_subscription(
-        cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
-    )
+    async with runtime.budget.spend(tenant_id, STRIPE):
+        account = await use_cases.resume_subscription(
+            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+        )
     return JSONResponse(subscription_body(account))
 
 
@@ -286,9 +290,10 @@ async def preview_proration(
 ) -> ProrationOut:
     runtime = _runtime(request)
     cmd = PreviewProration(principal=principal, tenant_id=tenant_id, plan=body.plan)
-    preview = await use_cases.preview_proration(
-        cmd, runtime.reader, runtime.gateway, runtime.clock, runtime.quotes
-    )
+    async with runtime.budget.spend(tenant_id, STRIPE):
+        preview = await use_cases.preview_proration(
+            cmd, runtime.reader, runtime.gateway, runtime.clock, runtime.quotes
+        )
     return ProrationOut(
         proration_amount=preview.proration_amount.amount,
         next_invoice_amount=preview.next_invoice_amount.amount,
@@ -319,5 +324,8 @@ async def change_plan(
         request_key=_request_key(idempotency_key),
         causation_id=_causation_id(),
     )
-    result = await use_cases.change_plan(cmd, runtime.uow_factory(), runtime.gateway, runtime.clock)
+    async with runtime.budget.spend(tenant_id, STRIPE):
+        result = await use_cases.change_plan(
+            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+        )
     return JSONResponse({**subscription_body(result.account), "effective": result.effective.value})

@@ -12,6 +12,7 @@ from billing_platform.http.auth import JwtVerifier
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_budget import budget_from_settings
 from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
@@ -51,6 +52,7 @@ def build_runtime(
     clock: Clock,
     verifier: JwtVerifier | None = None,
     *,
+    settings: BillingSettings,
     read_pool: PgPool | None = None,
 ) -> SubscriptionsRuntime:
     return SubscriptionsRuntime(
@@ -59,6 +61,7 @@ def build_runtime(
         gateway=gateway,
         clock=clock,
         quotes=PgProrationQuotes(pool),
+        budget=budget_from_settings(pool, SCHEMA, settings),
         tokens=None if verifier is None else VerifiedTokens(verifier),
     )
 
@@ -82,6 +85,7 @@ def lifespan_for(
                 gateway or build_gateway(settings),
                 clock or SystemClock(),
                 getattr(app.state, "jwt_verifier", None),
+                settings=settings,
                 read_pool=read_pool,
             )
             app.state.subscriptions = runtime
@@ -123,7 +127,9 @@ async def run_reconcile(
     assert settings.database_url is not None
     pool = await create_pool(settings.database_url, max_size=2)
     try:
-        runtime = build_runtime(pool, gateway or build_gateway(settings), clock or SystemClock())
+        runtime = build_runtime(
+            pool, gateway or build_gateway(settings), clock or SystemClock(), settings=settings
+        )
         return await reconcile(
             tenant_id,
             reader=runtime.reader,

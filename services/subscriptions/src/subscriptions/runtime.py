@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing_domain.clock import Clock
+from billing_platform.stripe_budget import StripeBudget
 
 from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, UnitOfWorkFactory
 from subscriptions.token_cache import VerifiedTokens
@@ -18,5 +19,7 @@ class SubscriptionsRuntime:
     clock: Clock
     quotes: ProrationQuotes
     """The proration dates previews issued (outside any transaction)."""
+    budget: StripeBudget
+    """Each tenant's share of Stripe: every route that calls Stripe spends from it."""
     tokens: VerifiedTokens | None = None
     """Bearer tokens already verified (the read path's authentication)."""
