@@ -195,7 +195,8 @@ async def test_failed_renewal_shows_the_banner_until_the_card_is_fixed(product: 
         f"/_sandbox/customers/{customer}/card", data={"card": "4000000000000341"}
     )
     assert failing.status_code == 200, failing.text
-    await product.advance(31 * DAY)
+    # A month can be 31 days; the renewal is charged about an hour after the period ends.
+    await product.advance(31 * DAY + 2 * 3600)
     failed = await product.wait_subscription(
         tenant, lambda s: s["payment_failed"] is not None and s["status"] == "past_due"
     )

@@ -371,7 +371,8 @@ async def test_upgrade_invoices_what_the_preview_showed(journey: Journey) -> Non
     await journey.webhooks.deliver()
     assert (await journey.view())["plan_type"] == "team"
 
-    await journey.advance(await journey.period_end() - journey.clock_now() + 60)
+    # Stripe finalizes and charges a renewal invoice about an hour after the period changes.
+    await journey.advance(await journey.period_end() - journey.clock_now() + 3600 + 60)
     invoices = await journey.client.v1.invoices.list_async(
         params={"subscription": journey.subscription_id}
     )
@@ -423,7 +424,8 @@ async def test_downgrade_is_pending_then_applied_at_period_end(journey: Journey)
 async def test_failed_renewal_shows_the_banner_until_paid(journey: Journey) -> None:
     await journey.subscribe("team")
     await journey.card(CARD_DECLINED)
-    await journey.advance(await journey.period_end() - journey.clock_now() + 60)
+    # The renewal is charged about an hour after the period changes, as on Stripe.
+    await journey.advance(await journey.period_end() - journey.clock_now() + 3600 + 60)
 
     view = await journey.view()
     assert view["status"] == "past_due"
