@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import jwt
 import pytest
-from billing_cli.web import WEB_ROOT, DevSignIn, dev_web_app, web_app
+from billing_cli.dev_web import DevSignIn, dev_web_app
+from billing_cli.web import WEB_ROOT, web_app
 from billing_platform.settings import BillingSettings
 from starlette.types import ASGIApp
 
@@ -60,7 +61,7 @@ async def test_without_the_dev_sign_in_there_is_no_way_to_mint_tokens() -> None:
 
 
 async def test_dev_sign_in_mints_tokens_for_owner_member_and_operator() -> None:
-    app = web_app(sign_in=DevSignIn(jwt_secret=SECRET))
+    app = web_app(extra_routes=DevSignIn(jwt_secret=SECRET).routes())
     async with _client(app) as client:
         page = await client.get("/dev/sign-in")
         script = await client.get("/dev/sign-in.js")
@@ -81,6 +82,7 @@ async def test_dev_sign_in_mints_tokens_for_owner_member_and_operator() -> None:
     assert claims["operator"]["scope"] == "billing:admin"
     assert "scope" not in claims["owner"]
     assert {c["tenant_id"] for c in claims.values()} == {"tenant_x"}
+    assert {c["iss"] for c in claims.values()} == {"billing-dev"}  # never billing serve's
 
 
 @pytest.mark.parametrize(
@@ -93,7 +95,7 @@ async def test_dev_sign_in_mints_tokens_for_owner_member_and_operator() -> None:
     ],
 )
 async def test_dev_token_refuses_bad_input(body: object, status: int, code: str) -> None:
-    async with _client(web_app(sign_in=DevSignIn(jwt_secret=SECRET))) as client:
+    async with _client(web_app(extra_routes=DevSignIn(jwt_secret=SECRET).routes())) as client:
         answer = await client.post("/dev/token", json=body)
         form = await client.post("/dev/token", data={"tenant_id": "t", "role": "owner"})
     assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)

@@ -11,17 +11,16 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade
 
 from billing_cli import events_commands, reconcile_command, webhooks_commands
 from billing_cli.config import command_settings, database_settings
-from billing_cli.dev import SANDBOX_PORT, STATE_DIR, banner, dev_settings, with_sandbox
 from billing_cli.gateway import DevGateway
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
 from billing_cli.services import SERVICES
 from billing_cli.stripe_params import command as stripe_params_command
-from billing_cli.web import dev_web_app
+
+SANDBOX_PORT = 12111  # billing_cli.dev's default too; that module is not in every image
 
 app = typer.Typer(
     help="Billing platform: run, migrate and operate the services.", no_args_is_help=True
@@ -72,8 +71,11 @@ def serve(
 ) -> None:
     """Run one service (or the Stripe sandbox) as its own process, configured by env vars."""
     if service is Servable.sandbox:
-        from stripe_sandbox.server import serve as serve_sandbox
-
+        try:
+            from stripe_sandbox.server import serve as serve_sandbox
+        except ImportError:  # the production image: build the sandbox target for it
+            typer.secho("the Stripe sandbox is not part of this installation", fg="red", err=True)
+            raise typer.Exit(2) from None
         config = sandbox_config(
             host,
             port or 12111,
@@ -97,31 +99,36 @@ def serve(
 
 @app.command()
 def dev(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the gateway.")] = 8000,
     sandbox_port: Annotated[
         int, typer.Option(help="Port of the Stripe sandbox (when STRIPE_API_KEY is unset).")
     ] = SANDBOX_PORT,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Let --host be a non-loopback interface: anyone who reaches it can mint "
+            "tokens for any tenant (valid on this server only).",
+        ),
+    ] = False,
 ) -> None:
     """Everything in one process on the gateway's paths, with embedded defaults."""
-    settings = command_settings()
+    try:
+        from billing_cli import dev as dev_mode
+    except ImportError:  # the production image leaves the dev server out
+        typer.secho("billing dev is not part of this installation", fg="red", err=True)
+        raise typer.Exit(2) from None
+    problem = dev_mode.bind_problem(host, allow_remote)
+    if problem:
+        typer.secho(problem, fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    provided = command_settings()
     with ExitStack() as stack:
-        settings = dev_settings(settings, stack, STATE_DIR, host, port)
-        settings = with_sandbox(settings, stack, STATE_DIR, port, sandbox_port)
-        assert settings.database_url is not None
-        for spec in SERVICES.values():
-            upgrade(spec.migrations, settings.database_url)
-        bus = InMemoryBus() if not settings.amqp_url else None
-        gateway = DevGateway(
-            [
-                (prefix, application)
-                for spec in SERVICES.values()
-                for application in [spec.create_app(settings, bus=bus)]
-                for prefix in spec.routes
-            ],
-            fallback=dev_web_app(settings),  # web/ and the dev-only sign-in
-        )
-        typer.echo(banner(settings, host, port))
+        settings = dev_mode.dev_settings(provided, stack, dev_mode.STATE_DIR, host, port)
+        settings = dev_mode.with_sandbox(settings, stack, dev_mode.STATE_DIR, port, sandbox_port)
+        gateway = dev_mode.dev_gateway(settings)
+        typer.echo(dev_mode.banner(settings, host, port, provided=provided))
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, exit 0
             asyncio.run(_serve(gateway, host, port))
         typer.echo("billing dev stopped")

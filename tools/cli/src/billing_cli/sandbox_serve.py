@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
 from billing_platform.settings import BillingSettings
-from stripe_sandbox.config import PLAN_LOOKUP_KEYS, SandboxConfig, WebhookTarget
+
+if TYPE_CHECKING:  # the sandbox is not installed in the production image
+    from stripe_sandbox.config import SandboxConfig
 
 
 def sandbox_config(
@@ -28,6 +31,8 @@ def sandbox_config(
     webhook_url: str | None,
     state_file: Path | None = None,
 ) -> SandboxConfig:
+    from stripe_sandbox.config import SandboxConfig, WebhookTarget
+
     webhooks: tuple[WebhookTarget, ...] = ()
     if webhook_url:
         secrets = os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")
@@ -42,8 +47,14 @@ def sandbox_config(
 
 
 def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 30.0) -> BillingSettings:
+    if not (settings.stripe_api_base and settings.stripe_api_key):
+        return settings  # Stripe itself: STRIPE_PRICE_* are the operator's
+    try:
+        from stripe_sandbox.config import PLAN_LOOKUP_KEYS
+    except ImportError:  # an image without the sandbox: nothing to look up from
+        return settings
     missing = [plan for plan in PLAN_LOOKUP_KEYS if not getattr(settings, f"stripe_price_{plan}")]
-    if not (settings.stripe_api_base and settings.stripe_api_key and missing):
+    if not missing:
         return settings
     deadline = time.monotonic() + wait_s
     while True:  # the sandbox may still be starting (compose starts them together)
