@@ -1,4 +1,9 @@
-"""``billing stripe audit-params``: print the audit, exit 1 on any finding."""
+"""``billing stripe audit-params``: print the audit, exit 1 on any finding.
+
+The audit needs the Stripe sandbox (and reads its definition of Stripe's
+parameters), which production installations leave out: it is imported only
+when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,21 @@ import asyncio
 
 import typer
 
-from billing_cli.stripe_params.audit import AuditReport, audit, own_sandbox
-
 app = typer.Typer(help="Stripe: checks of what we send.", no_args_is_help=True)
 
 
-async def _audit_own_sandbox() -> AuditReport:
-    async with own_sandbox() as (url, price_ids):
-        return await audit(url, price_ids)
-
-
 def run() -> int:
-    report = asyncio.run(_audit_own_sandbox())
-    for line in report.lines():
+    from billing_cli.stripe_params.audit import audit, own_sandbox
+
+    async def audit_own_sandbox() -> tuple[list[str], bool]:
+        async with own_sandbox() as (url, price_ids):
+            report = await audit(url, price_ids)
+        return report.lines(), report.ok
+
+    lines, ok = asyncio.run(audit_own_sandbox())
+    for line in lines:
         typer.echo(line)
-    return 0 if report.ok else 1
+    return 0 if ok else 1
 
 
 @app.command("audit-params")
