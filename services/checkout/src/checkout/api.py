@@ -1,6 +1,6 @@
 """HTTP routes of the checkout service: parse, call a use case, shape the answer.
 
-Paths, fields and status codes are the contract of ARCHITECTURE.md section 3.
+Paths, fields and status codes are the contract of docs/architecture.md section 7.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""HTTP API (ARCHITECTURE.md section 3): parse, authorize, call a use case, map the result."""
+"""HTTP API (docs/architecture.md section 7): parse, authorize, call a use case, map the result."""
 
 from __future__ import annotations
 
