@@ -11,7 +11,9 @@ async def test_armed_faults_answer_then_run_out(http: httpx.AsyncClient) -> None
     assert armed.status_code == 200
     first = await http.get("/v1/customers")
     assert first.status_code == 429
-    assert first.json()["error"]["type"] == "rate_limit_error"
+    assert first.headers["Stripe-Should-Retry"] == "true"
+    error = first.json()["error"]
+    assert (error["type"], error["code"]) == ("invalid_request_error", "rate_limit")
     assert (await http.post("/v1/customers", data={})).status_code == 200  # POST not matched
     assert (await http.get("/v1/customers")).status_code == 429
     assert (await http.get("/v1/customers")).status_code == 200  # used up
@@ -27,7 +29,7 @@ async def test_server_errors_and_disarm(http: httpx.AsyncClient) -> None:
     assert (await http.get("/v1/customers")).status_code == 200
     failed = await http.get("/v1/prices")
     assert failed.status_code == 500
-    assert failed.json()["error"]["type"] == "api_error"
+    assert failed.json()["error"] == {"type": "api_error", "message": "Internal error (injected)"}
     await http.delete("/_sandbox/faults")
     assert (await http.get("/v1/prices")).status_code == 200
 

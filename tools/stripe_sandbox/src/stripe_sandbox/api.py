@@ -1,15 +1,15 @@
 """The request pipeline every /v1 route goes through.
 
-Authenticate, decode Stripe's form encoding, take the state lock, replay or record
-the ``Idempotency-Key``, run the handler, expand ``expand[]`` paths, persist and wake
-the webhook dispatcher.
+Authenticate, check ``Stripe-Version``, decode Stripe's form encoding, validate the
+parameters against the SDK's definition of the endpoint (``validation``), take the
+state lock, replay or record the ``Idempotency-Key`` (``idempotency``), run the
+handler, expand ``expand[]`` paths, persist and wake the webhook dispatcher.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,14 +17,21 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from stripe_sandbox import idempotency
 from stripe_sandbox.config import SandboxConfig
-from stripe_sandbox.errors import StripeError, authentication_failed, parameter_invalid
+from stripe_sandbox.errors import (
+    ResourceMissingError,
+    StripeError,
+    authentication_failed,
+    parameter_invalid,
+)
 from stripe_sandbox.events import current_request
 from stripe_sandbox.forms import Params, decode_form, decode_query
 from stripe_sandbox.ids import kind_of, new_id
 from stripe_sandbox.objects.common import JSON, list_object
 from stripe_sandbox.state import State
 from stripe_sandbox.store import SqliteStore
+from stripe_sandbox.validation import validate
 from stripe_sandbox.webhooks import WebhookDispatcher
 
 
@@ -44,6 +51,15 @@ class Ctx:
 Handler = Callable[[Ctx], JSON]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    body: JSON
+    status: int
+    # False for a request refused for its parameters before it ran: Stripe does not
+    # store those under their Idempotency-Key.
+    executed: bool = True
+
+
 class Sandbox:
     """Everything a request needs, built once by ``create_app``."""
 
@@ -58,6 +74,8 @@ class Sandbox:
         self.state = state
         self.dispatcher = dispatcher
         self.store = store
+        # Idempotency keys of requests being executed (a second one is a 409).
+        self.in_flight: set[str] = set()
 
     def commit(self) -> None:
         if self.store is not None:
@@ -68,49 +86,63 @@ class Sandbox:
         request_id = new_id("req_", 14)
         try:
             _authenticate(request)
+            _check_version(request, self.config.api_version)
             body = await request.body()
             data = decode_form(body) if request.method == "POST" else {}
             data.update(decode_query(request.url.query))
+            validate(request.method, request.url.path, data)
             expand = Params(data).strings("expand")
-            data.pop("expand", None)
         except StripeError as exc:
             return _json(exc.body(), exc.status, request_id)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        fingerprint = hashlib.sha256(
-            request.method.encode() + request.url.path.encode() + b"?" + body
-        ).hexdigest()
-        async with self.state.lock:
-            if key:
-                stored = self.state.get("_idempotency", key)
-                if stored is not None:
-                    if stored["fingerprint"] != fingerprint:
-                        error = StripeError(
-                            "Keys for idempotent requests can only be used with the same "
-                            "parameters they were first used with. Try using a key other "
-                            "than '" + key + "' if you meant to execute a different request.",
-                            type_="idempotency_error",
-                            code="idempotency_key_in_use",
-                        )
-                        return _json(error.body(), 400, request_id)
-                    response = _json(stored["body"], stored["status"], request_id)
+        if not key:
+            async with self.state.lock:
+                outcome = self._execute(request, handler, data, expand, request_id, None)
+                self.commit()
+            return _json(outcome.body, outcome.status, request_id)
+        if key in self.in_flight:
+            return _json(idempotency.in_use().body(), 409, request_id)
+        self.in_flight.add(key)
+        try:
+            async with self.state.lock:
+                request_hash = idempotency.fingerprint(request.method, request.url.path, data)
+                replay = idempotency.replay(self.state, key, request_hash)
+                if replay is not None:
+                    response = _json(replay["body"], replay["status"], request_id)
                     response.headers["Idempotent-Replayed"] = "true"
                     return response
-            token = current_request.set((request_id, key))
-            try:
-                ctx = Ctx(self.state, self.config, Params(data), dict(request.path_params), expand)
-                result = render(self.state, handler(ctx), expand)
-                status = 200
-            except StripeError as exc:
-                result, status = exc.body(), exc.status
-            finally:
-                current_request.reset(token)
-            if key:
-                self.state.put(
-                    "_idempotency",
-                    {"id": key, "fingerprint": fingerprint, "status": status, "body": result},
-                )
-            self.commit()
-        return _json(result, status, request_id)
+                outcome = self._execute(request, handler, data, expand, request_id, key)
+                if outcome.executed:
+                    idempotency.store(self.state, key, request_hash, outcome.status, outcome.body)
+                self.commit()
+        except StripeError as exc:  # the key was used with other parameters
+            return _json(exc.body(), exc.status, request_id)
+        finally:
+            self.in_flight.discard(key)
+        return _json(outcome.body, outcome.status, request_id)
+
+    def _execute(
+        self,
+        request: Request,
+        handler: Handler,
+        data: dict[str, Any],
+        expand: list[str],
+        request_id: str,
+        key: str | None,
+    ) -> Outcome:
+        params = {k: v for k, v in data.items() if k != "expand"}
+        token = current_request.set((request_id, key))
+        try:
+            ctx = Ctx(self.state, self.config, Params(params), dict(request.path_params), expand)
+            return Outcome(render(self.state, handler(ctx), expand), 200)
+        except ResourceMissingError as exc:
+            if exc.object_id not in request.path_params.values():
+                exc.status = 400  # an id passed as a parameter, not in the URL
+            return Outcome(exc.body(), exc.status)
+        except StripeError as exc:
+            return Outcome(exc.body(), exc.status, executed=not exc.before_execution)
+        finally:
+            current_request.reset(token)
 
 
 def _json(body: JSON, status: int, request_id: str) -> JSONResponse:
@@ -137,6 +169,15 @@ def _authenticate(request: Request) -> None:
         raise authentication_failed(f"Invalid API Key provided: {shown}")
 
 
+def _check_version(request: Request, pinned: str) -> None:
+    """Stripe refuses a version it does not know; the sandbox knows one (the SDK's)."""
+    version = request.headers.get("Stripe-Version")
+    if version is not None and version != pinned:
+        raise StripeError(
+            f"Invalid Stripe API version: {version}. The sandbox serves {pinned} only."
+        )
+
+
 def lookup(state: State, object_id: str) -> JSON | None:
     kind = kind_of(object_id)
     return state.get(kind, object_id) if kind else None
@@ -149,11 +190,7 @@ def render(state: State, obj: JSON, expand: list[str]) -> JSON:
     for path in expand:
         parts = path.split(".")
         if len(parts) > 4:
-            raise parameter_invalid(
-                "expand",
-                "parameter_invalid_string",
-                f"You cannot expand more than 4 levels: {path}",
-            )
+            raise parameter_invalid("expand", f"You cannot expand more than 4 levels: {path}")
         _expand(state, out, parts)
     return out
 
@@ -177,7 +214,9 @@ def paginate(params: Params, objects: list[JSON], url: str) -> JSON:
     """Stripe list semantics: newest first, ``limit`` 1-100, cursor by object id."""
     limit = params.integer("limit", minimum=1) or 10
     if limit > 100:
-        raise parameter_invalid("limit", "parameter_invalid_integer", "Limit must be at most 100.")
+        raise parameter_invalid(
+            "limit", "Limit must be at most 100.", code="parameter_invalid_integer"
+        )
     ordered = list(reversed(objects))
     ids = [o["id"] for o in ordered]
     after, before = params.text("starting_after"), params.text("ending_before")

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import stripe
+
+# The one API version the sandbox speaks: the pinned SDK's (its params TypedDicts and
+# resource classes are the definition the sandbox validates against). A request with
+# another ``Stripe-Version`` is refused.
+API_VERSION: str = stripe.api_version
+
 
 @dataclass(frozen=True, kw_only=True)
 class SeedPrice:
@@ -64,7 +71,7 @@ class SandboxConfig:
     dunning_final_action: str = "cancel"
     trial_will_end_days: int = 3
     upcoming_invoice_days: int = 7
-    api_version: str = "2026-07-29.dahlia"
+    api_version: str = API_VERSION
 
     @property
     def base_url(self) -> str:

@@ -3,10 +3,10 @@
 ``POST /_sandbox/faults`` arms a fault for the next ``count`` API requests
 (``/v1/...`` only) whose method and path match: ``{"status": 500|429|503,
 "count": 3, "method": "GET", "path_prefix": "/v1/customers", "delay": 0}``.
-``status`` answers with Stripe's error shape (429 as ``rate_limit``, others as
-``api_error``) without touching state; ``delay`` alone (seconds) makes the
-request slow but successful, as a timeout test needs. ``GET`` lists what is
-armed and what was injected; ``DELETE`` disarms everything.
+``status`` answers with Stripe's error shape (429 as code ``rate_limit`` with
+``Stripe-Should-Retry: true``, others as ``api_error``) without touching state;
+``delay`` alone (seconds) makes the request slow but successful, as a timeout
+test needs. ``GET`` lists what is armed and what was injected; ``DELETE`` disarms everything.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from stripe_sandbox.errors import DOC_URL
 
 
 @dataclass
@@ -50,16 +52,25 @@ class Faults:
 
 
 def _error(status: int) -> Response:
-    kind = "rate_limit_error" if status == 429 else "api_error"
-    message = "Too many requests (injected)" if status == 429 else "Internal error (injected)"
+    """Stripe's answers: a 429 is an ``invalid_request_error`` with code ``rate_limit``
+    (there is no rate-limit error type) and ``Stripe-Should-Retry: true``; a 5xx is an
+    ``api_error`` without a code."""
+    if status == 429:
+        return JSONResponse(
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "rate_limit",
+                    "doc_url": DOC_URL + "rate-limit",
+                    "message": "Request rate limit exceeded. Learn more about rate limits "
+                    "here https://stripe.com/docs/rate-limits. (injected)",
+                }
+            },
+            status_code=status,
+            headers={"Stripe-Should-Retry": "true"},
+        )
     return JSONResponse(
-        {
-            "error": {
-                "type": kind,
-                "code": "rate_limit" if status == 429 else None,
-                "message": message,
-            }
-        },
+        {"error": {"type": "api_error", "message": "Internal error (injected)"}},
         status_code=status,
     )
 

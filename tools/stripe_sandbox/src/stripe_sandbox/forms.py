@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stripe_sandbox.errors import StripeError, parameter_invalid, parameter_missing
+from stripe_sandbox.errors import StripeError, enum_invalid, parameter_invalid, parameter_missing
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
@@ -97,9 +97,7 @@ class Params:
                 raise parameter_missing(self.name(key))
             return None
         if not isinstance(value, str):
-            raise parameter_invalid(
-                self.name(key), "parameter_invalid_string", f"Invalid string: {value!r}"
-            )
+            raise parameter_invalid(self.name(key), f"Invalid string: {value!r}")
         return value
 
     def req(self, key: str) -> str:
@@ -117,13 +115,13 @@ class Params:
             number = int(value)
         except ValueError:
             raise parameter_invalid(
-                self.name(key), "parameter_invalid_integer", f"Invalid integer: {value}"
+                self.name(key), f"Invalid integer: {value}", code="parameter_invalid_integer"
             ) from None
         if minimum is not None and number < minimum:
             raise parameter_invalid(
                 self.name(key),
-                "parameter_invalid_integer",
                 f"This value must be greater than or equal to {minimum}.",
+                code="parameter_invalid_integer",
             )
         return number
 
@@ -138,20 +136,14 @@ class Params:
             return None
         if value in ("true", "false"):
             return value == "true"
-        raise parameter_invalid(
-            self.name(key), "parameter_invalid_boolean", f"Invalid boolean: {value}"
-        )
+        raise parameter_invalid(self.name(key), f"Invalid boolean: {value}")
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
         value = self.text(key)
         if value is None:
             return default
         if value not in allowed:
-            raise parameter_invalid(
-                self.name(key),
-                "parameter_invalid_string",
-                f"Invalid {key}: must be one of {', '.join(allowed)}",
-            )
+            raise enum_invalid(self.name(key), allowed)
         return value
 
     def sub(self, key: str) -> Params | None:
@@ -159,9 +151,7 @@ class Params:
         if value is None or value == "":
             return None
         if not isinstance(value, dict):
-            raise parameter_invalid(
-                self.name(key), "parameter_invalid_string", f"Invalid hash: {key}"
-            )
+            raise parameter_invalid(self.name(key), f"Invalid hash: {key}")
         return Params(value, self.name(key))
 
     def items(self, key: str) -> list[Params]:
@@ -169,15 +159,13 @@ class Params:
         if value is None or value == "":
             return []
         if isinstance(value, dict):  # a[0] with sparse or non-numeric keys
-            raise parameter_invalid(self.name(key), "parameter_invalid_string", "Invalid array")
+            raise parameter_invalid(self.name(key), "Invalid array")
         if not isinstance(value, list):
-            raise parameter_invalid(self.name(key), "parameter_invalid_string", "Invalid array")
+            raise parameter_invalid(self.name(key), "Invalid array")
         out = []
         for i, entry in enumerate(value):
             if not isinstance(entry, dict):
-                raise parameter_invalid(
-                    f"{self.name(key)}[{i}]", "parameter_invalid_string", "Invalid hash"
-                )
+                raise parameter_invalid(f"{self.name(key)}[{i}]", "Invalid hash")
             out.append(Params(entry, f"{self.name(key)}[{i}]"))
         return out
 
@@ -188,7 +176,7 @@ class Params:
         if isinstance(value, str):
             return [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise parameter_invalid(self.name(key), "parameter_invalid_string", "Invalid array")
+            raise parameter_invalid(self.name(key), "Invalid array")
         return list(value)
 
     def metadata(self, key: str = "metadata") -> dict[str, str] | None:
@@ -199,7 +187,7 @@ class Params:
         if value == "":
             return {}
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise parameter_invalid(self.name(key), "parameter_invalid_string", "Invalid hash")
+            raise parameter_invalid(self.name(key), "Invalid hash")
         return dict(value)
 
 

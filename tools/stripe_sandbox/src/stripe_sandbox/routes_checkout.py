@@ -22,7 +22,6 @@ def create(ctx: Ctx) -> JSON:
     if mode != "subscription":
         raise StripeError(
             "The sandbox supports only mode=subscription.",
-            code="parameter_invalid_string",
             param="mode",
         )
     customer_id = p.text("customer")

@@ -121,9 +121,7 @@ def search(ctx: Ctx) -> JSON:
     for raw in query.split(joiner):
         match = _CLAUSE.match(raw)
         if match is None:
-            raise StripeError(
-                f"Invalid search query: {query}", code="parameter_invalid_string", param="query"
-            )
+            raise StripeError(f"Invalid search query: {query}", param="query")
         value = match.group("value") if match.group("value") is not None else match.group("bare")
         clauses.append((match.group("field"), match.group("key"), match.group("op"), value))
     combine = any if joiner == " OR " else all

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from stripe_sandbox.config import API_VERSION
 from stripe_sandbox.errors import resource_missing
 from stripe_sandbox.objects.common import JSON
 
@@ -35,7 +36,7 @@ KIND_LABEL = {
 
 
 class State:
-    def __init__(self, api_version: str = "2026-07-29.dahlia") -> None:
+    def __init__(self, api_version: str = API_VERSION) -> None:
         self.api_version = api_version
         self.objects: dict[str, dict[str, JSON]] = {}
         self.clock_offset = 0
