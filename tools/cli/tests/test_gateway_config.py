@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from billing_cli.nginx_conf import COMPOSE_VALUES, VARIABLES, compose_config, render, template_path
+from billing_cli.nginx_conf import VARIABLES, compose_config, render, template_path
 from billing_cli.services import SERVICES
 from billing_cli.web import PAGES
 from billing_platform.testing.tools import require_tool
@@ -32,7 +32,7 @@ def _proxied() -> dict[str, str]:
     """Location path -> upstream name, for every proxying location."""
     found = {}
     for _, path, body in LOCATION.findall(TEMPLATE):
-        target = re.search(r"proxy_pass\s+http://(\w+);", body)
+        target = re.search(r"proxy_pass\s+http://\$(\w+)_upstream;", body)
         if target:
             found[path] = target.group(1)
     return found
@@ -41,8 +41,10 @@ def _proxied() -> dict[str, str]:
 def test_every_route_of_the_services_table_goes_to_its_service_and_nothing_else() -> None:
     expected = {route: name for name, spec in SERVICES.items() for route in spec.routes}
     proxied = _proxied()
-    # /api/webhooks/stripe is an exact-match refinement of /api/webhooks/ (same service).
+    # /api/webhooks/stripe is an exact-match refinement of /api/webhooks/ (same service),
+    # /api/webhooks/events its operator part (allowed networks only).
     assert proxied.pop("/api/webhooks/stripe") == "webhooks"
+    assert proxied.pop("/api/webhooks/events") == "webhooks"
     assert proxied == expected
 
 
@@ -68,7 +70,7 @@ def test_only_known_placeholders_and_rendering_fills_them_all(tmp_path: Path) ->
     assert set(re.findall(r"\$\{(\w+)\}", TEMPLATE)) == set(VARIABLES)
     rendered = render(TEMPLATE, _values(tmp_path))
     assert re.search(r"\$\{\w+\}", rendered) is None
-    assert "server 127.0.0.1:8002 max_fails=3 fail_timeout=10s;" in rendered
+    assert "set $subscriptions_upstream 127.0.0.1:8002;" in rendered
     assert "$billing_request_id" in rendered  # nginx's own variables untouched
 
 
@@ -99,10 +101,25 @@ def test_deploy_gateway_nginx_conf_is_the_template_rendered_for_compose() -> Non
     assert committed == compose_config()
     directives = [line for line in committed.splitlines() if not line.lstrip().startswith("#")]
     assert not [line for line in directives if "${" in line]
-    assert "server checkout:8001 max_fails=3 fail_timeout=10s;" in committed
+    assert "set $checkout_upstream checkout:8001;" in committed
+    assert "resolver 127.0.0.11 valid=10s" in committed  # Docker's DNS, re-asked every 10 s
 
 
-def test_compose_values_are_the_ones_docker_compose_sets() -> None:
+def test_compose_mounts_the_rendered_config() -> None:
     compose = (template_path().parents[2] / "docker-compose.yml").read_text()
-    for name, value in COMPOSE_VALUES.items():
-        assert re.search(rf"{name}: \"?{re.escape(value)}\"?\n", compose), name
+    assert "./deploy/gateway/nginx.conf:/etc/nginx/nginx.conf:ro" in compose
+    assert "nginx.conf.template" not in compose  # no second rendering at start-up
+
+
+@pytest.mark.parametrize("bad", ["", "10.0.0.1/8", "all", "10.0.0.0/8; allow all"])
+def test_operator_networks_must_be_networks(tmp_path: Path, bad: str) -> None:
+    values = _values(tmp_path) | {"GATEWAY_OPERATOR_NETWORKS": bad or " , "}
+    with pytest.raises(ValueError, match="GATEWAY_OPERATOR_NETWORKS"):
+        render(TEMPLATE, values)
+
+
+def test_operator_networks_become_geo_entries(tmp_path: Path) -> None:
+    values = _values(tmp_path) | {"GATEWAY_OPERATOR_NETWORKS": "127.0.0.1, 10.1.0.0/16 ::1"}
+    rendered = render(TEMPLATE, values)
+    assert "127.0.0.1/32 1; 10.1.0.0/16 1; ::1/128 1;" in rendered
+    assert "127.0.0.1/32 1; ::1/128 1; 10.0.0.0/8 1;" in render(TEMPLATE, _values(tmp_path))
