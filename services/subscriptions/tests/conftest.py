@@ -466,6 +466,31 @@ class Builders:
             amount_paid=amount_paid,
         )
 
+    @staticmethod
+    def invoice_closed(
+        tenant_id: str,
+        *,
+        uncollectible: bool,
+        invoice_id: str,
+        subscription_id: str,
+        created: datetime = T0,
+    ) -> ev.InvoiceVoided | ev.InvoiceMarkedUncollectible:
+        """``invoice.voided``, or ``invoice.marked_uncollectible`` (2900 written off)."""
+        common: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "source": "webhooks",
+            "causation_id": f"evt_{uuid.uuid4().hex[:16]}",
+            "clock": FakeClock(created),
+            "stripe_created": created,
+            "stripe_invoice_id": invoice_id,
+            "stripe_customer_id": "cus_1",
+            "stripe_subscription_id": subscription_id,
+            "currency": "usd",
+        }
+        if uncollectible:
+            return ev.new_event(ev.InvoiceMarkedUncollectible, **common, amount_due=2900)
+        return ev.new_event(ev.InvoiceVoided, **common)
+
 
 @pytest.fixture
 def build() -> type[Builders]:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from billing_domain import events as ev
+from billing_domain.envelope import IntegrationEvent
 from billing_domain.status import SubscriptionStatus
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.projection import Projected, project_billing_event
@@ -18,47 +17,20 @@ pytestmark = pytest.mark.unit
 T = datetime.fromisoformat("2026-12-01T12:00:00+00:00")
 
 
-class _At:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
-async def project(world: Any, event: ev.IntegrationEvent) -> Projected:
+async def project(world: Any, event: IntegrationEvent) -> Projected:
     cmd = ProjectBillingEvent(message_id=str(event.id), routing_key=event.routing_key, event=event)
     return await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
 
 
-def closed(
-    cls: type[ev.InvoiceVoided] | type[ev.InvoiceMarkedUncollectible],
-    tenant: str,
-    *,
-    invoice_id: str = "in_1",
-    subscription_id: str = "sub_1",
-    created: datetime = T,
-) -> ev.IntegrationEvent:
-    extra: dict[str, Any] = {"amount_due": 2900} if cls is ev.InvoiceMarkedUncollectible else {}
-    return ev.new_event(
-        cls,
-        tenant_id=tenant,
-        source="webhooks",
-        causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-        clock=_At(created),
-        stripe_created=created,
-        stripe_invoice_id=invoice_id,
-        stripe_customer_id="cus_1",
-        stripe_subscription_id=subscription_id,
-        currency="usd",
-        **extra,
-    )
+async def unpaid(world: Any, build: Any) -> str:
+    tenant: str = build.tenant()
+    snapshot = build.snapshot(status=SubscriptionStatus.UNPAID)
+    await project(world, build.subscription_updated(tenant, snapshot, created=T))
+    return tenant
 
 
 async def unpaid_with_a_failure(world: Any, build: Any) -> str:
-    tenant: str = build.tenant()
-    unpaid = build.snapshot(status=SubscriptionStatus.UNPAID)
-    await project(world, build.subscription_updated(tenant, unpaid, created=T))
+    tenant = await unpaid(world, build)
     failed = build.payment_failed(
         tenant, invoice_id="in_1", subscription_id="sub_1", created=T + timedelta(hours=1)
     )
@@ -67,13 +39,20 @@ async def unpaid_with_a_failure(world: Any, build: Any) -> str:
     return tenant
 
 
-@pytest.mark.parametrize("cls", [ev.InvoiceVoided, ev.InvoiceMarkedUncollectible])
+@pytest.mark.parametrize("uncollectible", [False, True])
 async def test_the_banner_of_an_unpaid_subscription_clears(
-    world: Any, build: Any, cls: type[ev.InvoiceVoided] | type[ev.InvoiceMarkedUncollectible]
+    world: Any, build: Any, uncollectible: bool
 ) -> None:
     tenant = await unpaid_with_a_failure(world, build)
-    outcome = await project(world, closed(cls, tenant, created=T + timedelta(days=20)))
-    assert outcome is Projected.APPLIED
+    event = build.invoice_closed(
+        tenant,
+        uncollectible=uncollectible,
+        invoice_id="in_1",
+        subscription_id="sub_1",
+        created=T + timedelta(days=20),
+    )
+    assert event.routing_key.endswith("marked_uncollectible" if uncollectible else "voided")
+    assert await project(world, event) is Projected.APPLIED
     account = world.store.accounts[tenant]
     assert account.payment_failure is None
     assert account.status is SubscriptionStatus.UNPAID
@@ -83,10 +62,15 @@ async def test_the_banner_of_an_unpaid_subscription_clears(
 async def test_a_failure_arriving_after_the_void_does_not_bring_the_banner_back(
     world: Any, build: Any
 ) -> None:
-    tenant = build.tenant()
-    unpaid = build.snapshot(status=SubscriptionStatus.UNPAID)
-    await project(world, build.subscription_updated(tenant, unpaid, created=T))
-    await project(world, closed(ev.InvoiceVoided, tenant, created=T + timedelta(days=20)))
+    tenant = await unpaid(world, build)
+    voided = build.invoice_closed(
+        tenant,
+        uncollectible=False,
+        invoice_id="in_1",
+        subscription_id="sub_1",
+        created=T + timedelta(days=20),
+    )
+    await project(world, voided)
     late = build.payment_failed(
         tenant, invoice_id="in_1", subscription_id="sub_1", created=T + timedelta(hours=1)
     )
@@ -98,8 +82,12 @@ async def test_closing_another_invoice_or_another_subscriptions_keeps_the_banner
     world: Any, build: Any
 ) -> None:
     tenant = await unpaid_with_a_failure(world, build)
-    other_invoice = closed(ev.InvoiceVoided, tenant, invoice_id="in_2", created=T + timedelta(1))
+    other_invoice = build.invoice_closed(
+        tenant, uncollectible=False, invoice_id="in_2", subscription_id="sub_1"
+    )
     assert await project(world, other_invoice) is Projected.APPLIED
-    other_sub = closed(ev.InvoiceVoided, tenant, subscription_id="sub_old")
+    other_sub = build.invoice_closed(
+        tenant, uncollectible=True, invoice_id="in_1", subscription_id="sub_old"
+    )
     assert await project(world, other_sub) is Projected.IGNORED
     assert world.store.accounts[tenant].payment_failure is not None

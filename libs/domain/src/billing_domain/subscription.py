@@ -248,17 +248,14 @@ class BillingAccount:
         outcome = self._admit(mark, object_id or invoice_id)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
-        failure = self.payment_failure
-        cleared = failure is not None and failure.is_cleared_by(invoice_id)
-        if cleared:
-            self.payment_failure = None
+        cleared = self._clear_failure_of(invoice_id)
         self.events.append(
             InvoicePaid(
                 tenant_id=self.tenant_id,
                 invoice_id=invoice_id,
                 amount_paid=amount_paid,
-                cleared_payment_failure=cleared,
-                failed_since=failure.since if cleared and failure is not None else None,
+                cleared_payment_failure=cleared is not None,
+                failed_since=None if cleared is None else cleared.since,
                 paid_at=None if mark is None else mark.created,
             )
         )
@@ -277,16 +274,12 @@ class BillingAccount:
         outcome = self._admit(mark, invoice_id)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
-        failure = self.payment_failure
-        cleared = failure is not None and failure.is_cleared_by(invoice_id)
-        if cleared:
-            self.payment_failure = None
         self.events.append(
             InvoiceClosedUnpaid(
                 tenant_id=self.tenant_id,
                 invoice_id=invoice_id,
                 uncollectible=uncollectible,
-                cleared_payment_failure=cleared,
+                cleared_payment_failure=self._clear_failure_of(invoice_id) is not None,
             )
         )
         return outcome
@@ -309,6 +302,14 @@ class BillingAccount:
                 tenant_id=self.tenant_id, subscription_id=subscription_id, plan=dropped.plan
             )
         )
+
+    def _clear_failure_of(self, invoice_id: str) -> PaymentFailure | None:
+        """Clear the payment failure this invoice ends; the cleared one, if any."""
+        failure = self.payment_failure
+        if failure is None or not failure.is_cleared_by(invoice_id):
+            return None
+        self.payment_failure = None
+        return failure
 
     def _admit(self, mark: AppliedMark | None, key: str | None) -> ApplyOutcome:
         if mark is None:
