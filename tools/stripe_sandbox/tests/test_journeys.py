@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import stripe
 from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION, DAY, Journey
@@ -98,7 +100,7 @@ async def test_card_requiring_action_is_authenticated_on_the_checkout_page(
 
     assert done.status_code == 303
     assert done.headers["location"].endswith(f"?session_id={session.id}")
-    paid = await journey.client.v1.checkout.sessions.retrieve_async(
+    paid: Any = await journey.client.v1.checkout.sessions.retrieve_async(
         session.id, params={"expand": ["subscription.latest_invoice"]}
     )
     assert (paid.status, paid.payment_status) == ("complete", "paid")
@@ -157,7 +159,7 @@ async def test_renewal_with_a_card_requiring_action_asks_for_authentication(
 
     await journey.advance(period_end - sub.created + 3600 + 60)
 
-    renewed = await journey.client.v1.subscriptions.retrieve_async(
+    renewed: Any = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
     )
     assert renewed.status == "past_due"
@@ -169,6 +171,16 @@ async def test_renewal_with_a_card_requiring_action_asks_for_authentication(
     )
     assert [e.data.object.status for e in intents.data] == ["requires_action"]
     assert intents.data[0].data.object.next_action.type == "use_stripe_sdk"
+
+    # The customer authenticates on the hosted invoice page (on-session): paid.
+    page = await journey.http.post(
+        f"/invoice/{renewed.latest_invoice.id}/pay", data={"card": CARD_REQUIRES_ACTION}
+    )
+    assert page.status_code == 303
+    assert "error" not in page.headers["location"]
+    recovered = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert recovered.status == "active"
+    assert "payment_intent.succeeded" in await journey.event_types()
 
 
 async def test_cancel_at_period_end_then_clock_passes_period_end(journey: Journey) -> None:
@@ -481,7 +493,7 @@ async def test_unauthenticated_first_payment_expires_after_23_hours(journey: Jou
 
     await journey.advance(24 * 3600)
 
-    sub = await journey.client.v1.subscriptions.retrieve_async(created.id)
+    sub: Any = await journey.client.v1.subscriptions.retrieve_async(created.id)
     assert sub.status == "incomplete_expired"
     invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
     assert invoice.status == "void"
@@ -499,7 +511,7 @@ async def test_renewal_invoice_is_a_draft_for_an_hour_then_paid(journey: Journey
     await journey.client.v1.test_helpers.test_clocks.advance_async(
         clock.id, params={"frozen_time": period_end + 60}
     )
-    renewed = await journey.client.v1.subscriptions.retrieve_async(
+    renewed: Any = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
     )
     draft = renewed.latest_invoice

@@ -75,17 +75,13 @@ def attempt(
         emit(state, "payment_intent.requires_action", intent)
         return result
     if pm_id is None or number is None:
-        intent.update(
-            status="requires_payment_method",
-            last_payment_error=card_error(
-                code="payment_intent_payment_attempt_failed",
-                decline_code=None,
-                message=NO_CARD_MESSAGE,
-                charge=None,
-            ),
+        error = card_error(
+            code="payment_intent_payment_attempt_failed",
+            decline_code=None,
+            message=NO_CARD_MESSAGE,
+            charge=None,
         )
-        state.touch("payment_intent", intent["id"])
-        emit(state, "payment_intent.payment_failed", intent)
+        _failed(state, intent, error)
         return result
     decline = cards.DECLINE_CODES.get(number, "generic_decline")
     made = charge(
@@ -110,15 +106,17 @@ def attempt(
         emit(state, "payment_intent.succeeded", intent)
         return result
     emit(state, "charge.failed", made)
-    intent.update(
-        status="requires_payment_method",
-        last_payment_error=card_error(
-            code="card_declined", decline_code=decline, message=DECLINED_MESSAGE, charge=made["id"]
-        ),
+    error = card_error(
+        code="card_declined", decline_code=decline, message=DECLINED_MESSAGE, charge=made["id"]
     )
+    _failed(state, intent, error)
+    return result
+
+
+def _failed(state: State, intent: JSON, error: JSON) -> None:
+    intent.update(status="requires_payment_method", last_payment_error=error)
     state.touch("payment_intent", intent["id"])
     emit(state, "payment_intent.payment_failed", intent)
-    return result
 
 
 def cancel_intent(state: State, inv: JSON) -> None:

@@ -86,7 +86,7 @@ def pay(ctx: Ctx) -> JSON:
     inv = _invoice(ctx)
     p = ctx.params
     if inv["status"] == "paid":
-        raise StripeError("Invoice is already paid", code="invoice_already_paid")
+        raise StripeError("Invoice is already paid")  # Stripe: no code
     if inv["status"] != "open":
         invoicing.finalize(ctx.state, ctx.config, inv)
     if inv["status"] != "open":

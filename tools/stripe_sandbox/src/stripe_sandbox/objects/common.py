@@ -18,6 +18,16 @@ def null_address() -> JSON:
     }
 
 
+def empty_billing_details() -> JSON:
+    return {
+        "address": null_address(),
+        "email": None,
+        "name": None,
+        "phone": None,
+        "tax_id": None,
+    }
+
+
 def list_object(data: list[JSON], url: str, *, has_more: bool = False) -> JSON:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 

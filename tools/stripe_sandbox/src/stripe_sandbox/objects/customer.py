@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_sandbox.objects.common import JSON, null_address
+from stripe_sandbox.objects.common import JSON, empty_billing_details
 
 
 def customer(
@@ -56,13 +56,7 @@ def payment_method(*, id: str, created: int, customer: str | None, number: str) 
         "id": id,
         "object": "payment_method",
         "allow_redisplay": "unspecified",
-        "billing_details": {
-            "address": null_address(),
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": empty_billing_details(),
         "card": {
             "brand": brand,
             "checks": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_sandbox.objects.common import JSON, list_object, null_address
+from stripe_sandbox.objects.common import JSON, empty_billing_details, list_object
 
 
 def payment_intent(
@@ -111,13 +111,7 @@ def charge(
         "application_fee": None,
         "application_fee_amount": None,
         "balance_transaction": "txn_" + id[3:] if paid else None,
-        "billing_details": {
-            "address": null_address(),
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": empty_billing_details(),
         "calculated_statement_descriptor": "BILLING SANDBOX",
         "captured": paid,
         "created": created,
