@@ -21,6 +21,11 @@ from billing_cli.services import SERVICES
 from billing_cli.stripe_params import command as stripe_params_command
 
 SANDBOX_PORT = 12111  # billing_cli.dev's default too; that module is not in every image
+NO_BROKER = (
+    "AMQP_URL is not set: billing serve needs RabbitMQ (on an in-memory bus the outbox "
+    "would mark billing events sent that reach no other process). The in-memory bus is "
+    "for billing dev and tests only."
+)
 
 app = typer.Typer(
     help="Billing platform: run, migrate and operate the services.", no_args_is_help=True
@@ -86,6 +91,9 @@ def serve(
         serve_sandbox(config)
         return
     settings = with_sandbox_prices(command_settings())
+    if not settings.amqp_url:
+        typer.secho(NO_BROKER, fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
     spec = SERVICES[service.value]
     uvicorn.run(
         spec.create_app(settings),
