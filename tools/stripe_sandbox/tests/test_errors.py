@@ -156,6 +156,7 @@ async def test_pay_with_declining_card_is_a_card_error(journey: Journey) -> None
     sub = await journey.subscribe("solo_monthly", trial_days=1, card="4000000000000341")
     await journey.advance(2 * 86_400)
     failed = await journey.client.v1.subscriptions.retrieve_async(sub.id)
+    assert isinstance(failed.latest_invoice, str)
     with pytest.raises(stripe.CardError) as caught:
         await journey.client.v1.invoices.pay_async(failed.latest_invoice)
     assert caught.value.code == "card_declined"

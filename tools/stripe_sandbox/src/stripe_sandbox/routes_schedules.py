@@ -1,4 +1,9 @@
-"""/v1/subscription_schedules: create from a subscription, update phases, release, cancel."""
+"""/v1/subscription_schedules: create from a subscription, update phases, release, cancel.
+
+A phase's length is ``end_date`` or ``duration`` (``{interval, interval_count}``), not
+both (``parameters_exclusive``); ``iterations`` is refused as an unknown parameter
+by the validation of every request (Stripe removed it in 2025-09-30.clover).
+"""
 
 from __future__ import annotations
 
@@ -28,12 +33,17 @@ def phase_specs(state: State, entries: list[Params], now: int) -> list[PhaseSpec
             price = state.require("price", item.req("price"), item.name("price"))
             prices.append((price, item.integer("quantity", minimum=1) or 1))
         duration = phase.sub("duration")
+        if duration is not None and phase.has("end_date"):
+            raise StripeError(
+                "You may only specify one of these parameters: duration, end_date.",
+                code="parameters_exclusive",
+                param=phase.name("duration"),
+            )
         specs.append(
             PhaseSpec(
                 items=prices,
                 start_date=phase.timestamp_or_now("start_date", now),
                 end_date=phase.timestamp_or_now("end_date", now),
-                iterations=phase.integer("iterations", minimum=1),
                 duration=(
                     (
                         duration.choice("interval", INTERVALS) or "month",

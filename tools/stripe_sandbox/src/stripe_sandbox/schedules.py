@@ -21,7 +21,8 @@ class PhaseSpec:
     items: list[tuple[JSON, int]]
     start_date: int | None
     end_date: int | None
-    iterations: int | None
+    # (interval, interval_count): current Stripe's phase length (``iterations`` was
+    # removed in 2025-09-30.clover). Neither set: one interval of the phase's price.
     duration: tuple[str, int] | None
     proration_behavior: str
     metadata: dict[str, str]
@@ -83,7 +84,7 @@ def set_phases(
         elif spec.duration is not None:
             end = add_interval(start, spec.duration[0], spec.duration[1])
         else:
-            end = add_interval(start, interval, spec.iterations or 1)
+            end = add_interval(start, interval, 1)
         if end <= start:
             raise StripeError(
                 "The phase end_date must be after its start_date.",
