@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from billing_platform.testing.stripe_fixtures import fixtures_path
 from stripe_sandbox.definition import API_VERSION, check_emitted, check_object
+from stripe_sandbox.objects.invoice import invoice, line_item
 from stripe_sandbox.testing import Journey
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +187,43 @@ def test_a_removed_field_fails_even_where_the_older_fixture_has_it(
     invoice = {**fixtures["invoice"], "parent": None}
     found = {str(p) for p in check_object(invoice, fixtures)}
     assert "subscription: not in the definition" in found
+
+
+@pytest.mark.unit
+def test_nested_lines_are_checked_too(fixtures: dict[str, Any]) -> None:
+    line = line_item(
+        id="il_1",
+        invoice="in_1",
+        amount=900,
+        currency="usd",
+        description="1 x Solo",
+        period_start=1,
+        period_end=2,
+        price_id="price_1",
+        product="prod_1",
+        quantity=1,
+        subscription="sub_1",
+        subscription_item="si_1",
+        proration=False,
+    )
+    built = invoice(
+        id="in_1",
+        created=1,
+        customer={"id": "cus_1", "email": None, "name": None, "phone": None},
+        subscription="sub_1",
+        subscription_metadata={},
+        currency="usd",
+        lines=[line],
+        billing_reason="subscription_cycle",
+        period_start=1,
+        period_end=2,
+        default_payment_method=None,
+    )
+    assert check_object(built, fixtures) == []
+    line["pricing"]["price_details"]["product"] = None
+    built["parent"]["type"] = "subscription"
+    found = {str(p) for p in check_object(built, fixtures)}
+    assert found == {
+        "lines.data[0].pricing.price_details.product: null where the definition does not allow it",
+        "parent.type: 'subscription' is not one of ['quote_details', 'subscription_details']",
+    }
