@@ -26,6 +26,21 @@ export function isPaid(sub) {
   return sub.plan_type !== "free" && !ENDED.has(sub.status);
 }
 
+// A link from the API goes in an href only if it is https (or http to this machine, the
+// sandbox of billing dev): never javascript:, data: or anything else.
+export function followableUrl(raw) {
+  if (typeof raw !== "string") return null;
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:") return url.href;
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  return url.protocol === "http:" && local ? url.href : null;
+}
+
 function failureBanner(sub, user) {
   const failed = sub.payment_failed;
   const amount = formatMoney(failed.amount_due, failed.currency);
@@ -36,8 +51,9 @@ function failureBanner(sub, user) {
   if (user.isOwner) {
     actions.append(h("button", { type: "button", class: "btn btn-light", onclick: (e) => openPortal(e.currentTarget) }, "Update Payment"));
   }
-  if (failed.hosted_invoice_url) {
-    actions.append(h("a", { class: "btn btn-outline-light", href: failed.hosted_invoice_url, target: "_blank", rel: "noopener noreferrer" }, "View Invoice"));
+  const invoiceUrl = followableUrl(failed.hosted_invoice_url);
+  if (invoiceUrl) {
+    actions.append(h("a", { class: "btn btn-outline-light", href: invoiceUrl, target: "_blank", rel: "noopener noreferrer" }, "View Invoice"));
   }
   return h(
     "div",

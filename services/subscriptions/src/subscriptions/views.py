@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from billing_domain.subscription import BillingAccount
 from billing_domain.timestamps import to_rfc3339
@@ -11,6 +12,26 @@ from billing_domain.timestamps import to_rfc3339
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else to_rfc3339(value)
+
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def followable_url(url: str | None) -> str | None:
+    """``url`` when a page may put it in an ``href``: ``https``, or ``http`` to this
+    machine (the Stripe sandbox of ``billing dev``); anything else (``javascript:``,
+    ``data:``, a plain-http host) is dropped. Stripe's invoice pages are https."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        return url
+    return None
 
 
 def subscription_body(account: BillingAccount) -> dict[str, Any]:
@@ -30,7 +51,7 @@ def subscription_body(account: BillingAccount) -> dict[str, Any]:
         else {
             "amount_due": failure.amount_due.amount,
             "currency": failure.amount_due.currency,
-            "hosted_invoice_url": failure.hosted_invoice_url,
+            "hosted_invoice_url": followable_url(failure.hosted_invoice_url),
             "next_payment_attempt": _time(failure.next_payment_attempt),
         },
         "pending_plan": None

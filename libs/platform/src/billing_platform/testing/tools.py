@@ -45,6 +45,7 @@ TOOLS: dict[str, Tool] = {
     for tool in (
         Tool(name="chromium", package="chromium", needed_for="the browser tests of the pages"),
         Tool(name="nginx", package="nginx", needed_for="the gateway tests"),
+        Tool(name="node", package="nodejs", needed_for="the pages' script unit tests"),
         Tool(name="promtool", package="prometheus", needed_for="the alert rules' unit tests"),
     )
 }
