@@ -7,7 +7,14 @@ metrics (conversions, failures...) beside their use cases the same way.
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 HTTP_REQUESTS = Counter(
     "billing_http_requests_total",
@@ -27,6 +34,21 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "billing_outbox_publish_failures_total",
     "Outbox messages the broker did not confirm (retried later).",
     ["schema"],
+)
+
+# Sampled every few seconds by each service (billing_platform.backlog_gauges).
+OUTBOX_OLDEST_UNSENT_AGE = Gauge(
+    "billing_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest outbox row the broker has not confirmed yet (0 when none).",
+    ["service"],
+)
+QUEUE_DEPTH = Gauge(
+    "billing_queue_depth", "Messages ready in a consumer's queue (consumer lag).", ["queue"]
+)
+DLQ_DEPTH = Gauge(
+    "billing_dlq_depth",
+    "Messages in a consumer queue's dead-letter queue (billing events dlq list --queue).",
+    ["queue"],
 )
 
 

@@ -3,8 +3,9 @@
 ``service_infrastructure`` is entered from a service's lifespan (its
 ``bootstrap``): it opens the asyncpg pool, picks the bus (the one handed in by
 ``billing dev``, else RabbitMQ when ``AMQP_URL`` is set, else in-memory),
-starts the outbox relay of the service's schema and registers the database and
-broker readiness checks. Leaving it stops the relay and closes what it opened.
+starts the outbox relay of the service's schema and the backlog gauges
+(``backlog_gauges``) and registers the database and broker readiness checks.
+Leaving it stops the relay and closes what it opened.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import asyncpg
 from fastapi import FastAPI
 
+from billing_platform.backlog_gauges import BrokerDepthSampler, run_backlog_gauges
 from billing_platform.db import create_pool, ping
 from billing_platform.http.app import add_readiness_check
 from billing_platform.messaging.memory import InMemoryBus
@@ -53,6 +55,14 @@ async def service_infrastructure(
     relay = OutboxRelay(pool, schema, active_bus)
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop), name=f"outbox-relay-{schema}")
+    sampler = (
+        BrokerDepthSampler(settings.amqp_url, settings.billing_exchange)
+        if owns_bus and settings.amqp_url
+        else None
+    )
+    gauges_task = asyncio.create_task(
+        run_backlog_gauges(stop, pool, schema, sampler), name=f"backlog-gauges-{schema}"
+    )
 
     async def database_ready() -> None:
         await ping(pool)
@@ -69,6 +79,8 @@ async def service_infrastructure(
         stop.set()  # the relay finishes the batch in flight, then returns
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(relay_task, RELAY_STOP_TIMEOUT_S)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(gauges_task, RELAY_STOP_TIMEOUT_S)
         if owns_bus:
             await active_bus.close()
         await pool.close()
