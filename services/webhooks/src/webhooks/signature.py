@@ -76,11 +76,10 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
             if not (value.isascii() and value.isdigit()) or len(value) > 12:
                 raise SignatureRejected("malformed_signature", "the timestamp t= is not a number")
             timestamp = int(value)
-        elif key == "v1":
-            # Anything else could never match (and compare_digest refuses a non-ASCII
-            # str): skipped, as Stripe skips a v1 that matches nothing.
-            if _V1.fullmatch(value):
-                candidates.append(value)
+        elif key == "v1" and _V1.fullmatch(value):
+            # A v1 of anything but 64 hex digits could never match (and compare_digest
+            # refuses a non-ASCII str): skipped, as Stripe skips one that matches nothing.
+            candidates.append(value)
     if timestamp is None:
         raise SignatureRejected("malformed_signature", "the Stripe-Signature header has no t=")
     if not candidates:
