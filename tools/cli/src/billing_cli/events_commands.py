@@ -19,9 +19,11 @@ import typer
 from aio_pika.exceptions import AMQPConnectionError
 from billing_domain.events import ROUTING_PREFIX
 
+from billing_cli import dlq_commands
 from billing_cli.config import command_settings
 
 app = typer.Typer(help="Billing events on the bus.", no_args_is_help=True)
+app.add_typer(dlq_commands.app, name="dlq")
 
 
 def binding_keys(types: list[str]) -> list[str]:
