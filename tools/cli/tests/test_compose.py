@@ -59,7 +59,11 @@ def test_docker_compose_config_accepts_it() -> None:
 
 
 def test_the_topology_has_its_parts() -> None:
-    assert set(SERVICES_OF) == {*SERVICES, "postgres", "rabbitmq", "migrate", "sandbox", "gateway"}
+    assert set(SERVICES_OF) == {
+        *SERVICES,
+        *("postgres", "rabbitmq", "migrate", "sandbox", "gateway", "retention"),
+    }
+    assert SERVICES_OF["retention"]["command"] == ["prune", "--every", "86400"]
     assert "management" in SERVICES_OF["rabbitmq"]["image"]
     assert SERVICES_OF["sandbox"]["profiles"] == ["sandbox"]
     assert "8000:8000" in SERVICES_OF["gateway"]["ports"]
@@ -85,7 +89,7 @@ def test_each_service_serves_after_migrations_with_the_contract_env(name: str) -
 
 def test_every_long_running_part_has_a_healthcheck_and_the_gateway_waits() -> None:
     for name, service in SERVICES_OF.items():
-        if name != "migrate":
+        if name not in ("migrate", "retention"):  # a one-off job and a timer: no server
             assert service["healthcheck"]["test"], name
     waits = SERVICES_OF["gateway"]["depends_on"]
     assert {name: waits[name]["condition"] for name in SERVICES} == dict.fromkeys(

@@ -13,7 +13,7 @@ import typer
 import uvicorn
 from billing_platform.migrations import upgrade
 
-from billing_cli import events_commands, reconcile_command, webhooks_commands
+from billing_cli import events_commands, prune_command, reconcile_command, webhooks_commands
 from billing_cli.config import command_settings, database_settings
 from billing_cli.gateway import DevGateway
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
@@ -149,6 +149,7 @@ async def _serve(gateway: DevGateway, host: str, port: int) -> None:
 
 app.add_typer(webhooks_commands.app, name="webhooks")
 app.command()(reconcile_command.reconcile)
+app.command()(prune_command.prune)
 app.add_typer(events_commands.app, name="events")
 app.add_typer(stripe_params_command.app, name="stripe")
 
