@@ -36,6 +36,11 @@ OLDEST_WAITING_AGE = Gauge(
 OUTBOX_BACKLOG = Gauge(
     "billing_webhooks_outbox_backlog", "Billing events written but not yet confirmed by the broker."
 )
+EVENTS = Gauge(
+    "billing_webhooks_events",
+    "Stored events by status (pending, retrying, failed, parked; processed is not counted).",
+    ["status"],
+)
 
 
 def type_label(event_type: str) -> str:

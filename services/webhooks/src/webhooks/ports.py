@@ -96,6 +96,10 @@ class EventLogMonitor(Protocol):
         """Events waiting, age in seconds of the oldest waiting, outbox rows unsent."""
         ...
 
+    async def count_by_status(self) -> Mapping[str, int]:
+        """Stored events by status, ``processed`` left out (it only grows)."""
+        ...
+
 
 class CustomerDirectory(Protocol):
     async def tenant_of(self, customer_id: str) -> str | None: ...

@@ -116,6 +116,10 @@ class EventWorker:
                 metrics.BACKLOG.set(waiting)
                 metrics.OLDEST_WAITING_AGE.set(oldest)
                 metrics.OUTBOX_BACKLOG.set(unsent)
+                counts = await self._monitor.count_by_status()
+                for status in WebhookEventStatus:
+                    if status is not WebhookEventStatus.PROCESSED:
+                        metrics.EVENTS.labels(status.value).set(counts.get(status.value, 0))
             await sleep_or_stop(stop, self._gauge_interval)
 
 

@@ -225,6 +225,12 @@ class PgEventLogMonitor:
         assert row is not None
         return int(row["waiting"]), float(row["oldest"]), int(unsent or 0)
 
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self._pool.fetch(
+            f"SELECT status, count(*) AS n FROM {LOG} WHERE status <> 'processed' GROUP BY status"
+        )
+        return {row["status"]: int(row["n"]) for row in rows}
+
 
 class PgCustomerDirectory:
     def __init__(self, conn: asyncpg.Connection) -> None:
