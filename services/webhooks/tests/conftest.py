@@ -61,10 +61,16 @@ class FakeStripeReader:
         return await self._get(schedule_id)
 
 
+def customer_of(tenant: str | None) -> str:
+    """Each tenant its own Stripe customer (``cus_a`` for ``tenant_a``): metadata never
+    moves a mapped customer to another tenant."""
+    return "cus_a" if tenant in (None, "tenant_a") else f"cus_{tenant}"
+
+
 def _subscription(
     *,
     tenant: str | None = "tenant_a",
-    customer: str = "cus_a",
+    customer: str | None = "",  # "": the tenant's own (customer_of)
     plan: str = "team",
     status: str = "active",
     period_end: int = 1_800_000_000,
@@ -77,7 +83,7 @@ def _subscription(
     item["current_period_start"] = period_end - 30 * 86400
     sub.update(
         id=f"sub_{next(_ids)}",
-        customer=customer,
+        customer=customer_of(tenant) if customer == "" else customer,
         status=status,
         metadata={"tenant_id": tenant} if tenant else {},
         cancel_at_period_end=False,
@@ -103,7 +109,7 @@ def _session(
         mode="subscription",
         status=status,
         payment_status=payment_status,
-        customer="cus_a",
+        customer=customer_of(tenant),
         subscription="sub_checkout",
         client_reference_id=tenant,
         metadata={"tenant_id": tenant, "plan": plan} if tenant and plan else {},
@@ -114,11 +120,13 @@ def _session(
     return session
 
 
-def _invoice(*, customer: str = "cus_a", tenant: str | None = None, **extra: Any) -> dict[str, Any]:
+def _invoice(
+    *, customer: str | None = "", tenant: str | None = None, **extra: Any
+) -> dict[str, Any]:
     invoice = stripe_fixture("invoice")
     invoice.update(
         id=f"in_{next(_ids)}",
-        customer=customer,
+        customer=customer_of(tenant) if customer == "" else customer,
         currency="usd",
         amount_due=2900,
         amount_paid=0,
@@ -231,6 +239,7 @@ class FakeEventLog:
         from webhooks.ports import StoredEvent
 
         self.rows: dict[str, StoredEvent] = {}
+        self.replays: list[tuple[str, str, Any]] = []
 
     async def add(self, event: Any, now: datetime) -> bool:
         from billing_domain.webhook_log import WebhookEventRecord
@@ -259,6 +268,9 @@ class FakeEventLog:
         if tenant_id is not None:
             event.tenant_id = tenant_id
         self.rows[event.record.event_id] = event
+
+    async def record_replay(self, event_id: str, *, actor: str, previous_status: Any) -> None:
+        self.replays.append((event_id, actor, previous_status))
 
     async def list(self, query: Any) -> Any:
         raise NotImplementedError
@@ -312,8 +324,8 @@ class FakeCustomers:
     async def tenant_of(self, customer_id: str) -> str | None:
         return self.links.get(customer_id)
 
-    async def link(self, customer_id: str, tenant_id: str) -> None:
-        self.links[customer_id] = tenant_id
+    async def link(self, customer_id: str, tenant_id: str) -> str:
+        return self.links.setdefault(customer_id, tenant_id)
 
 
 class FakeOutbox:

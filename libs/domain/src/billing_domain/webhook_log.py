@@ -22,7 +22,9 @@
   (``FAILED``), so ``retry_count`` never exceeds ``max_attempts``.
 - ``PARKED`` is its own terminal status: the event is about a tenant we do not
   know. It is neither retried nor an error, and an operator may replay it.
-- An event type we do not handle is ``PROCESSED`` with the note ``"ignored"``.
+- An event type we do not handle is ``PROCESSED`` with the note ``"ignored"``; one we
+  must not act on (another mode's, a foreign Connect account's) with
+  ``"ignored: <reason>"``.
 - ``next_attempt_at`` is set exactly while the event waits to be processed
   (``PENDING``, ``RETRYING``); terminal states are only left through ``replay``.
 """
@@ -113,10 +115,12 @@ class WebhookEventRecord:
         self._require_waiting("mark processed")
         self._finish(WebhookEventStatus.PROCESSED, now, note=note)
 
-    def mark_ignored(self, now: datetime) -> None:
-        """An event type we do not handle: done, nothing to do."""
+    def mark_ignored(self, now: datetime, *, reason: str | None = None) -> None:
+        """Done, nothing applied: a type we do not handle, or (with a ``reason``) an
+        event we must not act on (another mode's, another account's)."""
         self._require_waiting("ignore")
-        self._finish(WebhookEventStatus.PROCESSED, now, note=NOTE_IGNORED)
+        note = NOTE_IGNORED if reason is None else f"{NOTE_IGNORED}: {reason}"
+        self._finish(WebhookEventStatus.PROCESSED, now, note=note)
 
     def mark_parked(self, note: str, now: datetime) -> None:
         """About a tenant we do not know: set aside for an operator, never retried."""

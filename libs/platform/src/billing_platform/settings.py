@@ -39,6 +39,19 @@ class BillingSettings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    # Key rotation: more HS256 keys by kid ("kid=secret,kid2=secret2"), RS256 keys as a
+    # JWKS (file or URL); billing_platform.http.jwt_keys.
+    jwt_secrets: str | None = None
+    jwt_jwks_file: str | None = None
+    jwt_jwks_url: str | None = None
+    # `billing serve` refuses to start without JWT_AUDIENCE / JWT_ISSUER unless these
+    # are false (an identity provider that sets no aud / iss).
+    jwt_require_audience: bool = True
+    jwt_require_issuer: bool = True
+    # exp - iat beyond this is a 401 (and iat is required); 0: no limit.
+    jwt_max_lifetime_seconds: int = Field(default=86_400, ge=0, le=31 * 86_400)
+    # Connect accounts (acct_...) whose webhook events we act on; none by default.
+    stripe_connect_accounts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     app_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -57,7 +70,7 @@ class BillingSettings(BaseSettings):
     stripe_tenant_queue: int = Field(default=8, ge=0, le=10_000)
     checkout_sessions_per_minute: float = Field(default=10.0, gt=0, le=100_000)
 
-    @field_validator("stripe_webhook_secret", mode="before")
+    @field_validator("stripe_webhook_secret", "stripe_connect_accounts", mode="before")
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):

@@ -27,6 +27,7 @@ from webhooks.adapters.postgres import (
 )
 from webhooks.adapters.stripe import StripeObjectReader
 from webhooks.context import WebhooksContext
+from webhooks.event_trust import EventTrust
 from webhooks.ports import StripeReader
 from webhooks.schema import EVENTS_CHANNEL, SCHEMA
 from webhooks.stripe_reading import PlanCatalog
@@ -76,6 +77,9 @@ def lifespan_for(
                     plans=PlanCatalog(settings.price_ids()),
                     clock=real_clock,
                     policy=RetryPolicy(max_attempts=settings.webhook_max_attempts),
+                    trust=EventTrust.for_key(
+                        settings.stripe_api_key, settings.stripe_connect_accounts
+                    ),
                 )
                 worker = EventWorker(
                     wakeup, PgEventLogMonitor(infra.pool), deps, concurrency=concurrency

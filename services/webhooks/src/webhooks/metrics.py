@@ -21,6 +21,11 @@ PROCESSED = Counter(
     "Processing outcomes by event type: processed, retrying, failed, parked.",
     ["event_type", "outcome"],
 )
+UNTRUSTED = Counter(
+    "billing_webhooks_untrusted_total",
+    "Validly signed events not acted on (stored, ignored): livemode_mismatch, foreign_account.",
+    ["reason"],
+)
 ATTEMPT_FAILURES = Counter(
     "billing_webhooks_attempt_failures_total",
     "Processing attempts that raised (each retry counts).",

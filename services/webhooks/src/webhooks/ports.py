@@ -82,6 +82,13 @@ class EventLog(Protocol):
 
     async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> None: ...
 
+    async def record_replay(
+        self, event_id: str, *, actor: str, previous_status: WebhookEventStatus
+    ) -> None:
+        """Audit: ``actor`` (a token's ``sub``, or ``cli:<user>``) sent the event back to
+        the worker from ``previous_status``; in the replay's transaction."""
+        ...
+
     async def list(self, query: EventLogFilter) -> EventLogPage: ...
 
     async def replayable_ids(self, status: WebhookEventStatus, limit: int) -> Sequence[str]: ...
@@ -104,7 +111,10 @@ class EventLogMonitor(Protocol):
 class CustomerDirectory(Protocol):
     async def tenant_of(self, customer_id: str) -> str | None: ...
 
-    async def link(self, customer_id: str, tenant_id: str) -> None: ...
+    async def link(self, customer_id: str, tenant_id: str) -> str:
+        """Map an unmapped customer to ``tenant_id``; never re-point a mapped one.
+        Returns the tenant the customer is mapped to afterwards."""
+        ...
 
 
 class Outbox(Protocol):

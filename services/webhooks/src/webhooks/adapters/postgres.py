@@ -171,6 +171,17 @@ class PgEventLog:
         if record.status.is_waiting:
             await self._conn.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
 
+    async def record_replay(
+        self, event_id: str, *, actor: str, previous_status: WebhookEventStatus
+    ) -> None:
+        await self._conn.execute(
+            f"INSERT INTO {SCHEMA}.event_replays (event_id, replayed_by, previous_status) "
+            "VALUES ($1, $2, $3)",
+            event_id,
+            actor,
+            previous_status.value,
+        )
+
     async def list(self, query: EventLogFilter) -> EventLogPage:
         conditions: list[str] = ["true"]
         args: list[object] = []
@@ -243,15 +254,19 @@ class PgCustomerDirectory:
         )
         return tenant
 
-    async def link(self, customer_id: str, tenant_id: str) -> None:
-        await self._conn.execute(
+    async def link(self, customer_id: str, tenant_id: str) -> str:
+        inserted: str | None = await self._conn.fetchval(
             f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id) "
-            "VALUES ($1, $2) ON CONFLICT (stripe_customer_id) DO UPDATE "
-            "SET tenant_id = EXCLUDED.tenant_id, updated_at = now() "
-            "WHERE customer_tenants.tenant_id IS DISTINCT FROM EXCLUDED.tenant_id",
+            "VALUES ($1, $2) ON CONFLICT (stripe_customer_id) DO NOTHING RETURNING tenant_id",
             customer_id,
             tenant_id,
         )
+        if inserted is not None:
+            return inserted
+        # Mapped already (perhaps by a transaction that committed while this one waited):
+        # a new statement sees it.
+        mapped = await self.tenant_of(customer_id)
+        return mapped if mapped is not None else tenant_id
 
 
 class PgOutbox:

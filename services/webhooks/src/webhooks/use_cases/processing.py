@@ -5,7 +5,11 @@ handled, so several workers never handle the same event. The billing events go
 to the outbox and the row becomes ``processed`` in the same transaction. A
 failure undoes the handling and records the attempt instead: ``retrying`` with
 backoff 2, 4, 8 s, then ``failed``. An event about a tenant nobody knows is
-``parked`` (no retries) until an operator replays it.
+``parked`` (no retries) until an operator replays it, and so is one whose object
+names a tenant other than the one its Stripe customer is already mapped to
+(metadata never re-points a customer). An event of the other mode (``livemode``)
+or of a Connect account we do not serve is ignored with its reason
+(``event_trust``).
 
 How a failure is undone depends on the batch: in a batch of several, each event
 runs in its own savepoint, so one failing event never undoes another. A batch of
@@ -17,14 +21,15 @@ recorded in a second one, provided nobody else has handled the row meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound, RuleViolated
 from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
 
-from webhooks import translate
+from webhooks import metrics, translate
+from webhooks.event_trust import EventTrust
 from webhooks.ports import Clock, StoredEvent, StripeReader, UnitOfWork
 from webhooks.stripe_reading import PlanCatalog, metadata, text
 
@@ -49,6 +54,7 @@ class ProcessingDeps:
     plans: PlanCatalog
     clock: Clock
     policy: RetryPolicy
+    trust: EventTrust = field(default_factory=EventTrust)
 
 
 async def process_next_due(deps: ProcessingDeps) -> Processed | None:
@@ -179,10 +185,34 @@ def _outcome(stored: StoredEvent, published: int, error: str | None) -> Processe
 async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) -> int:
     body = stored.payload
     record, now = stored.record, deps.clock.now()
+    refused = deps.trust.refusal(body)
+    if refused is not None:
+        reason, note = refused
+        log.warning(
+            "webhooks.event.untrusted",
+            stripe_event_id=record.event_id,
+            event_type=record.event_type,
+            reason=reason,
+        )
+        metrics.UNTRUSTED.labels(reason).inc()
+        record.mark_ignored(now, reason=note)
+        return 0
     if body.get("type") not in translate.HANDLED_TYPES:
         record.mark_ignored(now)
         return 0
-    tenant_id = await _resolve_tenant(body, uow, deps.stripe)
+    try:
+        tenant_id = await _resolve_tenant(body, uow, deps.stripe)
+    except _CustomerClaimed as claimed:
+        log.warning(
+            "webhooks.event.customer_claimed",
+            stripe_event_id=record.event_id,
+            event_type=record.event_type,
+            stripe_customer_id=claimed.customer,
+            tenant_id=claimed.mapped,
+            named_tenant_id=claimed.named,
+        )
+        record.mark_parked(claimed.note, now)
+        return 0
     if tenant_id is None:
         customer = translate.customer_id(body)
         log.warning(
@@ -219,12 +249,18 @@ async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) ->
 async def _resolve_tenant(
     body: Mapping[str, Any], uow: UnitOfWork, stripe: StripeReader
 ) -> str | None:
-    """The object's own tenant, else the customer map, else the customer's metadata."""
+    """The object's own tenant, else the customer map, else the customer's metadata.
+
+    A customer already mapped to a tenant stays that tenant's: an object naming
+    another one raises ``_CustomerClaimed`` (the event is parked for an operator).
+    """
     customer = translate.customer_id(body)
     named = translate.tenant_hint(body)
     if named is not None:
         if customer is not None:
-            await uow.customers.link(customer, named)
+            mapped = await uow.customers.link(customer, named)
+            if mapped != named:
+                raise _CustomerClaimed(customer, mapped=mapped, named=named)
         return named
     if customer is None:
         return None
@@ -236,8 +272,22 @@ async def _resolve_tenant(
     except NotFound:
         return None
     if found is not None:
-        await uow.customers.link(customer, found)
+        mapped = await uow.customers.link(customer, found)
+        if mapped != found:
+            raise _CustomerClaimed(customer, mapped=mapped, named=found)
     return found
+
+
+class _CustomerClaimed(Exception):  # noqa: N818 - a signal, not an error report
+    """The event names a tenant other than the one its customer is mapped to."""
+
+    def __init__(self, customer: str, *, mapped: str, named: str) -> None:
+        super().__init__(customer)
+        self.customer, self.mapped, self.named = customer, mapped, named
+        self.note = (
+            f"parked: customer {customer} belongs to tenant {mapped[:64]}, "
+            f"the event names tenant {named[:64]}; never re-pointed by metadata"
+        )
 
 
 async def _maybe(read: Callable[[str], Any], object_id: str | None) -> Mapping[str, Any] | None:
