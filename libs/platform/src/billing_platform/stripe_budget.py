@@ -127,7 +127,7 @@ class StripeBudget:
         if lane is None:
             lane = self._lanes[tenant_id] = _Lane(self._concurrency)
         if lane.members >= self._room:
-            log.info("stripe.budget.queue_full", tenant_id=tenant_id, bucket=bucket)
+            log.debug("stripe.budget.queue_full", tenant_id=tenant_id, bucket=bucket)
             raise RateLimited(
                 "too many requests to Stripe for this tenant at once; retry shortly",
                 retry_after=QUEUE_FULL_RETRY_S,
@@ -148,7 +148,7 @@ class StripeBudget:
         assert row is not None
         if not row["allowed"]:
             wait = (1.0 - float(row["tokens"])) / per_second
-            log.info("stripe.budget.exhausted", tenant_id=tenant_id, bucket=bucket)
+            log.debug("stripe.budget.exhausted", tenant_id=tenant_id, bucket=bucket)
             raise RateLimited(
                 f"this tenant's budget of Stripe requests ({bucket}) is spent; retry later",
                 retry_after=wait,
