@@ -51,6 +51,7 @@ def _as_form(value: Any) -> Any:
 def reset_state(sandbox: Sandbox) -> None:
     sandbox.state.clear()
     sandbox.dispatcher.forget()
+    sandbox.dispatcher.enabled = True
     seed(sandbox.state, sandbox.config)
     register_configured_webhooks(sandbox)
 
@@ -139,6 +140,19 @@ def build_router(sandbox: Sandbox) -> APIRouter:
         while sandbox.dispatcher.pending() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         return JSONResponse({"pending": sandbox.dispatcher.pending()})
+
+    @router.post("/webhooks/deliveries")
+    async def deliveries(request: Request) -> JSONResponse:
+        """``{"enabled": false}``: record events but send none (they stay undelivered)."""
+
+        def action(p: Params) -> JSON:
+            enabled = p.flag("enabled")
+            if enabled is None:
+                raise parameter_missing("enabled")
+            sandbox.dispatcher.enabled = enabled
+            return {"enabled": enabled}
+
+        return await mutate(request, action)
 
     @router.get("/clock")
     async def clock() -> JSONResponse:

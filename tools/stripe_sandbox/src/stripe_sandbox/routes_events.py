@@ -18,8 +18,15 @@ def retrieve(ctx: Ctx) -> JSON:
 
 
 def list_(ctx: Ctx) -> JSON:
+    """Newest first; ``type`` (a trailing ``*`` matches a prefix) or ``types[]``,
+    ``created[gt|gte|lt|lte]``, and ``delivery_success``: true for events delivered to
+    every endpoint that wanted them, false for the rest (still pending, failing, or
+    never sent while deliveries were off), as Stripe's ``pending_webhooks`` counts."""
     p = ctx.params
     found = ctx.state.all("event")
+    delivered = p.flag("delivery_success")
+    if delivered is not None:
+        found = [e for e in found if (e["pending_webhooks"] == 0) is delivered]
     types = set(p.strings("types"))
     single = p.text("type")
     if single is not None:

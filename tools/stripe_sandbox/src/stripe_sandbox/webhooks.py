@@ -49,6 +49,9 @@ class WebhookDispatcher:
         self._random = random.Random(config.shuffle_seed)
         self.attempts: list[dict[str, Any]] = []
         self._in_flight = 0
+        # Off (``/_sandbox/webhooks/deliveries``): events are recorded and never sent, as
+        # to an endpoint that was down longer than Stripe retries; ``/v1/events`` lists them.
+        self.enabled = True
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self._config.webhook_timeout)
@@ -68,6 +71,8 @@ class WebhookDispatcher:
     def notify(self) -> None:
         """Queue deliveries for the events emitted since the last call (never blocks)."""
         event_ids, self._state.new_events[:] = list(self._state.new_events), []
+        if not self.enabled:
+            return
         for event_id in event_ids:
             evt = self._state.get("event", event_id)
             if evt is None:
