@@ -1,4 +1,4 @@
-"""Settings: the environment variables of the contract (ARCHITECTURE.md section 5).
+"""Settings: the environment variables of the contract (docs/architecture.md section 8).
 
 pydantic-settings reads and validates them; ``load_settings()`` turns a
 validation failure into one readable ``SettingsError`` naming every bad
