@@ -28,6 +28,11 @@ async def schema(database_url: str) -> AsyncIterator[str]:
         await conn.execute(f"CREATE SCHEMA {name}")
         for statement in create_outbox_and_inbox_sql(name):
             await conn.execute(statement)
+        # What each service's later migration adds (its *_outbox_poison_rows_retention).
+        await conn.execute(
+            f"ALTER TABLE {name}.outbox ADD COLUMN rejections integer NOT NULL DEFAULT 0, "
+            "ADD COLUMN next_attempt_at timestamptz, ADD COLUMN parked_at timestamptz"
+        )
         yield name
         await conn.execute(f"DROP SCHEMA {name} CASCADE")
     finally:

@@ -79,9 +79,11 @@ async def test_unknown_tenant_is_parked_without_retries(
     linked = await process_next_due(world.deps())
     assert linked is not None
     assert linked.status is WebhookEventStatus.PROCESSED
-    assert await replay_by_status(WebhookEventStatus.PARKED, world.uow, world.clock) == [
-        done.event_id
-    ]
+    replayed_ids = await replay_by_status(
+        WebhookEventStatus.PARKED, world.uow, world.clock, actor="user_operator"
+    )
+    assert replayed_ids == [done.event_id]
+    assert world.log.replays == [(done.event_id, "user_operator", WebhookEventStatus.PARKED)]
     replayed = await process_next_due(world.deps())
     assert replayed is not None
     assert (replayed.status, replayed.tenant_id) == (WebhookEventStatus.PROCESSED, "tenant_x")
@@ -116,7 +118,7 @@ async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
     assert await process_next_due(deps) is None  # failed stays failed
     world.stripe.fail_with = None
     world.stripe.objects["sub_sched_9"] = {"id": "sub_sched_9", "status": "released", "phases": []}
-    await replay_event(last.event_id, world.uow(), world.clock)
+    await replay_event(last.event_id, world.uow(), world.clock, actor="user_operator")
     done = await process_next_due(deps)
     assert done is not None
     assert done.status is WebhookEventStatus.PROCESSED
@@ -139,10 +141,10 @@ async def test_only_failed_or_parked_events_replay(world: Any, build: Any) -> No
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     await world.ingest(event)
     with pytest.raises(Conflict):
-        await replay_event(event["id"], world.uow(), world.clock)
+        await replay_event(event["id"], world.uow(), world.clock, actor="user_operator")
     await process_next_due(world.deps())
     with pytest.raises(Conflict):
-        await replay_event(event["id"], world.uow(), world.clock)
+        await replay_event(event["id"], world.uow(), world.clock, actor="user_operator")
 
 
 async def test_schedule_event_reads_subscription_then_its_schedule(world: Any, build: Any) -> None:

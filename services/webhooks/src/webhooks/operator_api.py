@@ -121,5 +121,7 @@ async def replay(
 ) -> WebhookEventView:
     authorize(principal, Action.OPERATE_WEBHOOKS)
     context: WebhooksContext = request.app.state.webhooks
-    stored = await replay_event(event_id, context.uow_factory(), context.clock)
+    stored = await replay_event(
+        event_id, context.uow_factory(), context.clock, actor=principal.user_id
+    )
     return WebhookEventView.of(stored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from enum import StrEnum
 from typing import Annotated
 
@@ -75,10 +76,13 @@ async def _replay(
         def uow() -> PgWebhooksUnitOfWork:
             return PgWebhooksUnitOfWork(pool)
 
-        replayed = [(await replay_event(e, uow(), clock)).record.event_id for e in event_ids]
+        actor = f"cli:{getpass.getuser()}"  # audited in webhooks.event_replays
+        replayed = [
+            (await replay_event(e, uow(), clock, actor=actor)).record.event_id for e in event_ids
+        ]
         if status is not None:
             replayed += await replay_by_status(
-                WebhookEventStatus(status.value), uow, clock, limit=limit
+                WebhookEventStatus(status.value), uow, clock, actor=actor, limit=limit
             )
         return replayed
     finally:

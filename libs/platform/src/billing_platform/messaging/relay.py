@@ -12,6 +12,15 @@ drop the copy through their inbox.
 Woken in-process right after a commit of this process added events (see
 ``billing_platform.messaging.outbox``), by LISTEN/NOTIFY when another process
 did, and by polling as a fallback.
+
+Poison rows: a message the broker refuses while it confirms others of the same batch
+(so the broker is up: the message is the problem) counts a ``rejection`` and waits
+``2^rejections`` s (at most ``MAX_ROW_BACKOFF_S``) before it is tried again, so the
+rows behind it flow; after ``MAX_REJECTIONS`` it is parked (``parked_at`` set, never
+claimed again, ``billing_outbox_parked_total`` counted, ``outbox.message.parked``
+logged) for an operator (deploy/README.md, "Poison outbox rows"). A batch in which
+nothing is confirmed (the broker is down) counts nothing against its rows: the relay
+backs off as a whole and nothing is parked, however long the outage.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import json
 
 import asyncpg
 import structlog
+from prometheus_client import Counter
 
 from billing_platform.messaging.message import MessagePublisher, OutgoingMessage
 from billing_platform.messaging.outbox import register_local_relay
@@ -31,6 +41,16 @@ from billing_platform.sql_names import schema_name
 from billing_platform.wakeup import PgWakeup, sleep_or_stop
 
 log = structlog.get_logger("billing_platform.outbox.relay")
+
+MAX_REJECTIONS = 8
+"""Refusals of one row (while the broker confirmed others) before it is parked."""
+MAX_ROW_BACKOFF_S = 300
+# Here rather than in billing_platform.metrics: only the relay counts it.
+OUTBOX_PARKED = Counter(
+    "billing_outbox_parked_total",
+    "Outbox messages parked after the broker refused them too often (an operator's).",
+    ["schema"],
+)
 
 
 class OutboxRelay:
@@ -43,6 +63,7 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 1.0,
         max_backoff: float = 5.0,
+        max_rejections: int = MAX_REJECTIONS,
     ) -> None:
         self._pool = pool
         self._schema = schema_name(schema)
@@ -50,6 +71,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
+        self._max_rejections = max_rejections
         self._wakeup = PgWakeup(pool, outbox_channel(self._schema))
 
     async def publish_pending(self) -> int:
@@ -60,6 +82,7 @@ class OutboxRelay:
             claimed = await conn.fetch(
                 f"UPDATE {self._schema}.outbox SET sent_at = now(), attempts = attempts + 1 "
                 f"WHERE id IN (SELECT id FROM {self._schema}.outbox WHERE sent_at IS NULL "
+                "AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
                 "RETURNING id, message_id, routing_key, body::text AS body",
                 self._batch_size,
@@ -85,21 +108,47 @@ class OutboxRelay:
                 for row, result in zip(rows, results, strict=True)
                 if isinstance(result, BaseException)
             ]
-            if failed:
+            sent = len(rows) - len(failed)
+            parked: list[str] = []
+            if failed and sent:  # the broker is up and refused these: count it against them
+                parked = await self._reject(conn, failed)
+            elif failed:  # nothing confirmed: the broker, not the rows
                 await conn.executemany(
                     f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = $2 "
                     "WHERE id = $1",
                     failed,
                 )
-        sent = len(rows) - len(failed)
         OUTBOX_PUBLISHED.labels(self._schema).inc(sent)
         if failed:
             OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc(len(failed))
             log.warning(
                 "outbox.publish.failed", schema=self._schema, failed=len(failed), error=failed[0][1]
             )
+        for message_id in parked:
+            OUTBOX_PARKED.labels(self._schema).inc()
+            log.error("outbox.message.parked", schema=self._schema, message_id=message_id)
+        if failed and not sent:
             raise RelayPublishError(f"{len(failed)} outbox messages not confirmed")
         return sent
+
+    async def _reject(
+        self, conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record], failed: list[tuple[int, str]]
+    ) -> list[str]:
+        """Unmark refused rows, each waiting its own backoff; park those refused too often."""
+        rows = await conn.fetch(
+            f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = f.error, "
+            "rejections = rejections + 1, "
+            "next_attempt_at = now() + make_interval(secs => least(power(2, rejections + 1), $3)), "
+            "parked_at = CASE WHEN rejections + 1 >= $4 THEN now() END "
+            "FROM unnest($1::bigint[], $2::text[]) AS f(id, error) "
+            f"WHERE {self._schema}.outbox.id = f.id "
+            "RETURNING message_id, parked_at IS NOT NULL AS parked",
+            [row_id for row_id, _ in failed],
+            [error for _, error in failed],
+            MAX_ROW_BACKOFF_S,
+            self._max_rejections,
+        )
+        return [row["message_id"] for row in rows if row["parked"]]
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Relay until cancelled (or ``stop`` is set), backing off while the broker is down."""

@@ -18,16 +18,19 @@ async def list_events(query: EventLogFilter, uow: UnitOfWork) -> EventLogPage:
         return await uow.events.list(query)
 
 
-async def replay_event(event_id: str, uow: UnitOfWork, clock: Clock) -> StoredEvent:
-    """Send a failed or parked event back to the worker (409 for any other status)."""
+async def replay_event(event_id: str, uow: UnitOfWork, clock: Clock, *, actor: str) -> StoredEvent:
+    """Send a failed or parked event back to the worker (409 for any other status),
+    recording who did (``actor``) in the same transaction."""
     async with uow:
         stored = await uow.events.get_for_update(event_id)
         if stored is None:
             raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+        previous = stored.record.status
         stored.record.replay(clock.now())
         await uow.events.save(stored)
+        await uow.events.record_replay(event_id, actor=actor, previous_status=previous)
         await uow.commit()
-    log.info("webhooks.event.replayed", stripe_event_id=event_id)
+    log.info("webhooks.event.replayed", stripe_event_id=event_id, actor=actor)
     return stored
 
 
@@ -36,6 +39,7 @@ async def replay_by_status(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     *,
+    actor: str,
     limit: int = 1000,
 ) -> list[str]:
     """Replay up to ``limit`` events in ``status`` (failed or parked); their ids."""
@@ -49,7 +53,7 @@ async def replay_by_status(
     replayed = []
     for event_id in ids:
         try:
-            await replay_event(event_id, uow_factory(), clock)
+            await replay_event(event_id, uow_factory(), clock, actor=actor)
         except Conflict:
             continue  # picked up by someone else since we listed it
         replayed.append(event_id)
