@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from billing_platform.http.auth import JwtVerifier
+from billing_platform.http.dev_tokens import NoDevTokensVerifier
 from billing_platform.http.errors import install_error_handlers
 from billing_platform.http.middleware import (
     DEFAULT_BODY_READ_TIMEOUT_S,
@@ -61,7 +61,8 @@ def create_app(
     app.state.settings = settings
     app.state.readiness_checks = {}
     if settings.jwt_secret or settings.jwt_public_key:
-        app.state.jwt_verifier = JwtVerifier.from_settings(settings)
+        # Refuses tokens billing dev minted (iss billing-dev): only billing dev swaps it out.
+        app.state.jwt_verifier = NoDevTokensVerifier.from_settings(settings)
     install_error_handlers(app)
     # Inside the request context (its 413/408 answers carry the request id, are counted).
     app.add_middleware(
