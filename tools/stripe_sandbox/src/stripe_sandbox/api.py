@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], JSON]
+log = logging.getLogger("stripe_sandbox.api")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,13 @@ class Sandbox:
             validate(request.method, request.url.path, data)
             expand = Params(data).strings("expand")
         except StripeError as exc:
+            # What real Stripe would refuse too: worth seeing in a test's log.
+            log.warning(
+                "stripe_sandbox.request.refused %s %s: %s",
+                request.method,
+                request.url.path,
+                exc.message,
+            )
             return _json(exc.body(), exc.status, request_id)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         if not key:
