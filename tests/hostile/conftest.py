@@ -116,6 +116,22 @@ async def running(
     await bus.close()
 
 
+@pytest.fixture
+async def raw(running: Running) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """One client per service that turns an unhandled exception into the 500 it is
+    (``raise_app_exceptions=False``): what a client would get."""
+    clients = {
+        name: httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url=f"http://{name}",
+        )
+        for name, app in running.apps.items()
+    }
+    yield clients
+    for client in clients.values():
+        await client.aclose()
+
+
 # -- tokens and signed webhooks (fixtures: test modules cannot import this file) --------
 
 

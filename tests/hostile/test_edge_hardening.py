@@ -6,7 +6,6 @@ sent straight to a service is capped there, not only in nginx."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,21 +16,6 @@ pytestmark = pytest.mark.integration
 
 STRIPE = "/api/webhooks/stripe"
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-async def raw(running: Any) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """One client per service that turns an unhandled exception into the 500 it is."""
-    clients = {
-        name: httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url=f"http://{name}",
-        )
-        for name, app in running.apps.items()
-    }
-    yield clients
-    for client in clients.values():
-        await client.aclose()
 
 
 @pytest.mark.parametrize(

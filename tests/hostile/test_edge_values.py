@@ -6,7 +6,6 @@ a 5xx. The apps are called with ``raise_app_exceptions=False`` so a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,21 +15,6 @@ pytestmark = pytest.mark.integration
 
 STRIPE = "/api/webhooks/stripe"
 EVENTS = "/api/webhooks/events"
-
-
-@pytest.fixture
-async def raw(running: Any) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """One client per service that turns an unhandled exception into the 500 it is."""
-    clients = {
-        name: httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url=f"http://{name}",
-        )
-        for name, app in running.apps.items()
-    }
-    yield clients
-    for client in clients.values():
-        await client.aclose()
 
 
 def assert_4xx(response: httpx.Response, status: int | None = None) -> None:
