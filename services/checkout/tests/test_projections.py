@@ -1,4 +1,5 @@
-"""Unit tests of what checkout learns from billing events (fakes, no I/O)."""
+"""Unit tests of what checkout learns from billing events (fakes, no I/O), the one
+trial per tenant and per Stripe customer (issue 15 item 3) included."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from billing_domain.errors import Conflict
 from billing_domain.events import (
     CheckoutCompleted,
     InvoicePaid,
@@ -144,3 +146,92 @@ async def test_events_checkout_does_not_consume_change_nothing(world: Any) -> No
         ),
     )
     assert world.db.tables.tenant_plans == {}
+
+
+# -- one trial per tenant and per Stripe customer --
+
+
+async def refused(world: Any, tenant: str) -> Conflict:
+    calls = sum(world.gateway.calls.values())
+    with pytest.raises(Conflict) as caught:
+        await world.checkout("team", tenant_id=tenant, trial=True)
+    assert sum(world.gateway.calls.values()) == calls  # nothing reached Stripe
+    return caught.value
+
+
+async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: Any) -> None:
+    started = await world.checkout("team", tenant_id="t-1", trial=True)
+    customer = world.db.tables.customers["t-1"]
+    await apply(
+        world,
+        CheckoutCompleted(
+            **header("t-1"),
+            checkout_session_id=started.session_id,
+            stripe_customer_id=customer,
+            stripe_subscription_id="sub_1",
+            plan=PlanType.TEAM,
+            trial=True,
+            payment_status="no_payment_required",
+            amount=0,
+            currency="usd",
+        ),
+    )
+    sub = {
+        "stripe_subscription_id": "sub_1",
+        "stripe_customer_id": customer,
+        "plan": PlanType.TEAM,
+        "trial_end": T0 + timedelta(days=14),
+    }
+    ended = T0 + timedelta(days=15)
+    canceled = SubscriptionStatus("canceled")
+    await apply(world, SubscriptionCanceled(**header("t-1", at=ended), **sub, status=canceled))
+
+    assert (await refused(world, "t-1")).code == "trial_already_used"
+    paid = await world.checkout("team", tenant_id="t-1")  # without a trial: fine
+    assert world.gateway.requests[-1].trial_days is None
+    assert paid.session_id
+
+
+async def test_a_subscription_seen_with_a_trial_counts_however_it_started(world: Any) -> None:
+    """A trial started elsewhere (the portal, an operator) is a used trial too."""
+    sub: dict[str, Any] = {
+        "stripe_subscription_id": "sub_2",
+        "stripe_customer_id": "cus_shared",
+        "plan": PlanType.TEAM,
+    }
+    trialing = SubscriptionStatus("trialing")
+    trial_end = T0 + timedelta(days=14)
+    await apply(
+        world, SubscriptionActivated(**header("t-2"), **sub, status=trialing, trial_end=trial_end)
+    )
+    ended = SubscriptionStatus("canceled")
+    await apply(world, SubscriptionCanceled(**header("t-2", at=trial_end), **sub, status=ended))
+    assert (await refused(world, "t-2")).code == "trial_already_used"
+
+
+async def test_the_stripe_customer_counts_as_well_as_the_tenant(world: Any) -> None:
+    """A tenant whose Stripe customer already had a trial (under another tenant id) gets none."""
+    async with world.db.uow() as uow:
+        await uow.trials.record(tenant_id="t-old", customer_id="cus_3", evidence="test", used_at=T0)
+        await uow.customers.add(tenant_id="t-3", customer_id="cus_3", created_at=T0)
+        await uow.commit()
+    assert (await refused(world, "t-3")).code == "trial_already_used"
+
+
+async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: Any) -> None:
+    started = await world.checkout("solo", tenant_id="t-4")
+    await apply(
+        world,
+        CheckoutCompleted(
+            **header("t-4"),
+            checkout_session_id=started.session_id,
+            stripe_customer_id=world.db.tables.customers["t-4"],
+            stripe_subscription_id="sub_4",
+            plan=PlanType.SOLO,
+            trial=False,
+            payment_status="paid",
+            amount=900,
+            currency="usd",
+        ),
+    )
+    assert world.db.tables.trials == {}
