@@ -16,9 +16,8 @@ from pydantic import BaseModel, Field
 
 from webhooks import metrics
 from webhooks.context import WebhooksContext
-from webhooks.ports import NewStripeEvent
 from webhooks.signature import SignatureRejected, verify
-from webhooks.stripe_event import MalformedEvent, parse_event
+from webhooks.stripe_event import MalformedEvent, new_stripe_event
 from webhooks.use_cases.ingest import record_stripe_event
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -83,27 +82,15 @@ async def receive_stripe_webhook(
             now=context.clock.now().timestamp(),
         )
         _json_or_unstated(request.headers.get("content-type"))
-        header, _ = parse_event(payload)
+        event = new_stripe_event(payload)
     except SignatureRejected as exc:
         status = 503 if exc.code == "webhook_secret_missing" else 400
         raise _reject(status, exc.code, exc.message) from None
     except MalformedEvent as exc:
         raise _reject(400, "malformed_event", exc.message) from None
-    duplicate = await record_stripe_event(
-        NewStripeEvent(
-            event_id=header.event_id,
-            event_type=header.event_type,
-            tenant_id=header.tenant_hint,
-            api_version=header.api_version,
-            livemode=header.livemode,
-            stripe_created_at=header.created,
-            payload=payload,
-        ),
-        context.store,
-        context.clock,
-    )
+    duplicate = await record_stripe_event(event, context.store, context.clock)
     metrics.RECEIVED.labels(
-        metrics.type_label(header.event_type), "duplicate" if duplicate else "accepted"
+        metrics.type_label(event.event_type), "duplicate" if duplicate else "accepted"
     ).inc()
     # The hottest answer of the system: written once, not serialized per request.
     return Response(_DUPLICATE if duplicate else _ACCEPTED, media_type="application/json")

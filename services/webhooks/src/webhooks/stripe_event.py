@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from webhooks.ports import NewStripeEvent
+
 MAX_ID_LENGTH = 255
 
 
@@ -67,6 +69,20 @@ def parse_event(payload: bytes) -> tuple[StripeEventHeader, dict[str, Any]]:
         tenant_hint=_tenant_hint(data["object"]),
     )
     return header, body
+
+
+def new_stripe_event(payload: bytes) -> NewStripeEvent:
+    """What ingest stores of a Stripe event body; ``MalformedEvent`` when it is not one."""
+    header, _ = parse_event(payload)
+    return NewStripeEvent(
+        event_id=header.event_id,
+        event_type=header.event_type,
+        tenant_id=header.tenant_hint,
+        api_version=header.api_version,
+        livemode=header.livemode,
+        stripe_created_at=header.created,
+        payload=payload,
+    )
 
 
 def _holds_nul(body: Any) -> bool:
