@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from billing_platform.testing.processes import free_port
+from billing_platform.testing.serve_tokens import serve_jwt_env
 
 JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 PLANS = ("free", "solo", "team", "enterprise")
@@ -269,7 +270,7 @@ class Connection:
 
 
 def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> list[bytes]:
-    from billing_platform.http.tokens import mint_token
+    from billing_platform.testing.serve_tokens import mint_serve_token
 
     rng = random.Random(2)
     chosen = [rng.choice(tenants) for _ in range(count)]
@@ -279,7 +280,7 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
             line = f"GET /baseline?tenant_id={tenant} HTTP/1.1\r\n"
             out.append(f"{line}Host: 127.0.0.1:{port}\r\n\r\n".encode())
         else:
-            token = mint_token(JWT_SECRET, tenant_id=tenant, role="member", ttl_seconds=7200)
+            token = mint_serve_token(JWT_SECRET, tenant_id=tenant, role="member", ttl_seconds=7200)
             out.append(
                 (
                     f"GET /api/billing/subscription HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -442,7 +443,7 @@ async def bench(args: argparse.Namespace) -> int:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "JWT_SECRET": JWT_SECRET,
+        **serve_jwt_env(JWT_SECRET),
         "STRIPE_API_KEY": "sk_test_bench",
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe.port}",
         "LOG_LEVEL": "WARNING",

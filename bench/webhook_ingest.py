@@ -93,6 +93,8 @@ async def main(args: argparse.Namespace) -> None:
             "BENCH_WEBHOOK_SECRET": SECRET,
             "STRIPE_WEBHOOK_SECRET": SECRET,
             "JWT_SECRET": "bench-jwt-secret-0123456789",
+            "JWT_AUDIENCE": "billing",
+            "JWT_ISSUER": "https://id.billing.test",
             "LOG_LEVEL": "WARNING",
             "AMQP_URL": "",
             "STRIPE_API_KEY": "",

@@ -76,6 +76,8 @@ def _env(database_url: str, exchange: str) -> dict[str, str]:
         "BILLING_EXCHANGE": exchange,
         "STRIPE_WEBHOOK_SECRET": SECRET,
         "JWT_SECRET": "bench-jwt-secret-0123456789",
+        "JWT_AUDIENCE": "billing",
+        "JWT_ISSUER": "https://id.billing.test",
         "STRIPE_API_KEY": "",
         "STRIPE_PRICE_SOLO": PRICES["solo"],
         "STRIPE_PRICE_TEAM": PRICES["team"],

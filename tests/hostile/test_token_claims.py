@@ -1,6 +1,8 @@
 """Correctly signed tokens with odd claims, on every endpoint of the contract: claims of
-the wrong type or not yet valid are a 401; odd but valid ones (an ``exp`` beyond any
-float, a float ``exp``) are served; nothing is a 5xx."""
+the wrong type or not yet valid are a 401, and so is a token living longer than
+``JWT_MAX_LIFETIME_SECONDS`` (24 h; an ``exp`` beyond any float is that too) or without
+``iat``; odd but valid ones (a float ``exp``, ``iat``/``nbf`` a few seconds ahead: clock
+skew) are served; nothing is a 5xx."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ REFUSED = {
     "iat not a number": {"iat": "now"},
     "iat in the future": {"iat": 3600},
     "nbf in the future": {"nbf": 3600},
+    "no iat": {"iat": None},
+    "lifetime beyond 24 h": {"exp": 86_400 + 60},
+    "exp beyond any float": {"exp": 10**400},
     "tenant_id a number": {"tenant_id": 7},
     "tenant_id empty": {"tenant_id": ""},
     "sub a list": {"sub": ["u"]},
@@ -40,8 +45,9 @@ REFUSED = {
     "scope a list of numbers": {"scope": [1]},
 }
 SERVED = {
-    "exp beyond any float": {"exp": 10**400},
     "exp a float": {"exp": 3600.5},
+    "iat 20 s ahead (clock skew)": {"iat": 20},
+    "nbf 20 s ahead (clock skew)": {"nbf": 20},
     "scope a list": {"scope": ["billing:admin", "other"]},
 }
 RELATIVE = ("exp", "iat", "nbf")  # numbers given as offsets from now
@@ -50,8 +56,11 @@ RELATIVE = ("exp", "iat", "nbf")  # numbers given as offsets from now
 def token(tenant: str, overrides: dict[str, Any]) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {"sub": "user_odd", "tenant_id": tenant, "role": "owner"}
-    claims["exp"] = now + 3600
+    claims["exp"], claims["iat"] = now + 3600, now
     for name, value in overrides.items():
+        if value is None:
+            del claims[name]
+            continue
         relative = name in RELATIVE and type(value) in (int, float) and value < 10**12
         claims[name] = now + value if relative else value
     return jwt.encode(claims, SECRET, algorithm="HS256")

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from billing_platform.http.tokens import mint_token
 from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.processes import ServiceProcess, billing_command, free_port
+from billing_platform.testing.serve_tokens import mint_serve_token, serve_jwt_env
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 from billing_platform.testing.waiting import wait_until
 from webhooks.signature import sign
@@ -60,7 +60,7 @@ async def services(product_database: str, amqp_url: str, exchange_name: str, tmp
         "AMQP_URL": amqp_url,
         "BILLING_EXCHANGE": exchange_name,
         "STRIPE_WEBHOOK_SECRET": SECRET,
-        "JWT_SECRET": JWT,
+        **serve_jwt_env(JWT),
         "STRIPE_API_KEY": "",
         "STRIPE_PRICE_SOLO": PRICES["solo"],
         "STRIPE_PRICE_TEAM": PRICES["team"],
@@ -145,7 +145,7 @@ async def test_sigkill_mid_stream_leaves_exactly_once_effects(
 
         async def all_on_team() -> bool:
             for tenant in tenants:
-                token = mint_token(JWT, tenant_id=tenant, role="member")
+                token = mint_serve_token(JWT, tenant_id=tenant, role="member")
                 try:
                     state = (
                         await http.get(

@@ -1,14 +1,19 @@
 import base64
 import hashlib
 import hmac
+import http.server
 import json
+import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 from billing_domain.auth import Role
 from billing_platform.http.auth import JwtVerifier
 from billing_platform.http.errors import ApiError
+from billing_platform.http.jwt_keys import KeyConfigError, parse_keyed_secrets
 from billing_platform.http.tokens import mint_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -136,3 +141,141 @@ def test_audience_and_issuer_checked_when_configured() -> None:
 def test_verifier_needs_a_key() -> None:
     with pytest.raises(ValueError, match="JWT_SECRET or JWT_PUBLIC_KEY"):
         JwtVerifier()
+
+
+# -- issue 15 item 7: audience, lifetime, clock skew, key rotation, bad keys ------------
+
+
+def _hs(claims: dict[str, object], secret: str = SECRET, kid: str | None = None) -> str:
+    headers = {"kid": kid} if kid else None
+    return jwt.encode(claims, secret, algorithm="HS256", headers=headers)
+
+
+def test_a_foreign_or_missing_audience_is_refused_when_one_is_configured() -> None:
+    verifier = JwtVerifier(secret=SECRET, audience="billing", issuer="https://id.example")
+    now = int(time.time())
+    base = _claims(iat=now, iss="https://id.example")
+    assert verifier.verify(_hs({**base, "aud": "billing"})).tenant_id == "t1"
+    assert "audience" in _rejected(verifier, _hs({**base, "aud": "crm"})).message.lower()
+    assert "aud" in _rejected(verifier, _hs(base)).message
+    _rejected(verifier, _hs({**base, "aud": "billing", "iss": "https://evil.example"}))
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    verifier = JwtVerifier(secret=SECRET, max_lifetime_seconds=86_400)
+    now = int(time.time())
+    assert verifier.verify(_hs(_claims(iat=now, exp=now + 86_400))).tenant_id == "t1"
+    refused = _rejected(verifier, _hs(_claims(iat=now, exp=now + 86_401)))
+    assert "lifetime" in refused.message
+    # an old iat does not help: exp - iat is what counts
+    _rejected(verifier, _hs(_claims(iat=now - 86_400 * 30, exp=now + 60)))
+
+
+def test_with_a_maximum_lifetime_a_token_without_iat_is_refused() -> None:
+    verifier = JwtVerifier(secret=SECRET, max_lifetime_seconds=86_400)
+    assert "iat" in _rejected(verifier, _hs(_claims())).message
+
+
+def test_iat_and_nbf_get_thirty_seconds_of_clock_skew_exp_none() -> None:
+    verifier = JwtVerifier(secret=SECRET, max_lifetime_seconds=86_400)
+    now = int(time.time())
+    assert verifier.verify(_hs(_claims(iat=now + 20, nbf=now + 20))).tenant_id == "t1"
+    _rejected(verifier, _hs(_claims(iat=now + 90)))
+    _rejected(verifier, _hs(_claims(iat=now, nbf=now + 90)))
+    expired = _rejected(verifier, _hs(_claims(iat=now - 60, exp=now - 1)))
+    assert "expired" in expired.message
+
+
+def test_several_hs256_keys_by_kid_rotate() -> None:
+    old, new = "old-secret-" + "o" * 32, "new-secret-" + "n" * 32
+    verifier = JwtVerifier(secret=old, secrets={"2026-12": new})
+    assert verifier.verify(_hs(_claims(), old)).tenant_id == "t1"  # no kid: JWT_SECRET
+    assert verifier.verify(_hs(_claims(), new, kid="2026-12")).tenant_id == "t1"
+    _rejected(verifier, _hs(_claims(), old, kid="2026-12"))  # the kid pins its key
+    _rejected(verifier, _hs(_claims(), new))  # the new key is only reachable by its kid
+    _rejected(verifier, _hs(_claims(), "x" * 40, kid="unknown"))
+
+
+def _jwk(public_pem: str, kid: str) -> dict[str, object]:
+    key = serialization.load_pem_public_key(public_pem.encode())
+    assert isinstance(key, rsa.RSAPublicKey)
+    jwk: dict[str, object] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+def test_rs256_keys_from_a_jwks_file_rotate_by_kid(tmp_path: Path) -> None:
+    (old_private, old_public), (new_private, new_public) = _rsa_pair(), _rsa_pair()
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [_jwk(old_public, "k1"), _jwk(new_public, "k2")]}))
+    verifier = JwtVerifier(jwks_file=str(jwks))
+    for private, kid in ((old_private, "k1"), (new_private, "k2")):
+        token = jwt.encode(_claims(), private, algorithm="RS256", headers={"kid": kid})
+        assert verifier.verify(token).tenant_id == "t1"
+    swapped = jwt.encode(_claims(), old_private, algorithm="RS256", headers={"kid": "k2"})
+    _rejected(verifier, swapped)
+    # an HS256 token naming an RS256 kid meets no key
+    _rejected(verifier, _hs(_claims(), "x" * 40, kid="k1"))
+
+
+def test_rs256_keys_from_a_jwks_url(tmp_path: Path) -> None:
+    private, public = _rsa_pair()
+    body = json.dumps({"keys": [_jwk(public, "url-key")]}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        verifier = JwtVerifier(jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json")
+    finally:
+        server.shutdown()
+    token = jwt.encode(_claims(), private, algorithm="RS256", headers={"kid": "url-key"})
+    assert verifier.verify(token).tenant_id == "t1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"public_key": "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"},
+            "JWT_PUBLIC_KEY",
+        ),
+        (
+            {"secrets": {"k1": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----"}},
+            "JWT_SECRETS k1",
+        ),
+        ({"jwks_file": "/nonexistent/jwks.json"}, "JWT_JWKS_FILE"),
+        ({"jwks_url": "http://127.0.0.1:9/jwks.json"}, "JWT_JWKS_URL"),
+    ],
+    ids=["unparsable PEM", "PEM as an HS secret", "missing JWKS file", "JWKS URL down"],
+)
+def test_a_bad_key_stops_start_up_with_a_clear_message(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(KeyConfigError, match=message):
+        JwtVerifier(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "content", ['{"keys": []}', "not json", '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}']
+)
+def test_an_empty_or_unusable_jwks_file_stops_start_up(tmp_path: Path, content: str) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(content)
+    with pytest.raises(KeyConfigError, match="JWT_JWKS_FILE"):
+        JwtVerifier(jwks_file=str(jwks))
+
+
+def test_keyed_secrets_are_parsed_and_malformed_ones_refused() -> None:
+    assert parse_keyed_secrets(" a=s1==, b = s2 ,") == {"a": "s1==", "b": "s2"}
+    with pytest.raises(KeyConfigError, match="kid=secret"):
+        parse_keyed_secrets("no-kid-here")

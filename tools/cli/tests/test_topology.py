@@ -17,8 +17,8 @@ import httpx
 import pytest
 from billing_cli.nginx_conf import render, template_path
 from billing_cli.web import WEB_ROOT
-from billing_platform.http.tokens import mint_token
 from billing_platform.testing.processes import free_port
+from billing_platform.testing.serve_tokens import mint_serve_token, serve_jwt_env
 from billing_platform.testing.tools import require_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -139,7 +139,7 @@ def topology(
     env |= {
         "AMQP_URL": amqp_url,
         "BILLING_EXCHANGE": exchange_name,
-        "JWT_SECRET": JWT_SECRET,
+        **serve_jwt_env(JWT_SECRET),
         "STRIPE_API_KEY": STRIPE_KEY,
         "STRIPE_API_BASE": sandbox,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -165,7 +165,7 @@ def _poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float 
 def test_checkout_to_active_with_stripe_webhooks_through_nginx(topology: dict[str, str]) -> None:
     gateway, sandbox = topology["gateway"], topology["sandbox"]
     tenant = f"tenant_{os.urandom(4).hex()}"
-    owner = {"Authorization": f"Bearer {mint_token(JWT_SECRET, tenant_id=tenant)}"}
+    owner = {"Authorization": f"Bearer {mint_serve_token(JWT_SECRET, tenant_id=tenant)}"}
     client = httpx.Client(base_url=gateway, headers=owner, timeout=30)
 
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -207,7 +207,7 @@ def test_checkout_to_active_with_stripe_webhooks_through_nginx(topology: dict[st
     assert subscription["tenant_id"] == tenant
     assert (subscription["plan_type"], subscription["status"]) == ("solo", "active")
 
-    admin = mint_token(JWT_SECRET, tenant_id=tenant, scopes=["billing:admin"])
+    admin = mint_serve_token(JWT_SECRET, tenant_id=tenant, scopes=["billing:admin"])
     events = client.get("/api/webhooks/events", headers={"Authorization": f"Bearer {admin}"})
     assert events.status_code == 200, events.text
     received = {event["event_type"] for event in events.json()["events"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from billing_platform.logs import configure_logging
+from billing_platform.serve_checks import check_serve_settings
 from billing_platform.settings import BillingSettings, SettingsError, load_settings
 
 
@@ -23,4 +24,16 @@ def database_settings() -> BillingSettings:
     if not settings.database_url:
         typer.secho("DATABASE_URL is not set", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
+    return settings
+
+
+def serve_settings() -> BillingSettings:
+    """Settings for ``billing serve``: also refused for placeholder secrets, default
+    passwords and an unbound token audience/issuer (billing_platform.serve_checks)."""
+    settings = command_settings()
+    try:
+        check_serve_settings(settings)
+    except SettingsError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     return settings

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from billing_platform.http.jwt_keys import KeyConfigError
 from billing_platform.migrations import upgrade
 
 from billing_cli import events_commands, prune_command, reconcile_command, webhooks_commands
-from billing_cli.config import command_settings, database_settings
+from billing_cli.config import command_settings, database_settings, serve_settings
 from billing_cli.gateway import DevGateway
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
 from billing_cli.services import SERVICES
@@ -90,13 +91,18 @@ def serve(
         )
         serve_sandbox(config)
         return
-    settings = with_sandbox_prices(command_settings())
+    settings = with_sandbox_prices(serve_settings())
     if not settings.amqp_url:
         typer.secho(NO_BROKER, fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
     spec = SERVICES[service.value]
+    try:
+        application = spec.create_app(settings)
+    except KeyConfigError as exc:  # an unparsable JWT key: refuse to start, not 401 forever
+        typer.secho(f"refusing to start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
-        spec.create_app(settings),
+        application,
         host=host,
         port=port or spec.default_port,
         log_config=None,

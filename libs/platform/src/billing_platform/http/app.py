@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from billing_platform.http.auth import any_jwt_key
 from billing_platform.http.dev_tokens import NoDevTokensVerifier
 from billing_platform.http.errors import install_error_handlers
 from billing_platform.http.middleware import (
@@ -60,7 +61,7 @@ def create_app(
     app.state.service = service
     app.state.settings = settings
     app.state.readiness_checks = {}
-    if settings.jwt_secret or settings.jwt_public_key:
+    if any_jwt_key(settings):  # a key that cannot be parsed raises here: no start-up
         # Refuses tokens billing dev minted (iss billing-dev): only billing dev swaps it out.
         app.state.jwt_verifier = NoDevTokensVerifier.from_settings(settings)
     install_error_handlers(app)

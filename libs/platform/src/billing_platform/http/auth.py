@@ -1,18 +1,29 @@
 """Bearer JWT authentication (PyJWT) producing the domain's ``Principal``.
 
-Algorithms are pinned by the configured key: HS256 with ``JWT_SECRET``,
-RS256 with ``JWT_PUBLIC_KEY``; each algorithm only ever meets its own key, so
-``alg: none`` and HS/RS confusion are rejected. ``exp``, ``sub``,
+Algorithms are pinned by the configured keys (``jwt_keys``): HS256 with
+``JWT_SECRET`` / ``JWT_SECRETS``, RS256 with ``JWT_PUBLIC_KEY`` / a JWKS; each
+algorithm only ever meets its own keys, so ``alg: none`` and HS/RS confusion are
+rejected, and a ``kid`` picks the key of a rotation. ``exp``, ``sub``,
 ``tenant_id`` and ``role`` are required; ``aud``/``iss`` are checked when
-configured. Anything wrong is a 401 with ``WWW-Authenticate: Bearer``. An
-expired token is refused from its ``exp`` on, with no leeway (the contract says
-expired -> 401). A service started without either key answers 401 too.
-A secret shorter than 32 bytes (RFC 7518's minimum for HS256) is accepted, with
-a warning at start-up: refusing to start would be worse than a weak key.
+configured (``billing serve`` refuses to start without them unless
+``JWT_REQUIRE_AUDIENCE`` / ``JWT_REQUIRE_ISSUER`` is ``false``). Anything wrong is
+a 401 with ``WWW-Authenticate: Bearer``.
+
+Time: an expired token is refused from its ``exp`` on, with no leeway (the
+contract says expired -> 401); ``iat`` and ``nbf`` get ``CLOCK_SKEW_S`` (30 s) of
+leeway for clocks that differ. With a maximum lifetime (``JWT_MAX_LIFETIME_SECONDS``,
+24 h by default in the services) ``iat`` is required and ``exp - iat`` beyond it is
+refused: a token without ``iat`` could live for ever, so it is refused too.
+
+A service started without any key answers 401; a key that cannot be parsed stops
+it at start-up (``KeyConfigError``). A secret shorter than 32 bytes (RFC 7518's
+minimum for HS256) is accepted, with a warning at start-up: refusing to start
+would be worse than a weak key.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import jwt
@@ -22,10 +33,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from billing_platform.http.errors import ApiError
+from billing_platform.http.jwt_keys import ALGORITHMS, JwtKeys, parse_keyed_secrets
 from billing_platform.settings import BillingSettings
 
 REQUIRED_CLAIMS = ["exp", "sub", "tenant_id", "role"]
 LEEWAY_S = 0
+"""Leeway on ``exp``: none."""
+CLOCK_SKEW_S = 30
+"""Leeway on ``iat`` and ``nbf`` (a token minted by a clock slightly ahead of ours)."""
 RECOMMENDED_SECRET_BYTES = 32
 
 log = structlog.get_logger("billing_platform.auth")
@@ -39,22 +54,29 @@ class JwtVerifier:
         public_key: str | None = None,
         audience: str | None = None,
         issuer: str | None = None,
+        secrets: dict[str, str] | None = None,
+        jwks_file: str | None = None,
+        jwks_url: str | None = None,
+        max_lifetime_seconds: int | None = None,
     ) -> None:
-        self._keys: dict[str, str] = {}
-        if secret:
-            self._keys["HS256"] = secret
-            if len(secret.encode()) < RECOMMENDED_SECRET_BYTES:
+        for value in (secret, *(secrets or {}).values()):
+            if value and len(value.encode()) < RECOMMENDED_SECRET_BYTES:
                 log.warning(
                     "auth.jwt_secret.weak",
-                    length=len(secret.encode()),
+                    length=len(value.encode()),
                     recommended=RECOMMENDED_SECRET_BYTES,
                 )
-        if public_key:
-            self._keys["RS256"] = public_key
-        if not self._keys:
-            raise ValueError("JWT_SECRET or JWT_PUBLIC_KEY must be set")
+        self._keys = JwtKeys(
+            secret=secret,
+            secrets=secrets,
+            public_key=public_key,
+            jwks_file=jwks_file,
+            jwks_url=jwks_url,
+        )
         self._audience = audience
         self._issuer = issuer
+        self._max_lifetime = max_lifetime_seconds or None
+        self._required = REQUIRED_CLAIMS + (["iat"] if self._max_lifetime else [])
 
     @classmethod
     def from_settings(cls, settings: BillingSettings) -> JwtVerifier:
@@ -63,23 +85,31 @@ class JwtVerifier:
             public_key=settings.jwt_public_key,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
+            secrets=parse_keyed_secrets(settings.jwt_secrets or ""),
+            jwks_file=settings.jwt_jwks_file,
+            jwks_url=settings.jwt_jwks_url,
+            max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
         )
 
     def verify(self, token: str) -> Principal:
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
-            key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
-            if key is None or not isinstance(algorithm, str):
+            header = jwt.get_unverified_header(token)
+            algorithm, kid = header.get("alg"), header.get("kid")
+            if algorithm not in ALGORITHMS or not isinstance(kid, str | None):
                 raise _unauthorized("token algorithm not accepted")
+            assert isinstance(algorithm, str)
+            key = self._keys.key_for(algorithm, kid)
+            if key is None:
+                raise _unauthorized("token algorithm or key id not accepted")
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=LEEWAY_S,
+                leeway=CLOCK_SKEW_S,
                 options={
-                    "require": REQUIRED_CLAIMS,
+                    "require": self._required,
                     "verify_aud": self._audience is not None,
                     "verify_iss": self._issuer is not None,
                 },
@@ -88,7 +118,27 @@ class JwtVerifier:
             raise _unauthorized("token expired") from None
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"invalid token: {exc}") from None
+        # PyJWT has checked that exp (and iat) are integers; its leeway is for iat/nbf.
+        if int(claims["exp"]) <= time.time() - LEEWAY_S:
+            raise _unauthorized("token expired")
+        if self._max_lifetime and int(claims["exp"]) - int(claims["iat"]) > self._max_lifetime:
+            raise _unauthorized(
+                f"invalid token: lifetime (exp - iat) beyond {self._max_lifetime} s"
+            )
         return _principal(claims)
+
+
+def any_jwt_key(settings: BillingSettings) -> bool:
+    """Whether the settings configure a key to verify tokens with."""
+    return any(
+        (
+            settings.jwt_secret,
+            settings.jwt_public_key,
+            settings.jwt_secrets,
+            settings.jwt_jwks_file,
+            settings.jwt_jwks_url,
+        )
+    )
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
