@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 from billing_platform.testing.processes import billing_command
+from billing_platform.testing.serve_tokens import serve_jwt_env
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +15,13 @@ pytestmark = pytest.mark.integration
 def test_serve_without_amqp_url_refuses_to_start_and_says_why(
     service: str, database_url: str
 ) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "AMQP_URL": "", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        **serve_jwt_env("serve-needs-broker-jwt-secret-5f1c9a"),  # every other check passes
+        "DATABASE_URL": database_url,
+        "AMQP_URL": "",
+        "LOG_LEVEL": "WARNING",
+    }
     result = subprocess.run(
         billing_command("serve", service, "--port", "1"),
         env=env,
