@@ -187,3 +187,18 @@ async def test_a_second_trial_after_the_first_ended_is_refused(tenant_factory: A
 
     paid = await tenant.checkout(plan="team", key="paid")  # paying for it stays open
     assert paid.status_code == 200, paid.text
+
+
+async def test_trial_sessions_opened_side_by_side_are_one_trial(tenant_factory: Any) -> None:
+    """Open several trial checkouts first, pay them all later: still one trial."""
+    tenant = tenant_factory()
+    opened = await asyncio.gather(
+        *(tenant.checkout(plan="team", trial=True, key=f"tab-{n}") for n in range(4))
+    )
+    assert [answer.status_code for answer in opened] == [200] * 4, [a.text for a in opened]
+    assert len({answer.json()["session_id"] for answer in opened}) == 1
+    await tenant.running.pay(opened[0].json()["session_id"])
+    # Paid at Stripe, its events not delivered yet: the trial is used already.
+    again = await tenant.checkout(plan="team", trial=True, key="tab-after-paying")
+    assert again.status_code == 409, again.text
+    assert again.json()["error"]["code"] == "trial_already_used"

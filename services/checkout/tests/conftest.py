@@ -303,6 +303,17 @@ class FakeSessions:
         ]
         return max(found, key=lambda s: s.created_at) if found else None
 
+    async def latest_open_trial(
+        self, *, tenant_id: str, since: datetime
+    ) -> CheckoutSessionRecord | None:
+        found = [
+            s
+            for s in self._rows().values()
+            if (s.tenant_id, s.trial, s.status) == (tenant_id, True, "open")
+            and s.created_at >= since
+        ]
+        return max(found, key=lambda s: s.created_at) if found else None
+
     async def mark_completed(
         self, session_id: str, *, payment_status: str, completed_at: datetime
     ) -> bool:
@@ -337,6 +348,11 @@ class FakeTrials:
     async def used(self, *, tenant_id: str, customer_id: str | None) -> bool:
         rows = {**self._uow.staged.trials, **self._uow.db.tables.trials}
         return tenant_id in rows or (customer_id is not None and customer_id in rows.values())
+
+    async def lock(self, tenant_id: str) -> None:
+        lock = self._uow.db.locks.setdefault(f"trial:{tenant_id}", asyncio.Lock())
+        await lock.acquire()
+        self._uow.held.append(lock)
 
     async def record(
         self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime

@@ -3,7 +3,9 @@ trial per tenant and per Stripe customer (issue 15 item 3) included."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -235,3 +237,35 @@ async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: Any) -> No
         ),
     )
     assert world.db.tables.trials == {}
+
+
+async def test_a_tenant_has_one_open_trial_checkout_at_a_time(world: Any) -> None:
+    """Several trial sessions opened first and all completed later would be several trials."""
+    first = await world.checkout("team", tenant_id="t-5", trial=True, idempotency_key="k-1")
+    again = await world.checkout("team", tenant_id="t-5", trial=True, idempotency_key="k-2")
+    racing = await asyncio.gather(
+        *(
+            world.checkout("team", tenant_id="t-6", trial=True, idempotency_key=f"k-{n}")
+            for n in range(5)
+        )
+    )
+    assert (again.session_id, again.replayed) == (first.session_id, True)
+    assert len({started.session_id for started in racing}) == 1
+    assert [r.tenant_id for r in world.gateway.requests] == ["t-5", "t-6"]
+
+
+async def test_a_trial_completed_at_stripe_counts_before_its_event_arrives(world: Any) -> None:
+    started = await world.checkout("team", tenant_id="t-7", trial=True)
+    world.gateway.complete(started.session_id, payment_status="no_payment_required")
+    with pytest.raises(Conflict) as refused_early:
+        await world.checkout("team", tenant_id="t-7", trial=True, idempotency_key="k-again")
+    assert refused_early.value.code == "trial_already_used"
+    assert len(world.gateway.requests) == 1
+
+
+async def test_an_expired_trial_checkout_makes_way_for_a_new_one(world: Any) -> None:
+    started = await world.checkout("team", tenant_id="t-8", trial=True)
+    expired = replace(world.gateway.sessions[started.session_id], status="expired")
+    world.gateway.sessions[started.session_id] = expired
+    fresh = await world.checkout("team", tenant_id="t-8", trial=True, idempotency_key="k-new")
+    assert fresh.session_id != started.session_id

@@ -78,6 +78,13 @@ class CheckoutSessionRepository(Protocol):
         that was opened without an ``Idempotency-Key``."""
         ...
 
+    async def latest_open_trial(
+        self, *, tenant_id: str, since: datetime
+    ) -> CheckoutSessionRecord | None:
+        """The newest trial session of this tenant, still open here, created at ``since`` or
+        later (with or without an ``Idempotency-Key``)."""
+        ...
+
     async def mark_completed(
         self, session_id: str, *, payment_status: str, completed_at: datetime
     ) -> bool:
@@ -97,6 +104,10 @@ class TrialRegistry(Protocol):
     """Who has had their one trial: a tenant, or its Stripe customer."""
 
     async def used(self, *, tenant_id: str, customer_id: str | None) -> bool: ...
+
+    async def lock(self, tenant_id: str) -> None:
+        """Serialise this tenant's trial checkouts until the transaction ends."""
+        ...
 
     async def record(
         self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime

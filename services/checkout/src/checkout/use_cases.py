@@ -33,6 +33,12 @@ from checkout.model import (
     VerifySession,
 )
 from checkout.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
+from checkout.trials import (
+    one_trial_checkout_at_a_time,
+    pending_trial_session,
+    refuse_second_trial,
+    still_open,
+)
 
 log = structlog.get_logger("checkout.use_cases")
 
@@ -60,15 +66,6 @@ def refuse_if_subscribed(current: TenantPlan | None, plan: PlanType) -> None:
     )
 
 
-async def refuse_second_trial(uow: UnitOfWork, tenant_id: str, customer_id: str | None) -> None:
-    """One trial per tenant and per Stripe customer, ever (409); nothing reaches Stripe."""
-    if await uow.trials.used(tenant_id=tenant_id, customer_id=customer_id):
-        raise Conflict(
-            "this tenant has already had its trial; check out without one",
-            code="trial_already_used",
-        )
-
-
 def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
 
@@ -94,7 +91,31 @@ async def start_checkout(
     if cmd.trial and not trial_days:
         raise RuleViolated(f"the {plan.value} plan has no trial", code="trial_not_offered")
     price_id = config.price_for(plan)
+    async with one_trial_checkout_at_a_time(uow_factory, tenant, trial=cmd.trial):
+        return await _open_session(
+            cmd,
+            plan,
+            price_id,
+            trial_days,
+            uow_factory=uow_factory,
+            gateway=gateway,
+            config=config,
+            clock=clock,
+        )
 
+
+async def _open_session(
+    cmd: StartCheckout,
+    plan: PlanType,
+    price_id: str,
+    trial_days: int | None,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    config: CheckoutConfig,
+    clock: Clock,
+) -> CheckoutStarted:
+    tenant = cmd.principal.tenant_id
     now = clock.now()
     async with uow_factory() as uow:
         refuse_if_subscribed(await uow.tenant_plans.get(tenant), plan)
@@ -102,9 +123,12 @@ async def start_checkout(
         if cmd.trial:
             await refuse_second_trial(uow, tenant, customer_id)
         earlier = await _earlier_session(uow, cmd, plan, config, now)
-        if earlier is not None:
-            log.info("checkout.session.replayed", session_id=earlier.session_id)
-            return CheckoutStarted(session_id=earlier.session_id, url=earlier.url, replayed=True)
+        pending = await pending_trial_session(uow, tenant, now) if cmd.trial else None
+    if earlier is None and pending is not None and await still_open(pending, gateway):
+        earlier = pending  # one open trial checkout per tenant: the same one again
+    if earlier is not None:
+        log.info("checkout.session.replayed", session_id=earlier.session_id)
+        return CheckoutStarted(session_id=earlier.session_id, url=earlier.url, replayed=True)
     if customer_id is None:
         customer_id = await ensure_customer(
             tenant, uow_factory=uow_factory, gateway=gateway, clock=clock, cause=cmd.causation_id

@@ -120,6 +120,18 @@ class PgCheckoutSessionRepository:
         )
         return None if row is None else _session(row)
 
+    async def latest_open_trial(
+        self, *, tenant_id: str, since: datetime
+    ) -> CheckoutSessionRecord | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
+            "WHERE tenant_id = $1 AND trial AND status = 'open' AND created_at >= $2 "
+            "ORDER BY created_at DESC LIMIT 1",
+            tenant_id,
+            since,
+        )
+        return None if row is None else _session(row)
+
     async def mark_completed(
         self, session_id: str, *, payment_status: str, completed_at: datetime
     ) -> bool:
@@ -179,6 +191,11 @@ class PgTrialRegistry:
             customer_id,
         )
         return bool(found)
+
+    async def lock(self, tenant_id: str) -> None:
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"checkout.trial:{tenant_id}"
+        )
 
     async def record(
         self, *, tenant_id: str, customer_id: str | None, evidence: str, used_at: datetime
