@@ -47,6 +47,23 @@ def subscription(plan: PlanType, status: str = "active") -> dict[str, Any]:
     }
 
 
+def completed(
+    session_id: str, *, tenant: str = "t-1", customer: str = "cus_1", trial: bool = False
+) -> CheckoutCompleted:
+    """A paid solo checkout, or a team trial (``trial=True``)."""
+    return CheckoutCompleted(
+        **header(tenant),
+        checkout_session_id=session_id,
+        stripe_customer_id=customer,
+        stripe_subscription_id="sub_1",
+        plan=PlanType.TEAM if trial else PlanType.SOLO,
+        trial=trial,
+        payment_status="no_payment_required" if trial else "paid",
+        amount=0 if trial else 900,
+        currency="usd",
+    )
+
+
 async def apply(world: Any, event: Any) -> None:
     async with world.db.uow() as uow:
         await apply_event(uow, event)
@@ -103,17 +120,7 @@ async def test_checkout_completed_marks_the_session_record(world: Any) -> None:
     started = await world.checkout("solo")
     await apply(
         world,
-        CheckoutCompleted(
-            **header(),
-            checkout_session_id=started.session_id,
-            stripe_customer_id="cus_1",
-            stripe_subscription_id="sub_1",
-            plan=PlanType.SOLO,
-            trial=False,
-            payment_status="paid",
-            amount=900,
-            currency="usd",
-        ),
+        completed(started.session_id),
     )
     assert world.db.tables.sessions[started.session_id].status == "complete"
 
@@ -166,17 +173,7 @@ async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: Any) 
     customer = world.db.tables.customers["t-1"]
     await apply(
         world,
-        CheckoutCompleted(
-            **header("t-1"),
-            checkout_session_id=started.session_id,
-            stripe_customer_id=customer,
-            stripe_subscription_id="sub_1",
-            plan=PlanType.TEAM,
-            trial=True,
-            payment_status="no_payment_required",
-            amount=0,
-            currency="usd",
-        ),
+        completed(started.session_id, customer=customer, trial=True),
     )
     sub = {
         "stripe_subscription_id": "sub_1",
@@ -224,17 +221,7 @@ async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: Any) -> No
     started = await world.checkout("solo", tenant_id="t-4")
     await apply(
         world,
-        CheckoutCompleted(
-            **header("t-4"),
-            checkout_session_id=started.session_id,
-            stripe_customer_id=world.db.tables.customers["t-4"],
-            stripe_subscription_id="sub_4",
-            plan=PlanType.SOLO,
-            trial=False,
-            payment_status="paid",
-            amount=900,
-            currency="usd",
-        ),
+        completed(started.session_id, tenant="t-4", customer=world.db.tables.customers["t-4"]),
     )
     assert world.db.tables.trials == {}
 
