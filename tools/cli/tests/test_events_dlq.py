@@ -77,6 +77,9 @@ async def test_a_poison_message_is_listed_then_replayed_after_the_fix(
         readable.stdout
     )
 
+    nowhere = await _billing(amqp_url, f"{exchange_name}.gone", "replay", "--queue", queue, "--all")
+    assert nowhere.returncode == 1
+    assert "not on the broker" in nowhere.stderr
     neither = await _billing(amqp_url, exchange_name, "replay", "--queue", queue)
     assert neither.returncode == 2
     assert "--message-id ID" in neither.stderr
@@ -94,6 +97,7 @@ async def test_a_poison_message_is_listed_then_replayed_after_the_fix(
     assert f"replayed {message_id} ({KEY})" in replayed.stdout
     assert "1 message(s) republished" in replayed.stdout
     assert await wait_until(lambda: projection.applied == [message_id], timeout=10)
+    assert projection.applied == [message_id]
     after = await _billing(amqp_url, exchange_name, "list", "--queue", queue)
     assert after.stdout == ""
     assert "0 dead letter(s)" in after.stderr

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from aio_pika.exceptions import AMQPConnectionError, DeliveryError
+from aio_pika.exceptions import AMQPConnectionError, ChannelNotFoundEntity, DeliveryError
 from billing_platform.messaging.dead_letters import (
     DeadLetter,
     DeadLetterQueueMissingError,
@@ -50,6 +50,9 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DeadLetterQueueMissingError as exc:
         typer.secho(f"{exc}: is the queue name right?", fg="red", err=True)
+        raise typer.Exit(1) from None
+    except ChannelNotFoundEntity as exc:  # BILLING_EXCHANGE names no exchange on this broker
+        typer.secho(f"not on the broker: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
     except DeliveryError as exc:
         typer.secho(f"the broker refused a republish, it stays dead: {exc}", fg="red", err=True)
