@@ -124,7 +124,7 @@ async def test_checkout_completed_updates_the_session_record(
     started = await running.client.post(CHECKOUT, json={"plan": "solo"}, headers=auth(tenant))
     session_id = started.json()["session_id"]
     completed = CheckoutCompleted(
-        **_header(tenant, None),
+        **{**_header(tenant, None), "source": "webhooks"},  # its one publisher
         checkout_session_id=session_id,
         stripe_customer_id="cus_x",
         stripe_subscription_id="sub_x",

@@ -23,6 +23,7 @@ import pytest
 import subscriptions.consumer
 import yaml
 from billing_domain.envelope import IntegrationEvent
+from billing_domain.event_publishers import PUBLISHED
 from billing_domain.events import EVENT_TYPES
 
 pytestmark = pytest.mark.unit
@@ -31,29 +32,8 @@ ROOT = Path(__file__).resolve().parents[3]
 DOCUMENT = ROOT / "docs" / "asyncapi.yaml"
 HEADER = ("id", "occurred_at", "tenant_id", "source", "causation_id")
 
-# docs/events.md: one type, one publisher.
-PUBLISHERS = {
-    "checkout": ("checkout.session_created", "customer.created"),
-    "subscriptions": (
-        "subscription.activated",
-        "subscription.plan_changed",
-        "subscription.cancel_scheduled",
-        "subscription.resumed",
-        "subscription.canceled",
-    ),
-    "webhooks": (
-        "checkout.completed",
-        "checkout.async_payment_failed",
-        "checkout.session_expired",
-        "subscription.updated",
-        "subscription.trial_will_end",
-        "invoice.paid",
-        "invoice.payment_failed",
-        "invoice.payment_action_required",
-        "invoice.voided",
-        "invoice.marked_uncollectible",
-    ),
-}
+# docs/events.md: one type, one publisher (what consumers check messages against).
+PUBLISHERS = PUBLISHED
 CONSUMERS = {
     "subscriptions": (subscriptions.consumer.QUEUE, subscriptions.consumer.BINDING_KEYS),
     "checkout": (checkout.consumer.QUEUE, checkout.consumer.BINDING_KEYS),

@@ -21,6 +21,7 @@ from billing_platform.messaging.message import (
     OutgoingMessage,
     PoisonMessage,
 )
+from billing_platform.messaging.publishers import publisher_checked
 from billing_platform.messaging.topic import topic_matches
 
 log = structlog.get_logger("billing_platform.bus.memory")
@@ -64,7 +65,8 @@ class InMemoryBus:
     ) -> None:
         if queue in self._queues:
             raise ValueError(f"queue {queue!r} already has a consumer")
-        state = _Queue(queue, list(binding_keys), handler, delivery_limit)
+        checked = publisher_checked(queue, handler)  # one type, one publisher
+        state = _Queue(queue, list(binding_keys), checked, delivery_limit)
         state.task = asyncio.create_task(self._consume(state), name=f"bus-consume-{queue}")
         self._queues[queue] = state
 

@@ -39,9 +39,13 @@ class IncomingMessage:
     body: bytes
     redelivered: bool = False
     delivery_count: int = 0
+    _decoded: Any = field(default=None, init=False, repr=False, compare=False)
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        """The decoded body, decoded once (the publisher check and the consumer share it)."""
+        if self._decoded is None:
+            object.__setattr__(self, "_decoded", json.loads(self.body))
+        return self._decoded
 
 
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]

@@ -11,8 +11,8 @@ Publishing waits for the broker's confirm, so a message the relay marks as
 sent is on a durable queue. Consuming acks only after the handler returned
 (its transaction committed); a raising handler nacks with requeue, which the
 quorum queue counts, and dead-letters once the limit is reached. A message
-that can never work (``PoisonMessage``, no ``message_id``) is rejected straight
-to the dead-letter queue.
+that can never work (``PoisonMessage``, no ``message_id``, an event not from its
+type's one publisher: ``publishers``) is rejected straight to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from billing_platform.messaging.message import (
     OutgoingMessage,
     PoisonMessage,
 )
+from billing_platform.messaging.publishers import publisher_checked
 from billing_platform.settings import DEFAULT_EXCHANGE
 
 log = structlog.get_logger("billing_platform.bus.rabbitmq")
@@ -151,8 +152,10 @@ class RabbitMQBus:
         declared = await self.declare_queue(channel, queue, binding_keys, delivery_limit)
         self._consumer_channels.append(channel)
 
+        checked = publisher_checked(queue, handler)  # one type, one publisher
+
         async def on_message(raw: AbstractIncomingMessage) -> None:
-            await _deliver(queue, raw, handler)
+            await _deliver(queue, raw, checked)
 
         await declared.consume(on_message, no_ack=False)
 
