@@ -83,9 +83,8 @@ async def test_concurrent_takes_never_overspend(pool: asyncpg.Pool, budget_schem
 async def test_a_tenant_waits_behind_itself_and_overflow_is_refused_at_once(
     pool: asyncpg.Pool, budget_schema: str
 ) -> None:
-    b = StripeBudget(
-        pool, budget_schema, {STRIPE: BucketRule(burst=100, per_minute=60)}, concurrency=1, queue=1
-    )
+    rule = BucketRule(burst=100, per_minute=60)
+    b = StripeBudget(pool, budget_schema, {STRIPE: rule, "sessions": rule}, concurrency=1, queue=1)
     release = asyncio.Event()
     order: list[str] = []
 
@@ -103,8 +102,10 @@ async def test_a_tenant_waits_behind_itself_and_overflow_is_refused_at_once(
         await call("a", "a3")
     assert full.value.retry_after == 1.0
     await call("b", "b1")  # another tenant is not behind tenant a
-    assert order == ["a1", "b1"]
+    async with b.spend("a", "sessions"):  # nor is tenant a's other bucket (the owner's checkout)
+        order.append("a-sessions")
+    assert order == ["a1", "b1", "a-sessions"]
     release.set()
     await asyncio.gather(first, second)
-    assert order == ["a1", "b1", "a2"]
+    assert order == ["a1", "b1", "a-sessions", "a2"]
     await call("a", "a4")  # the lane emptied and is forgotten

@@ -6,11 +6,12 @@ member calling ``verify-session`` in a loop spent it for everybody: 300 calls ma
 another tenant's checkout take 6.1 s instead of 0.15 s. Every HTTP path that calls
 Stripe on a tenant's behalf therefore goes through ``StripeBudget.spend``:
 
-1. **Fair queuing, in process.** A tenant has at most ``concurrency`` requests calling
-   Stripe at once in a process, and at most ``queue`` more waiting behind them; beyond
-   that it is refused at once (no database work). So a tenant waits behind itself,
-   never in front of the others: what reaches the process-wide limiter is at most
-   ``concurrency`` calls per busy tenant, served in turn.
+1. **Fair queuing, in process.** A tenant has at most ``concurrency`` requests of a
+   bucket calling Stripe at once in a process, and at most ``queue`` more waiting behind
+   them; beyond that it is refused at once (no database work). So a tenant waits behind
+   itself, never in front of the others: what reaches the process-wide limiter is at
+   most ``concurrency`` calls per busy tenant and bucket, served in turn. (Per bucket, so
+   a member flooding ``verify-session`` does not queue the owner's checkout either.)
 2. **A budget, shared by every replica.** A token bucket per (tenant, bucket) in the
    service's own schema (``<schema>.stripe_budget``), taken and refilled in ONE
    statement (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, the row lock
@@ -92,7 +93,7 @@ def _take_sql(schema: str) -> str:
 
 
 class _Lane:
-    """One tenant's requests in this process: ``concurrency`` run, the rest wait in turn."""
+    """One tenant's requests of one bucket in this process: ``concurrency`` run, the rest wait."""
 
     def __init__(self, concurrency: int) -> None:
         self.slots = asyncio.Semaphore(concurrency)
@@ -118,14 +119,15 @@ class StripeBudget:
         self._sql = _take_sql(schema)
         self._concurrency = concurrency
         self._room = concurrency + queue
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
 
     @asynccontextmanager
     async def spend(self, tenant_id: str, bucket: str = STRIPE) -> AsyncIterator[None]:
         rule = self._rules[bucket]
-        lane = self._lanes.get(tenant_id)
+        key = (tenant_id, bucket)
+        lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[tenant_id] = _Lane(self._concurrency)
+            lane = self._lanes[key] = _Lane(self._concurrency)
         if lane.members >= self._room:
             log.debug("stripe.budget.queue_full", tenant_id=tenant_id, bucket=bucket)
             raise RateLimited(
@@ -140,7 +142,7 @@ class StripeBudget:
         finally:
             lane.members -= 1
             if lane.members == 0:
-                del self._lanes[tenant_id]
+                del self._lanes[key]
 
     async def _take(self, tenant_id: str, bucket: str, rule: BucketRule) -> None:
         per_second = rule.per_minute / 60.0
