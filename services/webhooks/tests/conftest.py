@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from billing_platform.migrations import upgrade_async
+from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 from webhooks.schema import MIGRATIONS
 from webhooks.signature import sign
@@ -155,7 +156,7 @@ def _event(
         id=f"evt_test_{next(_ids):06d}",
         type=event_type,
         created=created or int(time.time()),
-        api_version="2025-08-27.basil",
+        api_version=STRIPE_API_VERSION,
         data={"object": dict(obj)},
     )
     event.update(extra)
@@ -170,7 +171,7 @@ def _new_stripe_event(event: Mapping[str, Any]) -> Any:
         event_id=event["id"],
         event_type=event["type"],
         tenant_id=None,
-        api_version=None,
+        api_version=event.get("api_version"),
         livemode=False,
         stripe_created_at=datetime.fromtimestamp(event["created"], UTC),
         payload=json.dumps(event).encode(),
@@ -322,10 +323,13 @@ class FakeCustomers:
         self.links = links
 
     async def tenant_of(self, customer_id: str) -> str | None:
-        return self.links.get(customer_id)
+        return self.links.get(customer_id) or None
 
     async def link(self, customer_id: str, tenant_id: str) -> str:
-        return self.links.setdefault(customer_id, tenant_id)
+        return self.links.setdefault(customer_id, tenant_id) or tenant_id  # "": retired
+
+    async def retire(self, customer_id: str, tenant_id: str | None) -> None:
+        self.links[customer_id] = ""
 
 
 class FakeOutbox:

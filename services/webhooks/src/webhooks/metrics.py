@@ -21,6 +21,11 @@ PROCESSED = Counter(
     "Processing outcomes by event type: processed, retrying, failed, parked.",
     ["event_type", "outcome"],
 )
+API_VERSION_MISMATCH = Counter(
+    "billing_webhooks_api_version_mismatch_total",
+    "Events stored whose Stripe API version is not the pinned one (recreate the endpoint).",
+    ["api_version"],
+)
 UNTRUSTED = Counter(
     "billing_webhooks_untrusted_total",
     "Validly signed events not acted on (stored, ignored): livemode_mismatch, foreign_account.",

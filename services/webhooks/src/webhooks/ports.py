@@ -116,6 +116,11 @@ class CustomerDirectory(Protocol):
         Returns the tenant the customer is mapped to afterwards."""
         ...
 
+    async def retire(self, customer_id: str, tenant_id: str | None) -> None:
+        """The customer was deleted: it never resolves again, and ``link`` never maps it
+        again (Stripe never reuses a customer id; events about it may arrive late)."""
+        ...
+
 
 class Outbox(Protocol):
     async def add_all(self, events: Sequence[IntegrationEvent]) -> None: ...

@@ -249,7 +249,8 @@ class PgCustomerDirectory:
 
     async def tenant_of(self, customer_id: str) -> str | None:
         tenant: str | None = await self._conn.fetchval(
-            f"SELECT tenant_id FROM {SCHEMA}.customer_tenants WHERE stripe_customer_id = $1",
+            f"SELECT tenant_id FROM {SCHEMA}.customer_tenants "
+            "WHERE stripe_customer_id = $1 AND deleted_at IS NULL",
             customer_id,
         )
         return tenant
@@ -267,6 +268,15 @@ class PgCustomerDirectory:
         # a new statement sees it.
         mapped = await self.tenant_of(customer_id)
         return mapped if mapped is not None else tenant_id
+
+    async def retire(self, customer_id: str, tenant_id: str | None) -> None:
+        await self._conn.execute(
+            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id, deleted_at) "
+            "VALUES ($1, $2, now()) ON CONFLICT (stripe_customer_id) DO UPDATE "
+            "SET deleted_at = coalesce(customer_tenants.deleted_at, now()), updated_at = now()",
+            customer_id,
+            tenant_id or "",
+        )
 
 
 class PgOutbox:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -200,6 +201,8 @@ async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) ->
     if body.get("type") not in translate.HANDLED_TYPES:
         record.mark_ignored(now)
         return 0
+    if body["type"] == translate.CUSTOMER_DELETED:
+        return await _retire_customer(stored, uow, now)
     try:
         tenant_id = await _resolve_tenant(body, uow, deps.stripe)
     except _CustomerClaimed as claimed:
@@ -244,6 +247,20 @@ async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) ->
     await uow.outbox.add_all(events)
     record.mark_processed(now, note=None if events else "no billing event")
     return len(events)
+
+
+async def _retire_customer(stored: StoredEvent, uow: UnitOfWork, now: datetime) -> int:
+    """``customer.deleted``: the customer -> tenant entry is retired (it never resolves
+    again, and no later event re-links it); nothing is read from Stripe, nothing parks.
+    The subscriptions Stripe cancels with the customer come as their own events."""
+    customer = translate.customer_id(stored.payload)
+    if customer is None:
+        raise RuleViolated("customer.deleted without a customer id", code="malformed_customer")
+    tenant = translate.tenant_hint(stored.payload) or await uow.customers.tenant_of(customer)
+    await uow.customers.retire(customer, tenant)
+    stored.tenant_id = tenant
+    stored.record.mark_processed(now, note="customer deleted: no longer mapped to a tenant")
+    return 0
 
 
 async def _resolve_tenant(
