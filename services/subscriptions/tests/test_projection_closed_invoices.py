@@ -39,18 +39,24 @@ async def unpaid_with_a_failure(world: Any, build: Any) -> str:
     return tenant
 
 
-@pytest.mark.parametrize("uncollectible", [False, True])
-async def test_the_banner_of_an_unpaid_subscription_clears(
-    world: Any, build: Any, uncollectible: bool
-) -> None:
-    tenant = await unpaid_with_a_failure(world, build)
-    event = build.invoice_closed(
+def closed_later(build: Any, tenant: str, *, uncollectible: bool) -> IntegrationEvent:
+    """Invoice ``in_1`` of ``sub_1`` voided or written off, 20 days on."""
+    event: IntegrationEvent = build.invoice_closed(
         tenant,
         uncollectible=uncollectible,
         invoice_id="in_1",
         subscription_id="sub_1",
         created=T + timedelta(days=20),
     )
+    return event
+
+
+@pytest.mark.parametrize("uncollectible", [False, True])
+async def test_the_banner_of_an_unpaid_subscription_clears(
+    world: Any, build: Any, uncollectible: bool
+) -> None:
+    tenant = await unpaid_with_a_failure(world, build)
+    event = closed_later(build, tenant, uncollectible=uncollectible)
     assert event.routing_key.endswith("marked_uncollectible" if uncollectible else "voided")
     assert await project(world, event) is Projected.APPLIED
     account = world.store.accounts[tenant]
@@ -63,14 +69,7 @@ async def test_a_failure_arriving_after_the_void_does_not_bring_the_banner_back(
     world: Any, build: Any
 ) -> None:
     tenant = await unpaid(world, build)
-    voided = build.invoice_closed(
-        tenant,
-        uncollectible=False,
-        invoice_id="in_1",
-        subscription_id="sub_1",
-        created=T + timedelta(days=20),
-    )
-    await project(world, voided)
+    await project(world, closed_later(build, tenant, uncollectible=False))
     late = build.payment_failed(
         tenant, invoice_id="in_1", subscription_id="sub_1", created=T + timedelta(hours=1)
     )
