@@ -8,9 +8,15 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stripe_sandbox import app
 from stripe_sandbox.config import SandboxConfig
+from stripe_sandbox.errors import StripeError
+from stripe_sandbox.forms import decode_pairs
 from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY, Journey
+from stripe_sandbox.validation import validate
 
 pytestmark = pytest.mark.e2e
 
@@ -199,3 +205,68 @@ async def test_sandbox_controls_are_not_stripe_endpoints(http: httpx.AsyncClient
     """``/_sandbox/*`` take their own parameters; Stripe's definition does not apply."""
     moved = await http.post("/_sandbox/clock/advance", data={"seconds": "60"})
     assert moved.status_code == 200, moved.text
+
+
+ROUTES = [(method, path.replace("{id}", "obj_1")) for method, path, _ in app.ROUTES]
+FORM_KEYS = st.sampled_from(
+    [
+        "email",
+        "metadata",
+        "metadata[k]",
+        "metadata[0]",
+        "expand[]",
+        "expand[0]",
+        "items[0][price]",
+        "items[0][quantity]",
+        "items[x][price]",
+        "items[0]",
+        "phases[0][items][0][price]",
+        "phases[0][duration][interval]",
+        "phases[0][duration]",
+        "phases[1][iterations]",
+        "invoice_settings",
+        "invoice_settings[0]",
+        "line_items[0][price]",
+        "subscription_details[items][0][id]",
+        "payment_behavior",
+        "cancel_at",
+        "trial_end",
+        "limit",
+        "created[gte]",
+        "frozen_time",
+        "recurring[interval]",
+        "unit_amount",
+        "nickname",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    route=st.sampled_from(ROUTES),
+    pairs=st.lists(
+        st.tuples(FORM_KEYS, st.one_of(st.sampled_from(["", "1", "now", "x"]), st.text())),
+        max_size=6,
+    ),
+)
+@pytest.mark.unit
+def test_any_form_body_is_accepted_or_a_stripe_400(
+    route: tuple[str, str], pairs: list[tuple[str, str]]
+) -> None:
+    method, path = route
+    try:
+        data = decode_pairs(pairs)
+    except StripeError:
+        return  # a malformed key: refused by the decoder
+    refused = _refusal(method, path, data)
+    if refused is not None:
+        assert (refused.status, refused.before_execution) == (400, True), refused
+        assert refused.param is not None
+
+
+def _refusal(method: str, path: str, data: dict[str, Any]) -> StripeError | None:
+    try:
+        validate(method, path, data)
+    except StripeError as refused:
+        return refused
+    return None

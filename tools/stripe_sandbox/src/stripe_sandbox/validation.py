@@ -26,7 +26,6 @@ import typing_extensions
 
 from stripe_sandbox import param_spec
 from stripe_sandbox.errors import (
-    StripeError,
     enum_invalid,
     parameter_invalid,
     parameter_missing,
@@ -127,12 +126,12 @@ def _check_text(
     if value in literals:
         return
     if value == _EMPTY:
-        raise StripeError(
+        raise parameter_invalid(
+            path,
             f"You passed an empty string for '{path}'. We assume empty values are an attempt "
             f"to unset a parameter; however '{path}' cannot be unset. You should remove "
             f"'{path}' from your request or supply a non-empty value.",
             code="parameter_invalid_empty",
-            param=path,
         )
     if str in scalars or any(_parses(kind, value) for kind in scalars):
         return
