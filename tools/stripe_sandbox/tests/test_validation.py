@@ -161,6 +161,18 @@ async def test_free_form_keys_expand_and_unsetting_keep_working(journey: Journey
     assert expanded.object == "invoice"
 
 
+async def test_too_deep_an_expand_is_refused_before_anything_runs(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.post(
+        "/v1/customers",
+        data={"email": "a@example.com", "expand[]": "a.b.c.d.e"},
+        headers={"Idempotency-Key": "k-deep"},
+    )
+    assert (response.status_code, response.json()["error"]["param"]) == (400, "expand")
+    assert not (await http.get("/v1/customers")).json()["data"]
+
+
 async def test_duration_and_end_date_are_exclusive(journey: Journey) -> None:
     _, sched, solo = await _schedule(journey)
     response = await journey.http.post(

@@ -94,6 +94,7 @@ class Sandbox:
             data.update(decode_query(request.url.query))
             validate(request.method, request.url.path, data)
             expand = Params(data).strings("expand")
+            _check_expand(expand)
         except StripeError as exc:
             # What real Stripe would refuse too: worth seeing in a test's log.
             log.warning(
@@ -197,11 +198,15 @@ def render(state: State, obj: JSON, expand: list[str]) -> JSON:
         return obj
     out = copy.deepcopy(obj)
     for path in expand:
-        parts = path.split(".")
-        if len(parts) > 4:
-            raise parameter_invalid("expand", f"You cannot expand more than 4 levels: {path}")
-        _expand(state, out, parts)
+        _expand(state, out, path.split("."))
     return out
+
+
+def _check_expand(expand: list[str]) -> None:
+    """Before anything runs, as Stripe checks it."""
+    for path in expand:
+        if len(path.split(".")) > 4:
+            raise parameter_invalid("expand", f"You cannot expand more than 4 levels: {path}")
 
 
 def _expand(state: State, node: Any, parts: list[str]) -> None:
