@@ -99,6 +99,17 @@ async def test_keys_expire_after_24_hours_of_sandbox_time(http: httpx.AsyncClien
     assert reused.json()["id"] != first.json()["id"]
 
 
+async def test_expired_keys_are_dropped_not_kept_forever(
+    own_sandbox: tuple[Sandbox, httpx.AsyncClient],
+) -> None:
+    sandbox, http = own_sandbox
+    for name in ("k-1", "k-2"):
+        await http.post("/v1/customers", data={"email": "a@x.example"}, headers=key(name))
+    await http.post("/_sandbox/clock/advance", data={"seconds": str(DAY)})
+    await http.post("/v1/customers", data={"email": "a@x.example"}, headers=key("k-3"))
+    assert [record["id"] for record in sandbox.state.all("_idempotency")] == ["k-3"]
+
+
 @pytest.fixture
 async def own_sandbox() -> AsyncIterator[tuple[Sandbox, httpx.AsyncClient]]:
     """A sandbox whose internals the test can hold (its state lock)."""

@@ -43,7 +43,7 @@ def replay(state: State, key: str, request_hash: str) -> dict[str, Any] | None:
     stored = state.get(KIND, key)
     if stored is None:
         return None
-    if state.now() - int(stored.get("created", 0)) >= KEPT_SECONDS:
+    if _expired(state, stored):
         state.remove(KIND, key)
         return None
     if stored["fingerprint"] != request_hash:
@@ -57,6 +57,10 @@ def replay(state: State, key: str, request_hash: str) -> dict[str, Any] | None:
 
 
 def store(state: State, key: str, request_hash: str, status: int, body: JSON) -> None:
+    """Keep the answer; keys past their 24 hours are dropped, not kept forever."""
+    for old in state.all(KIND):
+        if _expired(state, old):
+            state.remove(KIND, old["id"])
     state.put(
         KIND,
         {
@@ -67,6 +71,10 @@ def store(state: State, key: str, request_hash: str, status: int, body: JSON) ->
             "created": state.now(),
         },
     )
+
+
+def _expired(state: State, stored: dict[str, Any]) -> bool:
+    return state.now() - int(stored.get("created", 0)) >= KEPT_SECONDS
 
 
 def in_use() -> StripeError:
