@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.webhook_log import (
     NOTE_IGNORED,
+    FailureClass,
     RetryPolicy,
     WebhookEventRecord,
     WebhookEventStatus,
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.unit
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 S = WebhookEventStatus
+TRANSIENT, PERMANENT = FailureClass.TRANSIENT, FailureClass.PERMANENT
 
 
 def new_record() -> WebhookEventRecord:
@@ -71,6 +73,72 @@ def test_failures_wait_2_4_8_seconds_then_fail() -> None:
     assert record.next_attempt_at is None
     assert record.last_error == "still down"
     assert record.finished_at == now
+
+
+def test_a_permanent_failure_fails_after_the_fast_lane_and_keeps_its_class() -> None:
+    record = new_record()
+    now = T0
+    for _ in range(3):
+        record.mark_failed_attempt("unknown price", now, failure=PERMANENT)
+        assert record.next_attempt_at is not None
+        now = record.next_attempt_at
+    assert now - T0 == timedelta(seconds=14)
+    record.mark_failed_attempt("unknown price", now, failure=PERMANENT)
+    assert (record.status, record.last_error_class) == (S.FAILED, PERMANENT)
+
+
+def test_a_transient_failure_goes_on_to_the_slow_lane_until_the_horizon() -> None:
+    policy = RetryPolicy(slow_max_seconds=3600, horizon=timedelta(hours=72))
+    record = new_record()
+    now = T0
+    waits: list[float] = []
+    while True:
+        record.mark_failed_attempt("Stripe 500", now, policy, failure=TRANSIENT)
+        if record.status is S.FAILED:
+            break
+        assert record.status is S.RETRYING
+        assert record.last_error_class is TRANSIENT
+        assert record.next_attempt_at is not None
+        waits.append((record.next_attempt_at - now).total_seconds())
+        now = record.next_attempt_at
+    assert waits[:9] == [2, 4, 8, 16, 32, 64, 128, 256, 512]
+    assert max(waits) == 3600
+    assert now == T0 + timedelta(hours=72)  # the last attempt is exactly at the horizon
+    assert record.finished_at == now
+    assert record.retry_count == len(waits)
+
+
+def test_a_transient_event_recovers_on_the_slow_lane() -> None:
+    """Stripe answers 500 for ten minutes of the event's age: still retrying, then done."""
+    record = new_record()
+    now = T0
+    while now < T0 + timedelta(minutes=10):
+        record.mark_failed_attempt("Stripe 500", now, failure=TRANSIENT)
+        assert record.status is S.RETRYING
+        assert record.next_attempt_at is not None
+        now = record.next_attempt_at
+    record.mark_processed(now)
+    assert record.status is S.PROCESSED
+    assert now - T0 < timedelta(minutes=20)  # the wait after an outage stays proportionate
+
+
+def test_a_transient_failure_after_the_horizon_fails_once_the_fast_lane_is_spent() -> None:
+    record = new_record()
+    late = T0 + timedelta(hours=80)
+    for _ in range(3):
+        record.mark_failed_attempt("db down", late, failure=TRANSIENT)
+        assert record.status is S.RETRYING
+    record.mark_failed_attempt("db down", late, failure=TRANSIENT)
+    assert record.status is S.FAILED
+
+
+def test_the_slow_lane_is_configurable_and_checked() -> None:
+    policy = RetryPolicy(slow_max_seconds=10, horizon=timedelta(seconds=30))
+    assert [policy.backoff(n).total_seconds() for n in (3, 4, 5, 60, 10_000)] == [8, 10, 10, 10, 10]
+    with pytest.raises(RuleViolated):
+        RetryPolicy(slow_max_seconds=1)
+    with pytest.raises(RuleViolated):
+        RetryPolicy(horizon=timedelta(seconds=-1))
 
 
 def test_max_attempts_is_configurable() -> None:
@@ -154,7 +222,7 @@ def test_long_errors_are_truncated() -> None:
 
 # -- property: any sequence of transitions keeps the invariants ---------------------
 
-OPS = ["processed", "ignored", "parked", "failed", "replay"]
+OPS = ["processed", "ignored", "parked", "failed", "transient", "replay"]
 
 
 def apply(record: WebhookEventRecord, op: str, now: datetime, policy: RetryPolicy) -> None:
@@ -166,12 +234,16 @@ def apply(record: WebhookEventRecord, op: str, now: datetime, policy: RetryPolic
         record.mark_parked("unknown tenant", now)
     elif op == "failed":
         record.mark_failed_attempt("boom", now, policy)
+    elif op == "transient":
+        record.mark_failed_attempt("db down", now, policy, failure=TRANSIENT)
     else:
         record.replay(now)
 
 
 def check_invariants(record: WebhookEventRecord, policy: RetryPolicy) -> None:
-    assert 0 <= record.retry_count <= policy.max_attempts
+    assert record.retry_count >= 0
+    if record.retry_count > policy.max_attempts and record.status is S.RETRYING:
+        assert record.last_error_class is TRANSIENT  # only the slow lane goes beyond
     assert (record.next_attempt_at is not None) == (record.status in {S.PENDING, S.RETRYING})
     assert (record.finished_at is not None) == record.status.is_terminal
     if record.status is S.PENDING:
@@ -184,11 +256,15 @@ def check_invariants(record: WebhookEventRecord, policy: RetryPolicy) -> None:
 @given(
     ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 20)), max_size=25),
     max_attempts=st.integers(min_value=0, max_value=4),
+    slow_max=st.integers(min_value=2, max_value=40),
+    horizon=st.integers(min_value=0, max_value=200),
 )
 def test_any_sequence_of_transitions_keeps_the_invariants(
-    ops: list[tuple[str, int]], max_attempts: int
+    ops: list[tuple[str, int]], max_attempts: int, slow_max: int, horizon: int
 ) -> None:
-    policy = RetryPolicy(max_attempts=max_attempts)
+    policy = RetryPolicy(
+        max_attempts=max_attempts, slow_max_seconds=slow_max, horizon=timedelta(seconds=horizon)
+    )
     record = new_record()
     now = T0
     for op, elapsed in ops:
@@ -202,11 +278,23 @@ def test_any_sequence_of_transitions_keeps_the_invariants(
             assert record == before  # a refused transition changes nothing
         else:
             assert legal
-            if op == "failed" and record.status is S.RETRYING:
+            failing = op in ("failed", "transient")
+            gives_up_at = policy.gives_up_at(record.received_at)
+            if failing and record.status is S.RETRYING:
                 assert record.retry_count == before.retry_count + 1
-                assert record.next_attempt_at == now + policy.backoff(record.retry_count)
-            if op == "failed" and record.status is S.FAILED:
-                assert before.retry_count == policy.max_attempts
+                wait = policy.backoff(record.retry_count)
+                assert wait <= timedelta(seconds=slow_max)
+                if before.retry_count < policy.max_attempts:  # the fast lane
+                    assert record.next_attempt_at == now + wait
+                else:  # the slow lane: transient only, never beyond the horizon
+                    assert op == "transient"
+                    assert now < gives_up_at
+                    assert record.next_attempt_at == min(now + wait, gives_up_at)
+            if failing and record.status is S.FAILED:
+                assert before.retry_count >= policy.max_attempts
+                assert op == "failed" or now >= gives_up_at
+            if failing:
+                assert record.last_error_class is (TRANSIENT if op == "transient" else PERMANENT)
         if before.status.is_terminal and record.status is not before.status:
             assert op == "replay"
         check_invariants(record, policy)

@@ -10,16 +10,27 @@
   |            v                                    |
   |        RETRYING --processed/ignored/parked--> (as above)
   |            |  ^
-  |            |  | failure (retries left): retry_count+1, wait backoff(retry_count)
+  |            |  | failure on the fast lane, or a transient one before the
+  |            |  | horizon: retry_count+1, wait backoff(retry_count) (capped)
   |            |--+
-  |            | failure (no retries left)
+  |            | a permanent failure after the fast lane,
+  |            | a transient one at the horizon
   |            v
   +--replay-- FAILED    (PARKED is replayable too)
 ```
 
-- ``RetryPolicy.max_attempts`` is the number of *retries* after the first try
-  (default 3): failures wait 2 s, 4 s, 8 s, and the next failure is final
-  (``FAILED``), so ``retry_count`` never exceeds ``max_attempts``.
+- Two lanes. The **fast lane**: ``RetryPolicy.max_attempts`` retries after the
+  first try (default 3) wait 2 s, 4 s, 8 s, whatever the failure. After it, a
+  **permanent** failure (the work itself is wrong: an untranslatable payload, an
+  unknown price, a bug) is final (``FAILED``); a **transient** one (Stripe, the
+  database or the broker unavailable or busy) stays ``RETRYING`` on the **slow
+  lane**: the backoff keeps doubling (16 s, 32 s, ...) up to
+  ``slow_max_seconds`` (3600) until ``horizon`` (72 h, Stripe's own) has passed
+  since the event was received; the last attempt is at the horizon, and a
+  transient failure there is final too. The fast lane's "failed after 3" holds
+  for permanent failures exactly as before.
+- The record keeps the class and text of the last failure (``last_error_class``,
+  ``last_error``); a success keeps them as a trace of what happened before.
 - ``PARKED`` is its own terminal status: the event is about a tenant we do not
   know. It is neither retried nor an error, and an operator may replay it.
 - An event type we do not handle is ``PROCESSED`` with the note ``"ignored"``; one we
@@ -41,6 +52,15 @@ from billing_domain.timestamps import ensure_utc
 NOTE_IGNORED = "ignored"
 NOTE_PARKED = "parked"
 MAX_ERROR_LENGTH = 2000
+
+
+class FailureClass(StrEnum):
+    """What a failed attempt says about the work (``billing_platform.failures``)."""
+
+    TRANSIENT = "transient"
+    """An outage or contention: the same work succeeds later."""
+    PERMANENT = "permanent"
+    """The work itself cannot succeed: retrying changes nothing."""
 
 
 class WebhookEventStatus(StrEnum):
@@ -75,18 +95,32 @@ class RetryPolicy:
     max_attempts: int = 3
     """Retries after the first try; the failure after the last retry is final."""
     base_seconds: float = 2
+    slow_max_seconds: float = 3600
+    """The slow lane's longest wait between two attempts."""
+    horizon: timedelta = timedelta(hours=72)
+    """Transient failures are retried until this long after the event was received."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 0:
             raise RuleViolated("max_attempts must be >= 0", code="bad_retry_policy")
         if self.base_seconds <= 0:
             raise RuleViolated("base_seconds must be > 0", code="bad_retry_policy")
+        if self.slow_max_seconds < self.base_seconds:
+            raise RuleViolated("slow_max_seconds must be >= base_seconds", code="bad_retry_policy")
+        if self.horizon < timedelta(0):
+            raise RuleViolated("horizon must be >= 0", code="bad_retry_policy")
 
     def backoff(self, attempt: int) -> timedelta:
-        """Wait before retry number ``attempt`` (1-based): base * 2^(attempt-1): 2, 4, 8 s."""
+        """Wait before retry number ``attempt`` (1-based): base * 2^(attempt-1), so
+        2, 4, 8 s on the fast lane, then doubling on up to ``slow_max_seconds``."""
         if attempt < 1:
             raise RuleViolated("retry attempts count from 1", code="bad_retry_attempt")
-        return timedelta(seconds=self.base_seconds * 2 ** (attempt - 1))
+        doubling = self.base_seconds * 2 ** min(attempt - 1, 62)
+        return timedelta(seconds=min(doubling, max(self.slow_max_seconds, self.base_seconds)))
+
+    def gives_up_at(self, received_at: datetime) -> datetime:
+        """When the slow lane ends for an event received at ``received_at``."""
+        return received_at + self.horizon
 
 
 @dataclass(kw_only=True)
@@ -98,6 +132,7 @@ class WebhookEventRecord:
     retry_count: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    last_error_class: FailureClass | None = None
     note: str | None = None
     finished_at: datetime | None = None
     """When it reached its current terminal status; ``None`` while waiting."""
@@ -128,19 +163,33 @@ class WebhookEventRecord:
         self._finish(WebhookEventStatus.PARKED, now, note=note or NOTE_PARKED)
 
     def mark_failed_attempt(
-        self, error: str, now: datetime, policy: RetryPolicy | None = None
+        self,
+        error: str,
+        now: datetime,
+        policy: RetryPolicy | None = None,
+        *,
+        failure: FailureClass = FailureClass.PERMANENT,
     ) -> None:
-        """Processing failed: retry later with backoff, or give up when out of retries."""
+        """Processing failed: retry later with backoff, or give up (see the module doc:
+        the fast lane for every failure, then the slow lane for transient ones)."""
         self._require_waiting("record a failure for")
         policy = policy or RetryPolicy()
         now = ensure_utc(now, name="now")
         self.last_error = error[:MAX_ERROR_LENGTH]
-        if self.retry_count >= policy.max_attempts:
+        self.last_error_class = failure
+        retry_at: datetime | None = None
+        if self.retry_count < policy.max_attempts:
+            retry_at = now + policy.backoff(self.retry_count + 1)
+        elif failure is FailureClass.TRANSIENT:
+            gives_up_at = policy.gives_up_at(self.received_at)
+            if now < gives_up_at:
+                retry_at = min(now + policy.backoff(self.retry_count + 1), gives_up_at)
+        if retry_at is None:
             self._finish(WebhookEventStatus.FAILED, now, note=None)
             return
         self.retry_count += 1
         self.status = WebhookEventStatus.RETRYING
-        self.next_attempt_at = now + policy.backoff(self.retry_count)
+        self.next_attempt_at = retry_at
 
     def replay(self, now: datetime) -> None:
         """An operator asks to process a failed or parked event again, from scratch."""
