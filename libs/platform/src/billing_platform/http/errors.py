@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import asyncpg
 import structlog
 from billing_domain.errors import (
     Conflict,
@@ -26,6 +25,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from billing_platform.failures import DATABASE_UNAVAILABLE
 
 log = structlog.get_logger("billing_platform.http.errors")
 
@@ -54,16 +55,7 @@ HTTP_CODES = {
 
 # Postgres unreachable, restarting, or the connection killed under a request: the
 # caller should retry (Stripe does on a 5xx), so these are 503s, never 500s.
-DATABASE_DOWN = (
-    asyncpg.PostgresConnectionError,  # connection lost or refused (SQLSTATE class 08)
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now (57)
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,  # the client's connection is closed or unusable
-    asyncpg.exceptions.InternalClientError,  # protocol state broken by a killed connection
-    ConnectionError,
-    OSError,
-    TimeoutError,
-)
+DATABASE_DOWN = DATABASE_UNAVAILABLE
 
 
 class ApiError(Exception):

@@ -7,12 +7,24 @@ Topology, declared idempotently by whoever connects:
 - per consumer: a durable quorum queue with ``x-delivery-limit`` and the DLX,
   and its dead-letter queue ``<queue>.dlq`` bound to the DLX.
 
+- per consumer queue, its slow lane (``retry_lane``): ``<queue>.retry`` and
+  ``<queue>.requeue`` exchanges and one delay queue per tier.
+
 Publishing waits for the broker's confirm, so a message the relay marks as
 sent is on a durable queue. Consuming acks only after the handler returned
-(its transaction committed); a raising handler nacks with requeue, which the
-quorum queue counts, and dead-letters once the limit is reached. A message
-that can never work (``PoisonMessage``, no ``message_id``, an event not from its
-type's one publisher: ``publishers``) is rejected straight to the dead-letter queue.
+(its transaction committed). A handler failing is handled by the class of its
+error (``billing_platform.failures``):
+- transient (database, Stripe or broker down or busy): the message goes to the
+  slow lane, confirmed, then the delivery is acked; it comes back after 1, 3, 10,
+  30, then every 60 s for as long as the outage lasts, never counted against the
+  delivery limit and never dead-lettered for it (no hot loop: the consumer is free
+  for other messages meanwhile). Should the broker refuse the republish, the
+  delivery is requeued (counted) instead;
+- permanent (a bug, data the handler chokes on): nacked with requeue, which the
+  quorum queue counts, and dead-lettered once ``delivery_limit`` is reached (a
+  few deliveries, in case the "permanent" error was a fluke);
+- a message that can never work (``PoisonMessage``, no ``message_id``, an event not
+  from its type's one publisher: ``publishers``) is rejected straight to the DLQ.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from billing_platform.failures import failure_class, is_transient
 from billing_platform.messaging.message import (
     IncomingMessage,
     MessageHandler,
@@ -36,6 +49,13 @@ from billing_platform.messaging.message import (
     PoisonMessage,
 )
 from billing_platform.messaging.publishers import publisher_checked
+from billing_platform.messaging.retry_lane import (
+    RETRY_DELAYS_S,
+    RetryLane,
+    declare_retry_lane,
+    delay_queue,
+    retry_exchange,
+)
 from billing_platform.settings import DEFAULT_EXCHANGE
 
 log = structlog.get_logger("billing_platform.bus.rabbitmq")
@@ -64,8 +84,15 @@ def dead_letter_queue(queue: str) -> str:
 class RabbitMQBus:
     """One robust connection: a confirming publish channel and a channel per consumer."""
 
-    def __init__(self, url: str, *, exchange: str = DEFAULT_EXCHANGE) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        exchange: str = DEFAULT_EXCHANGE,
+        retry_delays_s: tuple[int, ...] = RETRY_DELAYS_S,
+    ) -> None:
         self._url = url
+        self._retry_delays = retry_delays_s
         self._exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
@@ -129,8 +156,12 @@ class RabbitMQBus:
             "x-dead-letter-exchange": dlx,
             "x-dead-letter-routing-key": queue,
         }
+        requeue = await declare_retry_lane(channel, queue, self._retry_delays)
         declared = await channel.declare_queue(queue, durable=True, arguments=arguments)
-        _DECLARED_QUEUES.setdefault(self._exchange_name, set()).add(queue)
+        _DECLARED_QUEUES.setdefault(self._exchange_name, set()).update(
+            (queue, *(delay_queue(queue, seconds) for seconds in self._retry_delays))
+        )
+        await declared.bind(requeue)
         for key in binding_keys:
             await declared.bind(self._exchange_name, routing_key=key)
         return declared
@@ -147,15 +178,20 @@ class RabbitMQBus:
         if self._connection is None:
             await self.connect()
         assert self._connection is not None
+        assert self._publish_channel is not None
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
         declared = await self.declare_queue(channel, queue, binding_keys, delivery_limit)
         self._consumer_channels.append(channel)
+        lane_exchange = await self._publish_channel.get_exchange(
+            retry_exchange(queue), ensure=False
+        )
+        lane = RetryLane(queue, lane_exchange, self._retry_delays)
 
         checked = publisher_checked(queue, handler)  # one type, one publisher
 
         async def on_message(raw: AbstractIncomingMessage) -> None:
-            await _deliver(queue, raw, checked)
+            await _deliver(queue, raw, checked, lane)
 
         await declared.consume(on_message, no_ack=False)
 
@@ -183,8 +219,10 @@ class RabbitMQBus:
         self._connection = self._publish_channel = self._exchange = None
 
 
-async def _deliver(queue: str, raw: AbstractIncomingMessage, handler: MessageHandler) -> None:
-    """Run the handler for one delivery, then ack, requeue or dead-letter it."""
+async def _deliver(
+    queue: str, raw: AbstractIncomingMessage, handler: MessageHandler, lane: RetryLane
+) -> None:
+    """Run the handler for one delivery, then ack, postpone, requeue or dead-letter it."""
     headers = raw.headers or {}
     count = headers.get("x-delivery-count", 0)
     delivery_count = count if isinstance(count, int) else 0
@@ -208,11 +246,36 @@ async def _deliver(queue: str, raw: AbstractIncomingMessage, handler: MessageHan
     except PoisonMessage as exc:
         bound.error("bus.message.rejected", reason=str(exc))
         await raw.reject(requeue=False)
-    except Exception:
-        bound.exception("bus.message.failed", delivery_count=delivery_count)
+    except Exception as exc:
+        if is_transient(exc) and await _postponed(bound, raw, exc, lane):
+            return
+        bound.exception(
+            "bus.message.failed", delivery_count=delivery_count, failure=failure_class(exc)
+        )
         await asyncio.sleep(min(REQUEUE_PAUSE_S * (delivery_count + 1), 2.0))
         await raw.nack(requeue=True)
     else:
         await raw.ack()
     finally:
         structlog.contextvars.unbind_contextvars("message_id")
+
+
+async def _postponed(
+    bound: Any, raw: AbstractIncomingMessage, exc: Exception, lane: RetryLane
+) -> bool:
+    """Send a transiently failed delivery to the slow lane, then ack it; False when the
+    broker would not take the copy (the caller requeues the delivery instead)."""
+    try:
+        attempt, delay = await lane.postpone(raw)
+    except Exception:
+        bound.exception("bus.message.postpone_failed", failure="transient", error=repr(exc))
+        return False
+    await raw.ack()
+    bound.warning(
+        "bus.message.postponed",
+        failure="transient",
+        error=repr(exc)[:500],
+        transient_attempt=attempt,
+        retry_in_s=delay,
+    )
+    return True
