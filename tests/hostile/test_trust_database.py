@@ -23,6 +23,7 @@ from billing_cli.services import SERVICES
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
+from billing_platform.testing.plugin import throwaway_database
 from billing_platform.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -49,27 +50,15 @@ def as_role(url: str, role: str) -> str:
 
 @pytest.fixture(scope="module")
 async def roles_database(postgres_server_url: str) -> AsyncIterator[str]:
-    name = f"billing_roles_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(postgres_server_url)._replace(path="/" + name))
-    superuser = await asyncpg.connect(url)
-    try:
-        await superuser.execute(ROLES_SQL.read_text())
-    finally:
-        await superuser.close()
-    await upgrade_async(
-        [spec.migrations for spec in SERVICES.values()], as_role(url, "billing_owner")
-    )
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with throwaway_database(postgres_server_url, "billing_roles") as url:
+        superuser = await asyncpg.connect(url)
+        try:
+            await superuser.execute(ROLES_SQL.read_text())
+        finally:
+            await superuser.close()
+        owner = as_role(url, "billing_owner")
+        await upgrade_async([spec.migrations for spec in SERVICES.values()], owner)
+        yield url
 
 
 async def test_the_owner_role_owns_every_table(roles_database: str) -> None:

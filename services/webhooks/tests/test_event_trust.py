@@ -51,17 +51,21 @@ def test_only_listed_connect_accounts_are_served() -> None:
     assert EventTrust.for_key("sk_test_x").refusal(body(account="acct_1Ours")) is not None
 
 
-async def test_the_worker_ignores_a_refused_event_with_its_reason(world: Any) -> None:
-    world.customers["cus_a"] = "tenant_a"
-    event = {
-        "id": "evt_live",
+def tenant_b_names_cus_a(event_id: str, *, livemode: bool) -> dict[str, Any]:
+    """A signed ``customer.updated`` whose metadata names tenant_b for tenant_a's customer."""
+    return {
+        "id": event_id,
         "object": "event",
         "type": "customer.updated",
         "created": 1_700_000_000,
-        "livemode": True,
+        "livemode": livemode,
         "data": {"object": {"id": "cus_a", "metadata": {"tenant_id": "tenant_b"}}},
     }
-    await world.ingest(event)
+
+
+async def test_the_worker_ignores_a_refused_event_with_its_reason(world: Any) -> None:
+    world.customers["cus_a"] = "tenant_a"
+    await world.ingest(tenant_b_names_cus_a("evt_live", livemode=True))
     done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.PROCESSED
@@ -71,15 +75,7 @@ async def test_the_worker_ignores_a_refused_event_with_its_reason(world: Any) ->
 
 async def test_a_mapped_customer_is_never_re_pointed_by_metadata(world: Any) -> None:
     world.customers["cus_a"] = "tenant_a"
-    event = {
-        "id": "evt_claim",
-        "object": "event",
-        "type": "customer.updated",
-        "created": 1_700_000_000,
-        "livemode": False,
-        "data": {"object": {"id": "cus_a", "metadata": {"tenant_id": "tenant_b"}}},
-    }
-    await world.ingest(event)
+    await world.ingest(tenant_b_names_cus_a("evt_claim", livemode=False))
     done = await process_next_due(world.deps())
     assert done is not None
     assert done.status is WebhookEventStatus.PARKED
