@@ -13,7 +13,7 @@ import pytest
 from billing_domain.auth import Role
 from billing_platform.http.auth import JwtVerifier
 from billing_platform.http.errors import ApiError
-from billing_platform.http.jwt_keys import KeyConfigError, parse_keyed_secrets
+from billing_platform.http.jwt_keys import JwtKeys, KeyConfigError, parse_keyed_secrets
 from billing_platform.http.tokens import mint_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -217,29 +217,52 @@ def test_rs256_keys_from_a_jwks_file_rotate_by_kid(tmp_path: Path) -> None:
     _rejected(verifier, _hs(_claims(), "x" * 40, kid="k1"))
 
 
-def test_rs256_keys_from_a_jwks_url(tmp_path: Path) -> None:
-    private, public = _rsa_pair()
-    body = json.dumps({"keys": [_jwk(public, "url-key")]}).encode()
+class _KeySetServer:
+    """A JWKS URL on 127.0.0.1 whose key set the test changes."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
+    def __init__(self, keys: list[dict[str, object]]) -> None:
+        self.keys = keys
+        outer = self
 
-        def log_message(self, *args: object) -> None:
-            pass
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps({"keys": outer.keys}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_rs256_keys_from_a_jwks_url_and_a_new_kid_fetched_when_seen() -> None:
+    (private, public), (new_private, new_public) = _rsa_pair(), _rsa_pair()
+    served = _KeySetServer([_jwk(public, "url-key")])
     try:
-        verifier = JwtVerifier(jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json")
+        verifier = JwtVerifier(jwks_url=served.url)
+        token = jwt.encode(_claims(), private, algorithm="RS256", headers={"kid": "url-key"})
+        assert verifier.verify(token).tenant_id == "t1"
+        keys = JwtKeys(jwks_url=served.url, jwks_refresh_interval_s=0)
+        served.keys = [_jwk(public, "url-key"), _jwk(new_public, "rotated")]
+        assert keys.key_for("RS256", "rotated") is None  # unknown now: refetched behind
+        deadline = time.monotonic() + 10
+        while keys.key_for("RS256", "rotated") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rotated = jwt.encode(_claims(), new_private, algorithm="RS256", headers={"kid": "rotated"})
+        key = keys.key_for("RS256", "rotated")
+        assert key is not None, "the rotated key was never fetched"
+        assert jwt.decode(rotated, key, algorithms=["RS256"])["tenant_id"] == "t1"
     finally:
-        server.shutdown()
-    token = jwt.encode(_claims(), private, algorithm="RS256", headers={"kid": "url-key"})
-    assert verifier.verify(token).tenant_id == "t1"
+        served.close()
 
 
 @pytest.mark.parametrize(

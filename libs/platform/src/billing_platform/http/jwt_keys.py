@@ -61,7 +61,9 @@ class JwtKeys:
         public_key: str | None = None,
         jwks_file: str | None = None,
         jwks_url: str | None = None,
+        jwks_refresh_interval_s: float = JWKS_REFRESH_MIN_INTERVAL_S,
     ) -> None:
+        self._refresh_interval = jwks_refresh_interval_s
         self._default: dict[str, Any] = {}
         self._by_kid: dict[str, tuple[str, Any]] = {}
         if secret:
@@ -107,7 +109,7 @@ class JwtKeys:
         """A token named an unknown kid: re-read the key set URL in the background."""
         if self._client is None:
             return
-        if time.monotonic() - self._refreshed_at < JWKS_REFRESH_MIN_INTERVAL_S:
+        if time.monotonic() - self._refreshed_at < self._refresh_interval:
             return
         if not self._refreshing.acquire(blocking=False):
             return
