@@ -154,3 +154,20 @@ def test_the_dockerfile_builds_slim_images_from_the_locked_workspace() -> None:
     assert len(members) >= 7
     for member in members:  # a new workspace member must be copied for the cached layer
         assert f"COPY {member}/pyproject.toml {member}/" in dockerfile, member
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_each_service_has_its_own_database_role_and_broker_user(name: str) -> None:
+    """Issue 15 items 6 and 8: no shared or default credentials."""
+    env = SERVICES_OF[name]["environment"]
+    assert env["DATABASE_URL"].startswith(f"postgresql://billing_{name}:${{")
+    assert env["AMQP_URL"].startswith(f"amqp://billing-{name}:${{")
+    for part in ("migrate", "retention"):
+        url = SERVICES_OF[part]["environment"]["DATABASE_URL"]
+        assert url.startswith("postgresql://billing_owner:${MIGRATE_DB_PASSWORD:?")
+    postgres_mounts = " ".join(SERVICES_OF["postgres"]["volumes"])
+    assert "./deploy/postgres/init-roles.sh:/docker-entrypoint-initdb.d/" in postgres_mounts
+    assert "./deploy/postgres/roles.sql:/billing/roles.sql" in postgres_mounts
+    rabbitmq = SERVICES_OF["rabbitmq"]
+    assert "./deploy/rabbitmq/users.sh:/billing/users.sh" in " ".join(rabbitmq["volumes"])
+    assert "billing-webhooks" in " ".join(rabbitmq["healthcheck"]["test"])
