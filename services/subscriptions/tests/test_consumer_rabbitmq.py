@@ -198,7 +198,8 @@ async def test_poison_goes_to_the_dlq_and_the_queue_keeps_flowing(
     tenant = build.tenant()
     good = build.subscription_updated(tenant, build.snapshot(), created=world.clock.now())
     ill_typed = good.to_envelope() | {"schema_version": 99}
-    # A tie Stripe can never settle (it stays down): retried, then dead-lettered.
+    # A tie only Stripe can settle, while Stripe is down: a transient failure, so it
+    # waits in the slow lane (not dead-lettered) and is applied once Stripe is back.
     stuck_tenant = build.tenant()
     first = build.subscription_updated(stuck_tenant, build.snapshot(), created=world.clock.now())
     tie = build.subscription_updated(
@@ -232,15 +233,25 @@ async def test_poison_goes_to_the_dlq_and_the_queue_keeps_flowing(
         ids = [str(e.id) for e in (good, *later)]
         assert await wait_until(lambda: _all_in(pool, ids), timeout=20)
 
-        dead = await _dead_letters(amqp_url, service_queue, expected=3)
-    assert sorted(m.message_id or "" for m in dead) == sorted(["poison-1", "poison-2", str(tie.id)])
+        dead = await _dead_letters(amqp_url, service_queue, expected=2)
+        assert await inbox_count(pool, [str(tie.id)]) == 0  # still waiting for Stripe
+        world.gateway.put(build.snapshot(plan=PlanType.SOLO))  # what Stripe says once back
+        world.gateway.fail_with = None
+        assert await wait_until(lambda: _all_in(pool, [str(tie.id)]), timeout=30)
+        assert await _dead_letters(amqp_url, service_queue, expected=1, timeout=1) == []
+    assert sorted(m.message_id or "" for m in dead) == ["poison-1", "poison-2"]
     account = await PgAccountReader(pool).find(tenant)
     assert account is not None
     assert account.cancel_at_period_end is True
-    assert await inbox_count(pool, ["poison-1", "poison-2", str(tie.id)]) == 0
+    assert await inbox_count(pool, ["poison-1", "poison-2"]) == 0
+    stuck = await PgAccountReader(pool).find(stuck_tenant)
+    assert stuck is not None
+    assert stuck.plan is PlanType.SOLO
 
 
-async def _dead_letters(amqp_url: str, queue: str, *, expected: int) -> list[Any]:
+async def _dead_letters(
+    amqp_url: str, queue: str, *, expected: int, timeout: float = 30
+) -> list[Any]:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
@@ -254,7 +265,7 @@ async def _dead_letters(amqp_url: str, queue: str, *, expected: int) -> list[Any
                 dead.append(message)
             return len(dead) >= expected
 
-        await wait_until(fetch, timeout=30)
+        await wait_until(fetch, timeout=timeout)
         return dead
     finally:
         await connection.close()
