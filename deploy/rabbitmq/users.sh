@@ -11,8 +11,8 @@
 # (required); RABBITMQ_VHOST (default /); BILLING_USER_PREFIX (default billing-).
 #
 # Permissions are regexes over resource names (configure, write, read): a service may
-# declare the exchange `billing.events`, its dead-letter exchange and its OWN queue and
-# DLQ, publish to the exchange, and read only its own queue. Plain permissions cannot
+# declare the exchange `billing.events`, its dead-letter exchange and its OWN queue, DLQ
+# and slow lane, publish to the exchange, and read only its own queue. Plain permissions cannot
 # say which routing keys a user may publish to an exchange; topic permissions can: each
 # user may publish only the routing keys of the event types it owns
 # (billing_domain.event_publishers; a test keeps this file equal to it). Consumers also
@@ -42,8 +42,10 @@ user() {
   ctl set_topic_permissions -p "$VHOST" "$name" "$EXCHANGE" "$6" '^billing\.'
 }
 
-# own_queue Q: the consumer queue Q and its dead-letter queue
-own() { printf '%s(\\.dlq)?' "$1"; }
+# own Q: the consumer queue Q, its dead-letter queue and its slow lane for transient
+# failures (billing_platform.messaging.retry_lane: the Q.retry and Q.requeue exchanges,
+# the Q.retry.<N>s delay queues)
+own() { printf '%s(\\.dlq|\\.retry|\\.retry\\.[0-9]+s|\\.requeue)?' "$1"; }
 
 Q=$(own 'checkout\.billing-events')
 user checkout "$CHECKOUT_AMQP_PASSWORD" \

@@ -224,3 +224,33 @@ def test_the_broker_users_topic_permissions_are_the_catalogues_publishers() -> N
     for service, pattern in patterns.items():
         allowed = {t for t in every_type if re.fullmatch(pattern, f"billing.{t}")}
         assert allowed == set(PUBLISHED[service]), service
+
+
+async def test_a_service_user_runs_its_own_slow_lane_and_cannot_feed_anothers(
+    bus_as: Any,
+) -> None:
+    """Issue 17: the subscriptions user may declare and publish to its queue's slow lane
+    (a transient failure comes back through it), not to checkout's."""
+    subscriptions = await bus_as("subscriptions")
+    seen: list[str] = []
+
+    async def flaky(message: IncomingMessage) -> None:
+        seen.append(message.message_id)
+        if len(seen) == 1:
+            raise ConnectionRefusedError("database down")
+
+    await subscriptions.subscribe(
+        "subscriptions.billing-events", ["billing.subscription.updated"], flaky
+    )
+    webhooks = await bus_as("webhooks")
+    genuine = subscription_event(SubscriptionUpdated, "tenant_x", source="webhooks")
+    await webhooks.publish(genuine)
+    assert await wait_until(lambda: seen == [genuine.message_id] * 2, timeout=15)
+    checkout = await bus_as("checkout")
+    await checkout.subscribe("checkout.billing-events", ["billing.checkout.#"], flaky)
+    channel = await subscriptions._connection.channel(publisher_confirms=True)
+    lane = await channel.get_exchange("checkout.billing-events.retry", ensure=False)
+    with pytest.raises(Exception, match="ACCESS_REFUSED"):
+        await lane.publish(
+            aio_pika.Message(b"{}", headers={"billing-retry-delay": "1"}), routing_key="x"
+        )
