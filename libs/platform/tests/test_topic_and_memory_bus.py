@@ -1,4 +1,5 @@
 import asyncio
+import itertools
 
 import pytest
 from billing_platform.messaging.memory import InMemoryBus
@@ -97,4 +98,32 @@ async def test_one_consumer_per_queue() -> None:
     await bus.subscribe("q", ["#"], handler)
     with pytest.raises(ValueError, match="already has a consumer"):
         await bus.subscribe("q", ["#"], handler)
+    await bus.close()
+
+
+async def test_transient_failures_wait_and_never_count_against_the_limit() -> None:
+    """The in-memory bus keeps the RabbitMQ bus's slow lane: a transient failure waits
+    its delay (the queue flowing meanwhile), comes back with a fresh delivery count,
+    and is never dead-lettered however many times it happens."""
+    bus = InMemoryBus(retry_delays_s=(0.05, 0.1))
+    seen: list[tuple[str, int, float]] = []
+    loop = asyncio.get_running_loop()
+
+    async def outage(message: IncomingMessage) -> None:
+        seen.append((message.message_id, message.delivery_count, loop.time()))
+        if message.message_id == "m1" and len([s for s in seen if s[0] == "m1"]) <= 6:
+            raise ConnectionRefusedError("database down")
+
+    await bus.subscribe("q", ["#"], outage, delivery_limit=2)
+    await bus.publish(_msg(1))
+    await bus.publish(_msg(2))
+    await bus.drain()
+    ones = [s for s in seen if s[0] == "m1"]
+    assert len(ones) == 7
+    assert {s[1] for s in ones} == {0}
+    gaps = [b[2] - a[2] for a, b in itertools.pairwise(ones)]
+    assert gaps[0] >= 0.045
+    assert all(gap >= 0.095 for gap in gaps[1:]), gaps
+    assert seen[1][0] == "m2"  # not held up behind the failing message
+    assert "q" not in bus.dead_letters
     await bus.close()

@@ -27,7 +27,7 @@ consumer's inbox drops. Counted in ``billing_consumer_transient_retries_total{qu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
@@ -38,6 +38,7 @@ ATTEMPTS_HEADER = "x-billing-transient-attempts"
 # Headers exchanges ignore ``x-`` headers when matching: the tier header has no prefix.
 DELAY_HEADER = "billing-retry-delay"
 PUBLISH_TIMEOUT_S = 10.0
+_Delay = TypeVar("_Delay", int, float)
 
 TRANSIENT_RETRIES = Counter(
     "billing_consumer_transient_retries_total",
@@ -58,7 +59,7 @@ def delay_queue(queue: str, seconds: int) -> str:
     return f"{queue}.retry.{seconds}s"
 
 
-def delay_for(attempt: int, delays: Sequence[int] = RETRY_DELAYS_S) -> int:
+def delay_for(attempt: int, delays: Sequence[_Delay] = RETRY_DELAYS_S) -> _Delay:
     """The wait before transient attempt ``attempt`` (1-based) is retried."""
     return delays[min(max(attempt, 1), len(delays)) - 1]
 
