@@ -258,17 +258,35 @@ class FakeEventLog:
         )
         return True
 
-    async def claim_due(self, now: datetime, limit: int) -> Any:
+    async def claim(self, now: datetime, limit: int, *, lease: Any, worker: str) -> Any:
+        """Leases as in Postgres: the row moves to the lease's end, the worker gets a copy
+        with a fresh token (its writes reach the row only through ``save``)."""
+        import copy
+        import uuid
+
         due = [s for s in self.rows.values() if s.record.is_due(now)]
-        return sorted(due, key=lambda s: s.record.next_attempt_at)[:limit]
+        claimed = []
+        for row in sorted(due, key=lambda s: s.record.next_attempt_at or now)[:limit]:
+            row.claim_token = uuid.uuid4().hex
+            row.record.next_attempt_at = now + lease
+            claimed.append(copy.deepcopy(row))
+        return claimed
 
     async def get_for_update(self, event_id: str) -> Any:
         return self.rows.get(event_id)
 
-    async def save(self, event: Any, *, tenant_id: str | None = None) -> None:
+    async def save(self, event: Any, *, tenant_id: str | None = None) -> bool:
+        import copy
+
+        row = self.rows.get(event.record.event_id)
+        if event.claim_token is not None and (row is None or row.claim_token != event.claim_token):
+            return False
+        saved = copy.deepcopy(event)
+        saved.claim_token = None
         if tenant_id is not None:
-            event.tenant_id = tenant_id
-        self.rows[event.record.event_id] = event
+            saved.tenant_id = tenant_id
+        self.rows[event.record.event_id] = saved
+        return True
 
     async def record_replay(self, event_id: str, *, actor: str, previous_status: Any) -> None:
         self.replays.append((event_id, actor, previous_status))
@@ -361,6 +379,7 @@ class FakeWorld:
 
         return ProcessingDeps(
             uow_factory=self.uow,
+            claims=self.log,
             stripe=self.stripe,
             plans=PlanCatalog(PRICES),
             clock=self.clock,

@@ -126,3 +126,30 @@ async def test_replay_errors(start_webhooks: Any, build: Any) -> None:
 async def _processed(hooks: Any, event_id: str) -> bool:
     row = await hooks.row(event_id)
     return row is not None and row["status"] == "processed"
+
+
+async def test_the_log_shows_the_class_and_text_of_the_last_error_and_the_next_attempt(
+    start_webhooks: Any, build: Any, fake_stripe: Any, fake_clock: Any
+) -> None:
+    """Stripe down (transient): the operator sees why, of which class, and when next."""
+    from billing_domain.errors import GatewayUnavailable
+
+    fake_stripe.fail_with = GatewayUnavailable("Stripe is unavailable (500)")
+    event = build.event("customer.subscription.updated", build.subscription(schedule="sched_op"))
+    async with start_webhooks(clock=fake_clock) as hooks:
+        assert (await hooks.post_event(event)).status_code == 200
+
+        async def retrying() -> Any:
+            page = await hooks.client.get(
+                "/api/webhooks/events", params={"status": "retrying"}, headers=_auth(**ADMIN)
+            )
+            assert page.status_code == 200, page.text
+            return page.json()["events"]
+
+        assert await wait_until(retrying, timeout=10)
+        [shown] = await retrying()
+    assert shown["event_id"] == event["id"]
+    assert shown["last_error_class"] == "transient"
+    assert shown["last_error"] == "GatewayUnavailable: Stripe is unavailable (500)"
+    assert shown["error_message"] == shown["last_error"]
+    assert shown["next_attempt_at"] is not None

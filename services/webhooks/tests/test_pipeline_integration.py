@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from billing_domain.errors import GatewayUnavailable
+from billing_domain.errors import NotFound
 from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.tcp_proxy import TcpProxy
 from billing_platform.testing.waiting import wait_until
@@ -97,7 +97,8 @@ async def test_broker_outage_mid_run_loses_nothing(
 async def test_processing_failure_retries_2_4_8_then_fails_and_replay_succeeds(
     start_webhooks: Any, build: Any, fake_stripe: Any, fake_clock: Any
 ) -> None:
-    fake_stripe.fail_with = GatewayUnavailable("stripe is down")
+    """A permanent failure (Stripe has no such schedule) takes the fast lane only."""
+    fake_stripe.fail_with = NotFound("stripe has no schedule sub_sched_int")
     event = build.event(
         "customer.subscription.updated", build.subscription(schedule="sub_sched_int")
     )
@@ -114,7 +115,8 @@ async def test_processing_failure_retries_2_4_8_then_fails_and_replay_succeeds(
         assert await wait_until(lambda: _status_is(hooks, event["id"], "failed"), timeout=10)
         assert seen == [("retrying", timedelta(seconds=s)) for s in (2, 4, 8)]
         row = await hooks.row(event["id"])
-        assert "stripe is down" in row["error_message"]
+        assert "stripe has no schedule" in row["error_message"]
+        assert row["last_error_class"] == "permanent"
 
         fake_stripe.fail_with = None
         fake_stripe.objects["sub_sched_int"] = {"id": "sub_sched_int", "status": "released"}

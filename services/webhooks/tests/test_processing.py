@@ -1,11 +1,12 @@
 """The processing use cases through fakes of the ports (no I/O)."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from billing_domain import events as ev
-from billing_domain.errors import Conflict, GatewayUnavailable
-from billing_domain.webhook_log import WebhookEventStatus
+from billing_domain.errors import Conflict, GatewayUnavailable, NotFound
+from billing_domain.webhook_log import FailureClass, WebhookEventStatus
 from webhooks.use_cases.operations import replay_by_status, replay_event
 from webhooks.use_cases.processing import process_next_due
 
@@ -93,7 +94,8 @@ async def test_unknown_tenant_is_parked_without_retries(
 async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
     world: Any, build: Any
 ) -> None:
-    world.stripe.fail_with = GatewayUnavailable("stripe down")
+    """A permanent failure (Stripe has no such schedule): the fast lane, then failed."""
+    world.stripe.fail_with = NotFound("stripe has no schedule sub_sched_9")
     sub = build.subscription(schedule="sub_sched_9")
     await world.ingest(build.event("customer.subscription.updated", sub))
     deps = world.deps()
@@ -110,7 +112,8 @@ async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
     assert statuses == [(WebhookEventStatus.RETRYING, n) for n in (1, 2, 3)]
     assert last.status is WebhookEventStatus.FAILED
     record = world.log.rows[last.event_id].record
-    assert "stripe down" in (record.last_error or "")
+    assert "stripe has no schedule" in (record.last_error or "")
+    assert record.last_error_class is FailureClass.PERMANENT
     assert world.published == []
     assert len(world.stripe.reads) == 4
 
@@ -123,6 +126,40 @@ async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
     assert done is not None
     assert done.status is WebhookEventStatus.PROCESSED
     assert len(world.published) == 1
+
+
+async def test_stripe_down_for_ten_minutes_of_event_age_fails_nothing(
+    world: Any, build: Any
+) -> None:
+    """Stripe answering 500 (GatewayUnavailable, a transient failure) for ten minutes:
+    time moves on the FakeClock, the worker runs whenever an event is due; past the fast
+    lane the events stay ``retrying`` on the slow lane, none is ``failed``, and once
+    Stripe is back each is processed once and publishes its billing event once."""
+    world.stripe.fail_with = GatewayUnavailable("Stripe is unavailable (500)")
+    events = []
+    for n in range(3):
+        sub = build.subscription(tenant=f"tenant_{n}", schedule=f"sub_sched_{n}")
+        events.append(build.event("customer.subscription.updated", sub))
+        world.stripe.objects[f"sub_sched_{n}"] = {"id": f"sub_sched_{n}", "status": "released"}
+        await world.ingest(events[-1])
+    deps = world.deps()
+    start = world.clock.now()
+    while world.clock.now() - start < timedelta(minutes=10):
+        for _ in events:
+            await process_next_due(deps)
+        rows = [world.log.rows[event["id"]].record for event in events]
+        assert {row.status for row in rows} == {WebhookEventStatus.RETRYING}
+        assert {row.last_error_class for row in rows} == {FailureClass.TRANSIENT}
+        world.clock.advance(
+            (min(row.next_attempt_at for row in rows) - world.clock.now()).total_seconds()
+        )
+    assert min(row.retry_count for row in rows) > 3  # well past the fast lane
+    world.stripe.fail_with = None
+    world.clock.advance(3600)  # at most the slow lane's longest wait
+    done = [await process_next_due(deps) for _ in events]
+    assert [d.status for d in done if d is not None] == [WebhookEventStatus.PROCESSED] * 3
+    assert await process_next_due(deps) is None
+    assert sorted(e.tenant_id for e in world.published) == ["tenant_0", "tenant_1", "tenant_2"]
 
 
 async def test_untranslatable_event_retries_and_publishes_nothing(world: Any, build: Any) -> None:

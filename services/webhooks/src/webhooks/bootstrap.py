@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from billing_domain.clock import Clock
@@ -20,6 +21,7 @@ from billing_platform.wakeup import PgWakeup
 from fastapi import FastAPI
 
 from webhooks.adapters.postgres import (
+    PgEventClaims,
     PgEventLogMonitor,
     PgStripeEventStore,
     PgWebhooksUnitOfWork,
@@ -73,10 +75,12 @@ def lifespan_for(
             async with worker_pool(settings.database_url or "", concurrency) as own_pool:
                 deps = ProcessingDeps(
                     uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
+                    claims=PgEventClaims(own_pool),
                     stripe=stripe or _stripe_reader(settings),
                     plans=PlanCatalog(settings.price_ids()),
                     clock=real_clock,
-                    policy=RetryPolicy(max_attempts=settings.webhook_max_attempts),
+                    policy=retry_policy(settings),
+                    lease=timedelta(seconds=settings.webhook_lease_seconds),
                     trust=EventTrust.for_key(
                         settings.stripe_api_key, settings.stripe_connect_accounts
                     ),
@@ -94,6 +98,15 @@ def lifespan_for(
                         await asyncio.wait_for(task, 10)
 
     return lifespan
+
+
+def retry_policy(settings: BillingSettings) -> RetryPolicy:
+    """The two lanes as configured (``billing_domain.webhook_log``)."""
+    return RetryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        slow_max_seconds=settings.webhook_slow_retry_max_seconds,
+        horizon=timedelta(hours=settings.webhook_retry_horizon_hours),
+    )
 
 
 def _stripe_reader(settings: BillingSettings) -> StripeReader:

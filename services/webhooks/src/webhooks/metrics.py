@@ -36,6 +36,10 @@ ATTEMPT_FAILURES = Counter(
     "Processing attempts that raised (each retry counts).",
     ["event_type"],
 )
+LEASE_LOST = Counter(
+    "billing_webhooks_lease_lost_total",
+    "Finished events whose lease another worker had taken over (nothing written).",
+)
 BACKLOG = Gauge(
     "billing_webhooks_backlog", "Stored events waiting to be processed (pending or retrying)."
 )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from billing_domain.auth import Action, authorize
-from billing_domain.webhook_log import WebhookEventStatus
+from billing_domain.webhook_log import FailureClass, WebhookEventStatus
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Path, Query, Request
@@ -35,8 +35,14 @@ class WebhookEventView(BaseModel):
     status: WebhookEventStatus
     note: str | None
     error_message: str | None
+    last_error: str | None = Field(description="The last failed attempt's error (kept on success).")
+    last_error_class: FailureClass | None = Field(
+        description="transient (retried up to WEBHOOK_RETRY_HORIZON_HOURS) or permanent."
+    )
     retry_count: int
-    next_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(
+        description="When it is tried next (while a worker holds it: when its lease ends)."
+    )
     stripe_created_at: datetime
     received_at: datetime
     processed_at: datetime | None
@@ -51,6 +57,8 @@ class WebhookEventView(BaseModel):
             status=record.status,
             note=record.note,
             error_message=record.last_error,
+            last_error=record.last_error,
+            last_error_class=record.last_error_class,
             retry_count=record.retry_count,
             next_attempt_at=record.next_attempt_at,
             stripe_created_at=stored.stripe_created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from billing_domain.clock import Clock
@@ -16,6 +16,7 @@ from billing_platform.uow import TransactionalUnitOfWork
 __all__ = [
     "Clock",
     "CustomerDirectory",
+    "EventClaims",
     "EventLog",
     "EventLogFilter",
     "EventLogMonitor",
@@ -49,6 +50,8 @@ class StoredEvent:
     stripe_created_at: datetime
     payload: Mapping[str, Any]
     processed_at: datetime | None = None
+    claim_token: str | None = None
+    """Set while a worker holds the row's lease: its finishing write must carry it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,15 +75,26 @@ class StripeEventStore(Protocol):
         ...
 
 
-class EventLog(Protocol):
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[StoredEvent]:
-        """Lock up to ``limit`` of the oldest due rows for this transaction, oldest
-        first, skipping rows others hold."""
+class EventClaims(Protocol):
+    """Claims of due rows, outside any unit of work (each claim commits at once)."""
+
+    async def claim(
+        self, now: datetime, limit: int, *, lease: timedelta, worker: str
+    ) -> Sequence[StoredEvent]:
+        """Lease up to ``limit`` of the oldest due rows to ``worker`` until ``now + lease``
+        (each with a new ``claim_token``; a row whose lease ran out is due again),
+        oldest first, skipping rows other transactions hold."""
         ...
 
+
+class EventLog(Protocol):
     async def get_for_update(self, event_id: str) -> StoredEvent | None: ...
 
-    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> None: ...
+    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> bool:
+        """Write the record and release its lease. An event carrying a ``claim_token``
+        is written only while the row still carries that token: False (nothing
+        written) when the lease was lost to another worker."""
+        ...
 
     async def record_replay(
         self, event_id: str, *, actor: str, previous_status: WebhookEventStatus

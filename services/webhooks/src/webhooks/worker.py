@@ -1,12 +1,13 @@
 """The processing worker: drains due events, sleeps until the next is due or one arrives.
 
-Several workers (tasks here, replicas elsewhere) are safe: each event is
-claimed with ``FOR UPDATE SKIP LOCKED``. A new event wakes the worker through
-LISTEN/NOTIFY at once (or in-process by ingest); due events are handled up to
-``batch_size`` per transaction (each in its own savepoint when there are several,
-see ``use_cases.processing``); a retry is picked
-up when its ``next_attempt_at`` comes; polling every ``poll_interval`` covers a
-lost notification.
+Several workers (tasks here, replicas elsewhere) are safe: each batch is
+leased (``WEBHOOK_LEASE_SECONDS``) in one committed statement and finished only
+while the lease is still this worker's; a dead or frozen worker's rows are due
+again when its lease runs out (``use_cases.processing``). A new event wakes the
+worker through LISTEN/NOTIFY at once (or in-process by ingest); due events are
+handled up to ``batch_size`` per finishing transaction (each in its own savepoint
+when there are several); a retry is picked up when its ``next_attempt_at``
+comes; polling every ``poll_interval`` covers a lost notification.
 
 What a wake-up costs is kept to the work it brings: one task claims a batch,
 and only a full batch (a backlog) puts ``concurrency`` tasks on it; a batch

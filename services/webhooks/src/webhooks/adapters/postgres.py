@@ -7,12 +7,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
 from billing_domain.events import IntegrationEvent
-from billing_domain.webhook_log import WebhookEventRecord, WebhookEventStatus
+from billing_domain.webhook_log import FailureClass, WebhookEventRecord, WebhookEventStatus
 from billing_platform.db import PgUnitOfWork, create_pool
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 
@@ -23,7 +23,8 @@ LOG = f"{SCHEMA}.stripe_webhook_events_log"
 log = structlog.get_logger("webhooks.adapters.postgres")
 _COLUMNS = (
     "id, event_id, event_type, tenant_id, status, note, error_message, retry_count, "
-    "next_attempt_at, stripe_created_at, payload, received_at, processed_at"
+    "next_attempt_at, stripe_created_at, payload, received_at, processed_at, "
+    "last_error_class, claim_token"
 )
 
 
@@ -36,6 +37,7 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
         retry_count=row["retry_count"],
         next_attempt_at=row["next_attempt_at"],
         last_error=row["error_message"],
+        last_error_class=FailureClass(row["last_error_class"]) if row["last_error_class"] else None,
         note=row["note"],
         finished_at=row["processed_at"],
     )
@@ -46,6 +48,7 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
         stripe_created_at=row["stripe_created_at"],
         payload=json.loads(payload) if isinstance(payload, str) else payload,
         processed_at=row["processed_at"],
+        claim_token=None if row["claim_token"] is None else str(row["claim_token"]),
     )
 
 
@@ -133,19 +136,43 @@ class PgStripeEventStore:
             log.debug("webhooks.ingest.notify_failed", error=repr(exc))
 
 
+_CLAIM = (
+    f"WITH due AS (SELECT id AS due_id, next_attempt_at AS was_due FROM {LOG} "
+    "WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1 "
+    "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    f"UPDATE {LOG} SET claimed_by = $3, claim_token = gen_random_uuid(), "
+    "lease_until = $4, next_attempt_at = $4 FROM due WHERE id = due.due_id "
+    f"RETURNING {_COLUMNS}, due.was_due"
+)
+
+
+class PgEventClaims:
+    """Leases of due rows: ONE autocommitted statement per batch. The lease's end is
+    also the row's ``next_attempt_at``, so the due index finds a dead worker's rows
+    again when it passes, and nothing else needs to look at ``lease_until``."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def claim(
+        self, now: datetime, limit: int, *, lease: timedelta, worker: str
+    ) -> Sequence[StoredEvent]:
+        rows = await self._pool.fetch(_CLAIM, now, limit, worker, now + lease)
+        rows = sorted(rows, key=lambda row: (row["was_due"], row["id"]))
+        return [_stored(row) for row in rows]
+
+
+_SAVE = (
+    f"UPDATE {LOG} SET status = $2, note = $3, error_message = $4, retry_count = $5, "
+    "next_attempt_at = $6, processed_at = $7, tenant_id = COALESCE($8, tenant_id), "
+    "last_error_class = $9, claimed_by = NULL, claim_token = NULL, lease_until = NULL "
+    "WHERE event_id = $1 AND ($10::uuid IS NULL OR claim_token = $10::uuid)"
+)
+
+
 class PgEventLog:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
-
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[StoredEvent]:
-        rows = await self._conn.fetch(
-            f"SELECT {_COLUMNS} FROM {LOG} WHERE status IN ('pending', 'retrying') "
-            "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 "
-            "FOR UPDATE SKIP LOCKED",
-            now,
-            limit,
-        )
-        return [_stored(row) for row in rows]
 
     async def get_for_update(self, event_id: str) -> StoredEvent | None:
         row = await self._conn.fetchrow(
@@ -153,12 +180,10 @@ class PgEventLog:
         )
         return None if row is None else _stored(row)
 
-    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> None:
+    async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> bool:
         record = event.record
-        await self._conn.execute(
-            f"UPDATE {LOG} SET status = $2, note = $3, error_message = $4, retry_count = $5, "
-            "next_attempt_at = $6, processed_at = $7, tenant_id = COALESCE($8, tenant_id) "
-            "WHERE event_id = $1",
+        written = await self._conn.execute(
+            _SAVE,
             record.event_id,
             record.status.value,
             record.note,
@@ -167,9 +192,14 @@ class PgEventLog:
             record.next_attempt_at,
             record.finished_at,
             tenant_id,
+            None if record.last_error_class is None else record.last_error_class.value,
+            event.claim_token,
         )
+        if written == "UPDATE 0":
+            return False
         if record.status.is_waiting:
             await self._conn.execute("SELECT pg_notify($1, '')", EVENTS_CHANNEL)
+        return True
 
     async def record_replay(
         self, event_id: str, *, actor: str, previous_status: WebhookEventStatus

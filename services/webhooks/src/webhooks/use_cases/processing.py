@@ -1,40 +1,62 @@
-"""Processing: due events claimed in batches, translated into billing events.
+"""Processing: due events leased in batches, translated into billing events.
 
-Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and stay locked while they are
-handled, so several workers never handle the same event. The billing events go
-to the outbox and the row becomes ``processed`` in the same transaction. A
-failure undoes the handling and records the attempt instead: ``retrying`` with
-backoff 2, 4, 8 s, then ``failed``. An event about a tenant nobody knows is
-``parked`` (no retries) until an operator replays it, and so is one whose object
-names a tenant other than the one its Stripe customer is already mapped to
+A batch is **leased** in one committed statement (``EventClaims.claim``: the rows
+carry this worker's id, a fresh claim token and ``lease_until``); what handling
+will read from Stripe is read then, outside any transaction (``read_ahead``: no
+row lock or transaction is ever held across a Stripe call); then ONE finishing
+transaction writes, per event, its billing events to the outbox and its new
+status, each write conditional on the row still carrying this claim's token. A
+worker that stalled past its lease (SIGSTOP, a partition) finds its rows taken
+over: its write changes nothing, its outbox rows are rolled back with it
+(``webhooks.event.lease_lost``, ``billing_webhooks_lease_lost_total``), so a late
+commit never applies an event twice. A worker that dies leaves leases that run
+out: the rows are due again at ``lease_until``.
+
+A failure undoes the handling and records the attempt with its class
+(``billing_platform.failures``: transient or permanent): ``retrying`` on the fast
+lane (2, 4, 8 s), then the slow lane for transient failures until the horizon,
+else ``failed`` (``billing_domain.webhook_log``). An event about a tenant nobody
+knows is ``parked`` (no retries) until an operator replays it, and so is one whose
+object names a tenant other than the one its Stripe customer is already mapped to
 (metadata never re-points a customer). An event of the other mode (``livemode``)
 or of a Connect account we do not serve is ignored with its reason
 (``event_trust``).
 
 How a failure is undone depends on the batch: in a batch of several, each event
-runs in its own savepoint, so one failing event never undoes another. A batch of
-one (the usual case below a few hundred events/s) needs no savepoint, two round
-trips fewer: a failure rolls the whole transaction back, and the attempt is
-recorded in a second one, provided nobody else has handled the row meanwhile.
+runs in its own savepoint, so one failing event (or one lost lease) never undoes
+another. A batch of one (the usual case below a few hundred events/s) needs no
+savepoint, two round trips fewer: a failure rolls the whole transaction back, and
+the attempt is recorded in a second one, provided the lease is still this
+worker's.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound, RuleViolated
-from billing_domain.webhook_log import RetryPolicy, WebhookEventStatus
+from billing_domain.webhook_log import FailureClass, RetryPolicy, WebhookEventStatus
+from billing_platform.failures import failure_class
 
 from webhooks import metrics, translate
 from webhooks.event_trust import EventTrust
-from webhooks.ports import Clock, StoredEvent, StripeReader, UnitOfWork
+from webhooks.ports import Clock, EventClaims, StoredEvent, StripeReader, UnitOfWork
 from webhooks.stripe_reading import PlanCatalog, metadata, text
+from webhooks.use_cases.read_ahead import ReadAheadMissed, StripeSnapshot, read_ahead_batch
 
 log = structlog.get_logger("webhooks.processing")
+
+
+def worker_identity() -> str:
+    """``host:pid:random``: who holds a lease (``claimed_by``), for operators."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,11 +73,16 @@ class Processed:
 @dataclass(frozen=True, kw_only=True)
 class ProcessingDeps:
     uow_factory: Callable[[], UnitOfWork]
+    claims: EventClaims
     stripe: StripeReader
     plans: PlanCatalog
     clock: Clock
     policy: RetryPolicy
     trust: EventTrust = field(default_factory=EventTrust)
+    lease: timedelta = timedelta(seconds=60)
+    """How long a claim holds (``WEBHOOK_LEASE_SECONDS``): read-ahead and finishing
+    must fit in it; past it, another worker may take the rows over."""
+    worker_id: str = field(default_factory=worker_identity)
 
 
 async def process_next_due(deps: ProcessingDeps) -> Processed | None:
@@ -65,24 +92,31 @@ async def process_next_due(deps: ProcessingDeps) -> Processed | None:
 
 
 async def process_due(deps: ProcessingDeps, *, limit: int) -> list[Processed]:
-    """Handle up to ``limit`` due events, oldest first, in ONE transaction.
+    """Lease up to ``limit`` due events, oldest first, read ahead from Stripe, and
+    finish them in ONE transaction.
 
     What a batch saves is a BEGIN, a COMMIT (a WAL flush), a claim and a pool round
-    trip per event, which under load is most of an event's cost. The claimed rows
-    stay locked until the commit.
+    trip per event, which under load is most of an event's cost.
     """
+    claimed = await deps.claims.claim(
+        deps.clock.now(), limit, lease=deps.lease, worker=deps.worker_id
+    )
+    if not claimed:
+        return []
+    reads = await read_ahead_batch(claimed, deps)
     done: list[tuple[Processed, Any]] = []
     failed_alone: _FailedAlone | None = None
     uow = deps.uow_factory()
     async with uow:
-        claimed = await uow.events.claim_due(deps.clock.now(), limit)
-        if not claimed:
-            return []
         try:
-            for stored in claimed:
-                done.append(await _process_claimed(stored, uow, deps, alone=len(claimed) == 1))
+            for stored, read in zip(claimed, reads, strict=True):
+                finished = await _finish(stored, read, uow, deps, alone=len(claimed) == 1)
+                if finished is not None:
+                    done.append(finished)
         except _FailedAlone as failed:
             failed_alone = failed  # leaving the block uncommitted rolls the handling back
+        except _LeaseLost as lost:
+            _lease_lost(lost.stored)  # a lone event: nothing of it is committed
         else:
             await uow.commit()
     if failed_alone is not None:
@@ -102,55 +136,95 @@ async def process_due(deps: ProcessingDeps, *, limit: int) -> list[Processed]:
 class _FailedAlone(Exception):  # noqa: N818 - a signal, not an error report
     """The only event of its batch failed; its transaction must be rolled back."""
 
-    def __init__(
-        self, stored: StoredEvent, claimed_as: tuple[str, int], exc: Exception, bound: Any
-    ) -> None:
-        self.stored, self.claimed_as, self.exc, self.bound = stored, claimed_as, exc, bound
+    def __init__(self, stored: StoredEvent, exc: Exception, bound: Any) -> None:
+        self.stored, self.exc, self.bound = stored, exc, bound
 
 
-async def _process_claimed(
-    stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps, *, alone: bool
-) -> tuple[Processed, Any]:
+class _LeaseLost(Exception):  # noqa: N818 - a signal, not an error report
+    """The row no longer carries this claim's token: another worker has it."""
+
+    def __init__(self, stored: StoredEvent) -> None:
+        self.stored = stored
+
+
+async def _finish(
+    stored: StoredEvent,
+    read: StripeSnapshot | Exception,
+    uow: UnitOfWork,
+    deps: ProcessingDeps,
+    *,
+    alone: bool,
+) -> tuple[Processed, Any] | None:
+    """Apply one leased event in the finishing transaction; ``None`` when its lease
+    was lost (nothing of it written)."""
     record = stored.record
-    claimed_as = (record.status.value, record.retry_count)
+    before = replace(record)
     bound = log.bind(
         stripe_event_id=record.event_id,
         event_type=record.event_type,
         attempt=record.retry_count + 1,
     )
-    error: str | None = None
-    published = 0
+    if isinstance(read, Exception):  # the Stripe reads failed: nothing was handled
+        return await _save_failure(stored, read, uow, deps, bound)
     try:
         if alone:
-            published = await _handle(stored, uow, deps)
+            published = await _apply(stored, read, uow, deps)
         else:
             async with uow.savepoint():
-                published = await _handle(stored, uow, deps)
-    except Exception as exc:
+                published = await _apply(stored, read, uow, deps)
+    except _LeaseLost:
         if alone:
-            raise _FailedAlone(stored, claimed_as, exc, bound) from exc
-        error = _record_attempt_failure(stored, exc, deps, bound)
-    await uow.events.save(stored, tenant_id=stored.tenant_id)
-    return _outcome(stored, published, error), bound
+            raise
+        _lease_lost(stored)
+        return None
+    except Exception as exc:
+        stored.record = before  # what the handling changed is undone with it
+        if alone:
+            raise _FailedAlone(stored, exc, bound) from exc
+        return await _save_failure(stored, exc, uow, deps, bound)
+    return _outcome(stored, published, None), bound
+
+
+async def _save_failure(
+    stored: StoredEvent, exc: Exception, uow: UnitOfWork, deps: ProcessingDeps, bound: Any
+) -> tuple[Processed, Any] | None:
+    error = _record_attempt_failure(stored, exc, deps, bound)
+    if not await uow.events.save(stored, tenant_id=stored.tenant_id):
+        _lease_lost(stored)
+        return None
+    return _outcome(stored, 0, error), bound
+
+
+async def _apply(
+    stored: StoredEvent, stripe: StripeSnapshot, uow: UnitOfWork, deps: ProcessingDeps
+) -> int:
+    published = await _handle(stored, uow, deps, stripe)
+    if not await uow.events.save(stored, tenant_id=stored.tenant_id):
+        raise _LeaseLost(stored)
+    return published
+
+
+def _lease_lost(stored: StoredEvent) -> None:
+    log.warning(
+        "webhooks.event.lease_lost",
+        stripe_event_id=stored.record.event_id,
+        event_type=stored.record.event_type,
+    )
+    metrics.LEASE_LOST.inc()
 
 
 async def _record_failure_alone(
     failed: _FailedAlone, deps: ProcessingDeps
 ) -> list[tuple[Processed, Any]]:
-    """Record the failed attempt in a transaction of its own, unless someone else has
-    handled the row since the rollback released it."""
+    """Record the failed attempt in a transaction of its own, unless the lease has
+    been lost meanwhile (another worker has the row)."""
     uow = deps.uow_factory()
     async with uow:
-        fresh = await uow.events.get_for_update(failed.stored.record.event_id)
-        if fresh is None or (fresh.record.status.value, fresh.record.retry_count) != (
-            failed.claimed_as
-        ):
+        done = await _save_failure(failed.stored, failed.exc, uow, deps, failed.bound)
+        if done is None:
             return []
-        fresh.tenant_id = fresh.tenant_id or failed.stored.tenant_id
-        error = _record_attempt_failure(fresh, failed.exc, deps, failed.bound)
-        await uow.events.save(fresh, tenant_id=fresh.tenant_id)
         await uow.commit()
-    return [(_outcome(fresh, 0, error), failed.bound)]
+    return [done]
 
 
 def _record_attempt_failure(
@@ -158,13 +232,15 @@ def _record_attempt_failure(
 ) -> str:
     record = stored.record
     error = f"{type(exc).__name__}: {exc}"
-    record.mark_failed_attempt(error, deps.clock.now(), deps.policy)
+    failure = FailureClass(failure_class(exc))
+    record.mark_failed_attempt(error, deps.clock.now(), deps.policy, failure=failure)
     (bound.error if record.status is WebhookEventStatus.FAILED else bound.warning)(
         "webhooks.event.attempt_failed",
         status=record.status.value,
         retry_count=record.retry_count,
         next_attempt_at=record.next_attempt_at,
         error=error,
+        error_class=failure.value,
         exc_info=False if isinstance(exc, _EXPECTED_FAILURES) else exc,
     )
     return error
@@ -183,7 +259,9 @@ def _outcome(stored: StoredEvent, published: int, error: str | None) -> Processe
     )
 
 
-async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) -> int:
+async def _handle(
+    stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps, stripe: StripeReader
+) -> int:
     body = stored.payload
     record, now = stored.record, deps.clock.now()
     refused = deps.trust.refusal(body)
@@ -204,7 +282,7 @@ async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) ->
     if body["type"] == translate.CUSTOMER_DELETED:
         return await _retire_customer(stored, uow, now)
     try:
-        tenant_id = await _resolve_tenant(body, uow, deps.stripe)
+        tenant_id = await _resolve_tenant(body, uow, stripe)
     except _CustomerClaimed as claimed:
         log.warning(
             "webhooks.event.customer_claimed",
@@ -231,11 +309,11 @@ async def _handle(stored: StoredEvent, uow: UnitOfWork, deps: ProcessingDeps) ->
         record.mark_processed(now, note="customer linked to tenant")
         return 0
     needs = translate.lookups(body)
-    subscription = await _maybe(deps.stripe.subscription, needs.subscription_id)
+    subscription = await _maybe(stripe.subscription, needs.subscription_id)
     schedule_id = needs.schedule_id
     if needs.schedule_of_subscription and subscription is not None:
         schedule_id = translate.schedule_id_of(subscription)
-    schedule = await _maybe(deps.stripe.subscription_schedule, schedule_id)
+    schedule = await _maybe(stripe.subscription_schedule, schedule_id)
     events = translate.translate(
         body,
         tenant_id=tenant_id,
@@ -314,4 +392,9 @@ async def _maybe(read: Callable[[str], Any], object_id: str | None) -> Mapping[s
     return result
 
 
-_EXPECTED_FAILURES: tuple[type[Exception], ...] = (NotFound, GatewayUnavailable, RuleViolated)
+_EXPECTED_FAILURES: tuple[type[Exception], ...] = (
+    NotFound,
+    GatewayUnavailable,
+    RuleViolated,
+    ReadAheadMissed,
+)
