@@ -67,10 +67,17 @@ REQUEUE_PAUSE_S = 0.2
 # Queues this process declared, per exchange: the test harness deletes a test
 # exchange's queues with it (a record, not a client: no I/O at import time).
 _DECLARED_QUEUES: dict[str, set[str]] = {}
+_DECLARED_DELAY_QUEUES: dict[str, set[str]] = {}
 
 
 def declared_queues(exchange: str) -> set[str]:
+    """The consumer queues this process declared on ``exchange``."""
     return set(_DECLARED_QUEUES.get(exchange, ()))
+
+
+def declared_delay_queues(exchange: str) -> set[str]:
+    """Their slow lanes' delay queues (deleting them deletes the lanes' exchanges)."""
+    return set(_DECLARED_DELAY_QUEUES.get(exchange, ()))
 
 
 def dead_letter_exchange(exchange: str) -> str:
@@ -158,8 +165,9 @@ class RabbitMQBus:
         }
         requeue = await declare_retry_lane(channel, queue, self._retry_delays)
         declared = await channel.declare_queue(queue, durable=True, arguments=arguments)
-        _DECLARED_QUEUES.setdefault(self._exchange_name, set()).update(
-            (queue, *(delay_queue(queue, seconds) for seconds in self._retry_delays))
+        _DECLARED_QUEUES.setdefault(self._exchange_name, set()).add(queue)
+        _DECLARED_DELAY_QUEUES.setdefault(self._exchange_name, set()).update(
+            delay_queue(queue, seconds) for seconds in self._retry_delays
         )
         await declared.bind(requeue)
         for key in binding_keys:

@@ -28,6 +28,7 @@ from billing_platform.messaging.rabbitmq import (
     RabbitMQBus,
     dead_letter_exchange,
     dead_letter_queue,
+    declared_delay_queues,
     declared_queues,
 )
 from billing_platform.testing import backends, skip_summary
@@ -108,6 +109,8 @@ async def exchange_name(amqp_url: str) -> AsyncIterator[str]:
         for queue in declared_queues(name):
             for doomed in (queue, dead_letter_queue(queue)):
                 await channel.queue_delete(doomed)
+        for delay_queue in declared_delay_queues(name):  # their auto-delete exchanges go too
+            await channel.queue_delete(delay_queue)
         for exchange in (name, dead_letter_exchange(name)):
             await channel.exchange_delete(exchange)
     finally:
