@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import asyncpg
 import pytest
 from billing_domain.errors import (
@@ -30,6 +32,7 @@ TRANSIENT = [
     ConnectionRefusedError(),
     ConnectionResetError(),
     OSError("network unreachable"),
+    socket.gaierror(-3, "Temporary failure in name resolution"),
     TimeoutError(),
 ]
 
@@ -43,6 +46,8 @@ PERMANENT = [
     RuntimeError("bug"),
     asyncpg.exceptions.UniqueViolationError("duplicate key"),
     asyncpg.exceptions.UndefinedColumnError("no such column"),
+    FileNotFoundError("/etc/billing/key.pem"),
+    PermissionError("/etc/billing/key.pem"),
 ]
 
 

@@ -15,8 +15,10 @@ Transient:
   closed, the server starting or shutting down, too many connections);
 - the database busy: a lock or statement timeout (``LockNotAvailableError``,
   ``QueryCanceledError``), a serialization failure or a deadlock;
-- ``OSError`` (``ConnectionError`` included) and ``TimeoutError``
-  (``asyncio.TimeoutError`` is the same class).
+- ``OSError`` (``ConnectionError``, DNS failures included) and ``TimeoutError``
+  (``asyncio.TimeoutError`` is the same class), except the file-system ones
+  (``FILE_SYSTEM``: a missing file or a permission refused is a deployment bug that
+  waiting does not fix).
 
 Everything else is permanent.
 """
@@ -53,9 +55,20 @@ TRANSIENT: tuple[type[Exception], ...] = (
 )
 
 
+FILE_SYSTEM: tuple[type[Exception], ...] = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is an outage or contention that retrying later overcomes."""
-    return getattr(exc, "retryable", False) is True or isinstance(exc, TRANSIENT)
+    if getattr(exc, "retryable", False) is True:
+        return True
+    return isinstance(exc, TRANSIENT) and not isinstance(exc, FILE_SYSTEM)
 
 
 def failure_class(exc: BaseException) -> str:
