@@ -11,6 +11,7 @@ from typing import Any
 import aio_pika
 import pytest
 from billing_domain.errors import GatewayUnavailable
+from billing_platform.messaging.dead_letters import queue_depth
 from billing_platform.messaging.message import IncomingMessage, OutgoingMessage
 from billing_platform.messaging.rabbitmq import RabbitMQBus, dead_letter_queue
 from billing_platform.messaging.retry_lane import (
@@ -33,13 +34,10 @@ def _message(n: int) -> OutgoingMessage:
     )
 
 
-async def _depth(amqp_url: str, queue: str) -> int:
+async def _depth(amqp_url: str, queue: str) -> int | None:
     connection = await aio_pika.connect(amqp_url)
     try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        count = declared.declaration_result.message_count
-        return int(count or 0)
+        return await queue_depth(await connection.channel(), queue)
     finally:
         await connection.close()
 

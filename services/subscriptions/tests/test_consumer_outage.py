@@ -23,6 +23,7 @@ import pytest
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_platform.messaging.dead_letters import queue_depth
 from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.messaging.rabbitmq import RabbitMQBus, dead_letter_queue
 from billing_platform.messaging.retry_lane import TRANSIENT_RETRIES
@@ -36,12 +37,10 @@ TENANTS = 4
 EVENTS_PER_TENANT = 5
 
 
-async def _queue_depth(amqp_url: str, queue: str) -> int:
+async def _queue_depth(amqp_url: str, queue: str) -> int | None:
     connection = await aio_pika.connect(amqp_url)
     try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return int(declared.declaration_result.message_count or 0)
+        return await queue_depth(await connection.channel(), queue)
     finally:
         await connection.close()
 
