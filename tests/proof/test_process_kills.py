@@ -65,6 +65,8 @@ async def services(product_database: str, amqp_url: str, exchange_name: str, tmp
         "STRIPE_PRICE_SOLO": PRICES["solo"],
         "STRIPE_PRICE_TEAM": PRICES["team"],
         "LOG_LEVEL": "WARNING",
+        # A killed worker's leases run out after this (60 s by default).
+        "WEBHOOK_LEASE_SECONDS": "5",
     }
     ports = {"webhooks": free_port(), "subscriptions": free_port()}
     running = {

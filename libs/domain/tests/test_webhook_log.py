@@ -141,6 +141,17 @@ def test_the_slow_lane_is_configurable_and_checked() -> None:
         RetryPolicy(horizon=timedelta(seconds=-1))
 
 
+def test_an_event_put_back_is_due_at_once_and_nothing_is_counted() -> None:
+    record = new_record()
+    record.mark_failed_attempt("db down", T0, failure=TRANSIENT)
+    record.put_back(T0 + timedelta(seconds=1))
+    assert (record.status, record.retry_count) == (S.RETRYING, 1)
+    assert record.next_attempt_at == T0 + timedelta(seconds=1)
+    record.mark_processed(T0 + timedelta(seconds=1))
+    with pytest.raises(Conflict):
+        record.put_back(T0)
+
+
 def test_max_attempts_is_configurable() -> None:
     record = new_record()
     record.mark_failed_attempt("boom", T0, RetryPolicy(max_attempts=0))
@@ -222,7 +233,7 @@ def test_long_errors_are_truncated() -> None:
 
 # -- property: any sequence of transitions keeps the invariants ---------------------
 
-OPS = ["processed", "ignored", "parked", "failed", "transient", "replay"]
+OPS = ["processed", "ignored", "parked", "failed", "transient", "put_back", "replay"]
 
 
 def apply(record: WebhookEventRecord, op: str, now: datetime, policy: RetryPolicy) -> None:
@@ -236,6 +247,8 @@ def apply(record: WebhookEventRecord, op: str, now: datetime, policy: RetryPolic
         record.mark_failed_attempt("boom", now, policy)
     elif op == "transient":
         record.mark_failed_attempt("db down", now, policy, failure=TRANSIENT)
+    elif op == "put_back":
+        record.put_back(now)
     else:
         record.replay(now)
 

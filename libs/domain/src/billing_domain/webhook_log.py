@@ -191,6 +191,12 @@ class WebhookEventRecord:
         self.status = WebhookEventStatus.RETRYING
         self.next_attempt_at = retry_at
 
+    def put_back(self, now: datetime) -> None:
+        """A worker took the event but did not attempt it (it ran short of time): due
+        again at once, nothing counted."""
+        self._require_waiting("put back")
+        self.next_attempt_at = ensure_utc(now, name="now")
+
     def replay(self, now: datetime) -> None:
         """An operator asks to process a failed or parked event again, from scratch."""
         if not self.status.is_replayable:

@@ -149,15 +149,19 @@ class _LeaseLost(Exception):  # noqa: N818 - a signal, not an error report
 
 async def _finish(
     stored: StoredEvent,
-    read: StripeSnapshot | Exception,
+    read: StripeSnapshot | Exception | None,
     uow: UnitOfWork,
     deps: ProcessingDeps,
     *,
     alone: bool,
 ) -> tuple[Processed, Any] | None:
     """Apply one leased event in the finishing transaction; ``None`` when its lease
-    was lost (nothing of it written)."""
+    was lost (nothing of it written) or it was not read ahead (put back)."""
     record = stored.record
+    if read is None:
+        record.put_back(deps.clock.now())
+        await uow.events.save(stored)
+        return None
     before = replace(record)
     bound = log.bind(
         stripe_event_id=record.event_id,

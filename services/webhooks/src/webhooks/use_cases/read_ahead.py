@@ -64,16 +64,16 @@ class StripeSnapshot:
 
 async def read_ahead_batch(
     claimed: Sequence[StoredEvent], deps: ProcessingDeps
-) -> list[StripeSnapshot | Exception]:
+) -> list[StripeSnapshot | Exception | None]:
     """Each event's snapshot, or the exception its reads raised; one event after
     another (a tenant's Stripe budget refuses bursts). Past half the lease the rest
-    are not read: they fail this attempt as transient and come back shortly."""
+    are not read (``None``): they are put back, due at once, no attempt counted."""
     started = time.monotonic()
     budget = deps.lease.total_seconds() / 2
-    reads: list[StripeSnapshot | Exception] = []
+    reads: list[StripeSnapshot | Exception | None] = []
     for stored in claimed:
         if time.monotonic() - started > budget:
-            reads.append(ReadAheadMissed("the lease ran short before this event was read"))
+            reads.append(None)
             continue
         try:
             reads.append(await read_ahead(stored, deps))
