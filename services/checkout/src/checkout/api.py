@@ -5,13 +5,12 @@ Paths, fields and status codes are the contract of docs/architecture.md section 
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-import structlog
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Body, Depends, Header, Request
 
@@ -37,11 +36,6 @@ router = APIRouter(prefix="/api/billing", tags=["checkout"])
 def _services(request: Request) -> CheckoutServices:
     services: CheckoutServices = request.app.state.checkout
     return services
-
-
-def _request_id() -> str:
-    found = structlog.contextvars.get_contextvars().get("request_id")
-    return str(found) if found else uuid.uuid4().hex
 
 
 IdempotencyKey = Annotated[
@@ -76,6 +70,7 @@ async def create_checkout(
     request: Request,
     principal: BillingManager,
     body: Annotated[CheckoutBody, Body()],
+    request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> CheckoutSessionOut:
     services = _services(request)
@@ -87,7 +82,7 @@ async def create_checkout(
                     plan=body.plan,
                     trial=body.trial,
                     idempotency_key=idempotency_key,
-                    causation_id=_request_id(),
+                    causation_id=request_id,
                 ),
                 uow_factory=services.uow_factory,
                 gateway=services.gateway,

@@ -13,6 +13,7 @@ from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.errors import ApiError
+from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -161,11 +162,6 @@ def _request_key(idempotency_key: str | None) -> str:
     return idempotency_key
 
 
-def _causation_id() -> str:
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
-    return str(request_id) if request_id else uuid.uuid4().hex
-
-
 def _proration_date(value: int | datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -234,6 +230,7 @@ async def cancel_subscription(
     request: Request,
     principal: CurrentPrincipal,
     tenant_id: OwnerTenant,
+    request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
@@ -241,7 +238,7 @@ async def cancel_subscription(
         principal=principal,
         tenant_id=tenant_id,
         request_key=_request_key(idempotency_key),
-        causation_id=_causation_id(),
+        causation_id=request_id,
     )
     async with runtime.budget.spend(tenant_id, STRIPE):
         account = await use_cases.cancel_subscription(
@@ -260,6 +257,7 @@ async def resume_subscription(
     request: Request,
     principal: CurrentPrincipal,
     tenant_id: OwnerTenant,
+    request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
@@ -267,7 +265,7 @@ async def resume_subscription(
         principal=principal,
         tenant_id=tenant_id,
         request_key=_request_key(idempotency_key),
-        causation_id=_causation_id(),
+        causation_id=request_id,
     )
     async with runtime.budget.spend(tenant_id, STRIPE):
         account = await use_cases.resume_subscription(
@@ -313,6 +311,7 @@ async def change_plan(
     body: PlanChangeIn,
     principal: CurrentPrincipal,
     tenant_id: OwnerTenant,
+    request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
@@ -322,7 +321,7 @@ async def change_plan(
         plan=body.plan,
         proration_date=_proration_date(body.proration_date),
         request_key=_request_key(idempotency_key),
-        causation_id=_causation_id(),
+        causation_id=request_id,
     )
     async with runtime.budget.spend(tenant_id, STRIPE):
         result = await use_cases.change_plan(

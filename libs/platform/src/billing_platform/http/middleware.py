@@ -2,7 +2,9 @@
 
 ``X-Request-ID`` is taken from the caller (the gateway sets it) when it looks
 sane, generated otherwise, bound to the log context as ``request_id`` and
-``correlation_id``, and echoed on the response. ``BodyLimitMiddleware``: a body cap
+``correlation_id``, and echoed on the response. Routes take it as an argument
+(``RequestId``), never back out of the log context: it is the causation id of the
+events a request publishes. ``BodyLimitMiddleware``: a body cap
 and a read deadline in every service, not only in the gateway.
 """
 
@@ -13,8 +15,10 @@ import json
 import re
 import time
 import uuid
+from typing import Annotated
 
 import structlog
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -22,6 +26,7 @@ from billing_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # What a request binds to the log context (tenant_id by the auth dependency).
 _REQUEST_KEYS = ("request_id", "correlation_id", "service", "tenant_id")
+_STATE_KEY = "request_id"
 
 
 class RequestContextMiddleware:
@@ -34,6 +39,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})[_STATE_KEY] = request_id
         status_holder = {"status": 500}
 
         async def send_with_id(message: Message) -> None:
@@ -60,6 +66,16 @@ class RequestContextMiddleware:
                 self.service, scope["method"], template, str(status_holder["status"])
             ).inc()
             HTTP_LATENCY.labels(self.service, template).observe(time.perf_counter() - started)
+
+
+def request_id_of(request: Request) -> str:
+    """The id ``RequestContextMiddleware`` gave this request (a fresh one without it)."""
+    found = request.scope.get("state", {}).get(_STATE_KEY)
+    return str(found) if found else uuid.uuid4().hex
+
+
+RequestId = Annotated[str, Depends(request_id_of)]
+"""A route parameter: this request's id, the causation id of what it publishes."""
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
