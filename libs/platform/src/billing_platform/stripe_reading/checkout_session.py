@@ -1,0 +1,63 @@
+"""A Stripe Checkout session -> the provisioning decision and what it names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from billing_domain.errors import RuleViolated
+from billing_domain.plans import PlanType, parse_plan
+from billing_domain.stripe_rules import provisions
+
+from billing_platform.stripe_reading.fields import id_of, integer, metadata, text
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutSessionReading:
+    session_id: str
+    status: str | None
+    payment_status: str | None
+    provisions: bool
+    """The provisioning rule (``billing_domain.stripe_rules.provisions``)."""
+    customer_id: str | None
+    subscription_id: str | None
+    client_reference_id: str | None
+    metadata_tenant: str | None
+    plan_named: PlanType | None
+    """``metadata.plan`` (checkout writes it); ``None`` when absent."""
+    trial_requested: bool | None
+    """``metadata.trial`` (checkout writes it); ``None`` when absent."""
+    amount_total: int
+    currency: str
+    metadata: dict[str, str]
+
+    @property
+    def tenant_hint(self) -> str | None:
+        """The tenant the session itself names: our metadata, else the client reference."""
+        return self.metadata_tenant or self.client_reference_id
+
+
+def read_checkout_session(session: Mapping[str, Any]) -> CheckoutSessionReading:
+    session_id = text(session, "id")
+    if session_id is None:
+        raise RuleViolated("checkout session without id", code="malformed_session")
+    named = metadata(session)
+    plan = text(named, "plan")
+    trial = text(named, "trial")
+    status, payment_status = text(session, "status"), text(session, "payment_status")
+    return CheckoutSessionReading(
+        session_id=session_id,
+        status=status,
+        payment_status=payment_status,
+        provisions=provisions(status=status, payment_status=payment_status),
+        customer_id=id_of(session.get("customer")),
+        subscription_id=id_of(session.get("subscription")),
+        client_reference_id=text(session, "client_reference_id"),
+        metadata_tenant=text(named, "tenant_id"),
+        plan_named=parse_plan(plan) if plan else None,
+        trial_requested=None if trial is None else trial.lower() == "true",
+        amount_total=integer(session, "amount_total"),
+        currency=text(session, "currency") or "usd",
+        metadata={str(k): str(v) for k, v in named.items() if v is not None},
+    )

@@ -1,0 +1,86 @@
+"""A Stripe invoice -> our invoice (list rows, dunning events).
+
+Since API 2025-03-31.basil an invoice names its subscription under
+``parent.subscription_details`` (with that subscription's metadata, where our
+tenant id is); the top-level ``subscription`` of older versions is read as a
+fallback, for events stored or replayed from endpoints on older versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing_domain.errors import RuleViolated
+
+from billing_platform.stripe_reading.fields import (
+    id_of,
+    integer,
+    mapping,
+    metadata,
+    text,
+    timestamp,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceReading:
+    invoice_id: str
+    customer_id: str
+    number: str | None
+    status: str | None
+    total: int
+    amount_due: int
+    amount_paid: int
+    currency: str
+    period_start: datetime | None
+    period_end: datetime | None
+    created: datetime | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+    subscription_id: str | None
+    tenant_hint: str | None
+    """``tenant_id`` in the invoice's or its subscription's metadata."""
+    attempt_count: int
+    """Payment attempts so far (at least 1 once a payment failed)."""
+    next_payment_attempt: datetime | None
+    """When Stripe retries; ``None`` when it has given up (or never will)."""
+
+
+def invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+    """The invoice's subscription id and that subscription's metadata, where Stripe says."""
+    details = mapping(mapping(invoice, "parent"), "subscription_details")
+    found = id_of(details.get("subscription"))
+    if found:
+        return found, metadata(details)
+    return id_of(invoice.get("subscription")), {}
+
+
+def read_invoice(invoice: Mapping[str, Any]) -> InvoiceReading:
+    invoice_id = text(invoice, "id")
+    customer = id_of(invoice.get("customer"))
+    if invoice_id is None or customer is None:
+        raise RuleViolated("invoice without id or customer", code="malformed_invoice")
+    subscription_id, subscription_metadata = invoice_subscription(invoice)
+    return InvoiceReading(
+        invoice_id=invoice_id,
+        customer_id=customer,
+        number=text(invoice, "number"),
+        status=text(invoice, "status"),
+        total=integer(invoice, "total"),
+        amount_due=integer(invoice, "amount_due"),
+        amount_paid=integer(invoice, "amount_paid"),
+        currency=text(invoice, "currency") or "usd",
+        period_start=timestamp(invoice, "period_start"),
+        period_end=timestamp(invoice, "period_end"),
+        created=timestamp(invoice, "created"),
+        hosted_invoice_url=text(invoice, "hosted_invoice_url"),
+        invoice_pdf=text(invoice, "invoice_pdf"),
+        subscription_id=subscription_id,
+        tenant_hint=text(metadata(invoice), "tenant_id")
+        or text(subscription_metadata, "tenant_id"),
+        attempt_count=integer(invoice, "attempt_count"),
+        next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
+    )
