@@ -1,5 +1,8 @@
 """checkout schema: each tenant's Stripe budget (billing_platform.stripe_budget).
 
+Literal SQL (copied from billing_platform.stripe_budget as it was at this revision):
+this revision must not change when live code does.
+
 Revision ID: checkout_0004
 Revises: checkout_0003
 Create Date: 2026-11-30
@@ -8,7 +11,6 @@ Create Date: 2026-11-30
 from collections.abc import Sequence
 
 from alembic import op
-from billing_platform.stripe_budget import create_budget_table_sql, drop_budget_table_sql
 
 revision: str = "checkout_0004"
 down_revision: str | None = "checkout_0003"
@@ -17,10 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    for statement in create_budget_table_sql("checkout"):
-        op.execute(statement)
+    op.execute(
+        """
+        CREATE TABLE checkout.stripe_budget (
+            tenant_id   text NOT NULL,
+            bucket      text NOT NULL,
+            tokens      double precision NOT NULL,
+            allowed     boolean NOT NULL,
+            updated_at  timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, bucket)
+        )"""
+    )
 
 
 def downgrade() -> None:
-    for statement in drop_budget_table_sql("checkout"):
-        op.execute(statement)
+    op.execute("DROP TABLE IF EXISTS checkout.stripe_budget")

@@ -1,5 +1,8 @@
 """subscriptions schema: each tenant's Stripe budget (billing_platform.stripe_budget).
 
+Literal SQL (copied from billing_platform.stripe_budget as it was at this revision):
+this revision must not change when live code does.
+
 Revision ID: subscriptions_0005
 Revises: subscriptions_0004
 Create Date: 2026-11-30
@@ -8,7 +11,6 @@ Create Date: 2026-11-30
 from collections.abc import Sequence
 
 from alembic import op
-from billing_platform.stripe_budget import create_budget_table_sql, drop_budget_table_sql
 
 revision: str = "subscriptions_0005"
 down_revision: str | None = "subscriptions_0004"
@@ -17,10 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    for statement in create_budget_table_sql("subscriptions"):
-        op.execute(statement)
+    op.execute(
+        """
+        CREATE TABLE subscriptions.stripe_budget (
+            tenant_id   text NOT NULL,
+            bucket      text NOT NULL,
+            tokens      double precision NOT NULL,
+            allowed     boolean NOT NULL,
+            updated_at  timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, bucket)
+        )"""
+    )
 
 
 def downgrade() -> None:
-    for statement in drop_budget_table_sql("subscriptions"):
-        op.execute(statement)
+    op.execute("DROP TABLE IF EXISTS subscriptions.stripe_budget")
