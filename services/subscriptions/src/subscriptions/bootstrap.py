@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from billing_domain.clock import Clock
+from billing_platform.clock import SystemClock
 from billing_platform.db import create_pool
 from billing_platform.http.app import Lifespan
 from billing_platform.http.auth import JwtVerifier
@@ -14,9 +15,9 @@ from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
 from billing_platform.stripe_budget import budget_from_settings
 from billing_platform.stripe_gateway import StripeCaller
+from billing_platform.stripe_reading import PriceCatalog
 from fastapi import FastAPI
 
-from subscriptions.adapters.clock import SystemClock
 from subscriptions.adapters.postgres import (
     PgAccountReader,
     PgPool,
@@ -25,7 +26,6 @@ from subscriptions.adapters.postgres import (
 )
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
-from subscriptions.adapters.stripe_translation import PriceCatalog
 from subscriptions.consumer import (
     BINDING_KEYS,
     DELIVERY_LIMIT,

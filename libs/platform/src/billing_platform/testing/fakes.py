@@ -1,0 +1,81 @@
+"""The base of every service's fake unit of work: staged writes, commit and rollback.
+
+A service's fake (``<service>.testing.Fake<Service>UnitOfWork``) says what one
+transaction stages (``_new_stage``) and how a commit makes it durable
+(``_apply``); this base gives the transaction's semantics, the same as
+``billing_platform.db.PgUnitOfWork``:
+
+- writes made inside the block are staged, invisible to other units of work;
+- ``commit()`` applies them, then runs the ``after_commit`` callbacks;
+- ``rollback()``, or leaving the block without committing (an exception
+  included), discards them and the callbacks;
+- row locks taken with ``hold`` are released when the block ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+Stage = TypeVar("Stage")
+
+
+class FakeUnitOfWork(ABC, Generic[Stage]):
+    def __init__(self) -> None:
+        self.staged: Stage = self._new_stage()
+        self.committed = False
+        self.commits = 0
+        self._after_commit: list[Callable[[], None]] = []
+        self._held: list[asyncio.Lock] = []
+
+    @abstractmethod
+    def _new_stage(self) -> Stage:
+        """An empty set of staged writes."""
+
+    @abstractmethod
+    def _apply(self, staged: Stage) -> None:
+        """Make ``staged`` durable (the fake's "database" sees it from now on)."""
+
+    async def __aenter__(self) -> Self:
+        self.staged = self._new_stage()
+        self.committed = False
+        self._after_commit = []
+        return self
+
+    async def commit(self) -> None:
+        staged, self.staged = self.staged, self._new_stage()
+        self._apply(staged)
+        self.committed = True
+        self.commits += 1
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def rollback(self) -> None:
+        self.staged = self._new_stage()
+        self._after_commit = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after a successful ``commit`` (never after a rollback)."""
+        self._after_commit.append(callback)
+
+    async def hold(self, lock: asyncio.Lock) -> None:
+        """Take ``lock`` until the block ends (a row lock: ``SELECT ... FOR UPDATE``)."""
+        await lock.acquire()
+        self._held.append(lock)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            held, self._held = self._held, []
+            for lock in held:
+                lock.release()
