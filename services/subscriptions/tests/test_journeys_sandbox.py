@@ -2,9 +2,10 @@
 
 Stripe's side is the sandbox (real SDK, hosted checkout page, test clock). The
 webhooks service's side is played by ``WebhooksStandIn``: it reads the new
-Stripe events from the sandbox and publishes the billing events the webhooks
-service would publish for them (docs/events.md), delivered shuffled and twice,
-on the bus this service consumes.
+Stripe events from the sandbox through the one Stripe reader the webhooks service
+uses (``billing_platform.stripe_reading``; a service's tests never import another
+service) and publishes the billing events webhooks would publish for them
+(docs/events.md), delivered shuffled and twice, on the bus this service consumes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,23 @@ import pytest
 import stripe
 from billing_domain import events as ev
 from billing_domain.envelope import IntegrationEvent
-from billing_domain.timestamps import from_unix, from_unix_or_none
+from billing_domain.stripe_rules import is_trial
+from billing_domain.timestamps import from_unix
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_reading import (
+    CheckoutSessionReading,
+    InvoiceReading,
+    PriceCatalog,
+    id_of,
+    read_checkout_session,
+    read_invoice,
+    read_snapshot,
+)
+from stripe.params import EventListParams
 from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY, CARD_DECLINED, CARD_OK, DAY
-from subscriptions.adapters.stripe_translation import PriceCatalog, snapshot_from_subscription
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +87,7 @@ class WebhooksStandIn:
 
     async def _newest_first(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": 100}
+        params: EventListParams = {"limit": 100}
         while True:
             page = (await self.client.v1.events.list_async(params=params)).to_dict(recursive=True)
             for event in page["data"]:
@@ -101,8 +112,11 @@ class WebhooksStandIn:
         return billing
 
     async def _translate(self, stripe_event: dict[str, Any]) -> list[IntegrationEvent]:
+        """The billing events for one Stripe event: Stripe read by the one reader
+        (``billing_platform.stripe_reading``), as webhooks reads it; only which event
+        class each Stripe event type becomes is written here (docs/events.md)."""
         obj = stripe_event["data"]["object"]
-        tenant = self.tenants.get(str(obj.get("customer")))
+        tenant = self.tenants.get(str(id_of(obj.get("customer"))))
         if tenant is None:
             return []
         header: dict[str, Any] = {
@@ -114,60 +128,67 @@ class WebhooksStandIn:
         }
         kind = stripe_event["type"]
         if kind.startswith("customer.subscription."):
+            schedule = None
             if isinstance(obj.get("schedule"), str):  # read at processing time, as webhooks does
-                schedule = await self.client.v1.subscription_schedules.retrieve_async(
-                    obj["schedule"]
-                )
-                obj = {**obj, "schedule": schedule.to_dict(recursive=True)}
-            data = ev.snapshot_data(snapshot_from_subscription(obj, self.catalog))
+                found = await self.client.v1.subscription_schedules.retrieve_async(obj["schedule"])
+                schedule = found.to_dict(recursive=True)
+            data: dict[str, Any] = ev.snapshot_data(
+                read_snapshot(obj, self.catalog, schedule=schedule)
+            )
             cls: type[ev.SubscriptionEvent] = (
                 ev.SubscriptionTrialWillEnd
                 if kind.endswith("trial_will_end")
                 else ev.SubscriptionUpdated
             )
             return [ev.new_event(cls, **header, **data)]
-        paid_session = obj.get("status") == "complete" and obj.get("payment_status") in (
-            "paid",
-            "no_payment_required",
-        )
-        if kind == "checkout.session.completed" and paid_session:
-            return [
-                ev.new_event(
-                    ev.CheckoutCompleted,
-                    **header,
-                    checkout_session_id=obj["id"],
-                    stripe_customer_id=obj["customer"],
-                    stripe_subscription_id=obj["subscription"],
-                    plan=obj["metadata"]["plan"],
-                    trial=obj["payment_status"] == "no_payment_required",
-                    payment_status=obj["payment_status"],
-                    amount=obj["amount_total"] or 0,
-                    currency=obj["currency"] or "usd",
-                )
-            ]
-        invoice = {
-            "stripe_invoice_id": obj.get("id"),
-            "stripe_customer_id": obj.get("customer"),
-            "stripe_subscription_id": obj.get("subscription"),
-            "currency": obj.get("currency"),
-            "hosted_invoice_url": obj.get("hosted_invoice_url"),
+        if kind == "checkout.session.completed":
+            return self._checkout_completed(read_checkout_session(obj), header)
+        if kind in ("invoice.paid", "invoice.payment_failed"):
+            return [self._invoice_event(kind, read_invoice(obj), header)]
+        return []
+
+    @staticmethod
+    def _checkout_completed(
+        session: CheckoutSessionReading, header: dict[str, Any]
+    ) -> list[IntegrationEvent]:
+        if not session.provisions:
+            return []
+        return [
+            ev.new_event(
+                ev.CheckoutCompleted,
+                **header,
+                checkout_session_id=session.session_id,
+                stripe_customer_id=session.customer_id,
+                stripe_subscription_id=session.subscription_id,
+                plan=session.plan_named,
+                trial=is_trial(trial_requested=session.trial_requested),
+                payment_status=session.payment_status,
+                amount=session.amount_total,
+                currency=session.currency,
+            )
+        ]
+
+    @staticmethod
+    def _invoice_event(
+        kind: str, invoice: InvoiceReading, header: dict[str, Any]
+    ) -> IntegrationEvent:
+        common: dict[str, Any] = {
+            **header,
+            "stripe_invoice_id": invoice.invoice_id,
+            "stripe_customer_id": invoice.customer_id,
+            "stripe_subscription_id": invoice.subscription_id,
+            "currency": invoice.currency,
+            "hosted_invoice_url": invoice.hosted_invoice_url,
         }
         if kind == "invoice.paid":
-            return [
-                ev.new_event(ev.InvoicePaid, **header, **invoice, amount_paid=obj["amount_paid"])
-            ]
-        if kind == "invoice.payment_failed":
-            return [
-                ev.new_event(
-                    ev.InvoicePaymentFailed,
-                    **header,
-                    **invoice,
-                    amount_due=obj["amount_due"],
-                    next_payment_attempt=from_unix_or_none(obj["next_payment_attempt"]),
-                    attempt_count=obj["attempt_count"],
-                )
-            ]
-        return []
+            return ev.new_event(ev.InvoicePaid, **common, amount_paid=invoice.amount_paid)
+        return ev.new_event(
+            ev.InvoicePaymentFailed,
+            **common,
+            amount_due=invoice.amount_due,
+            next_payment_attempt=invoice.next_payment_attempt,
+            attempt_count=max(invoice.attempt_count, 1),
+        )
 
 
 class Journey:
@@ -380,7 +401,9 @@ async def test_upgrade_invoices_what_the_preview_showed(journey: Journey) -> Non
     prorations = [
         line.amount
         for line in renewal.lines.data
-        if line.parent.subscription_item_details.proration
+        if line.parent is not None
+        and line.parent.subscription_item_details is not None
+        and line.parent.subscription_item_details.proration
     ]
     assert sum(prorations) == shown["proration_amount"]
     assert renewal.amount_due == shown["next_invoice_amount"]

@@ -374,14 +374,14 @@ class FakeWorld:
     def deps(self) -> Any:
         """What the processing use cases are handed, all fakes."""
         from billing_domain.webhook_log import RetryPolicy
-        from webhooks.stripe_reading import PlanCatalog
+        from billing_platform.stripe_reading import PriceCatalog
         from webhooks.use_cases.processing import ProcessingDeps
 
         return ProcessingDeps(
             uow_factory=self.uow,
             claims=self.log,
             stripe=self.stripe,
-            plans=PlanCatalog(PRICES),
+            plans=PriceCatalog(PRICES),
             clock=self.clock,
             policy=RetryPolicy(max_attempts=3),
         )

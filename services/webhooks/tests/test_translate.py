@@ -8,12 +8,12 @@ from billing_domain import events as ev
 from billing_domain.errors import RuleViolated
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
+from billing_platform.stripe_reading import PriceCatalog
 from webhooks import translate
-from webhooks.stripe_reading import PlanCatalog
 
 pytestmark = pytest.mark.unit
 
-PLANS = PlanCatalog({"solo": "price_solo", "team": "price_team", "enterprise": "price_enterprise"})
+PLANS = PriceCatalog({"solo": "price_solo", "team": "price_team", "enterprise": "price_enterprise"})
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 
@@ -137,7 +137,18 @@ def test_checkout_completed_provisions_only_when_paid(
     assert completed.stripe_customer_id == "cus_a"
     assert completed.stripe_subscription_id == "sub_checkout"
     assert (completed.amount, completed.currency) == (2900, "usd")
-    assert completed.trial is (payment_status == "no_payment_required")
+    # no ``trial`` metadata and no subscription read: not a trial, whatever the payment
+    # status (a 100 % coupon is ``no_payment_required`` too; billing_domain.stripe_rules)
+    assert completed.trial is False
+
+
+@pytest.mark.parametrize(("flag", "trial"), [("true", True), ("false", False)])
+def test_checkout_trial_is_what_checkout_asked_for(build: Any, flag: str, trial: bool) -> None:
+    session = build.session(payment_status="no_payment_required")
+    session["metadata"]["trial"] = flag
+    [completed] = _run(build.event("checkout.session.completed", session))
+    assert isinstance(completed, ev.CheckoutCompleted)
+    assert completed.trial is trial
 
 
 def test_the_old_bug_complete_but_unpaid_does_not_provision(build: Any) -> None:

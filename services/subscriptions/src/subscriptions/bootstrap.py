@@ -9,7 +9,6 @@ from billing_domain.clock import Clock
 from billing_platform.clock import SystemClock
 from billing_platform.db import create_pool
 from billing_platform.http.app import Lifespan
-from billing_platform.http.auth import JwtVerifier
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
@@ -18,12 +17,7 @@ from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog
 from fastapi import FastAPI
 
-from subscriptions.adapters.postgres import (
-    PgAccountReader,
-    PgPool,
-    PgSubscriptionsUnitOfWork,
-    create_read_pool,
-)
+from subscriptions.adapters.postgres import PgAccountReader, PgPool, PgSubscriptionsUnitOfWork
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from subscriptions.consumer import (
@@ -37,7 +31,6 @@ from subscriptions.ports import PaymentGateway
 from subscriptions.reconcile import ReconcileReport, reconcile
 from subscriptions.runtime import SubscriptionsRuntime
 from subscriptions.schema import SCHEMA
-from subscriptions.token_cache import VerifiedTokens
 
 
 def build_gateway(settings: BillingSettings) -> PaymentGateway:
@@ -50,19 +43,16 @@ def build_runtime(
     pool: PgPool,
     gateway: PaymentGateway,
     clock: Clock,
-    verifier: JwtVerifier | None = None,
     *,
     settings: BillingSettings,
-    read_pool: PgPool | None = None,
 ) -> SubscriptionsRuntime:
     return SubscriptionsRuntime(
-        reader=PgAccountReader(read_pool or pool),
+        reader=PgAccountReader(pool),
         uow_factory=lambda: PgSubscriptionsUnitOfWork(pool),
         gateway=gateway,
         clock=clock,
         quotes=PgProrationQuotes(pool),
         budget=budget_from_settings(pool, SCHEMA, settings),
-        tokens=None if verifier is None else VerifiedTokens(verifier),
     )
 
 
@@ -75,18 +65,13 @@ def lifespan_for(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra,
-            _read_pool(settings) as read_pool,
-        ):
+        async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
             app.state.infrastructure = infra
             runtime = build_runtime(
                 infra.pool,
                 gateway or build_gateway(settings),
                 clock or SystemClock(),
-                getattr(app.state, "jwt_verifier", None),
                 settings=settings,
-                read_pool=read_pool,
             )
             app.state.subscriptions = runtime
             await infra.bus.subscribe(
@@ -99,16 +84,6 @@ def lifespan_for(
             yield
 
     return lifespan
-
-
-@asynccontextmanager
-async def _read_pool(settings: BillingSettings) -> AsyncIterator[PgPool]:
-    assert settings.database_url is not None  # checked by service_infrastructure
-    pool = await create_read_pool(settings.database_url)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 async def run_reconcile(

@@ -17,6 +17,7 @@ from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
 from billing_platform.stripe_gateway import StripeCaller
+from billing_platform.stripe_reading import PriceCatalog
 from billing_platform.wakeup import PgWakeup
 from fastapi import FastAPI
 
@@ -32,7 +33,6 @@ from webhooks.context import WebhooksContext
 from webhooks.event_trust import EventTrust
 from webhooks.ports import StripeReader
 from webhooks.schema import EVENTS_CHANNEL, SCHEMA
-from webhooks.stripe_reading import PlanCatalog
 from webhooks.use_cases.processing import ProcessingDeps
 from webhooks.worker import EventWorker
 
@@ -77,7 +77,7 @@ def lifespan_for(
                     uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
                     claims=PgEventClaims(own_pool),
                     stripe=stripe or _stripe_reader(settings),
-                    plans=PlanCatalog(settings.price_ids()),
+                    plans=PriceCatalog(settings.price_ids()),
                     clock=real_clock,
                     policy=retry_policy(settings),
                     lease=timedelta(seconds=settings.webhook_lease_seconds),

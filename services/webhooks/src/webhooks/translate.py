@@ -17,25 +17,21 @@ from typing import Any
 
 from billing_domain import events as ev
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PlanType, parse_plan
-from billing_domain.status import SubscriptionStatus, parse_status
-from billing_domain.subscription_snapshot import PendingPlanChange
+from billing_domain.plans import PlanType
+from billing_domain.stripe_rules import is_trial
 from billing_domain.timestamps import from_unix
-
-from webhooks.stripe_reading import (
-    PlanCatalog,
-    integer,
-    invoice_subscription,
-    metadata,
-    period_end,
-    ref_id,
-    text,
-    timestamp,
+from billing_platform.stripe_reading import (
+    CheckoutSessionReading,
+    PriceCatalog,
+    read_checkout_session,
+    read_invoice,
+    read_subscription,
 )
+from billing_platform.stripe_reading.fields import id_of, metadata, text
+from billing_platform.stripe_reading.subscription import status_of
 
 SOURCE = "webhooks"
 MESSAGE_NAMESPACE = uuid.UUID("6f1c2a64-3f0e-4a43-9b8e-3d2f0f6b9a11")
-PROVISIONING_PAYMENT_STATUSES = frozenset({"paid", "no_payment_required"})
 
 SUBSCRIPTION_TYPES = frozenset(
     {
@@ -110,43 +106,42 @@ def data_object(body: Mapping[str, Any]) -> Mapping[str, Any]:
 def tenant_hint(body: Mapping[str, Any]) -> str | None:
     """The tenant the object itself names (metadata, client reference, invoice parent)."""
     obj = data_object(body)
-    named = text(metadata(obj), "tenant_id") or text(obj, "client_reference_id")
-    if named:
-        return named
     if body["type"] in INVOICE_TYPES:
-        return text(invoice_subscription(obj)[1], "tenant_id")
-    return None
+        return read_invoice(obj).tenant_hint
+    if body["type"] in CHECKOUT_TYPES:
+        return read_checkout_session(obj).tenant_hint
+    return text(metadata(obj), "tenant_id") or text(obj, "client_reference_id")
 
 
 def customer_id(body: Mapping[str, Any]) -> str | None:
     obj = data_object(body)
     if body["type"] in CUSTOMER_TYPES or body["type"] == CUSTOMER_DELETED:
         return text(obj, "id")
-    return ref_id(obj.get("customer"))
+    return id_of(obj.get("customer"))
 
 
 def lookups(body: Mapping[str, Any]) -> Lookups:
     obj = data_object(body)
     event_type = body["type"]
     if event_type in SUBSCRIPTION_TYPES and event_type != "customer.subscription.deleted":
-        return Lookups(schedule_id=ref_id(obj.get("schedule")))
+        return Lookups(schedule_id=id_of(obj.get("schedule")))
     if event_type in CHECKOUT_TYPES and not text(metadata(obj), "plan"):
-        return Lookups(subscription_id=ref_id(obj.get("subscription")))
+        return Lookups(subscription_id=id_of(obj.get("subscription")))
     if event_type in SCHEDULE_TYPES:
-        subscription = ref_id(obj.get("subscription")) or ref_id(obj.get("released_subscription"))
+        subscription = id_of(obj.get("subscription")) or id_of(obj.get("released_subscription"))
         return Lookups(subscription_id=subscription, schedule_of_subscription=True)
     return Lookups()
 
 
 def schedule_id_of(subscription: Mapping[str, Any]) -> str | None:
-    return ref_id(subscription.get("schedule"))
+    return id_of(subscription.get("schedule"))
 
 
 def translate(
     body: Mapping[str, Any],
     *,
     tenant_id: str,
-    plans: PlanCatalog,
+    plans: PriceCatalog,
     now: datetime,
     schedule: Mapping[str, Any] | None = None,
     subscription: Mapping[str, Any] | None = None,
@@ -189,29 +184,11 @@ def _subscription(
     event_type: str,
     sub: Mapping[str, Any],
     header: _Header,
-    plans: PlanCatalog,
+    plans: PriceCatalog,
     schedule: Mapping[str, Any] | None,
 ) -> list[ev.IntegrationEvent]:
-    customer = ref_id(sub.get("customer"))
-    subscription_id = text(sub, "id")
-    if not customer or not subscription_id:
-        raise RuleViolated("subscription without id or customer", code="malformed_subscription")
-    plan = plans.plan_of_subscription(sub)
-    end = period_end(sub)
-    cancel_at = timestamp(sub, "cancel_at")
-    pending = _pending_plan(schedule, plan, plans)
-    data: dict[str, Any] = {
-        "stripe_subscription_id": subscription_id,
-        "stripe_customer_id": customer,
-        "plan": plan,
-        "status": _status(sub),
-        "cancel_at_period_end": sub.get("cancel_at_period_end") is True
-        or (cancel_at is not None and end is not None and cancel_at <= end),
-        "current_period_end": end,
-        "trial_end": timestamp(sub, "trial_end"),
-        "pending_plan": pending.plan if pending else None,
-        "pending_plan_effective_at": pending.effective_at if pending else None,
-    }
+    snapshot = read_subscription(sub, plans, schedule=schedule).snapshot
+    data: dict[str, Any] = ev.snapshot_data(snapshot)
     if event_type == "customer.subscription.trial_will_end":
         cls: type[ev.SubscriptionEvent] = ev.SubscriptionTrialWillEnd
     else:
@@ -219,53 +196,20 @@ def _subscription(
     return [cls(**header.fields(cls.type), **data)]
 
 
-def _status(sub: Mapping[str, Any]) -> SubscriptionStatus:
-    raw = text(sub, "status")
-    if raw is None:
-        raise RuleViolated("subscription without status", code="malformed_subscription")
-    return parse_status(raw)
-
-
-def _pending_plan(
-    schedule: Mapping[str, Any] | None, current: PlanType, plans: PlanCatalog
-) -> PendingPlanChange | None:
-    """The next phase of an active schedule that changes the plan (a downgrade at period end)."""
-    if not schedule or text(schedule, "status") not in {"not_started", "active"}:
-        return None
-    current_phase = schedule.get("current_phase")
-    current_end = integer(current_phase, "end_date") if isinstance(current_phase, Mapping) else 0
-    phases = schedule.get("phases")
-    for phase in phases if isinstance(phases, list) else []:
-        if not isinstance(phase, Mapping) or integer(phase, "start_date") < current_end:
-            continue
-        items = phase.get("items")
-        if not isinstance(items, list) or not items or not isinstance(items[0], Mapping):
-            continue
-        plan = plans.plan_of_price(items[0].get("price"))
-        if plan is not current:
-            return PendingPlanChange(
-                plan=plan, effective_at=from_unix(integer(phase, "start_date"))
-            )
-    return None
-
-
 def _checkout(
     event_type: str,
-    session: Mapping[str, Any],
+    obj: Mapping[str, Any],
     header: _Header,
-    plans: PlanCatalog,
+    plans: PriceCatalog,
     subscription: Mapping[str, Any] | None,
 ) -> list[ev.IntegrationEvent]:
-    session_id = text(session, "id")
-    if session_id is None:
-        raise RuleViolated("checkout session without id", code="malformed_session")
+    session = read_checkout_session(obj)
     plan = _session_plan(session, plans, subscription)
-    customer = ref_id(session.get("customer"))
     if event_type == "checkout.session.expired":
-        cls_expired = ev.CheckoutSessionExpired
+        expired = ev.CheckoutSessionExpired
         return [
-            cls_expired(
-                **header.fields(cls_expired.type), checkout_session_id=session_id, plan=plan
+            expired(
+                **header.fields(expired.type), checkout_session_id=session.session_id, plan=plan
             )
         ]
     if event_type == "checkout.session.async_payment_failed":
@@ -273,82 +217,66 @@ def _checkout(
         return [
             failed(
                 **header.fields(failed.type),
-                checkout_session_id=session_id,
-                stripe_customer_id=customer,
+                checkout_session_id=session.session_id,
+                stripe_customer_id=session.customer_id,
                 plan=plan,
             )
         ]
-    if not provisions(session):
+    if not session.provisions:
         return []  # complete but unpaid: wait for checkout.session.async_payment_succeeded
-    if customer is None or plan is None:
+    if session.customer_id is None or plan is None:
         raise RuleViolated("a paid session without customer or plan", code="malformed_session")
     completed = ev.CheckoutCompleted
     return [
         completed(
             **header.fields(completed.type),
-            checkout_session_id=session_id,
-            stripe_customer_id=customer,
-            stripe_subscription_id=ref_id(session.get("subscription")),
+            checkout_session_id=session.session_id,
+            stripe_customer_id=session.customer_id,
+            stripe_subscription_id=session.subscription_id,
             plan=plan,
-            trial=_is_trial(session),
-            payment_status=text(session, "payment_status") or "",
-            amount=integer(session, "amount_total"),
-            currency=text(session, "currency") or "usd",
+            trial=is_trial(
+                trial_requested=session.trial_requested,
+                status=status_of(subscription) if subscription else None,
+            ),
+            payment_status=session.payment_status or "",
+            amount=session.amount_total,
+            currency=session.currency,
         )
     ]
 
 
-def provisions(session: Mapping[str, Any]) -> bool:
-    """The provisioning rule: complete AND (paid OR no payment required)."""
-    return (
-        session.get("status") == "complete"
-        and session.get("payment_status") in PROVISIONING_PAYMENT_STATUSES
-    )
-
-
 def _session_plan(
-    session: Mapping[str, Any], plans: PlanCatalog, subscription: Mapping[str, Any] | None
+    session: CheckoutSessionReading,
+    plans: PriceCatalog,
+    subscription: Mapping[str, Any] | None,
 ) -> PlanType | None:
-    named = text(metadata(session), "plan")
-    if named:
-        return parse_plan(named)
+    if session.plan_named is not None:
+        return session.plan_named
     if subscription:
-        return plans.plan_of_subscription(subscription)
+        return read_subscription(subscription, plans).snapshot.plan
     return None
 
 
-def _is_trial(session: Mapping[str, Any]) -> bool:
-    flag = text(metadata(session), "trial")
-    if flag is not None:
-        return flag.lower() == "true"
-    return session.get("payment_status") == "no_payment_required"
-
-
-def _invoice(event_type: str, invoice: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
-    invoice_id = text(invoice, "id")
-    customer = ref_id(invoice.get("customer"))
-    if invoice_id is None or customer is None:
-        raise RuleViolated("invoice without id or customer", code="malformed_invoice")
+def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
+    invoice = read_invoice(obj)
     common: dict[str, Any] = {
-        "stripe_invoice_id": invoice_id,
-        "stripe_customer_id": customer,
-        "stripe_subscription_id": invoice_subscription(invoice)[0],
-        "currency": text(invoice, "currency") or "usd",
-        "hosted_invoice_url": text(invoice, "hosted_invoice_url"),
+        "stripe_invoice_id": invoice.invoice_id,
+        "stripe_customer_id": invoice.customer_id,
+        "stripe_subscription_id": invoice.subscription_id,
+        "currency": invoice.currency,
+        "hosted_invoice_url": invoice.hosted_invoice_url,
     }
     if event_type == "invoice.paid":
         return ev.InvoicePaid(
-            **header.fields(ev.InvoicePaid.type),
-            **common,
-            amount_paid=integer(invoice, "amount_paid"),
+            **header.fields(ev.InvoicePaid.type), **common, amount_paid=invoice.amount_paid
         )
     if event_type == "invoice.payment_failed":
         return ev.InvoicePaymentFailed(
             **header.fields(ev.InvoicePaymentFailed.type),
             **common,
-            amount_due=integer(invoice, "amount_due"),
-            next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
-            attempt_count=max(integer(invoice, "attempt_count", 1), 1),
+            amount_due=invoice.amount_due,
+            next_payment_attempt=invoice.next_payment_attempt,
+            attempt_count=max(invoice.attempt_count, 1),
         )
     if event_type == "invoice.voided":
         return ev.InvoiceVoided(**header.fields(ev.InvoiceVoided.type), **common)
@@ -356,10 +284,10 @@ def _invoice(event_type: str, invoice: Mapping[str, Any], header: _Header) -> ev
         return ev.InvoiceMarkedUncollectible(
             **header.fields(ev.InvoiceMarkedUncollectible.type),
             **common,
-            amount_due=integer(invoice, "amount_due"),
+            amount_due=invoice.amount_due,
         )
     return ev.InvoicePaymentActionRequired(
         **header.fields(ev.InvoicePaymentActionRequired.type),
         **common,
-        amount_due=integer(invoice, "amount_due"),
+        amount_due=invoice.amount_due,
     )

@@ -30,36 +30,48 @@ class PriceReading:
 
 
 class PriceCatalog:
-    """Plan <-> Stripe price: the configured ids (``{"solo": "price_..."}``), plus every
-    price read whole since (schedule phases name prices by id only)."""
+    """Plan <-> Stripe price: the configured ids (``{"solo": "price_..."}``), plus prices
+    learned since (schedule phases name prices by id only, so their reader fetches them).
+
+    A price object is always read afresh (its lookup key or metadata may have changed);
+    what was learned only answers for a bare id.
+    """
 
     def __init__(self, price_ids: Mapping[str, str]) -> None:
-        self._plan_by_price = {price: parse_plan(plan) for plan, price in price_ids.items()}
-        self._price_by_plan = {plan: price for price, plan in self._plan_by_price.items()}
+        self._configured = {price: parse_plan(plan) for plan, price in price_ids.items()}
+        self._learned: dict[str, PlanType] = {}
+        self._price_by_plan = {plan: price for price, plan in self._configured.items()}
 
     def configured_price(self, plan: PlanType) -> str | None:
         return self._price_by_plan.get(plan)
 
     def remember(self, plan: PlanType, price_id: str) -> None:
         self._price_by_plan.setdefault(plan, price_id)
-        self._plan_by_price.setdefault(price_id, plan)
+        self._learned.setdefault(price_id, plan)
+
+    def learn(self, price: Mapping[str, Any]) -> PlanType:
+        """Read a price object and answer for its bare id from now on."""
+        plan = self.plan_of(price)
+        price_id = id_of(price)
+        if price_id is not None:
+            self._learned[price_id] = plan
+        return plan
 
     def knows(self, price_id: str) -> bool:
-        return price_id in self._plan_by_price
+        return price_id in self._configured or price_id in self._learned
 
     def plan_of(self, price: Any) -> PlanType:
         """The plan of a price (an id, or the object); ``RuleViolated(unknown_price)``."""
         price_id = id_of(price)
+        if not isinstance(price, Mapping) and price_id in self._learned:
+            return self._learned[price_id]
         obj: Mapping[str, Any] = price if isinstance(price, Mapping) else {}
-        plan = plan_from_price(
+        return plan_from_price(
             price_id=price_id,
             lookup_key=text(obj, "lookup_key"),
             metadata_plan=text(metadata(obj), "plan"),
-            configured=self._plan_by_price,
+            configured=self._configured,
         )
-        if price_id is not None and obj:
-            self._plan_by_price.setdefault(price_id, plan)
-        return plan
 
     def read(self, price: Mapping[str, Any]) -> PriceReading:
         price_id = id_of(price)

@@ -20,18 +20,18 @@ from billing_domain.status import parse_status
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_domain.timestamps import from_unix
 from billing_platform.stripe_gateway import StripeCaller, as_dict
+from billing_platform.stripe_reading import PriceCatalog, id_of, read_snapshot
+from billing_platform.stripe_reading.subscription import (
+    first_item,
+    is_live_schedule,
+    item_price,
+    phase_prices,
+)
 from stripe.params import (
     SubscriptionScheduleUpdateParams,
     SubscriptionScheduleUpdateParamsPhase,
 )
 
-from subscriptions.adapters.stripe_translation import (
-    LIVE_SCHEDULE,
-    PriceCatalog,
-    first_item,
-    price_id_of,
-    snapshot_from_subscription,
-)
 from subscriptions.ports import ProrationPreview
 
 T = TypeVar("T")
@@ -123,8 +123,9 @@ class StripeSubscriptionGateway:
     async def release_pending_change(self, subscription_id: str, *, idempotency_key: str) -> None:
         subscription = await self._subscription(subscription_id)
         schedule = subscription.get("schedule")
-        if not isinstance(schedule, Mapping) or schedule.get("status") not in LIVE_SCHEDULE:
+        if not is_live_schedule(schedule):
             return
+        assert isinstance(schedule, Mapping)
         schedule_id = str(schedule["id"])
         await self._call(
             "subscription_schedules.release",
@@ -171,7 +172,7 @@ class StripeSubscriptionGateway:
         item = first_item(subscription)
         price = await self._price_for(target)
         schedule = subscription.get("schedule")
-        if not isinstance(schedule, Mapping) or schedule.get("status") not in LIVE_SCHEDULE:
+        if not is_live_schedule(schedule) or not isinstance(schedule, Mapping):
             schedule = as_dict(
                 await self._call(
                     "subscription_schedules.create",
@@ -185,7 +186,7 @@ class StripeSubscriptionGateway:
         current = (schedule.get("phases") or [{}])[0]
         params: SubscriptionScheduleUpdateParams = {
             "phases": downgrade_phases(
-                current_price=price_id_of(item["price"]),
+                current_price=str(id_of(item_price(item))),
                 current_start=int(current.get("start_date") or int(effective_at.timestamp())),
                 effective_at=int(effective_at.timestamp()),
                 target_price=await self._price(price),
@@ -233,18 +234,16 @@ class StripeSubscriptionGateway:
 
     async def _snapshot(self, subscription: Mapping[str, Any]) -> SubscriptionSnapshot:
         await self._learn_prices(subscription)
-        return snapshot_from_subscription(subscription, self._catalog)
+        return read_snapshot(subscription, self._catalog)
 
     async def _learn_prices(self, subscription: Mapping[str, Any]) -> None:
         """Schedule phases name prices by id only: fetch the ones not configured."""
         schedule = subscription.get("schedule")
         if not isinstance(schedule, Mapping):
             return
-        for phase in schedule.get("phases") or []:
-            for entry in phase.get("items") or []:
-                price = entry.get("price")
-                if isinstance(price, str) and not self._catalog.knows(price):
-                    self._catalog.plan_of(await self._price(price))
+        for price in phase_prices(schedule):
+            if isinstance(price, str) and not self._catalog.knows(price):
+                self._catalog.learn(await self._price(price))
 
     async def _price(self, price_id: str) -> dict[str, Any]:
         found = await self._call(

@@ -44,11 +44,11 @@ import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound, RuleViolated
 from billing_domain.webhook_log import FailureClass, RetryPolicy, WebhookEventStatus
 from billing_platform.failures import failure_class
+from billing_platform.stripe_reading import PriceCatalog, customer_tenant
 
 from webhooks import metrics, translate
 from webhooks.event_trust import EventTrust
 from webhooks.ports import Clock, EventClaims, StoredEvent, StripeReader, UnitOfWork
-from webhooks.stripe_reading import PlanCatalog, metadata, text
 from webhooks.use_cases.read_ahead import ReadAheadMissed, StripeSnapshot, read_ahead_batch
 
 log = structlog.get_logger("webhooks.processing")
@@ -75,7 +75,7 @@ class ProcessingDeps:
     uow_factory: Callable[[], UnitOfWork]
     claims: EventClaims
     stripe: StripeReader
-    plans: PlanCatalog
+    plans: PriceCatalog
     clock: Clock
     policy: RetryPolicy
     trust: EventTrust = field(default_factory=EventTrust)
@@ -367,7 +367,7 @@ async def _resolve_tenant(
     if known is not None:
         return known
     try:
-        found = text(metadata(await stripe.customer(customer)), "tenant_id")
+        found = customer_tenant(await stripe.customer(customer))
     except NotFound:
         return None
     if found is not None:

@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from billing_domain.errors import NotFound
+from billing_platform.stripe_reading import customer_tenant
 
 from webhooks import translate
 from webhooks.ports import StoredEvent
-from webhooks.stripe_reading import metadata, text
 
 if TYPE_CHECKING:
     from webhooks.use_cases.processing import ProcessingDeps
@@ -104,7 +104,7 @@ async def read_ahead(stored: StoredEvent, deps: ProcessingDeps) -> StripeSnapsho
                 snapshot.keep("customer", customer, missing)
                 return snapshot  # parked
             snapshot.keep("customer", customer, found)
-            if text(metadata(found), "tenant_id") is None:
+            if customer_tenant(found) is None:
                 return snapshot  # parked
     if kind in translate.CUSTOMER_TYPES:
         return snapshot

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import httpx
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
+from billing_platform.stripe_reading import PriceCatalog
 from checkout.adapters.stripe import StripePaymentGateway
 from checkout.model import NewCheckoutSession
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
-from subscriptions.adapters.stripe_translation import PriceCatalog
 from webhooks.adapters.stripe import StripeObjectReader
 
 T = TypeVar("T")
