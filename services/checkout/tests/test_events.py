@@ -15,6 +15,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from billing_domain.envelope import IntegrationEvent
+from billing_domain.event_catalogue import CheckoutSessionCreated, CustomerCreated
 from billing_domain.events import (
     CheckoutCompleted,
     SubscriptionActivated,
@@ -30,6 +31,7 @@ from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.waiting import wait_until
 from checkout.consumer import queue_name
 from checkout.main import create_app
+from checkout.testing import Running
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +74,7 @@ async def checkout_status(client: httpx.AsyncClient, headers: dict[str, str], pl
 
 
 async def test_checkout_publishes_customer_created_and_session_created(
-    running: Any, auth: Auth, new_tenant: Callable
+    running: Running, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     tenant = new_tenant()
     response = await running.client.post(CHECKOUT, json={"plan": "team"}, headers=auth(tenant))
@@ -88,6 +90,8 @@ async def test_checkout_publishes_customer_created_and_session_created(
     assert await wait_until(lambda: len(published()) == 2)
     session, customer = sorted(published(), key=lambda e: e.type)
     assert (session.type, customer.type) == ("checkout.session_created", "customer.created")
+    assert isinstance(session, CheckoutSessionCreated)
+    assert isinstance(customer, CustomerCreated)
     assert session.checkout_session_id == session_id
     assert session.plan is PlanType.TEAM
     assert session.stripe_customer_id == customer.stripe_customer_id
@@ -97,7 +101,7 @@ async def test_checkout_publishes_customer_created_and_session_created(
 
 
 async def test_the_plan_projection_follows_subscription_events(
-    running: Any, auth: Auth, new_tenant: Callable
+    running: Running, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     tenant = new_tenant()
     headers = auth(tenant)
@@ -118,7 +122,7 @@ async def _status_is(
 
 
 async def test_checkout_completed_updates_the_session_record(
-    running: Any, auth: Auth, new_tenant: Callable, migrated_url: str
+    running: Running, auth: Auth, new_tenant: Callable[[], str], migrated_url: str
 ) -> None:
     tenant = new_tenant()
     started = await running.client.post(CHECKOUT, json={"plan": "solo"}, headers=auth(tenant))
@@ -150,12 +154,13 @@ async def test_checkout_completed_updates_the_session_record(
         )
     finally:
         await conn.close()
+    assert row is not None
     assert (row["status"], row["payment_status"]) == ("complete", "paid")
     assert row["completed_at"] is not None
     assert inbox == 1
 
 
-async def test_an_undecodable_event_is_dead_lettered(running: Any) -> None:
+async def test_an_undecodable_event_is_dead_lettered(running: Running) -> None:
     bad = OutgoingMessage(
         message_id=str(uuid.uuid4()), routing_key="billing.subscription.activated", body=b"{nope"
     )
@@ -205,7 +210,7 @@ async def test_through_rabbitmq_events_flow_both_ways(
     amqp_url: str,
     exchange_name: str,
     auth: Auth,
-    new_tenant: Callable,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     async with EventCollector(amqp_url, exchange_name, "billing.#") as collector:

@@ -51,7 +51,7 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     ],
 )
 async def test_bad_checkout_bodies_are_422(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable, content: bytes, code: str
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str], content: bytes, code: str
 ) -> None:
     headers = {**auth(new_tenant()), "Content-Type": "application/json"}
     response = await client.post(CHECKOUT, content=content, headers=headers)
@@ -63,7 +63,7 @@ async def test_bad_checkout_bodies_are_422(
     ["", "abc", "cs_", "cs_../../v1/customers", "cs_test_a b", "cs_" + "a" * 300, "cs_tést", 42],
 )
 async def test_malformed_session_ids_are_422(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable, session_id: Any
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str], session_id: Any
 ) -> None:
     response = await client.post(
         VERIFY, json={"session_id": session_id}, headers=auth(new_tenant())
@@ -72,7 +72,7 @@ async def test_malformed_session_ids_are_422(
 
 
 async def test_an_unknown_session_is_404(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     response = await client.post(
         VERIFY, json={"session_id": "cs_test_doesnotexist"}, headers=auth(new_tenant())
@@ -118,7 +118,7 @@ async def test_missing_expired_or_bad_tokens_are_401(
 
 
 async def test_a_bad_idempotency_key_is_422(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     headers = {**auth(new_tenant()), "Idempotency-Key": "k" * 300}
     response = await client.post(CHECKOUT, json={"plan": "solo"}, headers=headers)
@@ -126,7 +126,7 @@ async def test_a_bad_idempotency_key_is_422(
 
 
 async def test_plans_come_from_stripe_prices_for_any_member(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     response = await client.get(PLANS, headers=auth(new_tenant(), "member"))
     assert response.status_code == 200, response.text
@@ -173,7 +173,7 @@ async def test_plans_come_from_stripe_prices_for_any_member(
 
 
 async def test_too_many_sessions_are_429_with_retry_after(
-    settings: BillingSettings, auth: Auth, new_tenant: Callable
+    settings: BillingSettings, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     strict = settings.model_copy(update={"checkout_sessions_per_minute": 2})
     app = create_app(strict, bus=InMemoryBus())
@@ -196,7 +196,7 @@ async def test_too_many_sessions_are_429_with_retry_after(
 
 
 async def test_stripe_unreachable_is_503_and_stores_nothing(
-    settings: BillingSettings, auth: Auth, new_tenant: Callable, migrated_url: str
+    settings: BillingSettings, auth: Auth, new_tenant: Callable[[], str], migrated_url: str
 ) -> None:
     unreachable = settings.model_copy(update={"stripe_api_base": "http://127.0.0.1:9"})
     app = create_app(unreachable, bus=InMemoryBus())
@@ -224,7 +224,7 @@ async def test_stripe_unreachable_is_503_and_stores_nothing(
 
 @pytest.mark.parametrize("path", [CHECKOUT, VERIFY])
 async def test_a_body_that_is_not_utf8_is_a_documented_400(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable, path: str
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str], path: str
 ) -> None:
     """Found by schemathesis (tests/hostile): FastAPI answers bytes it cannot decode with
     a 400 the schema did not list; the answer keeps the error shape and is documented."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,10 +16,13 @@ pytestmark = pytest.mark.integration
 Auth = Callable[..., dict[str, str]]
 
 
-async def start(client: httpx.AsyncClient, headers: dict[str, str], **body: object) -> dict:
+async def start(
+    client: httpx.AsyncClient, headers: dict[str, str], **body: object
+) -> dict[str, Any]:
     response = await client.post("/api/billing/checkout", json=body, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    started: dict[str, Any] = response.json()
+    return started
 
 
 async def verify(
@@ -33,16 +37,20 @@ async def pay(sandbox_http: httpx.AsyncClient, session_id: str, card: str) -> ht
     return await sandbox_http.post(f"/checkout/{session_id}/pay", data={"card": card})
 
 
-async def customers_of(sandbox_http: httpx.AsyncClient, tenant: str) -> list[dict]:
+async def customers_of(sandbox_http: httpx.AsyncClient, tenant: str) -> list[dict[str, Any]]:
     response = await sandbox_http.get(
         "/v1/customers/search", params={"query": f"metadata['tenant_id']:'{tenant}'", "limit": 100}
     )
     assert response.status_code == 200, response.text
-    return response.json()["data"]
+    found: list[dict[str, Any]] = response.json()["data"]
+    return found
 
 
 async def test_owner_pays_with_4242_and_the_session_verifies(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     started = await start(client, auth(tenant), plan="solo")
@@ -80,7 +88,10 @@ async def test_owner_pays_with_4242_and_the_session_verifies(
 
 
 async def test_trial_journey_verifies_with_trial_and_no_payment_required(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     started = await start(client, auth(tenant), plan="team", trial=True)
@@ -105,7 +116,10 @@ async def test_trial_journey_verifies_with_trial_and_no_payment_required(
 
 
 async def test_a_declined_card_leaves_the_session_unverified(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     started = await start(client, auth(tenant), plan="enterprise")
@@ -120,7 +134,10 @@ async def test_a_declined_card_leaves_the_session_unverified(
 
 
 async def test_another_tenants_owner_cannot_verify_the_session(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     first, second = new_tenant(), new_tenant()
     started = await start(client, auth(first), plan="solo")
@@ -133,7 +150,10 @@ async def test_another_tenants_owner_cannot_verify_the_session(
 
 
 async def test_a_member_cannot_start_a_checkout(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     for role in ("member", "admin"):
@@ -150,7 +170,10 @@ async def test_a_member_cannot_start_a_checkout(
 
 
 async def test_twenty_concurrent_checkouts_of_one_tenant_make_one_customer(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     headers = auth(tenant)
@@ -176,7 +199,7 @@ async def test_twenty_concurrent_checkouts_of_one_tenant_make_one_customer(
 
 
 async def test_a_double_click_gets_the_same_session(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     tenant = new_tenant()
     first, second = await asyncio.gather(
@@ -189,7 +212,7 @@ async def test_a_double_click_gets_the_same_session(
 
 
 async def test_the_same_idempotency_key_returns_the_same_session(
-    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     tenant = new_tenant()
     headers = {**auth(tenant), "Idempotency-Key": "order-1"}
@@ -202,7 +225,10 @@ async def test_the_same_idempotency_key_returns_the_same_session(
 
 
 async def test_the_owner_opens_the_customer_portal_once_a_customer_exists(
-    client: httpx.AsyncClient, sandbox_http: httpx.AsyncClient, auth: Auth, new_tenant: Callable
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
 ) -> None:
     tenant = new_tenant()
     none_yet = await client.get("/api/billing/checkout", headers=auth(tenant))

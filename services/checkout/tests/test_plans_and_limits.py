@@ -10,6 +10,7 @@ from billing_domain.errors import GatewayUnavailable
 from billing_domain.plans import PlanType
 from checkout.model import PriceInfo
 from checkout.plans import CachingPriceCatalogue, list_plans
+from checkout.testing import World
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +26,7 @@ class Ticker:
 
 
 @pytest.fixture
-def priced(world: Any) -> Any:
+def priced(world: World) -> Any:
     world.gateway.price_table = {
         "price_solo": PriceInfo(
             price_id="price_solo", name="Solo", amount=900, currency="usd", interval="month"

@@ -21,6 +21,7 @@ from billing_domain.events import (
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from checkout.projections import apply_event
+from checkout.testing import World
 
 pytestmark = pytest.mark.unit
 
@@ -64,19 +65,19 @@ def completed(
     )
 
 
-async def apply(world: Any, event: Any) -> None:
+async def apply(world: World, event: Any) -> None:
     async with world.db.uow() as uow:
         await apply_event(uow, event)
         await uow.commit()
 
 
-async def test_activation_then_a_checkout_of_the_same_plan_conflicts(world: Any) -> None:
+async def test_activation_then_a_checkout_of_the_same_plan_conflicts(world: World) -> None:
     await apply(world, SubscriptionActivated(**header(), **subscription(PlanType.SOLO)))
     stored = world.db.tables.tenant_plans["t-1"]
     assert (stored.plan, stored.status, stored.as_of) == (PlanType.SOLO, "active", T0)
 
 
-async def test_a_plan_change_moves_the_projection(world: Any) -> None:
+async def test_a_plan_change_moves_the_projection(world: World) -> None:
     await apply(world, SubscriptionActivated(**header(), **subscription(PlanType.SOLO)))
     later = T0 + timedelta(days=1)
     await apply(
@@ -92,7 +93,7 @@ async def test_a_plan_change_moves_the_projection(world: Any) -> None:
     assert world.db.tables.tenant_plans["t-1"].plan is PlanType.TEAM
 
 
-async def test_a_cancellation_puts_the_tenant_on_free(world: Any) -> None:
+async def test_a_cancellation_puts_the_tenant_on_free(world: World) -> None:
     await apply(world, SubscriptionActivated(**header(), **subscription(PlanType.TEAM)))
     await apply(
         world,
@@ -105,7 +106,7 @@ async def test_a_cancellation_puts_the_tenant_on_free(world: Any) -> None:
     assert (await world.checkout("team")).session_id
 
 
-async def test_an_older_event_never_overwrites_a_newer_state(world: Any) -> None:
+async def test_an_older_event_never_overwrites_a_newer_state(world: World) -> None:
     await apply(
         world,
         SubscriptionCanceled(
@@ -116,7 +117,7 @@ async def test_an_older_event_never_overwrites_a_newer_state(world: Any) -> None
     assert world.db.tables.tenant_plans["t-1"].plan is PlanType.FREE
 
 
-async def test_checkout_completed_marks_the_session_record(world: Any) -> None:
+async def test_checkout_completed_marks_the_session_record(world: World) -> None:
     started = await world.checkout("solo")
     await apply(
         world,
@@ -125,7 +126,7 @@ async def test_checkout_completed_marks_the_session_record(world: Any) -> None:
     assert world.db.tables.sessions[started.session_id].status == "complete"
 
 
-async def test_a_completed_event_about_a_foreign_session_is_ignored(world: Any) -> None:
+async def test_a_completed_event_about_a_foreign_session_is_ignored(world: World) -> None:
     await apply(
         world,
         CheckoutCompleted(
@@ -143,7 +144,7 @@ async def test_a_completed_event_about_a_foreign_session_is_ignored(world: Any) 
     assert world.db.tables.sessions == {}
 
 
-async def test_events_checkout_does_not_consume_change_nothing(world: Any) -> None:
+async def test_events_checkout_does_not_consume_change_nothing(world: World) -> None:
     await apply(
         world,
         InvoicePaid(
@@ -160,7 +161,7 @@ async def test_events_checkout_does_not_consume_change_nothing(world: Any) -> No
 # -- one trial per tenant and per Stripe customer --
 
 
-async def refused(world: Any, tenant: str) -> Conflict:
+async def refused(world: World, tenant: str) -> Conflict:
     calls = sum(world.gateway.calls.values())
     with pytest.raises(Conflict) as caught:
         await world.checkout("team", tenant_id=tenant, trial=True)
@@ -168,14 +169,14 @@ async def refused(world: Any, tenant: str) -> Conflict:
     return caught.value
 
 
-async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: Any) -> None:
+async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: World) -> None:
     started = await world.checkout("team", tenant_id="t-1", trial=True)
     customer = world.db.tables.customers["t-1"]
     await apply(
         world,
         completed(started.session_id, customer=customer, trial=True),
     )
-    sub = {
+    sub: dict[str, Any] = {
         "stripe_subscription_id": "sub_1",
         "stripe_customer_id": customer,
         "plan": PlanType.TEAM,
@@ -191,7 +192,7 @@ async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: Any) 
     assert paid.session_id
 
 
-async def test_a_subscription_seen_with_a_trial_counts_however_it_started(world: Any) -> None:
+async def test_a_subscription_seen_with_a_trial_counts_however_it_started(world: World) -> None:
     """A trial started elsewhere (the portal, an operator) is a used trial too."""
     sub: dict[str, Any] = {
         "stripe_subscription_id": "sub_2",
@@ -208,7 +209,7 @@ async def test_a_subscription_seen_with_a_trial_counts_however_it_started(world:
     assert (await refused(world, "t-2")).code == "trial_already_used"
 
 
-async def test_the_stripe_customer_counts_as_well_as_the_tenant(world: Any) -> None:
+async def test_the_stripe_customer_counts_as_well_as_the_tenant(world: World) -> None:
     """A tenant whose Stripe customer already had a trial (under another tenant id) gets none."""
     async with world.db.uow() as uow:
         await uow.trials.record(tenant_id="t-old", customer_id="cus_3", evidence="test", used_at=T0)
@@ -217,7 +218,7 @@ async def test_the_stripe_customer_counts_as_well_as_the_tenant(world: Any) -> N
     assert (await refused(world, "t-3")).code == "trial_already_used"
 
 
-async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: Any) -> None:
+async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: World) -> None:
     started = await world.checkout("solo", tenant_id="t-4")
     await apply(
         world,
@@ -226,7 +227,7 @@ async def test_an_unpaid_or_trialless_history_leaves_the_trial(world: Any) -> No
     assert world.db.tables.trials == {}
 
 
-async def test_a_tenant_has_one_open_trial_checkout_at_a_time(world: Any) -> None:
+async def test_a_tenant_has_one_open_trial_checkout_at_a_time(world: World) -> None:
     """Several trial sessions opened first and all completed later would be several trials."""
     first = await world.checkout("team", tenant_id="t-5", trial=True, idempotency_key="k-1")
     again = await world.checkout("team", tenant_id="t-5", trial=True, idempotency_key="k-2")
@@ -241,7 +242,7 @@ async def test_a_tenant_has_one_open_trial_checkout_at_a_time(world: Any) -> Non
     assert [r.tenant_id for r in world.gateway.requests] == ["t-5", "t-6"]
 
 
-async def test_a_trial_completed_at_stripe_counts_before_its_event_arrives(world: Any) -> None:
+async def test_a_trial_completed_at_stripe_counts_before_its_event_arrives(world: World) -> None:
     started = await world.checkout("team", tenant_id="t-7", trial=True)
     world.gateway.complete(started.session_id, payment_status="no_payment_required")
     with pytest.raises(Conflict) as refused_early:
@@ -250,7 +251,7 @@ async def test_a_trial_completed_at_stripe_counts_before_its_event_arrives(world
     assert len(world.gateway.requests) == 1
 
 
-async def test_an_expired_trial_checkout_makes_way_for_a_new_one(world: Any) -> None:
+async def test_an_expired_trial_checkout_makes_way_for_a_new_one(world: World) -> None:
     started = await world.checkout("team", tenant_id="t-8", trial=True)
     expired = replace(world.gateway.sessions[started.session_id], status="expired")
     world.gateway.sessions[started.session_id] = expired

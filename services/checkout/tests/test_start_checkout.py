@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, RuleViolated
 from billing_domain.events import CheckoutSessionCreated, CustomerCreated
 from billing_domain.plans import PlanType
 from checkout.model import TenantPlan
+from checkout.testing import World
 
 pytestmark = pytest.mark.unit
 
 
-async def test_first_checkout_creates_the_customer_and_the_session(world: Any) -> None:
+async def test_first_checkout_creates_the_customer_and_the_session(world: World) -> None:
     started = await world.checkout("solo")
 
     assert started.session_id == "cs_test_1"
@@ -42,7 +42,7 @@ async def test_first_checkout_creates_the_customer_and_the_session(world: Any) -
 
 
 async def test_a_trial_checkout_asks_for_the_configured_trial_and_marks_the_success_url(
-    world: Any,
+    world: World,
 ) -> None:
     await world.checkout("team", trial=True)
     (request,) = world.gateway.requests
@@ -51,7 +51,7 @@ async def test_a_trial_checkout_asks_for_the_configured_trial_and_marks_the_succ
     assert world.db.tables.sessions["cs_test_1"].trial is True
 
 
-async def test_the_second_checkout_reuses_the_customer(world: Any) -> None:
+async def test_the_second_checkout_reuses_the_customer(world: World) -> None:
     await world.checkout("solo")
     world.clock.advance(60)
     await world.checkout("team")
@@ -61,7 +61,7 @@ async def test_the_second_checkout_reuses_the_customer(world: Any) -> None:
 
 
 @pytest.mark.parametrize("role", ["member", "admin"])
-async def test_only_the_owner_may_start_a_checkout(world: Any, role: str) -> None:
+async def test_only_the_owner_may_start_a_checkout(world: World, role: str) -> None:
     with pytest.raises(Forbidden) as raised:
         await world.checkout("solo", role=role)
     assert raised.value.code == "owner_only"
@@ -79,7 +79,7 @@ async def test_only_the_owner_may_start_a_checkout(world: Any, role: str) -> Non
     ],
 )
 async def test_plans_that_cannot_be_bought_are_refused(
-    world: Any, plan: str, trial: bool, code: str
+    world: World, plan: str, trial: bool, code: str
 ) -> None:
     with pytest.raises(RuleViolated) as raised:
         await world.checkout(plan, trial=trial)
@@ -87,17 +87,17 @@ async def test_plans_that_cannot_be_bought_are_refused(
     assert not world.gateway.calls
 
 
-async def test_no_trial_when_trial_days_are_zero(world: Any) -> None:
+async def test_no_trial_when_trial_days_are_zero(world: World) -> None:
     world.config = replace(world.config, trial_days=0)
     with pytest.raises(RuleViolated, match="no trial"):
         await world.checkout("team", trial=True)
 
 
-def on(plan: PlanType, world: Any) -> TenantPlan:
+def on(plan: PlanType, world: World) -> TenantPlan:
     return TenantPlan(tenant_id="t-1", plan=plan, status="active", as_of=world.clock.now())
 
 
-async def test_a_tenant_already_on_the_plan_gets_a_conflict(world: Any) -> None:
+async def test_a_tenant_already_on_the_plan_gets_a_conflict(world: World) -> None:
     world.db.tables.tenant_plans["t-1"] = on(PlanType.SOLO, world)
     with pytest.raises(Conflict) as raised:
         await world.checkout("solo")
@@ -106,7 +106,7 @@ async def test_a_tenant_already_on_the_plan_gets_a_conflict(world: Any) -> None:
 
 
 async def test_a_subscribed_tenant_changes_plan_elsewhere_instead_of_a_second_subscription(
-    world: Any,
+    world: World,
 ) -> None:
     world.db.tables.tenant_plans["t-1"] = on(PlanType.TEAM, world)
     with pytest.raises(Conflict) as raised:
@@ -114,13 +114,13 @@ async def test_a_subscribed_tenant_changes_plan_elsewhere_instead_of_a_second_su
     assert raised.value.code == "already_subscribed"
 
 
-async def test_a_tenant_back_on_free_may_check_out_again(world: Any) -> None:
+async def test_a_tenant_back_on_free_may_check_out_again(world: World) -> None:
     world.db.tables.tenant_plans["t-1"] = on(PlanType.FREE, world)
     assert (await world.checkout("solo")).session_id
 
 
 async def test_a_double_click_returns_the_same_session_without_a_second_stripe_call(
-    world: Any,
+    world: World,
 ) -> None:
     first = await world.checkout("team")
     world.clock.advance(3)
@@ -131,21 +131,21 @@ async def test_a_double_click_returns_the_same_session_without_a_second_stripe_c
     assert sum(isinstance(e, CheckoutSessionCreated) for e in world.db.tables.outbox) == 1
 
 
-async def test_after_the_double_click_window_a_new_session_is_opened(world: Any) -> None:
+async def test_after_the_double_click_window_a_new_session_is_opened(world: World) -> None:
     first = await world.checkout("team")
     world.clock.advance(world.config.double_click_window_s + 1)
     second = await world.checkout("team")
     assert second.session_id != first.session_id
 
 
-async def test_concurrent_double_clicks_get_one_session(world: Any) -> None:
+async def test_concurrent_double_clicks_get_one_session(world: World) -> None:
     results = await asyncio.gather(*(world.checkout("team") for _ in range(5)))
     assert len({r.session_id for r in results}) == 1
     assert len(world.db.tables.sessions) == 1
     assert sum(isinstance(e, CheckoutSessionCreated) for e in world.db.tables.outbox) == 1
 
 
-async def test_the_idempotency_key_replays_and_refuses_another_request(world: Any) -> None:
+async def test_the_idempotency_key_replays_and_refuses_another_request(world: World) -> None:
     first = await world.checkout("solo", idempotency_key="k-1")
     world.clock.advance(3600)
     again = await world.checkout("solo", idempotency_key="k-1")
@@ -157,7 +157,7 @@ async def test_the_idempotency_key_replays_and_refuses_another_request(world: An
     assert raised.value.code == "idempotency_key_reused"
 
 
-async def test_twenty_concurrent_first_checkouts_create_one_customer(world: Any) -> None:
+async def test_twenty_concurrent_first_checkouts_create_one_customer(world: World) -> None:
     results = await asyncio.gather(
         *(world.checkout("solo", idempotency_key=f"k-{n}") for n in range(20))
     )
@@ -167,7 +167,7 @@ async def test_twenty_concurrent_first_checkouts_create_one_customer(world: Any)
     assert {r.customer_id for r in world.gateway.requests} == {"cus_1"}
 
 
-async def test_stripe_down_before_the_customer_leaves_nothing_stored(world: Any) -> None:
+async def test_stripe_down_before_the_customer_leaves_nothing_stored(world: World) -> None:
     world.gateway.down = {"customers.create"}
     with pytest.raises(GatewayUnavailable):
         await world.checkout("solo")
@@ -176,7 +176,7 @@ async def test_stripe_down_before_the_customer_leaves_nothing_stored(world: Any)
     assert world.db.tables.outbox == []
 
 
-async def test_stripe_down_for_the_session_keeps_only_the_finished_customer(world: Any) -> None:
+async def test_stripe_down_for_the_session_keeps_only_the_finished_customer(world: World) -> None:
     world.gateway.down = {"checkout.sessions.create"}
     with pytest.raises(GatewayUnavailable):
         await world.checkout("solo")

@@ -12,9 +12,6 @@ from datetime import datetime
 from billing_domain.auth import Principal
 from billing_domain.plans import PlanType
 
-PROVISIONING_PAYMENT_STATUSES = frozenset({"paid", "no_payment_required"})
-"""A completed session provisions only with one of these (docs/architecture.md section 5)."""
-
 # -- commands -------------------------------------------------------------------
 
 

@@ -18,10 +18,10 @@ from billing_domain.envelope import new_event
 from billing_domain.errors import Conflict, Forbidden, NotFound, RuleViolated
 from billing_domain.events import CheckoutSessionCreated, CustomerCreated
 from billing_domain.plans import PlanType, parse_plan
+from billing_domain.stripe_rules import provisions
 
 from checkout.config import CheckoutConfig
 from checkout.model import (
-    PROVISIONING_PAYMENT_STATUSES,
     CheckoutSessionRecord,
     CheckoutStarted,
     NewCheckoutSession,
@@ -273,9 +273,7 @@ async def verify_session(
     named = _tenants_named_by(session, record, customer_tenant)
     if named != {principal.tenant_id}:
         raise Forbidden("this checkout session belongs to another tenant", code="other_tenant")
-    verified = (
-        session.status == "complete" and session.payment_status in PROVISIONING_PAYMENT_STATUSES
-    )
+    verified = provisions(status=session.status, payment_status=session.payment_status)
     plan = _plan_of(session, record) if verified else None
     trial = verified and (
         session.metadata.get("trial") == "true" or (record is not None and record.trial)

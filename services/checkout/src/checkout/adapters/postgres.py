@@ -8,14 +8,25 @@ import asyncpg
 from billing_domain.plans import PlanType
 from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.outbox import OutboxWriter
+from billing_platform.sql_names import column_list, in_column_order, insert_sql, table_name
 
 from checkout.model import CheckoutSessionRecord, TenantPlan
 from checkout.schema import SCHEMA
 
+_SESSIONS = table_name(SCHEMA, "checkout_sessions")
 _SESSION_COLUMNS = (
-    "session_id, tenant_id, plan, trial, status, url, stripe_customer_id, "
-    "idempotency_key, created_at"
+    "session_id",
+    "tenant_id",
+    "plan",
+    "trial",
+    "status",
+    "url",
+    "stripe_customer_id",
+    "idempotency_key",
+    "created_at",
 )
+_INSERT_SESSION = f"{insert_sql(_SESSIONS, _SESSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING true"
+_SELECT_SESSIONS = f"SELECT {column_list(_SESSION_COLUMNS)} FROM {_SESSIONS} "  # noqa: S608 (identifiers from sql_names, values are parameters)
 
 
 class PgCustomerRepository:
@@ -71,25 +82,25 @@ class PgCheckoutSessionRepository:
         self._conn = conn
 
     async def add(self, record: CheckoutSessionRecord) -> bool:
+        values = {
+            "session_id": record.session_id,
+            "tenant_id": record.tenant_id,
+            "plan": record.plan.value,
+            "trial": record.trial,
+            "status": record.status,
+            "url": record.url,
+            "stripe_customer_id": record.stripe_customer_id,
+            "idempotency_key": record.idempotency_key,
+            "created_at": record.created_at,
+        }
         inserted = await self._conn.fetchval(
-            f"INSERT INTO checkout.checkout_sessions ({_SESSION_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-            "ON CONFLICT DO NOTHING RETURNING true",
-            record.session_id,
-            record.tenant_id,
-            record.plan.value,
-            record.trial,
-            record.status,
-            record.url,
-            record.stripe_customer_id,
-            record.idempotency_key,
-            record.created_at,
+            _INSERT_SESSION, *in_column_order(values, _SESSION_COLUMNS)
         )
         return bool(inserted)
 
     async def get(self, session_id: str) -> CheckoutSessionRecord | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions WHERE session_id = $1",
+            _SELECT_SESSIONS + "WHERE session_id = $1",
             session_id,
         )
         return None if row is None else _session(row)
@@ -98,8 +109,7 @@ class PgCheckoutSessionRepository:
         self, tenant_id: str, idempotency_key: str
     ) -> CheckoutSessionRecord | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
-            "WHERE tenant_id = $1 AND idempotency_key = $2",
+            _SELECT_SESSIONS + "WHERE tenant_id = $1 AND idempotency_key = $2",
             tenant_id,
             idempotency_key,
         )
@@ -109,8 +119,8 @@ class PgCheckoutSessionRepository:
         self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
     ) -> CheckoutSessionRecord | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
-            "WHERE tenant_id = $1 AND plan = $2 AND trial = $3 AND created_at >= $4 "
+            _SELECT_SESSIONS
+            + "WHERE tenant_id = $1 AND plan = $2 AND trial = $3 AND created_at >= $4 "
             "AND status = 'open' AND idempotency_key IS NULL "
             "ORDER BY created_at DESC LIMIT 1",
             tenant_id,
@@ -124,8 +134,8 @@ class PgCheckoutSessionRepository:
         self, *, tenant_id: str, since: datetime
     ) -> CheckoutSessionRecord | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_SESSION_COLUMNS} FROM checkout.checkout_sessions "
-            "WHERE tenant_id = $1 AND trial AND status = 'open' AND created_at >= $2 "
+            _SELECT_SESSIONS
+            + "WHERE tenant_id = $1 AND trial AND status = 'open' AND created_at >= $2 "
             "ORDER BY created_at DESC LIMIT 1",
             tenant_id,
             since,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound
 from billing_platform.stripe_gateway import StripeCaller, as_dict
+from billing_platform.stripe_reading import read_checkout_session, read_price
 from stripe.params import CustomerCreateParams, PriceRetrieveParams
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
@@ -76,20 +77,21 @@ class StripePaymentGateway:
         return OpenedSession(session_id=session.id, url=session.url)
 
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
-        session = as_dict(
-            await self._call(
-                "checkout.sessions.retrieve",
-                lambda: self._v1.checkout.sessions.retrieve_async(session_id),
+        session = read_checkout_session(
+            as_dict(
+                await self._call(
+                    "checkout.sessions.retrieve",
+                    lambda: self._v1.checkout.sessions.retrieve_async(session_id),
+                )
             )
         )
-        metadata = session.get("metadata") or {}
         return StripeSessionView(
-            session_id=str(session["id"]),
-            status=session.get("status"),
-            payment_status=session.get("payment_status"),
-            customer_id=_id_of(session.get("customer")),
-            client_reference_id=session.get("client_reference_id"),
-            metadata={str(k): str(v) for k, v in metadata.items()},
+            session_id=session.session_id,
+            status=session.status,
+            payment_status=session.payment_status,
+            customer_id=session.customer_id,
+            client_reference_id=session.client_reference_id,
+            metadata=session.metadata,
         )
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
@@ -116,24 +118,15 @@ class StripePaymentGateway:
         except NotFound:
             log.error("checkout.price.missing", price_id=price_id)
             return None
-        product = price.get("product")
-        recurring = price.get("recurring") or {}
-        name = product.get("name") if isinstance(product, dict) else None
+        read = read_price(price)
         return PriceInfo(
             price_id=price_id,
-            name=name or price.get("nickname"),
-            amount=int(price.get("unit_amount") or 0),
-            currency=str(price.get("currency") or "usd"),
-            interval=str(recurring.get("interval") or "month"),
-            interval_count=int(recurring.get("interval_count") or 1),
+            name=read.name,
+            amount=read.amount,
+            currency=read.currency,
+            interval=read.interval,
+            interval_count=read.interval_count,
         )
-
-
-def _id_of(value: object) -> str | None:
-    if isinstance(value, dict):
-        found = value.get("id")
-        return str(found) if found else None
-    return str(value) if value else None
 
 
 class UnconfiguredPaymentGateway:
