@@ -12,7 +12,7 @@ from billing_platform.stripe_reading.checkout_session import (
 from billing_platform.stripe_reading.fields import customer_tenant, id_of
 from billing_platform.stripe_reading.invoice import InvoiceReading, read_invoice
 from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
-from billing_platform.stripe_reading.price import PriceCatalog, PriceReading
+from billing_platform.stripe_reading.price import PriceCatalog, PriceReading, read_price
 from billing_platform.stripe_reading.subscription import (
     SubscriptionReading,
     read_snapshot,
@@ -31,6 +31,7 @@ __all__ = [
     "read_checkout_session",
     "read_invoice",
     "read_payment_method",
+    "read_price",
     "read_snapshot",
     "read_subscription",
 ]

@@ -19,14 +19,34 @@ from billing_platform.stripe_reading.fields import id_of, integer, mapping, meta
 
 @dataclass(frozen=True, kw_only=True)
 class PriceReading:
+    """What a price costs and how often (its plan is ``PriceCatalog.plan_of``)."""
+
     price_id: str
-    plan: PlanType
     interval: str
     interval_count: int
     amount: int
     currency: str
     name: str | None
     """The product's name when expanded, else the price's nickname."""
+    lookup_key: str | None
+
+
+def read_price(price: Mapping[str, Any]) -> PriceReading:
+    price_id = id_of(price)
+    if price_id is None:
+        raise RuleViolated("price without id", code="unknown_price")
+    recurring = mapping(price, "recurring")
+    product = price.get("product")
+    name = text(product, "name") if isinstance(product, Mapping) else None
+    return PriceReading(
+        price_id=price_id,
+        interval=text(recurring, "interval") or "month",
+        interval_count=integer(recurring, "interval_count", 1),
+        amount=integer(price, "unit_amount"),
+        currency=text(price, "currency") or "usd",
+        name=name or text(price, "nickname"),
+        lookup_key=text(price, "lookup_key"),
+    )
 
 
 class PriceCatalog:
@@ -71,21 +91,4 @@ class PriceCatalog:
             lookup_key=text(obj, "lookup_key"),
             metadata_plan=text(metadata(obj), "plan"),
             configured=self._configured,
-        )
-
-    def read(self, price: Mapping[str, Any]) -> PriceReading:
-        price_id = id_of(price)
-        if price_id is None:
-            raise RuleViolated("price without id", code="unknown_price")
-        recurring = mapping(price, "recurring")
-        product = price.get("product")
-        name = text(product, "name") if isinstance(product, Mapping) else None
-        return PriceReading(
-            price_id=price_id,
-            plan=self.plan_of(price),
-            interval=text(recurring, "interval") or "month",
-            interval_count=integer(recurring, "interval_count", 1),
-            amount=integer(price, "unit_amount"),
-            currency=text(price, "currency") or "usd",
-            name=name or text(price, "nickname"),
         )
