@@ -40,6 +40,8 @@ def test_statements_come_from_one_tuple_of_columns() -> None:
     )
     assert excluded_assignments(COLUMNS[1:]) == "plan = EXCLUDED.plan, status = EXCLUDED.status"
     assert placeholders(2, start=4) == "$4, $5"
+    with pytest.raises(ValueError, match="invalid SQL identifier"):
+        insert_sql("subscriptions.x (a) VALUES (1); --", COLUMNS)
 
 
 def test_values_follow_the_columns_and_must_match_them_exactly() -> None:

@@ -38,7 +38,7 @@ SAMPLE_INTERVAL_S = 15.0
 async def sample_outbox_age(pool: asyncpg.Pool, schema: str) -> float:
     s = schema_name(schema)
     age = await pool.fetchval(
-        "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 "
+        "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 "  # noqa: S608 (identifiers from sql_names, values are parameters)
         f"FROM {s}.outbox WHERE sent_at IS NULL"
     )
     seconds = float(age or 0.0)

@@ -46,8 +46,12 @@ def placeholders(count: int, *, start: int = 1) -> str:
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
-    """``INSERT INTO table (columns) VALUES ($1, ...)``, one placeholder per column."""
-    return f"INSERT INTO {table} ({column_list(columns)}) VALUES ({placeholders(len(columns))})"
+    """``INSERT INTO schema.table (columns) VALUES ($1, ...)``, one placeholder per column."""
+    schema, _, name = table.partition(".")
+    return (
+        f"INSERT INTO {table_name(schema, name)} ({column_list(columns)}) "  # noqa: S608 (identifiers checked here)
+        f"VALUES ({placeholders(len(columns))})"
+    )
 
 
 def excluded_assignments(columns: Sequence[str]) -> str:

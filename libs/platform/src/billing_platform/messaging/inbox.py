@@ -35,7 +35,7 @@ async def record_in_inbox(
 ) -> bool:
     """True when the message is new (and now recorded); False for a duplicate."""
     inserted = await connection.fetchval(
-        f"INSERT INTO {schema_name(schema)}.inbox (message_id, routing_key) VALUES ($1, $2) "
+        f"INSERT INTO {schema_name(schema)}.inbox (message_id, routing_key) VALUES ($1, $2) "  # noqa: S608 (identifiers from sql_names, values are parameters)
         "ON CONFLICT (message_id) DO NOTHING RETURNING true",
         message.message_id,
         message.routing_key,

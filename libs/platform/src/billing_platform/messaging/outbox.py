@@ -77,7 +77,7 @@ class OutboxWriter:
             return
         # One statement for the lot (executemany costs a protocol round per row).
         await self._conn.execute(
-            f"INSERT INTO {self._schema}.outbox (message_id, routing_key, body, tenant_id) "
+            f"INSERT INTO {self._schema}.outbox (message_id, routing_key, body, tenant_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "SELECT m, k, b::jsonb, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
             "WITH ORDINALITY AS rows(m, k, b, t, n) ORDER BY n "  # ids follow the events' order
             "ON CONFLICT (message_id) DO NOTHING",

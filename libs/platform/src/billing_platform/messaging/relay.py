@@ -80,7 +80,7 @@ class OutboxRelay:
             # Claimed and marked sent in one statement; the mark commits only after
             # the broker confirmed, and the rows of failed publishes are unmarked.
             claimed = await conn.fetch(
-                f"UPDATE {self._schema}.outbox SET sent_at = now(), attempts = attempts + 1 "
+                f"UPDATE {self._schema}.outbox SET sent_at = now(), attempts = attempts + 1 "  # noqa: S608 (identifiers from sql_names, values are parameters)
                 f"WHERE id IN (SELECT id FROM {self._schema}.outbox WHERE sent_at IS NULL "
                 "AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
@@ -114,7 +114,7 @@ class OutboxRelay:
                 parked = await self._reject(conn, failed)
             elif failed:  # nothing confirmed: the broker, not the rows
                 await conn.executemany(
-                    f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = $2 "
+                    f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = $2 "  # noqa: S608 (identifiers from sql_names, values are parameters)
                     "WHERE id = $1",
                     failed,
                 )
@@ -136,7 +136,7 @@ class OutboxRelay:
     ) -> list[str]:
         """Unmark refused rows, each waiting its own backoff; park those refused too often."""
         rows = await conn.fetch(
-            f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = f.error, "
+            f"UPDATE {self._schema}.outbox SET sent_at = NULL, last_error = f.error, "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "rejections = rejections + 1, "
             "next_attempt_at = now() + make_interval(secs => least(power(2, rejections + 1), $3)), "
             "parked_at = CASE WHEN rejections + 1 >= $4 THEN now() END "

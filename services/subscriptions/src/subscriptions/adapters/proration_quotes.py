@@ -19,9 +19,9 @@ ISSUE = f"""
 WITH expired AS (DELETE FROM {TABLE} WHERE expires_at <= $3)
 INSERT INTO {TABLE} (tenant_id, plan, proration_date, expires_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (tenant_id, plan, proration_date) DO UPDATE SET expires_at = EXCLUDED.expires_at
-"""
+"""  # noqa: S608 (identifiers from sql_names, values are parameters)
 ISSUED = (
-    f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE tenant_id = $1 AND plan = $2 "
+    f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE tenant_id = $1 AND plan = $2 "  # noqa: S608 (identifiers from sql_names, values are parameters)
     "AND proration_date = $3 AND expires_at > $4)"
 )
 

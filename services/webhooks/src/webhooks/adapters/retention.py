@@ -22,7 +22,7 @@ async def clear_old_payloads(
 ) -> int:
     return await run_in_batches(
         pool,
-        f"UPDATE {LOG} SET payload = '{{}}'::jsonb WHERE id IN (SELECT id FROM {LOG} "
+        f"UPDATE {LOG} SET payload = '{{}}'::jsonb WHERE id IN (SELECT id FROM {LOG} "  # noqa: S608 (identifiers from sql_names, values are parameters)
         "WHERE status = 'processed' AND processed_at < now() - make_interval(days => $1) "
         "AND payload <> '{}'::jsonb LIMIT $2)",
         days,
