@@ -7,12 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import structlog
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
-from billing_platform.http.auth import CurrentPrincipal
-from billing_platform.http.errors import ApiError
+from billing_platform.http.auth import CurrentPrincipal, bearer_principal
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -197,27 +195,15 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
     },
 )
 async def get_subscription(request: Request) -> JSONResponse:
-    """The hot path, kept lean: no dependency injection, a remembered token, one select."""
+    """The hot path, kept lean: no dependency injection (the platform's verifier), one select."""
     runtime = _runtime(request)
-    principal = _read_principal(request, runtime)
+    principal = bearer_principal(request)
     requested = request.query_params.get("tenant_id") or request.headers.get("x-tenant-id")
     if requested is not None and len(requested) > MAX_TENANT:
         raise RuleViolated(f"tenant_id is longer than {MAX_TENANT}", code="invalid_request")
     cmd = GetSubscription(principal=principal, tenant_id=requested or principal.tenant_id)
     account = await use_cases.get_subscription(cmd, runtime.reader)
     return JSONResponse(subscription_body(account))
-
-
-def _read_principal(request: Request, runtime: SubscriptionsRuntime) -> Principal:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthorized", "missing bearer token", {"WWW-Authenticate": "Bearer"})
-    if runtime.tokens is None:
-        raise ApiError(401, "unauthorized", "no token verifier configured")
-    principal = runtime.tokens.principal(token)
-    structlog.contextvars.bind_contextvars(tenant_id=principal.tenant_id)
-    return principal
 
 
 @router.delete(

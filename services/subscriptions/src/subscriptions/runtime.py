@@ -8,7 +8,6 @@ from billing_domain.clock import Clock
 from billing_platform.stripe_budget import StripeBudget
 
 from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, UnitOfWorkFactory
-from subscriptions.token_cache import VerifiedTokens
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,5 +20,3 @@ class SubscriptionsRuntime:
     """The proration dates previews issued (outside any transaction)."""
     budget: StripeBudget
     """Each tenant's share of Stripe: every route that calls Stripe spends from it."""
-    tokens: VerifiedTokens | None = None
-    """Bearer tokens already verified (the read path's authentication)."""

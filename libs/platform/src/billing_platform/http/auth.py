@@ -15,6 +15,10 @@ leeway for clocks that differ. With a maximum lifetime (``JWT_MAX_LIFETIME_SECON
 24 h by default in the services) ``iat`` is required and ``exp - iat`` beyond it is
 refused: a token without ``iat`` could live for ever, so it is refused too.
 
+A token accepted once is remembered until its ``exp`` (``verified_tokens``), so a
+client's repeated requests are verified once: every service's ``current_principal``
+(and ``bearer_principal``, the same without dependency injection) goes through it.
+
 A service started without any key answers 401; a key that cannot be parsed stops
 it at start-up (``KeyConfigError``). A secret shorter than 32 bytes (RFC 7518's
 minimum for HS256) is accepted, with a warning at start-up: refusing to start
@@ -24,6 +28,7 @@ would be worse than a weak key.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import jwt
@@ -33,7 +38,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from billing_platform.http.errors import ApiError
-from billing_platform.http.jwt_keys import ALGORITHMS, JwtKeys, parse_keyed_secrets
+from billing_platform.http.jwt_keys import (
+    ALGORITHMS,
+    JWKS_REFRESH_MIN_INTERVAL_S,
+    JwtKeys,
+    parse_keyed_secrets,
+)
+from billing_platform.http.verified_tokens import MAX_REMEMBERED, Verified, VerifiedTokens
 from billing_platform.settings import BillingSettings
 
 REQUIRED_CLAIMS = ["exp", "sub", "tenant_id", "role"]
@@ -58,6 +69,9 @@ class JwtVerifier:
         jwks_file: str | None = None,
         jwks_url: str | None = None,
         max_lifetime_seconds: int | None = None,
+        jwks_refresh_interval_s: float = JWKS_REFRESH_MIN_INTERVAL_S,
+        remember: int = MAX_REMEMBERED,
+        now: Callable[[], float] = time.time,
     ) -> None:
         for value in (secret, *(secrets or {}).values()):
             if value and len(value.encode()) < RECOMMENDED_SECRET_BYTES:
@@ -72,11 +86,14 @@ class JwtVerifier:
             public_key=public_key,
             jwks_file=jwks_file,
             jwks_url=jwks_url,
+            jwks_refresh_interval_s=jwks_refresh_interval_s,
         )
         self._audience = audience
         self._issuer = issuer
         self._max_lifetime = max_lifetime_seconds or None
         self._required = REQUIRED_CLAIMS + (["iat"] if self._max_lifetime else [])
+        self._now = now
+        self._verified = VerifiedTokens(remember)
 
     @classmethod
     def from_settings(cls, settings: BillingSettings) -> JwtVerifier:
@@ -92,6 +109,17 @@ class JwtVerifier:
         )
 
     def verify(self, token: str) -> Principal:
+        """The token's principal, or a 401 ``ApiError``; remembered until its ``exp``."""
+        known = self._verified.get(token, self._now())
+        if known is not None:
+            if self._keys.key_for(known.algorithm, known.kid) is known.key:
+                return known.principal
+            self._verified.forget(token)  # its key is gone: verify again (and refuse)
+        verified = self._verify(token)
+        self._verified.remember(token, verified)
+        return verified.principal
+
+    def _verify(self, token: str) -> Verified:
         try:
             header = jwt.get_unverified_header(token)
             algorithm, kid = header.get("alg"), header.get("kid")
@@ -119,13 +147,19 @@ class JwtVerifier:
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"invalid token: {exc}") from None
         # PyJWT has checked that exp (and iat) are integers; its leeway is for iat/nbf.
-        if int(claims["exp"]) <= time.time() - LEEWAY_S:
+        expires_at = int(claims["exp"])
+        if expires_at <= self._now() - LEEWAY_S:
             raise _unauthorized("token expired")
-        if self._max_lifetime and int(claims["exp"]) - int(claims["iat"]) > self._max_lifetime:
+        if self._max_lifetime and expires_at - int(claims["iat"]) > self._max_lifetime:
             raise _unauthorized(
                 f"invalid token: lifetime (exp - iat) beyond {self._max_lifetime} s"
             )
-        return _principal(claims)
+        self._check_claims(claims)
+        principal = _principal(claims)
+        return Verified(principal, expires_at + LEEWAY_S, algorithm, kid, key)
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        """Hook for a stricter verifier: raise a 401 for verified claims it refuses."""
 
 
 def any_jwt_key(settings: BillingSettings) -> bool:
@@ -169,6 +203,17 @@ def _unauthorized(message: str) -> ApiError:
 _bearer = HTTPBearer(auto_error=False, description="JWT signed with JWT_SECRET (HS256) or RS256")
 
 
+def bearer_principal(request: Request) -> Principal:
+    """The caller named by the request's ``Authorization: Bearer`` header, or 401.
+
+    ``current_principal`` without dependency injection, for a hot path that skips it.
+    """
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("missing bearer token")
+    return _verified_principal(request, token.strip())
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -176,10 +221,14 @@ async def current_principal(
     """FastAPI dependency: the authenticated caller, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
+    return _verified_principal(request, credentials.credentials)
+
+
+def _verified_principal(request: Request, token: str) -> Principal:
     verifier: JwtVerifier | None = getattr(request.app.state, "jwt_verifier", None)
     if verifier is None:
         raise _unauthorized("no token can be verified: JWT_SECRET or JWT_PUBLIC_KEY is not set")
-    principal = verifier.verify(credentials.credentials)
+    principal = verifier.verify(token)
     structlog.contextvars.bind_contextvars(tenant_id=principal.tenant_id)
     return principal
 

@@ -9,7 +9,9 @@
 - ``JWT_JWKS_FILE`` / ``JWT_JWKS_URL``: RS256 keys by ``kid`` as a JSON Web Key Set
   (PyJWT's ``PyJWKSet`` / ``PyJWKClient``). The URL is read at start-up and again, in
   a background thread, at most once a minute when a token names a ``kid`` the set
-  does not hold (that token is refused; its retry finds the new key).
+  does not hold (that token is refused; its retry finds the new key), and once it
+  is ``JWKS_MAX_AGE_S`` old. A ``kid`` the URL no longer lists is dropped then, so
+  its tokens (remembered ones included: ``verified_tokens``) are refused.
 
 A key that cannot be used (an unparsable PEM, an empty or invalid key set, a key set
 URL that does not answer) raises ``KeyConfigError`` here, so the service does not
@@ -31,6 +33,8 @@ log = structlog.get_logger("billing_platform.auth")
 ALGORITHMS = ("HS256", "RS256")
 JWKS_REFRESH_MIN_INTERVAL_S = 60.0
 JWKS_TIMEOUT_S = 5.0
+JWKS_MAX_AGE_S = 300.0
+"""A key set read from the URL is read again (in the background) once this old."""
 
 
 class KeyConfigError(ValueError):
@@ -77,10 +81,11 @@ class JwtKeys:
         self._client: jwt.PyJWKClient | None = None
         self._refreshing = threading.Lock()
         self._refreshed_at = 0.0
+        self._url_kids: set[str] = set()
         if jwks_url:
             self._client = jwt.PyJWKClient(jwks_url, cache_jwk_set=False, timeout=JWKS_TIMEOUT_S)
             try:
-                self._add_key_set(self._client.get_jwk_set(), "JWT_JWKS_URL")
+                self._url_kids = self._add_key_set(self._client.get_jwk_set(), "JWT_JWKS_URL")
             except jwt.PyJWKClientError as exc:
                 raise KeyConfigError(f"JWT_JWKS_URL: {exc}") from None
             self._refreshed_at = time.monotonic()
@@ -89,6 +94,8 @@ class JwtKeys:
 
     def key_for(self, algorithm: str, kid: str | None) -> Any | None:
         """The key a token with this header must verify with; ``None``: no such key."""
+        if self._client is not None and time.monotonic() - self._refreshed_at >= JWKS_MAX_AGE_S:
+            self._refresh_soon()
         if kid is not None:
             keyed = self._by_kid.get(kid)
             if keyed is not None:
@@ -96,14 +103,17 @@ class JwtKeys:
             self._refresh_soon()
         return self._default.get(algorithm)
 
-    def _add_key_set(self, key_set: jwt.PyJWKSet, where: str) -> None:
-        added = 0
-        for key in key_set.keys:
-            if key.key_id and key.algorithm_name == "RS256":
-                self._by_kid[key.key_id] = ("RS256", key.key)
-                added += 1
+    def _add_key_set(self, key_set: jwt.PyJWKSet, where: str) -> set[str]:
+        """Add the set's RS256 keys (a kid already known is replaced); their kids."""
+        added: dict[str, tuple[str, Any]] = {
+            key.key_id: ("RS256", key.key)
+            for key in key_set.keys
+            if key.key_id and key.algorithm_name == "RS256"
+        }
         if not added:
             raise KeyConfigError(f"{where}: no RS256 key with a kid in the key set")
+        self._by_kid.update(added)
+        return set(added)
 
     def _refresh_soon(self) -> None:
         """A token named an unknown kid: re-read the key set URL in the background."""
@@ -119,7 +129,10 @@ class JwtKeys:
     def _refresh(self) -> None:
         try:
             assert self._client is not None
-            self._add_key_set(self._client.get_jwk_set(refresh=True), "JWT_JWKS_URL")
+            listed = self._add_key_set(self._client.get_jwk_set(refresh=True), "JWT_JWKS_URL")
+            for kid in self._url_kids - listed:  # withdrawn from the URL: refused from now on
+                self._by_kid.pop(kid, None)
+            self._url_kids = listed
             log.info("auth.jwks.refreshed")
         except (jwt.PyJWKClientError, jwt.PyJWKSetError, KeyConfigError) as exc:
             log.warning("auth.jwks.refresh_failed", error=str(exc))

@@ -16,7 +16,7 @@ from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
 from billing_domain.timestamps import parse_rfc3339, to_rfc3339
-from billing_platform.db import PgUnitOfWork, keep_session
+from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.inbox import record_in_inbox
 from billing_platform.messaging.message import IncomingMessage
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
@@ -34,12 +34,10 @@ COLUMNS = (
     "pending_plan_effective_at, last_applied, failed_since"
 )
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
-READ_ONE = SELECT_ONE.replace(" last_applied,", " last_applied::text AS last_applied,")
 LOCK_ONE = (
     f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "
     f"DO UPDATE SET tenant_id = EXCLUDED.tenant_id RETURNING {COLUMNS}"
 )
-READ_STATEMENT_TIMEOUT_MS = 5_000
 UPSERT = f"""
 INSERT INTO {TABLE} ({COLUMNS})
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
@@ -179,23 +177,6 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
         self.inbox = PgMessageInbox(self.connection)
 
 
-async def create_read_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """The read path's own pool: single statements, no transaction, no session state.
-
-    Releasing a connection to a default asyncpg pool costs one more round trip
-    (``RESET ALL; UNLISTEN *; ...``), as much as the read itself, so it is skipped
-    as on every platform pool (``keep_session``). The
-    statement timeout is the server's, so no client timer runs per query.
-    """
-    return await asyncpg.create_pool(
-        database_url,
-        min_size=1,
-        max_size=max_size,
-        reset=keep_session,
-        server_settings={"statement_timeout": str(READ_STATEMENT_TIMEOUT_MS)},
-    )
-
-
 class PgAccountReader:
     """One primary-key select per read, straight from a pool (no transaction)."""
 
@@ -203,7 +184,7 @@ class PgAccountReader:
         self._pool = pool
 
     async def find(self, tenant_id: str) -> BillingAccount | None:
-        row = await self._pool.fetchrow(READ_ONE, tenant_id)
+        row = await self._pool.fetchrow(SELECT_ONE, tenant_id)
         return None if row is None else account_from_row(row)
 
     async def linked_accounts(
