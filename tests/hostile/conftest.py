@@ -107,7 +107,7 @@ async def running(
             )
         through_gateway = await stack.enter_async_context(
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=gateway),  # type: ignore[arg-type]
+                transport=httpx.ASGITransport(app=gateway),
                 base_url="http://gateway",
                 timeout=30,
             )

@@ -38,8 +38,8 @@ async def test_a_stripe_signature_timestamp_that_is_no_number_is_400(
         STRIPE,
         content=b"{}",
         headers={
-            "Content-Type": "application/json",
-            "Stripe-Signature": b"t=" + timestamp + b",v1=ab",
+            b"Content-Type": b"application/json",
+            b"Stripe-Signature": b"t=" + timestamp + b",v1=ab",
         },
     )
     assert_4xx(response, 400)

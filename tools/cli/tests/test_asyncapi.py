@@ -21,7 +21,7 @@ from typing import Any
 import checkout.consumer
 import pytest
 import subscriptions.consumer
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lockfile
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.event_publishers import PUBLISHED
 from billing_domain.events import EVENT_TYPES

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lockfile
 from billing_cli.nginx_conf import COMPOSE_VALUES
 from billing_cli.services import SERVICES
 from billing_platform.settings import BillingSettings

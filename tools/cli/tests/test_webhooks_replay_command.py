@@ -29,13 +29,15 @@ async def _insert(database_url: str, event_id: str, status: str) -> None:
 async def _row(database_url: str, event_id: str) -> asyncpg.Record:
     conn = await asyncpg.connect(database_url)
     try:
-        return await conn.fetchrow(
+        row = await conn.fetchrow(
             "SELECT status, retry_count, next_attempt_at FROM webhooks.stripe_webhook_events_log "
             "WHERE event_id = $1",
             event_id,
         )
     finally:
         await conn.close()
+    assert row is not None, event_id
+    return row
 
 
 async def test_replay_by_status_and_by_id(database_url: str) -> None:
