@@ -1,6 +1,6 @@
-"""A row never stays claimed by a dead or frozen worker, and a late worker never
-double-applies: real ``billing serve webhooks`` processes on real Postgres and
-RabbitMQ, Stripe's reads answered by the sandbox.
+"""A row never stays claimed by a dead or frozen worker, a late worker never
+double-applies, and a Stripe outage strands nothing: real ``billing serve webhooks``
+processes on real Postgres and RabbitMQ, Stripe's reads answered by the sandbox.
 
 The events name no tenant, so the worker reads each customer from Stripe (its
 metadata names the tenant); the sandbox's fault injection (``/_sandbox/faults``,
@@ -41,15 +41,15 @@ EVENTS = 8
 STRIPE_DELAY = 1.0  # seconds per customer read
 
 
-Replica = Callable[[str], tuple[ServiceProcess, str]]
+Replica = Callable[..., tuple[ServiceProcess, str]]
 
 
 @pytest.fixture
 async def replica(
     product_database: str, amqp_url: str, exchange_name: str, stripe_sandbox: Any, tmp_path: Path
 ) -> AsyncIterator[Replica]:
-    """``replica(name)``: a started, healthy webhooks process and its URL; all stopped
-    (SIGCONT first) afterwards."""
+    """``replica(name, **env)``: a started, healthy webhooks process and its URL; all
+    stopped (SIGCONT first) afterwards."""
     env = {
         "DATABASE_URL": product_database,
         "AMQP_URL": amqp_url,
@@ -65,11 +65,10 @@ async def replica(
     }
     started: list[ServiceProcess] = []
 
-    def start(name: str) -> tuple[ServiceProcess, str]:
+    def start(name: str, **overrides: str) -> tuple[ServiceProcess, str]:
         port = free_port()
-        process = ServiceProcess(
-            name, billing_command("serve", "webhooks", "--port", str(port)), env, tmp_path
-        )
+        command = billing_command("serve", "webhooks", "--port", str(port))
+        process = ServiceProcess(name, command, {**env, **overrides}, tmp_path)
         process.start()
         process.wait_healthy(f"http://127.0.0.1:{port}/readyz")
         started.append(process)
@@ -83,12 +82,14 @@ async def replica(
         process.stop()
 
 
-async def _journeys(sandbox: httpx.AsyncClient, label: str) -> list[dict[str, Any]]:
+async def _journeys(
+    sandbox: httpx.AsyncClient, label: str, count: int = EVENTS
+) -> list[dict[str, Any]]:
     """One Stripe customer per tenant (metadata tenant_id) and a subscription event about
     it that names no tenant: processing it reads the customer from Stripe."""
     events = []
     now = int(time.time())
-    for n in range(EVENTS):
+    for n in range(count):
         tenant = f"tenant_lease_{label}_{n}_{now}"
         created = await sandbox.post("/v1/customers", data={"metadata[tenant_id]": tenant})
         assert created.status_code == 200, created.text
@@ -120,15 +121,13 @@ async def _journeys(sandbox: httpx.AsyncClient, label: str) -> list[dict[str, An
     return events
 
 
-async def _slow_stripe(sandbox: httpx.AsyncClient) -> None:
+async def _slow_stripe(sandbox: httpx.AsyncClient, **fault: Any) -> None:
+    """Customer reads slow (``delay``) or failing (``status``) until the faults are
+    disarmed (``DELETE /_sandbox/faults``, also after each test)."""
+    fault = fault or {"delay": STRIPE_DELAY}
     armed = await sandbox.post(
         "/_sandbox/faults",
-        json={
-            "delay": STRIPE_DELAY,
-            "count": 1000,
-            "method": "GET",
-            "path_prefix": "/v1/customers",
-        },
+        json={**fault, "count": 100_000, "method": "GET", "path_prefix": "/v1/customers"},
     )
     assert armed.status_code == 200, armed.text
 
@@ -284,3 +283,58 @@ async def test_a_frozen_workers_events_are_taken_over_and_its_late_finish_writes
     print(f"taken over {took:.1f} s after SIGSTOP ({len(taken)} leased event(s))")
     assert all(len(messages) == 1 for messages in _once_each(collector, ids).values())
     assert {row["status"] for row in (await _rows(product_database, ids)).values()} == {"processed"}
+
+
+@pytest.mark.timeout(300)
+async def test_stripe_answering_500_past_the_fast_lane_fails_nothing(
+    replica: Replica,
+    sandbox_http: httpx.AsyncClient,
+    product_database: str,
+    amqp_url: str,
+    exchange_name: str,
+) -> None:
+    """Stripe answers 500 to every customer read (``/_sandbox/faults``, status 500)
+    until every event has gone past the fast lane (2, 4, 8 s) into the slow lane:
+    "10 minutes of event age" in shortened settings (``WEBHOOK_SLOW_RETRY_MAX_SECONDS
+    =2``, ``WEBHOOK_RETRY_HORIZON_HOURS=0.05``: 3 minutes). All stay ``retrying``
+    (transient), none ``failed``; once Stripe is back each is processed once and
+    publishes one billing event."""
+    events = await _journeys(sandbox_http, "outage", count=4)  # each read fails in ~2 s
+    ids = [event["id"] for event in events]
+    await _slow_stripe(sandbox_http, status=500)
+    async with EventCollector(amqp_url, exchange_name) as collector:
+        _, url = replica(
+            "webhooks-outage",
+            WEBHOOK_SLOW_RETRY_MAX_SECONDS="2",
+            WEBHOOK_RETRY_HORIZON_HOURS="0.05",
+            WEBHOOK_LEASE_SECONDS="60",
+        )
+        await _deliver(url, events)
+
+        async def on_the_slow_lane() -> bool:
+            rows = await _log(product_database, ids)
+            assert all(row["status"] in ("pending", "retrying") for row in rows), rows
+            return all(
+                row["retry_count"] > 3 and row["last_error_class"] == "transient" for row in rows
+            )
+
+        assert await wait_until(on_the_slow_lane, timeout=120, every=0.5)
+        assert (await sandbox_http.delete("/_sandbox/faults")).status_code == 200
+        assert await wait_until(lambda: _all_processed(product_database, ids), timeout=60)
+        assert await wait_until(lambda: len(_once_each(collector, ids)) == len(ids), timeout=30)
+        await asyncio.sleep(1.0)
+    assert all(len(messages) == 1 for messages in _once_each(collector, ids).values())
+
+
+async def _log(database: str, ids: list[str]) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(database)
+    try:
+        rows = await conn.fetch(
+            "SELECT status, retry_count, last_error_class "
+            "FROM webhooks.stripe_webhook_events_log WHERE event_id = ANY($1)",
+            ids,
+        )
+    finally:
+        await conn.close()
+    assert len(rows) == len(ids)
+    return [dict(row) for row in rows]
