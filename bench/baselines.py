@@ -16,7 +16,7 @@ import argparse
 import hashlib
 import hmac
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -100,11 +100,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
-    app = {
+    apps: dict[str, Callable[[], FastAPI]] = {
         "bare": bare_app,
         "ingest": lambda: ingest_app(database_url),
         "read": lambda: read_app(database_url),
-    }[args.kind]()
+    }
+    app = apps[args.kind]()
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

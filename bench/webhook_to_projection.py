@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import subprocess
 import sys
@@ -101,14 +102,14 @@ def _process(command: list[str], env: dict[str, str]) -> Iterator[None]:
             process.kill()
 
 
-async def _measure(name: str, port: int, database_url: str, table: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    common = {"secret": SECRET, "database_url": database_url, "table": table}
+async def _measure(
+    name: str, port: int, database_url: str, table: str, args: argparse.Namespace
+) -> PipelineResult:
+    to = functools.partial(drive, port=port, secret=SECRET, database_url=database_url, table=table)
     warm = subscription_events(f"w{port}", 50, PRICES["team"])
-    await drive(f"{name} (warm-up)", port, warm, rate=50, timeout=30, **common)  # type: ignore[arg-type]
+    await to(f"{name} (warm-up)", events=warm, rate=50, timeout=30)
     events = subscription_events(f"r{port}", int(args.rate * args.seconds), PRICES["team"])
-    result = await drive(
-        name, port, events, rate=args.rate, poll_interval=args.poll_ms / 1000, **common
-    )  # type: ignore[arg-type]
+    result = await to(name, events=events, rate=args.rate, poll_interval=args.poll_ms / 1000)
     print(result.summary(), file=sys.stderr)
     return result
 

@@ -11,6 +11,7 @@ import shutil
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 from billing_platform.testing.waiting import wait_until
 
@@ -64,4 +65,5 @@ async def test_broker_stopped_and_started_mid_run(product: Any) -> None:
 
 
 async def _ready(product: Any) -> bool:
-    return (await product.api.get("/readyz")).status_code == 200
+    response: httpx.Response = await product.api.get("/readyz")
+    return response.status_code == 200
