@@ -3,13 +3,8 @@ database and the app (on the in-memory bus or on RabbitMQ)."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import itertools
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -17,479 +12,27 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from billing_domain import events as ev
-from billing_domain.auth import Principal, Role
-from billing_domain.envelope import IntegrationEvent
-from billing_domain.errors import NotFound
-from billing_domain.money import Money
-from billing_domain.plans import PlanType
-from billing_domain.status import SubscriptionStatus
-from billing_domain.subscription import BillingAccount
-from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
+from billing_domain.clock import Clock
 from billing_platform.db import create_pool
 from billing_platform.http.tokens import mint_token
+from billing_platform.messaging.message import MessageBus
 from billing_platform.messaging.rabbitmq import dead_letter_queue
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
+from fastapi import FastAPI
 from subscriptions.consumer import queue_name
 from subscriptions.main import create_app
-from subscriptions.ports import LinkedAccount, ProrationPreview
+from subscriptions.ports import PaymentGateway
 from subscriptions.schema import MIGRATIONS
+from subscriptions.testing import AppClient, Builders, World, new_world
 
 JWT_SECRET = "subscriptions-tests-secret-0123456789"
-PRICES = {PlanType.SOLO: 900, PlanType.TEAM: 2900, PlanType.ENTERPRISE: 9900}
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-_ids = itertools.count(1)
-
-
-# -- fakes of the ports ---------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self, start: datetime = T0) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-class FakePaymentGateway:
-    """Stripe as this service sees it: subscriptions by id; records every call."""
-
-    def __init__(self) -> None:
-        self.subscriptions: dict[str, SubscriptionSnapshot] = {}
-        self.customers: dict[str, str] = {}  # tenant -> customer
-        self.calls: list[str] = []
-        self.keys: list[str] = []
-        self.proration_dates: list[datetime] = []
-        self.fail_with: Exception | None = None
-
-    def _enter(self, name: str) -> None:
-        self.calls.append(name)
-        if self.fail_with is not None:
-            raise self.fail_with
-
-    def put(self, snapshot: SubscriptionSnapshot) -> SubscriptionSnapshot:
-        self.subscriptions[snapshot.subscription_id] = snapshot
-        return snapshot
-
-    def _update(self, subscription_id: str, **changes: Any) -> SubscriptionSnapshot:
-        current = self.subscriptions.get(subscription_id)
-        if current is None:
-            raise NotFound(f"no {subscription_id}", code="stripe_not_found")
-        return self.put(dataclasses.replace(current, **changes))
-
-    async def read_subscription(self, subscription_id: str) -> SubscriptionSnapshot:
-        self._enter("read_subscription")
-        if subscription_id not in self.subscriptions:
-            raise NotFound(f"no {subscription_id}", code="stripe_not_found")
-        return self.subscriptions[subscription_id]
-
-    async def current_subscription(self, customer_id: str) -> SubscriptionSnapshot | None:
-        self._enter("current_subscription")
-        mine = [s for s in self.subscriptions.values() if s.customer_id == customer_id]
-        live = [s for s in mine if not s.status.is_ended]
-        return (live or mine or [None])[-1]
-
-    async def find_customer(self, tenant_id: str) -> str | None:
-        self._enter("find_customer")
-        return self.customers.get(tenant_id)
-
-    async def schedule_cancel(
-        self, subscription_id: str, *, idempotency_key: str
-    ) -> SubscriptionSnapshot:
-        self._enter("schedule_cancel")
-        self.keys.append(idempotency_key)
-        return self._update(subscription_id, cancel_at_period_end=True, pending_plan=None)
-
-    async def resume(self, subscription_id: str, *, idempotency_key: str) -> SubscriptionSnapshot:
-        self._enter("resume")
-        self.keys.append(idempotency_key)
-        return self._update(subscription_id, cancel_at_period_end=False)
-
-    async def release_pending_change(self, subscription_id: str, *, idempotency_key: str) -> None:
-        self._enter("release_pending_change")
-        self.keys.append(idempotency_key)
-        self._update(subscription_id, pending_plan=None)
-
-    async def preview_plan_change(
-        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
-    ) -> ProrationPreview:
-        self._enter("preview_plan_change")
-        current = self.subscriptions[subscription_id]
-        difference = PRICES[target] - PRICES[current.plan] if prorate else 0
-        return ProrationPreview(
-            proration_amount=Money(amount=difference, currency="usd"),
-            next_invoice_amount=Money(amount=PRICES[target] + difference, currency="usd"),
-            proration_date=proration_date,
-        )
-
-    async def change_plan_now(
-        self,
-        subscription_id: str,
-        target: PlanType,
-        *,
-        proration_date: datetime,
-        idempotency_key: str,
-    ) -> SubscriptionSnapshot:
-        self._enter("change_plan_now")
-        self.keys.append(idempotency_key)
-        self.proration_dates.append(proration_date)
-        return self._update(subscription_id, plan=target, pending_plan=None)
-
-    async def schedule_plan_change(
-        self,
-        subscription_id: str,
-        target: PlanType,
-        *,
-        effective_at: datetime,
-        idempotency_key: str,
-    ) -> SubscriptionSnapshot:
-        self._enter("schedule_plan_change")
-        self.keys.append(idempotency_key)
-        pending = PendingPlanChange(plan=target, effective_at=effective_at)
-        return self._update(subscription_id, pending_plan=pending)
-
-
-class FakeProrationQuotes:
-    """Issued proration dates: (tenant, plan, date) -> expiry."""
-
-    def __init__(self) -> None:
-        self.issued_until: dict[tuple[str, PlanType, datetime], datetime] = {}
-
-    async def issue(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
-    ) -> None:
-        self.issued_until[(tenant_id, plan, proration_date)] = expires_at
-
-    async def issued(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
-    ) -> bool:
-        expires_at = self.issued_until.get((tenant_id, plan, proration_date))
-        return expires_at is not None and expires_at > now
-
-
-class FakeStore:
-    """What a database would hold once committed."""
-
-    def __init__(self) -> None:
-        self.accounts: dict[str, BillingAccount] = {}
-        self.outbox: list[IntegrationEvent] = []
-        self.inbox: set[str] = set()
-        self.quotes = FakeProrationQuotes()
-        self.commits = 0
-
-    def published_types(self) -> list[str]:
-        return [event.type for event in self.outbox]
-
-
-class _FakeAccounts:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self._uow = uow
-
-    async def get_for_update(self, tenant_id: str) -> BillingAccount:
-        staged = self._uow.staged_accounts.get(tenant_id)
-        found = staged or self._uow.store.accounts.get(tenant_id)
-        return copy.deepcopy(found) if found else BillingAccount.free(tenant_id)
-
-    async def save(self, account: BillingAccount) -> None:
-        saved = copy.deepcopy(account)
-        saved.events.clear()
-        self._uow.staged_accounts[account.tenant_id] = saved
-
-
-class _FakeOutbox:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self._uow = uow
-
-    async def add_all(self, events: Iterable[IntegrationEvent]) -> None:
-        self._uow.staged_events.extend(events)
-
-
-class _FakeInbox:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self._uow = uow
-
-    async def record(self, message_id: str, routing_key: str) -> bool:
-        if message_id in self._uow.store.inbox or message_id in self._uow.staged_inbox:
-            return False
-        self._uow.staged_inbox.add(message_id)
-        return True
-
-
-class FakeUnitOfWork:
-    """Stages writes; only ``commit`` makes them visible in the store."""
-
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
-        self.staged_accounts: dict[str, BillingAccount] = {}
-        self.staged_events: list[IntegrationEvent] = []
-        self.staged_inbox: set[str] = set()
-        self.accounts = _FakeAccounts(self)
-        self.quotes = store.quotes
-        self.outbox = _FakeOutbox(self)
-        self.inbox = _FakeInbox(self)
-        self.committed = False
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.staged_accounts.clear()
-        self.staged_events.clear()
-        self.staged_inbox.clear()
-
-    async def commit(self) -> None:
-        self.store.accounts.update(self.staged_accounts)
-        self.store.outbox.extend(self.staged_events)
-        self.store.inbox.update(self.staged_inbox)
-        self.store.commits += 1
-        self.committed = True
-        self.staged_accounts, self.staged_events, self.staged_inbox = {}, [], set()
-
-
-class FakeAccountReader:
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
-
-    async def find(self, tenant_id: str) -> BillingAccount | None:
-        return copy.deepcopy(self.store.accounts.get(tenant_id))
-
-    async def linked_accounts(
-        self, *, tenant_id: str | None, after: str | None, limit: int
-    ) -> list[LinkedAccount]:
-        found = sorted(
-            (
-                a
-                for a in self.store.accounts.values()
-                if a.stripe_customer_id or a.stripe_subscription_id
-            ),
-            key=lambda a: a.tenant_id,
-        )
-        found = [
-            a
-            for a in found
-            if (tenant_id is None or a.tenant_id == tenant_id)
-            and (after is None or a.tenant_id > after)
-        ]
-        return [
-            LinkedAccount(
-                tenant_id=a.tenant_id,
-                stripe_customer_id=a.stripe_customer_id,
-                stripe_subscription_id=a.stripe_subscription_id,
-            )
-            for a in found[:limit]
-        ]
-
-
-@dataclasses.dataclass
-class World:
-    """Every fake, wired: the use cases' dependencies."""
-
-    store: FakeStore
-    gateway: FakePaymentGateway
-    clock: FakeClock
-
-    def uow(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.store)
-
-    @property
-    def reader(self) -> FakeAccountReader:
-        return FakeAccountReader(self.store)
-
-    @property
-    def quotes(self) -> FakeProrationQuotes:
-        return self.store.quotes
-
-    def seed(self, account: BillingAccount) -> BillingAccount:
-        self.store.accounts[account.tenant_id] = copy.deepcopy(account)
-        snapshot = account.snapshot()
-        if snapshot is not None:
-            self.gateway.put(snapshot)
-        return account
 
 
 @pytest.fixture
 def world() -> World:
-    return World(FakeStore(), FakePaymentGateway(), FakeClock())
-
-
-# -- builders ---------------------------------------------------------------------------
-
-
-class Builders:
-    """Domain values and the billing events the webhooks service publishes."""
-
-    @staticmethod
-    def tenant() -> str:
-        return f"tenant_{uuid.uuid4().hex[:12]}"
-
-    @staticmethod
-    def principal(tenant_id: str, role: str = "owner") -> Principal:
-        return Principal(user_id=f"user_{tenant_id}", tenant_id=tenant_id, role=Role(role))
-
-    @staticmethod
-    def paid_account(
-        tenant_id: str,
-        *,
-        plan: PlanType = PlanType.TEAM,
-        status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
-        period_end: datetime = T0 + timedelta(days=20),
-        **extra: Any,
-    ) -> BillingAccount:
-        n = next(_ids)
-        return BillingAccount(
-            tenant_id=tenant_id,
-            stripe_customer_id=f"cus_{n}",
-            stripe_subscription_id=f"sub_{n}",
-            plan=plan,
-            status=status,
-            current_period_end=period_end,
-            **extra,
-        )
-
-    @staticmethod
-    def snapshot(
-        *,
-        subscription_id: str = "sub_1",
-        customer_id: str = "cus_1",
-        plan: PlanType = PlanType.TEAM,
-        status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
-        period_end: datetime = T0 + timedelta(days=30),
-        **extra: Any,
-    ) -> SubscriptionSnapshot:
-        return SubscriptionSnapshot(
-            subscription_id=subscription_id,
-            customer_id=customer_id,
-            plan=plan,
-            status=status,
-            current_period_end=period_end,
-            **extra,
-        )
-
-    @staticmethod
-    def subscription_updated(
-        tenant_id: str,
-        snapshot: SubscriptionSnapshot,
-        *,
-        created: datetime,
-        stripe_event_id: str | None = None,
-    ) -> ev.SubscriptionUpdated:
-        return ev.new_event(
-            ev.SubscriptionUpdated,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=stripe_event_id or f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
-            **ev.snapshot_data(snapshot),
-        )
-
-    @staticmethod
-    def checkout_completed(
-        tenant_id: str,
-        *,
-        customer_id: str,
-        subscription_id: str,
-        plan: PlanType = PlanType.TEAM,
-        trial: bool = False,
-        created: datetime = T0,
-    ) -> ev.CheckoutCompleted:
-        return ev.new_event(
-            ev.CheckoutCompleted,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
-            checkout_session_id=f"cs_{uuid.uuid4().hex[:12]}",
-            stripe_customer_id=customer_id,
-            stripe_subscription_id=subscription_id,
-            plan=plan,
-            trial=trial,
-            payment_status="no_payment_required" if trial else "paid",
-            amount=0 if trial else PRICES[plan],
-            currency="usd",
-        )
-
-    @staticmethod
-    def payment_failed(
-        tenant_id: str,
-        *,
-        invoice_id: str,
-        subscription_id: str,
-        customer_id: str = "cus_1",
-        amount_due: int = 2900,
-        created: datetime = T0,
-        next_attempt: datetime | None = T0 + timedelta(days=3),
-    ) -> ev.InvoicePaymentFailed:
-        return ev.new_event(
-            ev.InvoicePaymentFailed,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
-            stripe_invoice_id=invoice_id,
-            stripe_customer_id=customer_id,
-            stripe_subscription_id=subscription_id,
-            currency="usd",
-            hosted_invoice_url=f"https://pay.example/{invoice_id}",
-            amount_due=amount_due,
-            next_payment_attempt=next_attempt,
-        )
-
-    @staticmethod
-    def invoice_paid(
-        tenant_id: str,
-        *,
-        invoice_id: str,
-        subscription_id: str,
-        customer_id: str = "cus_1",
-        amount_paid: int = 2900,
-        created: datetime = T0,
-    ) -> ev.InvoicePaid:
-        return ev.new_event(
-            ev.InvoicePaid,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
-            stripe_invoice_id=invoice_id,
-            stripe_customer_id=customer_id,
-            stripe_subscription_id=subscription_id,
-            currency="usd",
-            amount_paid=amount_paid,
-        )
-
-    @staticmethod
-    def invoice_closed(
-        tenant_id: str,
-        *,
-        uncollectible: bool,
-        invoice_id: str,
-        subscription_id: str,
-        created: datetime = T0,
-    ) -> ev.InvoiceVoided | ev.InvoiceMarkedUncollectible:
-        """``invoice.voided``, or ``invoice.marked_uncollectible`` (2900 written off)."""
-        common: dict[str, Any] = {
-            "tenant_id": tenant_id,
-            "source": "webhooks",
-            "causation_id": f"evt_{uuid.uuid4().hex[:16]}",
-            "clock": FakeClock(created),
-            "stripe_created": created,
-            "stripe_invoice_id": invoice_id,
-            "stripe_customer_id": "cus_1",
-            "stripe_subscription_id": subscription_id,
-            "currency": "usd",
-        }
-        if uncollectible:
-            return ev.new_event(ev.InvoiceMarkedUncollectible, **common, amount_due=2900)
-        return ev.new_event(ev.InvoiceVoided, **common)
+    """Every fake of ``subscriptions.testing``, wired: the use cases' dependencies."""
+    return new_world()
 
 
 @pytest.fixture
@@ -526,17 +69,18 @@ def settings(migrated_url: str) -> BillingSettings:
     return BillingSettings(database_url=migrated_url, jwt_secret=JWT_SECRET)
 
 
-AppClient = Callable[..., Any]
-
-
 @pytest.fixture
 def app_client(settings: BillingSettings) -> AppClient:
     """``async with app_client(gateway=..., clock=..., **settings) as (client, app): ...``"""
 
     @asynccontextmanager
     async def start(
-        *, gateway: Any = None, clock: Any = None, bus: Any = None, **overrides: Any
-    ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+        *,
+        gateway: PaymentGateway | None = None,
+        clock: Clock | None = None,
+        bus: MessageBus | None = None,
+        **overrides: object,
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
         app = create_app(
             settings.model_copy(update=overrides), bus=bus, gateway=gateway, clock=clock
         )

@@ -13,6 +13,7 @@ from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
+from subscriptions.testing import AppClient, Builders, World
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ OWNER_ENDPOINTS = [
 ]
 
 
-async def seed(pool: asyncpg.Pool, world: Any, account: Any) -> Any:
+async def seed(pool: asyncpg.Pool, world: World, account: Any) -> Any:
     async with PgSubscriptionsUnitOfWork(pool) as uow:
         await uow.accounts.save(account)
         await uow.commit()
@@ -50,7 +51,7 @@ def bearer(value: str) -> dict[str, str]:
 
 
 async def test_never_seen_tenant_is_free_and_active(
-    app_client: Any, token: Any, world: Any, build: Any
+    app_client: AppClient, token: Any, world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     async with app_client(gateway=world.gateway) as (client, _):
@@ -73,7 +74,7 @@ async def test_never_seen_tenant_is_free_and_active(
 
 
 async def test_body_carries_payment_failure_and_pending_plan(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     from billing_domain.money import Money
     from billing_domain.payment_failure import PaymentFailure
@@ -114,7 +115,7 @@ async def test_body_carries_payment_failure_and_pending_plan(
 
 
 async def test_owner_flow_cancel_resume_preview_and_plan_change(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.SOLO))
@@ -174,7 +175,7 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
 
 
 async def test_conflicts_and_unknown_plans(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     free = bearer(token(build.tenant()))
     paid_tenant = build.tenant()
@@ -198,7 +199,7 @@ async def test_conflicts_and_unknown_plans(
 
 
 async def test_members_and_other_tenants_are_forbidden(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     tenant, other = build.tenant(), build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.TEAM))
@@ -230,7 +231,7 @@ async def test_members_and_other_tenants_are_forbidden(
 
 
 @pytest.fixture
-def bad_tokens(token: Any, build: Any) -> dict[str, dict[str, str]]:
+def bad_tokens(token: Any, build: type[Builders]) -> dict[str, dict[str, str]]:
     tenant = build.tenant()
     now = int(time.time())
     claims = {"sub": "u1", "tenant_id": tenant, "role": "owner", "exp": now + 600}
@@ -242,7 +243,7 @@ def bad_tokens(token: Any, build: Any) -> dict[str, dict[str, str]]:
         "basic": {"Authorization": "Basic dXNlcjpwYXNz"},
         "garbage": bearer("not.a.jwt"),
         "wrong key": bearer(jwt.encode(claims, "another-secret-0123456789abcdefghij", "HS256")),
-        "alg none": bearer(jwt.encode(claims, None, algorithm="none")),
+        "alg none": bearer(jwt.encode(claims, "", algorithm="none")),
         "expired": bearer(token(tenant, ttl_seconds=-3600)),
         "no tenant": bearer(
             jwt.encode({k: v for k, v in claims.items() if k != "tenant_id"}, "x" * 32, "HS256")
@@ -253,7 +254,7 @@ def bad_tokens(token: Any, build: Any) -> dict[str, dict[str, str]]:
 
 
 async def test_invalid_tokens_are_refused_everywhere(
-    app_client: Any, bad_tokens: dict[str, dict[str, str]], world: Any
+    app_client: AppClient, bad_tokens: dict[str, dict[str, str]], world: World
 ) -> None:
     async with app_client(gateway=world.gateway) as (client, _):
         for name, headers in bad_tokens.items():
@@ -268,7 +269,7 @@ async def test_invalid_tokens_are_refused_everywhere(
 
 
 async def test_hostile_bodies_and_headers_are_422(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.SOLO))
@@ -304,7 +305,7 @@ async def test_hostile_bodies_and_headers_are_422(
 
 
 async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
-    app_client: Any, token: Any, pool: asyncpg.Pool, world: Any, build: Any
+    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     """Issue 15 item 1 on Postgres: the issued dates are shared by every replica."""
     tenant, other = build.tenant(), build.tenant()
@@ -343,7 +344,7 @@ async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
 
 
 async def test_undecodable_bodies_and_long_tenants_are_documented(
-    app_client: Any, token: Any, world: Any, build: Any
+    app_client: AppClient, token: Any, world: World, build: type[Builders]
 ) -> None:
     """Found by schemathesis (tests/hostile): answers the OpenAPI document did not list."""
     owner = bearer(token(build.tenant()))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import httpx
@@ -18,6 +17,7 @@ from billing_platform.settings import BillingSettings
 from billing_platform.testing.log_context import without_log_context
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
 from subscriptions.main import create_app
+from subscriptions.testing import World
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 async def test_every_change_publishes_the_request_id_as_causation(
     settings: BillingSettings,
     pool: asyncpg.Pool,
-    world: Any,  # conftest's World of fakes: typed once they move to subscriptions.testing
+    world: World,
     token: Callable[..., str],
 ) -> None:
     tenant = f"tenant_{uuid.uuid4().hex[:12]}"

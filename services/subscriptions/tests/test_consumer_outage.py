@@ -30,6 +30,7 @@ from billing_platform.messaging.retry_lane import TRANSIENT_RETRIES
 from billing_platform.testing.tcp_proxy import proxy_database
 from billing_platform.testing.waiting import wait_until
 from subscriptions.adapters.postgres import PgAccountReader
+from subscriptions.testing import AppClient, Builders, World
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,10 +53,12 @@ async def _applied(pool: asyncpg.Pool, ids: list[str]) -> int:
     return count
 
 
-def _journey(build: Any, subscription_id: str, customer_id: str) -> list[SubscriptionSnapshot]:
+def _journey(
+    build: type[Builders], subscription_id: str, customer_id: str
+) -> list[SubscriptionSnapshot]:
     """Five states of one subscription: upgrades, a scheduled cancellation, a downgrade."""
     snap = build.snapshot
-    ids = {"subscription_id": subscription_id, "customer_id": customer_id}
+    ids: dict[str, Any] = {"subscription_id": subscription_id, "customer_id": customer_id}
     return [
         snap(**ids, plan=PlanType.TEAM),
         snap(**ids, plan=PlanType.ENTERPRISE),
@@ -73,15 +76,15 @@ def _journey(build: Any, subscription_id: str, customer_id: str) -> list[Subscri
 @pytest.mark.parametrize("cut_seconds", [30.0])
 async def test_postgres_cut_under_the_consumer_loses_and_dead_letters_nothing(
     cut_seconds: float,
-    app_client: Any,
+    app_client: AppClient,
     amqp_url: str,
     exchange_name: str,
     service_queue: str,
     rabbit_bus: RabbitMQBus,
     pool: asyncpg.Pool,
     migrated_url: str,
-    world: Any,
-    build: Any,
+    world: World,
+    build: type[Builders],
 ) -> None:
     proxy, proxied_url = await proxy_database(migrated_url)
     t0 = world.clock.now()

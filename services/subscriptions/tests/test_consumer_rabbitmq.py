@@ -20,6 +20,7 @@ from billing_platform.testing.tcp_proxy import TcpProxy
 from billing_platform.testing.waiting import wait_until
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
 from subscriptions.consumer import BINDING_KEYS, billing_event_handler
+from subscriptions.testing import AppClient, Builders, World
 
 pytestmark = pytest.mark.integration
 
@@ -62,15 +63,15 @@ async def drain(queue: aio_pika.abc.AbstractQueue) -> list[dict[str, Any]]:
 
 
 async def test_twice_and_out_of_order_ends_on_stripes_final_state(
-    app_client: Any,
+    app_client: AppClient,
     amqp_url: str,
     exchange_name: str,
     service_queue: str,
     rabbit_bus: RabbitMQBus,
     pool: asyncpg.Pool,
     probe: aio_pika.abc.AbstractQueue,
-    world: Any,
-    build: Any,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant = build.tenant()
     t0 = world.clock.now()
@@ -140,8 +141,8 @@ async def test_consumer_lost_between_commit_and_ack_applies_once(
     exchange_name: str,
     service_queue: str,
     pool: asyncpg.Pool,
-    world: Any,
-    build: Any,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant = build.tenant()
     event = build.subscription_updated(tenant, build.snapshot(), created=world.clock.now())
@@ -186,14 +187,14 @@ async def test_consumer_lost_between_commit_and_ack_applies_once(
 
 
 async def test_poison_goes_to_the_dlq_and_the_queue_keeps_flowing(
-    app_client: Any,
+    app_client: AppClient,
     amqp_url: str,
     exchange_name: str,
     service_queue: str,
     rabbit_bus: RabbitMQBus,
     pool: asyncpg.Pool,
-    world: Any,
-    build: Any,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant = build.tenant()
     good = build.subscription_updated(tenant, build.snapshot(), created=world.clock.now())

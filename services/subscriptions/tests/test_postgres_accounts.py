@@ -1,7 +1,6 @@
 """The billing_accounts projection on real Postgres: what is saved is what is read."""
 
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import pytest
@@ -9,12 +8,13 @@ from billing_domain.money import Money
 from billing_domain.payment_failure import PaymentFailure
 from billing_domain.status import SubscriptionStatus
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
+from subscriptions.testing import Builders, World
 
 pytestmark = pytest.mark.integration
 
 
 async def test_a_payment_failure_and_its_start_survive_a_save(
-    pool: asyncpg.Pool, world: Any, build: Any
+    pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     since = world.clock.now() - timedelta(days=2)

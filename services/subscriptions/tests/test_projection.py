@@ -16,20 +16,21 @@ from subscriptions.commands import ProjectBillingEvent
 from subscriptions.consumer import decode
 from subscriptions.projection import Projected, project_billing_event
 from subscriptions.publishing import PUBLISHED_TYPES
+from subscriptions.testing import Builders, World
 
 pytestmark = pytest.mark.unit
 
 T = __import__("datetime").datetime(2026, 12, 1, 12, 0, tzinfo=__import__("datetime").UTC)
 
 
-async def project(world: Any, event: Any, message_id: str | None = None) -> Projected:
+async def project(world: World, event: Any, message_id: str | None = None) -> Projected:
     cmd = ProjectBillingEvent(
         message_id=message_id or str(event.id), routing_key=event.routing_key, event=event
     )
     return await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
 
 
-def lifecycle(build: Any, tenant: str) -> list[Any]:
+def lifecycle(build: type[Builders], tenant: str) -> list[Any]:
     """Stripe's events of one subscription, oldest first: created, paid, cancel set, ended."""
     snap = build.snapshot
     states = [
@@ -45,7 +46,7 @@ def lifecycle(build: Any, tenant: str) -> list[Any]:
 
 
 async def test_every_order_with_duplicates_ends_on_stripes_final_state(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     for order in itertools.permutations(range(4)):
         tenant = build.tenant()
@@ -60,7 +61,9 @@ async def test_every_order_with_duplicates_ends_on_stripes_final_state(
     assert world.gateway.calls == []  # no ties here: never a Stripe call
 
 
-async def test_in_order_lifecycle_publishes_each_change_once(world: Any, build: Any) -> None:
+async def test_in_order_lifecycle_publishes_each_change_once(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     for event in lifecycle(build, tenant):
         await project(world, event)
@@ -73,7 +76,7 @@ async def test_in_order_lifecycle_publishes_each_change_once(world: Any, build: 
     assert {e.source for e in world.store.outbox} == {"subscriptions"}
 
 
-async def test_redelivered_message_is_a_no_op(world: Any, build: Any) -> None:
+async def test_redelivered_message_is_a_no_op(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     event = lifecycle(build, tenant)[1]
     assert await project(world, event) is Projected.APPLIED
@@ -83,7 +86,9 @@ async def test_redelivered_message_is_a_no_op(world: Any, build: Any) -> None:
     assert world.store.published_types() == ["subscription.activated"]
 
 
-async def test_older_event_never_overwrites_newer_state(world: Any, build: Any) -> None:
+async def test_older_event_never_overwrites_newer_state(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     created, active, scheduled, _ = lifecycle(build, tenant)
     await project(world, scheduled)
@@ -92,7 +97,9 @@ async def test_older_event_never_overwrites_newer_state(world: Any, build: Any) 
     assert world.store.accounts[tenant].cancel_at_period_end is True
 
 
-async def test_tie_that_disagrees_is_settled_by_reading_stripe(world: Any, build: Any) -> None:
+async def test_tie_that_disagrees_is_settled_by_reading_stripe(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     same_second = T + timedelta(seconds=5)
     first = build.subscription_updated(tenant, build.snapshot(), created=same_second)
@@ -109,7 +116,7 @@ async def test_tie_that_disagrees_is_settled_by_reading_stripe(world: Any, build
     assert world.gateway.calls == ["read_subscription"]
 
 
-async def test_tie_that_agrees_needs_no_stripe_call(world: Any, build: Any) -> None:
+async def test_tie_that_agrees_needs_no_stripe_call(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     same_second = T + timedelta(seconds=5)
     one = build.subscription_updated(tenant, build.snapshot(), created=same_second)
@@ -119,7 +126,9 @@ async def test_tie_that_agrees_needs_no_stripe_call(world: Any, build: Any) -> N
     assert world.gateway.calls == []
 
 
-async def test_tie_while_stripe_is_down_fails_so_the_broker_retries(world: Any, build: Any) -> None:
+async def test_tie_while_stripe_is_down_fails_so_the_broker_retries(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     same_second = T + timedelta(seconds=5)
     await project(world, build.subscription_updated(tenant, build.snapshot(), created=same_second))
@@ -136,7 +145,7 @@ async def test_tie_while_stripe_is_down_fails_so_the_broker_retries(world: Any, 
 
 
 async def test_checkout_before_any_subscription_event_provisions_from_stripe(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     world.gateway.put(build.snapshot(subscription_id="sub_new", customer_id="cus_new"))
@@ -165,7 +174,7 @@ async def test_checkout_before_any_subscription_event_provisions_from_stripe(
 
 
 async def test_checkout_while_stripe_is_down_gives_access_from_the_event(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     world.gateway.fail_with = GatewayUnavailable("down")
@@ -192,7 +201,9 @@ async def test_checkout_while_stripe_is_down_gives_access_from_the_event(
     assert world.store.published_types() == ["subscription.activated"]
 
 
-async def test_payment_failure_shown_then_cleared_in_any_order(world: Any, build: Any) -> None:
+async def test_payment_failure_shown_then_cleared_in_any_order(
+    world: World, build: type[Builders]
+) -> None:
     for paid_first in (False, True):
         tenant = build.tenant()
         await project(world, lifecycle(build, tenant)[1])
@@ -213,7 +224,9 @@ async def test_payment_failure_shown_then_cleared_in_any_order(world: Any, build
     assert not any(t.startswith("invoice.") for t in world.store.published_types())
 
 
-async def test_invoice_of_another_subscription_changes_nothing(world: Any, build: Any) -> None:
+async def test_invoice_of_another_subscription_changes_nothing(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     await project(world, lifecycle(build, tenant)[1])
     other = build.payment_failed(tenant, invoice_id="in_x", subscription_id="sub_old")
@@ -221,7 +234,9 @@ async def test_invoice_of_another_subscription_changes_nothing(world: Any, build
     assert world.store.accounts[tenant].payment_failure is None
 
 
-async def test_only_this_services_types_are_ever_published(world: Any, build: Any) -> None:
+async def test_only_this_services_types_are_ever_published(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     base = T
     snaps = [
@@ -255,9 +270,9 @@ def _message(body: Any, message_id: str = "m-1", key: str = "billing.x") -> Inco
     return IncomingMessage(message_id=message_id, routing_key=key, body=raw)
 
 
-def test_decoding_refuses_what_can_never_work(build: Any) -> None:
+def test_decoding_refuses_what_can_never_work(build: type[Builders]) -> None:
     good = build.subscription_updated(build.tenant(), build.snapshot(), created=T)
-    envelope = good.to_envelope()
+    envelope: dict[str, Any] = good.to_envelope()
     assert decode(_message(envelope)) is not None
     for poison in (
         b"{oops",
@@ -273,7 +288,7 @@ def test_decoding_refuses_what_can_never_work(build: Any) -> None:
     assert decode(_message({**envelope, "type": "invoice.brand_new"})) is None
 
 
-def test_outgoing_envelope_round_trips_through_decode(build: Any) -> None:
+def test_outgoing_envelope_round_trips_through_decode(build: type[Builders]) -> None:
     event = build.invoice_paid(build.tenant(), invoice_id="in_1", subscription_id="sub_1")
     out = OutgoingMessage.from_event(event)
     cmd = decode(_message(out.body, message_id=out.message_id, key=out.routing_key))
@@ -281,7 +296,7 @@ def test_outgoing_envelope_round_trips_through_decode(build: Any) -> None:
     assert cmd.event == event
 
 
-async def test_kpi_counters_count_real_changes_once(world: Any, build: Any) -> None:
+async def test_kpi_counters_count_real_changes_once(world: World, build: type[Builders]) -> None:
     from prometheus_client import REGISTRY
 
     def sample(name: str, **labels: str) -> float:

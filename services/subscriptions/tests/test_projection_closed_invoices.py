@@ -4,32 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.status import SubscriptionStatus
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.projection import Projected, project_billing_event
+from subscriptions.testing import Builders, World
 
 pytestmark = pytest.mark.unit
 
 T = datetime.fromisoformat("2026-12-01T12:00:00+00:00")
 
 
-async def project(world: Any, event: IntegrationEvent) -> Projected:
+async def project(world: World, event: IntegrationEvent) -> Projected:
     cmd = ProjectBillingEvent(message_id=str(event.id), routing_key=event.routing_key, event=event)
     return await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
 
 
-async def unpaid(world: Any, build: Any) -> str:
+async def unpaid(world: World, build: type[Builders]) -> str:
     tenant: str = build.tenant()
     snapshot = build.snapshot(status=SubscriptionStatus.UNPAID)
     await project(world, build.subscription_updated(tenant, snapshot, created=T))
     return tenant
 
 
-async def unpaid_with_a_failure(world: Any, build: Any) -> str:
+async def unpaid_with_a_failure(world: World, build: type[Builders]) -> str:
     tenant = await unpaid(world, build)
     failed = build.payment_failed(
         tenant, invoice_id="in_1", subscription_id="sub_1", created=T + timedelta(hours=1)
@@ -39,7 +39,7 @@ async def unpaid_with_a_failure(world: Any, build: Any) -> str:
     return tenant
 
 
-def closed_later(build: Any, tenant: str, *, uncollectible: bool) -> IntegrationEvent:
+def closed_later(build: type[Builders], tenant: str, *, uncollectible: bool) -> IntegrationEvent:
     """Invoice ``in_1`` of ``sub_1`` voided or written off, 20 days on."""
     event: IntegrationEvent = build.invoice_closed(
         tenant,
@@ -53,7 +53,7 @@ def closed_later(build: Any, tenant: str, *, uncollectible: bool) -> Integration
 
 @pytest.mark.parametrize("uncollectible", [False, True])
 async def test_the_banner_of_an_unpaid_subscription_clears(
-    world: Any, build: Any, uncollectible: bool
+    world: World, build: type[Builders], uncollectible: bool
 ) -> None:
     tenant = await unpaid_with_a_failure(world, build)
     event = closed_later(build, tenant, uncollectible=uncollectible)
@@ -66,7 +66,7 @@ async def test_the_banner_of_an_unpaid_subscription_clears(
 
 
 async def test_a_failure_arriving_after_the_void_does_not_bring_the_banner_back(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = await unpaid(world, build)
     await project(world, closed_later(build, tenant, uncollectible=False))
@@ -78,7 +78,7 @@ async def test_a_failure_arriving_after_the_void_does_not_bring_the_banner_back(
 
 
 async def test_closing_another_invoice_or_another_subscriptions_keeps_the_banner(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = await unpaid_with_a_failure(world, build)
     other_invoice = build.invoice_closed(

@@ -5,12 +5,12 @@ access, and gets it back (``subscription.activated``) when Stripe resumes it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from billing_domain.status import SubscriptionStatus
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.projection import Projected, project_billing_event
+from subscriptions.testing import Builders, World
 from subscriptions.views import subscription_body
 
 pytestmark = pytest.mark.unit
@@ -18,14 +18,18 @@ pytestmark = pytest.mark.unit
 T = datetime.fromisoformat("2026-12-01T12:00:00+00:00")
 
 
-async def project_status(world: Any, build: Any, tenant: str, status: str, at: int) -> Projected:
+async def project_status(
+    world: World, build: type[Builders], tenant: str, status: str, at: int
+) -> Projected:
     snapshot = build.snapshot(status=SubscriptionStatus(status))
     event = build.subscription_updated(tenant, snapshot, created=T + timedelta(hours=at))
     cmd = ProjectBillingEvent(message_id=str(event.id), routing_key=event.routing_key, event=event)
     return await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
 
 
-async def test_a_paused_trial_reads_paused_then_resumes_with_access(world: Any, build: Any) -> None:
+async def test_a_paused_trial_reads_paused_then_resumes_with_access(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     await project_status(world, build, tenant, "trialing", 0)
     assert await project_status(world, build, tenant, "paused", 1) is Projected.APPLIED
@@ -39,7 +43,7 @@ async def test_a_paused_trial_reads_paused_then_resumes_with_access(world: Any, 
     assert world.store.published_types() == ["subscription.activated", "subscription.activated"]
 
 
-async def test_a_late_pause_does_not_undo_the_resume(world: Any, build: Any) -> None:
+async def test_a_late_pause_does_not_undo_the_resume(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     await project_status(world, build, tenant, "active", 2)
     assert await project_status(world, build, tenant, "paused", 1) is Projected.STALE

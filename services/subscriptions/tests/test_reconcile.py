@@ -14,9 +14,10 @@ from billing_platform.settings import BillingSettings
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
 from subscriptions.bootstrap import run_reconcile
 from subscriptions.reconcile import reconcile
+from subscriptions.testing import Builders, World
 
 
-async def run(world: Any, tenant_id: str | None = None, **kwargs: Any) -> Any:
+async def run(world: World, tenant_id: str | None = None, **kwargs: Any) -> Any:
     return await reconcile(
         tenant_id,
         reader=world.reader,
@@ -28,15 +29,20 @@ async def run(world: Any, tenant_id: str | None = None, **kwargs: Any) -> Any:
 
 
 @pytest.mark.unit
-async def test_missed_webhooks_are_repaired_and_published(world: Any, build: Any) -> None:
+async def test_missed_webhooks_are_repaired_and_published(
+    world: World, build: type[Builders]
+) -> None:
     ok, canceled, upgraded = build.tenant(), build.tenant(), build.tenant()
     for tenant in (ok, canceled, upgraded):
         world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
     # Stripe moved on while the webhooks were lost.
-    sub = world.store.accounts[canceled].snapshot()
-    world.gateway.put(dataclasses.replace(sub, status=SubscriptionStatus.CANCELED))
-    sub = world.store.accounts[upgraded].snapshot()
-    world.gateway.put(dataclasses.replace(sub, plan=PlanType.TEAM))
+    for tenant, change in (
+        (canceled, {"status": SubscriptionStatus.CANCELED}),
+        (upgraded, {"plan": PlanType.TEAM}),
+    ):
+        sub = world.store.accounts[tenant].snapshot()
+        assert sub is not None
+        world.gateway.put(dataclasses.replace(sub, **change))
 
     report = await run(world)
 
@@ -57,7 +63,9 @@ async def test_missed_webhooks_are_repaired_and_published(world: Any, build: Any
 
 
 @pytest.mark.unit
-async def test_one_tenant_never_seen_is_found_through_its_customer(world: Any, build: Any) -> None:
+async def test_one_tenant_never_seen_is_found_through_its_customer(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     world.gateway.customers[tenant] = "cus_lost"
     world.gateway.put(build.snapshot(subscription_id="sub_lost", customer_id="cus_lost"))
@@ -71,7 +79,9 @@ async def test_one_tenant_never_seen_is_found_through_its_customer(world: Any, b
 
 
 @pytest.mark.unit
-async def test_stripe_failing_for_one_tenant_does_not_stop_the_run(world: Any, build: Any) -> None:
+async def test_stripe_failing_for_one_tenant_does_not_stop_the_run(
+    world: World, build: type[Builders]
+) -> None:
     world.seed(build.paid_account(build.tenant()))
     world.gateway.fail_with = GatewayUnavailable("down", code="stripe_unavailable")
     report = await run(world)
@@ -81,7 +91,7 @@ async def test_stripe_failing_for_one_tenant_does_not_stop_the_run(world: Any, b
 
 @pytest.mark.integration
 async def test_reconcile_against_postgres(
-    settings: BillingSettings, pool: asyncpg.Pool, world: Any, build: Any
+    settings: BillingSettings, pool: asyncpg.Pool, world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     account = build.paid_account(tenant, plan=PlanType.ENTERPRISE)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, RuleViolated
+from billing_domain.event_catalogue import SubscriptionPlanChanged
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange
@@ -18,11 +19,12 @@ from subscriptions.commands import (
     PreviewProration,
     ResumeSubscription,
 )
+from subscriptions.testing import Builders, World
 
 pytestmark = pytest.mark.unit
 
 
-def cancel_cmd(build: Any, tenant: str, role: str = "owner", key: str = "k1") -> Any:
+def cancel_cmd(build: type[Builders], tenant: str, role: str = "owner", key: str = "k1") -> Any:
     return CancelSubscription(
         principal=build.principal(tenant, role),
         tenant_id=tenant,
@@ -31,7 +33,7 @@ def cancel_cmd(build: Any, tenant: str, role: str = "owner", key: str = "k1") ->
     )
 
 
-def resume_cmd(build: Any, tenant: str, role: str = "owner") -> Any:
+def resume_cmd(build: type[Builders], tenant: str, role: str = "owner") -> Any:
     return ResumeSubscription(
         principal=build.principal(tenant, role),
         tenant_id=tenant,
@@ -40,7 +42,7 @@ def resume_cmd(build: Any, tenant: str, role: str = "owner") -> Any:
     )
 
 
-def plan_cmd(build: Any, tenant: str, plan: str, **extra: Any) -> Any:
+def plan_cmd(build: type[Builders], tenant: str, plan: str, **extra: Any) -> Any:
     fields: dict[str, Any] = {
         "principal": build.principal(tenant, extra.pop("role", "owner")),
         "tenant_id": tenant,
@@ -52,7 +54,7 @@ def plan_cmd(build: Any, tenant: str, plan: str, **extra: Any) -> Any:
     return ChangePlan(**(fields | extra))
 
 
-async def test_unknown_tenant_reads_as_free_and_active(world: Any, build: Any) -> None:
+async def test_unknown_tenant_reads_as_free_and_active(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     account = await use_cases.get_subscription(
         GetSubscription(principal=build.principal(tenant, "member"), tenant_id=tenant),
@@ -62,7 +64,7 @@ async def test_unknown_tenant_reads_as_free_and_active(world: Any, build: Any) -
     assert world.gateway.calls == []
 
 
-async def test_reading_another_tenant_is_forbidden(world: Any, build: Any) -> None:
+async def test_reading_another_tenant_is_forbidden(world: World, build: type[Builders]) -> None:
     with pytest.raises(Forbidden):
         await use_cases.get_subscription(
             GetSubscription(principal=build.principal("tenant_a"), tenant_id="tenant_b"),
@@ -71,7 +73,7 @@ async def test_reading_another_tenant_is_forbidden(world: Any, build: Any) -> No
 
 
 async def test_cancel_calls_stripe_once_with_an_idempotency_key_and_commits(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     account = world.seed(build.paid_account(tenant))
@@ -88,7 +90,9 @@ async def test_cancel_calls_stripe_once_with_an_idempotency_key_and_commits(
     assert world.store.outbox[0].causation_id == "req-1"
 
 
-async def test_cancel_is_refused_on_free_plan_twice_and_for_members(world: Any, build: Any) -> None:
+async def test_cancel_is_refused_on_free_plan_twice_and_for_members(
+    world: World, build: type[Builders]
+) -> None:
     free = build.tenant()
     with pytest.raises(Conflict) as refused:
         await use_cases.cancel_subscription(
@@ -113,7 +117,7 @@ async def test_cancel_is_refused_on_free_plan_twice_and_for_members(world: Any, 
     assert world.gateway.calls == ["schedule_cancel"]
 
 
-async def test_stripe_failing_commits_nothing(world: Any, build: Any) -> None:
+async def test_stripe_failing_commits_nothing(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant))
     world.gateway.fail_with = GatewayUnavailable("down")
@@ -125,7 +129,9 @@ async def test_stripe_failing_commits_nothing(world: Any, build: Any) -> None:
     assert world.store.outbox == []
 
 
-async def test_resume_undoes_the_cancel_and_409_when_none(world: Any, build: Any) -> None:
+async def test_resume_undoes_the_cancel_and_409_when_none(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant))
     with pytest.raises(Conflict) as nothing:
@@ -147,7 +153,7 @@ async def test_resume_undoes_the_cancel_and_409_when_none(world: Any, build: Any
 
 
 async def test_cancel_with_a_pending_downgrade_releases_the_schedule_first(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     pending = PendingPlanChange(plan=PlanType.SOLO, effective_at=world.clock.now())
@@ -159,7 +165,7 @@ async def test_cancel_with_a_pending_downgrade_releases_the_schedule_first(
     assert result.pending_plan is None
 
 
-async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> None:
+async def test_preview_follows_the_plan_change_rules(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
 
@@ -193,7 +199,9 @@ async def test_preview_follows_the_plan_change_rules(world: Any, build: Any) -> 
     assert world.store.commits == 0
 
 
-async def test_upgrade_is_immediate_at_the_previews_proration_date(world: Any, build: Any) -> None:
+async def test_upgrade_is_immediate_at_the_previews_proration_date(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
     preview = PreviewProration(principal=build.principal(tenant), tenant_id=tenant, plan="team")
@@ -214,11 +222,13 @@ async def test_upgrade_is_immediate_at_the_previews_proration_date(world: Any, b
     assert world.gateway.proration_dates == [shown]
     assert world.store.accounts[tenant].plan is PlanType.TEAM
     assert world.store.published_types() == ["subscription.plan_changed"]
-    assert world.store.outbox[0].effective is PlanChangeEffective.NOW
+    changed = world.store.outbox[0]
+    assert isinstance(changed, SubscriptionPlanChanged)
+    assert changed.effective is PlanChangeEffective.NOW
 
 
 async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_it(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     account = world.seed(build.paid_account(tenant, plan=PlanType.ENTERPRISE))
@@ -227,6 +237,7 @@ async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_
     )
     assert result.effective is PlanChangeEffective.PERIOD_END
     assert result.account.plan is PlanType.ENTERPRISE
+    assert account.current_period_end is not None
     assert result.account.pending_plan == PendingPlanChange(
         plan=PlanType.SOLO, effective_at=account.current_period_end
     )
@@ -251,7 +262,9 @@ async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_
     ]
 
 
-async def test_upgrade_with_a_pending_downgrade_releases_it(world: Any, build: Any) -> None:
+async def test_upgrade_with_a_pending_downgrade_releases_it(
+    world: World, build: type[Builders]
+) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
     await use_cases.change_plan(
@@ -269,7 +282,7 @@ async def test_upgrade_with_a_pending_downgrade_releases_it(world: Any, build: A
     ]
 
 
-async def test_plan_change_refusals(world: Any, build: Any) -> None:
+async def test_plan_change_refusals(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM, cancel_at_period_end=True))
     with pytest.raises(Conflict) as scheduled:
@@ -292,7 +305,9 @@ async def test_plan_change_refusals(world: Any, build: Any) -> None:
     assert world.gateway.calls == []
 
 
-async def test_an_event_older_than_the_api_change_does_not_undo_it(world: Any, build: Any) -> None:
+async def test_an_event_older_than_the_api_change_does_not_undo_it(
+    world: World, build: type[Builders]
+) -> None:
     from subscriptions.commands import ProjectBillingEvent
     from subscriptions.projection import Projected, project_billing_event
 
@@ -302,6 +317,7 @@ async def test_an_event_older_than_the_api_change_does_not_undo_it(world: Any, b
         cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
     )
     before_the_call = account.snapshot()  # cancel_at_period_end False, sent a minute ago
+    assert before_the_call is not None
     delayed = build.subscription_updated(
         tenant, before_the_call, created=world.clock.now() - timedelta(minutes=1)
     )
@@ -315,7 +331,7 @@ async def test_an_event_older_than_the_api_change_does_not_undo_it(world: Any, b
 
 
 async def test_a_proration_date_no_preview_issued_is_refused_before_stripe(
-    world: Any, build: Any
+    world: World, build: type[Builders]
 ) -> None:
     """Issue 15 item 1: a date of the client's choosing (the period's last minutes) made an
     upgrade nearly free; only a date a recent preview issued to this tenant and plan counts."""
