@@ -99,6 +99,28 @@ def test_schedule_with_a_later_cheaper_phase_is_a_pending_downgrade(build: Any) 
     assert out.pending_plan is None
 
 
+def test_three_phase_schedule_team_team_solo_pends_solo(build: Any) -> None:
+    """Issue 16's divergent case, through webhooks: the same reading the subscriptions
+    gateway makes (billing_platform.stripe_reading), solo at the third phase's start."""
+    sub = build.subscription(plan="team", schedule="sub_sched_3p")
+    month = 2_592_000
+    starts = [1_797_400_000, 1_800_000_000, 1_800_000_000 + month]
+    prices = ["price_team", "price_team", "price_solo"]
+    schedule = {
+        "id": "sub_sched_3p",
+        "status": "active",
+        "current_phase": {"start_date": starts[0], "end_date": starts[1]},
+        "phases": [
+            {"start_date": start, "end_date": start + month, "items": [{"price": price}]}
+            for start, price in zip(starts, prices, strict=True)
+        ],
+    }
+    [out] = _run(build.event("customer.subscription.updated", sub), schedule=schedule)
+    assert isinstance(out, ev.SubscriptionUpdated)
+    assert out.pending_plan is PlanType.SOLO
+    assert out.pending_plan_effective_at == datetime.fromtimestamp(starts[2], UTC)
+
+
 def test_plan_from_lookup_key_or_metadata_when_the_price_id_is_not_configured(build: Any) -> None:
     sub = build.subscription()
     sub["items"]["data"][0]["price"].update(id="price_other", lookup_key="solo_monthly")
