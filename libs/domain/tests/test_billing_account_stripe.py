@@ -255,7 +255,9 @@ def test_payment_failure_is_set_then_cleared_by_paying_that_invoice() -> None:
             paid_at=mark(3).created,
         )
     ]
-    assert account.events[0].failure_resolved_after == 2.0
+    paid = account.events[0]
+    assert isinstance(paid, ev.InvoicePaid)
+    assert paid.failure_resolved_after == 2.0
 
 
 def test_a_failure_keeps_its_start_through_stripes_retries_and_a_new_invoice_restarts_it() -> None:

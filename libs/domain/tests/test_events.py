@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 import pytest
+from billing_platform.testing.clock import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,20 +35,12 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
 
 
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
 def canceled_event(**overrides: Any) -> SubscriptionCanceled:
     fields: dict[str, Any] = {
         "tenant_id": "t1",
         "source": "webhooks",
         "causation_id": "evt_1",
-        "clock": FixedClock(NOW),
+        "clock": FakeClock(NOW),
         "stripe_subscription_id": "sub_1",
         "stripe_customer_id": "cus_1",
         "plan": PlanType.TEAM,
@@ -114,10 +107,10 @@ def test_new_event_fills_id_and_time_from_the_clock() -> None:
 
 def test_datetimes_are_normalised_to_utc() -> None:
     plus_two = timezone(timedelta(hours=2))
-    event = canceled_event(clock=FixedClock(NOW.astimezone(plus_two)))
+    event = canceled_event(clock=FakeClock(NOW.astimezone(plus_two)))
     assert event.occurred_at.tzinfo is UTC
     with pytest.raises(RuleViolated):
-        canceled_event(clock=FixedClock(datetime(2026, 1, 1)))  # naive
+        canceled_event(clock=FakeClock(datetime(2026, 1, 1)))  # naive
 
 
 def test_stripe_derived_events_carry_their_ordering_mark() -> None:
@@ -141,7 +134,7 @@ def test_subscription_events_carry_a_snapshot() -> None:
         tenant_id="t1",
         source="webhooks",
         causation_id="evt_2",
-        clock=FixedClock(NOW),
+        clock=FakeClock(NOW),
         from_plan=PlanType.ENTERPRISE,
         to_plan=PlanType.SOLO,
         effective=PlanChangeEffective.PERIOD_END,
@@ -158,7 +151,7 @@ def test_payment_failed_event_gives_the_failure_state() -> None:
         tenant_id="t1",
         source="webhooks",
         causation_id="evt_3",
-        clock=FixedClock(NOW),
+        clock=FakeClock(NOW),
         stripe_invoice_id="in_1",
         stripe_customer_id="cus_1",
         amount_due=2900,

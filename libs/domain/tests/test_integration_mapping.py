@@ -2,6 +2,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from billing_platform.testing.clock import FakeClock
 
 from billing_domain import events as integration
 from billing_domain.auth import Principal, Role
@@ -19,11 +20,6 @@ pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 8, 1, tzinfo=UTC)
 OWNER = Principal(user_id="u1", tenant_id="t1", role=Role.OWNER)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def team_account() -> BillingAccount:
@@ -47,7 +43,7 @@ def publish(account: BillingAccount) -> list[integration.IntegrationEvent]:
         state=account.snapshot(),
         source="subscriptions",
         causation_id="evt_9",
-        clock=FixedClock(),
+        clock=FakeClock(NOW),
         stripe_created=NOW,
     )
     for message in messages:
