@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, CARD_REQUIRES_ACTION, DAY, Journey
+from stripe_sandbox.testing import (
+    CARD_DECLINED,
+    CARD_OK,
+    CARD_REQUIRES_ACTION,
+    DAY,
+    Journey,
+    expanded,
+    present,
+    stripe_id,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +36,12 @@ async def test_checkout_with_trial_starts_trialing(journey: Journey) -> None:
     done = await journey.client.v1.checkout.sessions.retrieve_async(
         session.id, params={"expand": ["subscription", "line_items"]}
     )
-    assert done.line_items.data[0].price.lookup_key == "team_monthly"
+    assert present(present(done.line_items).data[0].price).lookup_key == "team_monthly"
     assert done.status == "complete"
     assert done.payment_status == "no_payment_required"
-    sub = done.subscription
+    sub = expanded(done.subscription, stripe.Subscription)
     assert sub.status == "trialing"
-    assert sub.trial_end - sub.trial_start == 14 * DAY
+    assert present(sub.trial_end) - present(sub.trial_start) == 14 * DAY
     assert sub.items.data[0].current_period_end == sub.trial_end
     assert sub.metadata["tenant_id"] == "t-1"
     types = await journey.event_types()
@@ -44,11 +53,11 @@ async def test_paid_checkout_activates(journey: Journey) -> None:
     sub = await journey.subscribe("solo_monthly")
 
     assert sub.status == "active"
-    invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
+    invoice = await journey.client.v1.invoices.retrieve_async(stripe_id(sub.latest_invoice))
     assert invoice.status == "paid"
     assert invoice.amount_paid == 900
     assert invoice.billing_reason == "subscription_create"
-    assert invoice.hosted_invoice_url.endswith(f"/invoice/{invoice.id}")
+    assert present(invoice.hosted_invoice_url).endswith(f"/invoice/{invoice.id}")
     session = (
         await journey.client.v1.checkout.sessions.list_async(params={"subscription": sub.id})
     ).data[0]
@@ -225,9 +234,7 @@ async def test_upgrade_preview_matches_the_update(journey: Journey) -> None:
             },
         }
     )
-    prorations = [
-        line for line in preview.lines.data if line.parent.subscription_item_details.proration
-    ]
+    prorations = [line for line in preview.lines.data if _proration(line)]
     assert len(prorations) == 2
     period = item.current_period_end - item.current_period_start
     remaining = item.current_period_end - proration_date
@@ -248,9 +255,10 @@ async def test_upgrade_preview_matches_the_update(journey: Journey) -> None:
 
     assert updated.items.data[0].id == item.id
     assert updated.items.data[0].price.id == team.id
-    assert updated.latest_invoice.billing_reason == "subscription_update"
-    assert updated.latest_invoice.amount_paid == preview.amount_due
-    assert updated.latest_invoice.status == "paid"
+    latest = expanded(updated.latest_invoice, stripe.Invoice)
+    assert latest.billing_reason == "subscription_update"
+    assert latest.amount_paid == preview.amount_due
+    assert latest.status == "paid"
 
 
 async def test_create_prorations_land_on_next_invoice(journey: Journey) -> None:
@@ -258,28 +266,32 @@ async def test_create_prorations_land_on_next_invoice(journey: Journey) -> None:
     team = await journey.price("team_monthly")
     item = sub.items.data[0]
     when = item.current_period_start + 15 * DAY
-    details = {"items": [{"id": item.id, "price": team.id}], "proration_date": when}
+    items: list[stripe.params.SubscriptionUpdateParamsItem] = [{"id": item.id, "price": team.id}]
     preview = await journey.client.v1.invoices.create_preview_async(
-        params={"subscription": sub.id, "subscription_details": details}
+        params={
+            "subscription": sub.id,
+            "subscription_details": {"items": items, "proration_date": when},
+        }
     )
     await journey.client.v1.subscriptions.update_async(
-        sub.id, params={"items": details["items"], "proration_date": when}
+        sub.id, params={"items": items, "proration_date": when}
     )
     await journey.advance(item.current_period_end - sub.created + 3600 + 10)
 
     renewed = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
     )
-    assert renewed.latest_invoice.billing_reason == "subscription_cycle"
-    assert renewed.latest_invoice.amount_due == preview.amount_due
-    assert renewed.latest_invoice.status == "paid"
-    items = await journey.client.v1.events.list_async(params={"type": "invoiceitem.created"})
-    ids = {e.data.object.id for e in items.data}
+    latest = expanded(renewed.latest_invoice, stripe.Invoice)
+    assert latest.billing_reason == "subscription_cycle"
+    assert latest.amount_due == preview.amount_due
+    assert latest.status == "paid"
+    created = await journey.client.v1.events.list_async(params={"type": "invoiceitem.created"})
+    ids = {e.data.object.id for e in created.data}
     assert len(ids) == 2  # the proration credit and debit are pending invoice items
     assert {
-        line.parent.subscription_item_details.invoice_item
-        for line in renewed.latest_invoice.lines.data
-        if line.parent.subscription_item_details.proration
+        present(present(line.parent).subscription_item_details).invoice_item
+        for line in latest.lines.data
+        if _proration(line)
     } == ids
 
 
@@ -326,7 +338,7 @@ async def test_downgrade_via_schedule_applies_at_period_end(journey: Journey) ->
         sub.id, params={"expand": ["latest_invoice"]}
     )
     assert downgraded.items.data[0].price.id == solo.id
-    assert downgraded.latest_invoice.amount_paid == 900
+    assert expanded(downgraded.latest_invoice, stripe.Invoice).amount_paid == 900
     assert downgraded.status == "active"
 
     # After the last phase the schedule completes and lets the subscription go on.
@@ -362,7 +374,7 @@ async def test_failing_renewal_goes_past_due_until_card_fixed(journey: Journey) 
         sub.id, params={"expand": ["latest_invoice"]}
     )
     assert failed.status == "past_due"
-    invoice = failed.latest_invoice
+    invoice = expanded(failed.latest_invoice, stripe.Invoice)
     assert invoice.status == "open"
     assert invoice.attempt_count == 1
     assert invoice.amount_due == 2900
@@ -372,15 +384,15 @@ async def test_failing_renewal_goes_past_due_until_card_fixed(journey: Journey) 
     assert "invoice.payment_failed" in types
 
     # Stripe's retry (smart retries) fails again.
-    await journey.advance_to(invoice.next_payment_attempt)
-    retried = await journey.client.v1.invoices.retrieve_async(invoice.id)
+    await journey.advance_to(present(invoice.next_payment_attempt))
+    retried = await journey.client.v1.invoices.retrieve_async(present(invoice.id))
     assert retried.attempt_count == 2
 
     card = await journey.http.post(
         f"/_sandbox/customers/{sub.customer}/card", json={"card": CARD_OK}
     )
     assert card.status_code == 200
-    paid = await journey.client.v1.invoices.pay_async(invoice.id)
+    paid = await journey.client.v1.invoices.pay_async(present(invoice.id))
 
     assert paid.status == "paid"
     active = await journey.client.v1.subscriptions.retrieve_async(sub.id)
@@ -395,7 +407,7 @@ async def test_dunning_exhausted_cancels(journey: Journey) -> None:
     await journey.advance(40 * DAY)
     ended = await journey.client.v1.subscriptions.retrieve_async(sub.id)
     assert ended.status == "canceled"
-    invoice = await journey.client.v1.invoices.retrieve_async(ended.latest_invoice)
+    invoice = await journey.client.v1.invoices.retrieve_async(stripe_id(ended.latest_invoice))
     assert invoice.attempt_count == 4
     assert invoice.status == "uncollectible"
     types = await journey.event_types()
@@ -463,13 +475,13 @@ async def test_seeded_prices(journey: Journey) -> None:
             "expand": ["data.product"],
         }
     )
-    assert sorted(p.lookup_key for p in prices.data) == [
+    assert sorted(present(p.lookup_key) for p in prices.data) == [
         "enterprise_monthly",
         "solo_monthly",
         "team_monthly",
     ]
-    assert all(p.recurring.interval == "month" for p in prices.data)
-    assert all(p.product.object == "product" for p in prices.data)
+    assert all(present(p.recurring).interval == "month" for p in prices.data)
+    assert all(expanded(p.product, stripe.Product).object == "product" for p in prices.data)
 
 
 async def test_expire_checkout_session(journey: Journey) -> None:
@@ -589,3 +601,8 @@ async def test_error_if_incomplete_leaves_the_subscription_unchanged(journey: Jo
         )
     same = await journey.client.v1.subscriptions.retrieve_async(sub.id)
     assert same.items.data[0].price.id == item.price.id
+
+
+def _proration(line: stripe.InvoiceLineItem) -> bool:
+    details = present(line.parent).subscription_item_details
+    return present(details).proration

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from stripe_sandbox.testing import CARD_DECLINED, CARD_OK, DAY, Journey
+import stripe
+from stripe_sandbox.testing import (
+    CARD_DECLINED,
+    CARD_OK,
+    DAY,
+    Journey,
+    expanded,
+    present,
+    stripe_id,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +37,8 @@ async def test_hosted_invoice_page_pays_a_past_due_invoice(journey: Journey) -> 
         sub.id, params={"expand": ["latest_invoice"]}
     )
     assert failed.status == "past_due"
-    url = failed.latest_invoice.hosted_invoice_url
-    path = url.removeprefix(str(journey.http.base_url).rstrip("/"))
+    latest = expanded(failed.latest_invoice, stripe.Invoice)
+    path = present(latest.hosted_invoice_url).removeprefix(str(journey.http.base_url).rstrip("/"))
     page = await journey.http.get(path)
     assert page.status_code == 200
     assert "29.00 USD" in page.text
@@ -39,7 +48,7 @@ async def test_hosted_invoice_page_pays_a_past_due_invoice(journey: Journey) -> 
     paid = await journey.http.post(f"{path}/pay", data={"card": CARD_OK})
     assert paid.status_code == 303
 
-    invoice = await journey.client.v1.invoices.retrieve_async(failed.latest_invoice.id)
+    invoice = await journey.client.v1.invoices.retrieve_async(present(latest.id))
     assert invoice.status == "paid"
     assert (await journey.client.v1.subscriptions.retrieve_async(sub.id)).status == "active"
 
@@ -53,8 +62,8 @@ async def test_portal_card_update_is_used_for_the_next_retry(journey: Journey) -
     updated = await journey.http.post(f"/portal/{portal.id}/card", data={"card": CARD_OK})
     assert updated.status_code == 303
     invoice = await journey.client.v1.invoices.retrieve_async(
-        (await journey.client.v1.subscriptions.retrieve_async(sub.id)).latest_invoice
+        stripe_id((await journey.client.v1.subscriptions.retrieve_async(sub.id)).latest_invoice)
     )
-    await journey.advance_to(invoice.next_payment_attempt)
+    await journey.advance_to(present(invoice.next_payment_attempt))
     assert (await journey.client.v1.subscriptions.retrieve_async(sub.id)).status == "active"
     assert (await journey.client.v1.invoices.retrieve_async(invoice.id)).status == "paid"

@@ -11,7 +11,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import stripe
@@ -31,9 +31,42 @@ __all__ = [
     "DAY",
     "Journey",
     "Receiver",
+    "expanded",
+    "present",
     "serve_app",
     "serve_receiver",
+    "stripe_id",
 ]
+
+T = TypeVar("T")
+
+
+def expanded(value: str | T | None, kind: type[T]) -> T:
+    """An expandable field the request expanded: the ``kind`` object, not its id or null.
+
+    The SDK types such a field ``str | Object | None``; this is the one place a test
+    narrows it, and a field that came back unexpanded fails here by name.
+    """
+    if not isinstance(value, kind):
+        raise AssertionError(f"expected an expanded {kind.__name__}, got {value!r}")
+    return value
+
+
+def present(value: T | None) -> T:
+    """A field Stripe may leave null that this step of the journey must have filled."""
+    if value is None:
+        raise AssertionError("expected a value, got None")
+    return value
+
+
+def stripe_id(value: str | stripe.StripeObject | None) -> str:
+    """The id of an expandable field, expanded or not."""
+    if isinstance(value, str):
+        return value
+    found = getattr(value, "id", None)
+    if not isinstance(found, str):
+        raise AssertionError(f"expected an id or an object with one, got {value!r}")
+    return found
 
 
 class Journey:
