@@ -70,7 +70,7 @@ async def test_redelivered_message_is_applied_once(
 
 
 async def _count(pool: asyncpg.Pool, table: str, expected: int) -> bool:
-    return await pool.fetchval(f"SELECT count(*) FROM {table}") >= expected
+    return int(await pool.fetchval(f"SELECT count(*) FROM {table}")) >= expected
 
 
 async def test_consumer_lost_between_commit_and_ack_applies_once(

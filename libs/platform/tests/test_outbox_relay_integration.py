@@ -14,6 +14,7 @@ from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.messaging.rabbitmq import RabbitMQBus
 from billing_platform.messaging.relay import OutboxRelay
 from billing_platform.testing.collector import EventCollector
+from billing_platform.testing.connections import pooled
 from billing_platform.testing.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -21,11 +22,11 @@ pytestmark = pytest.mark.integration
 
 async def _write(pool: asyncpg.Pool, schema: str, events: list[IntegrationEvent]) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await OutboxWriter(conn, schema).add_all(events)
+        await OutboxWriter(pooled(conn), schema).add_all(events)
 
 
 async def _unsent(pool: asyncpg.Pool, schema: str) -> int:
-    return await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+    return int(await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL"))
 
 
 async def test_rows_written_in_a_rolled_back_transaction_are_never_published(
@@ -34,7 +35,7 @@ async def test_rows_written_in_a_rolled_back_transaction_are_never_published(
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        await OutboxWriter(conn, schema).add(make_event(1))
+        await OutboxWriter(pooled(conn), schema).add(make_event(1))
         await tx.rollback()
     assert await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox") == 0
 

@@ -13,6 +13,7 @@ from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
+from billing_platform.testing.connections import pooled
 from billing_platform.testing.tcp_proxy import proxy_database
 from billing_platform.testing.waiting import wait_until
 from fastapi import FastAPI
@@ -61,10 +62,10 @@ async def test_relay_started_by_the_infrastructure_publishes_to_the_bus(
     app.state.readiness_checks = {}
     async with service_infrastructure(app, schema=schema, settings=settings, bus=bus) as infra:
         async with infra.pool.acquire() as conn, conn.transaction():
-            await OutboxWriter(conn, schema).add(make_event(1), make_event(2))
+            await OutboxWriter(pooled(conn), schema).add(make_event(1), make_event(2))
         assert await wait_until(lambda: len(bus.published) == 2, timeout=5)
     # Leaving the block stopped the relay gracefully: the batch it published is marked sent.
-    conn = await asyncpg.connect(database_url)
-    unsent = await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
-    await conn.close()
+    direct = await asyncpg.connect(database_url)
+    unsent = await direct.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+    await direct.close()
     assert unsent == 0

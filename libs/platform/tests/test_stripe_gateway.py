@@ -46,7 +46,7 @@ async def test_persistent_outage_becomes_gateway_unavailable() -> None:
     async def down() -> str:
         nonlocal calls
         calls += 1
-        raise stripe.APIConnectionError("connection refused")
+        raise stripe.APIConnectionError("connection refused")  # type: ignore[no-untyped-call]
 
     with pytest.raises(GatewayUnavailable) as caught:
         await _caller()("customers.create", down)
@@ -58,21 +58,21 @@ async def test_persistent_outage_becomes_gateway_unavailable() -> None:
     ("error", "expected", "code"),
     [
         (
-            stripe.InvalidRequestError(
+            stripe.InvalidRequestError(  # type: ignore[no-untyped-call]
                 "No such customer", "id", code="resource_missing", http_status=404
             ),
             NotFound,
             "stripe_not_found",
         ),
         (
-            stripe.InvalidRequestError(
+            stripe.InvalidRequestError(  # type: ignore[no-untyped-call]
                 "Invalid integer", "quantity", code="parameter_invalid_integer", http_status=400
             ),
             RuleViolated,
             "stripe_invalid_request",
         ),
         (
-            stripe.CardError(
+            stripe.CardError(  # type: ignore[no-untyped-call]
                 "Your card was declined.", "card", code="card_declined", http_status=402
             ),
             RuleViolated,
