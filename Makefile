@@ -30,10 +30,16 @@ test-unit: sync  ## the fast lane: domain and fakes, no I/O (well under a minute
 test-tools: sync  ## chromium, nginx, promtool for the tests: installed when root with apt, else named
 	$(UV) run python -m billing_platform.testing.tools --install
 
-lint: sync  ## ruff, ruff format, mypy --strict, import-linter contracts
+# Test directories share module names (conftest, test_journeys): one mypy run each.
+MYPY_TEST_DIRS := libs/domain/tests libs/platform/tests services/checkout/tests \
+	services/subscriptions/tests tools/cli/tests tools/stripe_sandbox/tests tests/hostile \
+	tests/proof bench
+
+lint: sync  ## ruff, ruff format, mypy --strict (sources and tests), import-linter contracts
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src
+	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src tools/stripe_sandbox/src
+	for dir in $(MYPY_TEST_DIRS); do $(UV) run mypy --strict $$dir || exit 1; done
 	$(UV) run lint-imports
 
 bench: sync  ## every benchmark beside its baselines (needs DATABASE_URL and AMQP_URL)
