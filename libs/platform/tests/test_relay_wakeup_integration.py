@@ -1,4 +1,8 @@
-"""How a relay learns there is work: in-process after a commit, else LISTEN/NOTIFY."""
+"""How a relay learns there is work: in-process after a commit, else LISTEN/NOTIFY.
+
+The in-process wake-up is wired explicitly (``PgUnitOfWork(pool, wake_relay=relay.wake)``,
+as each service's bootstrap does): a relay running in the process is not found by schema.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -30,8 +34,14 @@ async def notifications(database_url: str, schema: str) -> AsyncIterator[list[st
     await conn.close()
 
 
-async def _write(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, commit: bool) -> None:
-    async with PgUnitOfWork(pool) as uow:
+async def _write(
+    pool: asyncpg.Pool,
+    schema: str,
+    event: IntegrationEvent,
+    commit: bool,
+    wake_relay: Callable[[], None] | None = None,
+) -> None:
+    async with PgUnitOfWork(pool, wake_relay=wake_relay) as uow:
         writer = OutboxWriter(uow.connection, schema, after_commit=uow.after_commit)
         await writer.add(event)
         await writer.add(event)  # a second add in the same unit wakes once
@@ -54,7 +64,7 @@ async def test_a_commit_wakes_the_relay_of_this_process_without_a_notify(
         task = asyncio.create_task(relay.run(stop))
         await asyncio.sleep(0.3)  # its first look found nothing; it now waits on NEVER
         event = make_event(1)
-        await _write(pool, schema, event, commit=True)
+        await _write(pool, schema, event, commit=True, wake_relay=relay.wake)
         assert await collector.wait_for(1, timeout=5)
         stop.set()
         await asyncio.wait_for(task, 10)
@@ -76,18 +86,26 @@ async def test_a_rolled_back_unit_of_work_runs_no_after_commit_callback(
     assert calls == ["committed"]
 
 
-async def test_without_a_relay_in_this_process_the_writer_notifies_at_commit(
+async def test_without_a_relay_wired_the_writer_notifies_at_commit(
     make_event: Callable[[int], IntegrationEvent],
     pool: asyncpg.Pool,
     schema: str,
+    rabbit_bus: RabbitMQBus,
     notifications: list[str],
 ) -> None:
+    # A relay of the schema runs in this process, but the unit of work was not given its
+    # wake-up (a CLI command's): the writer notifies, as for a relay in another process.
+    relay = OutboxRelay(pool, schema, rabbit_bus, poll_interval=NEVER)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
     await _write(pool, schema, make_event(1), commit=False)
     await asyncio.sleep(0.2)
     assert notifications == []  # a rollback notifies nobody
     await _write(pool, schema, make_event(2), commit=True)
     assert await wait_until(lambda: len(notifications) >= 1, timeout=5)
     assert notifications == [outbox_channel(schema)]  # one, though the unit added twice
+    stop.set()
+    await asyncio.wait_for(task, 10)
 
 
 async def test_wakeup_tells_a_notification_from_a_poke(pool: asyncpg.Pool, schema: str) -> None:

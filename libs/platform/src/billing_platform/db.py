@@ -3,8 +3,10 @@
 A use case gets a unit of work, does its reads and writes on
 ``uow.connection`` inside one transaction, and only ``await uow.commit()``
 makes them durable; leaving the block without committing rolls back.
-``uow.after_commit(callback)`` runs ``callback`` once the commit has succeeded
-(the outbox wakes this process's relay that way).
+``uow.after_commit(callback)`` runs ``callback`` once the commit has succeeded;
+``uow.after_commit.wake_relay`` is the wake-up of this service's outbox relay,
+handed to the unit of work by the service's bootstrap (``wake_relay=relay.wake``),
+so the outbox wakes the relay in-process after the commit instead of a NOTIFY.
 
 Pools skip asyncpg's reset query on release (``RESET ALL; UNLISTEN *; CLOSE
 ALL; pg_advisory_unlock_all()``), one more round trip per transaction: nothing
@@ -48,14 +50,35 @@ async def create_pool(
     )
 
 
+class CommitHooks:
+    """``uow.after_commit``: callbacks run once the unit of work has committed."""
+
+    def __init__(self, wake_relay: Callable[[], None] | None) -> None:
+        self.wake_relay = wake_relay
+        """Wakes this process's outbox relay of the unit's schema; ``None``: none runs here."""
+        self._callbacks: list[Callable[[], None]] = []
+
+    def __call__(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after a successful ``commit`` (never after a rollback)."""
+        self._callbacks.append(callback)
+
+    def run(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def clear(self) -> None:
+        self._callbacks = []
+
+
 class PgUnitOfWork:
     """One transaction on one pooled connection; services subclass it to add repositories."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, wake_relay: Callable[[], None] | None = None) -> None:
         self._pool = pool
         self._conn: Any = None
         self._tx: Any = None
-        self._after_commit: list[Callable[[], None]] = []
+        self.after_commit = CommitHooks(wake_relay)
         self.committed = False
 
     @property
@@ -74,7 +97,7 @@ class PgUnitOfWork:
             self._conn = None
             raise
         self.committed = False
-        self._after_commit = []
+        self.after_commit.clear()
         self._on_enter()
         return self
 
@@ -87,13 +110,7 @@ class PgUnitOfWork:
         await self._tx.commit()
         self._tx = None
         self.committed = True
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after a successful ``commit`` (never after a rollback)."""
-        self._after_commit.append(callback)
+        self.after_commit.run()
 
     async def rollback(self) -> None:
         if self._tx is not None:
@@ -114,7 +131,7 @@ class PgUnitOfWork:
             if exc is None:
                 raise
         finally:
-            self._after_commit = []
+            self.after_commit.clear()
             conn, self._conn = self._conn, None
             if conn is not None:
                 await self._pool.release(conn)

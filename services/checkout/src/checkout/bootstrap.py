@@ -66,7 +66,7 @@ def lifespan_for(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
             app.state.infrastructure = infra
-            uow_factory = partial(PgCheckoutUnitOfWork, infra.pool)
+            uow_factory = partial(PgCheckoutUnitOfWork, infra.pool, wake_relay=infra.relay.wake)
             gateway = build_gateway(settings)
             app.state.checkout = CheckoutServices(
                 uow_factory=uow_factory,

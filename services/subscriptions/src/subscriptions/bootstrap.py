@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from billing_domain.clock import Clock
@@ -45,10 +45,12 @@ def build_runtime(
     clock: Clock,
     *,
     settings: BillingSettings,
+    wake_relay: Callable[[], None] | None = None,
 ) -> SubscriptionsRuntime:
+    """``wake_relay``: this process's outbox relay (none: units of work NOTIFY instead)."""
     return SubscriptionsRuntime(
         reader=PgAccountReader(pool),
-        uow_factory=lambda: PgSubscriptionsUnitOfWork(pool),
+        uow_factory=lambda: PgSubscriptionsUnitOfWork(pool, wake_relay=wake_relay),
         gateway=gateway,
         clock=clock,
         quotes=PgProrationQuotes(pool),
@@ -72,6 +74,7 @@ def lifespan_for(
                 gateway or build_gateway(settings),
                 clock or SystemClock(),
                 settings=settings,
+                wake_relay=infra.relay.wake,
             )
             app.state.subscriptions = runtime
             await infra.bus.subscribe(

@@ -56,7 +56,7 @@ def lifespan_for(
             real_clock = clock or SystemClock()
 
             def uow_factory() -> PgWebhooksUnitOfWork:
-                return PgWebhooksUnitOfWork(infra.pool)
+                return PgWebhooksUnitOfWork(infra.pool, wake_relay=infra.relay.wake)
 
             wakeup = PgWakeup(infra.pool, EVENTS_CHANNEL)
             app.state.webhooks = WebhooksContext(
@@ -74,7 +74,7 @@ def lifespan_for(
                 return
             async with worker_pool(settings.database_url or "", concurrency) as own_pool:
                 deps = ProcessingDeps(
-                    uow_factory=lambda: PgWebhooksUnitOfWork(own_pool),
+                    uow_factory=lambda: PgWebhooksUnitOfWork(own_pool, wake_relay=infra.relay.wake),
                     claims=PgEventClaims(own_pool),
                     stripe=stripe or _stripe_reader(settings),
                     plans=PriceCatalog(settings.price_ids()),

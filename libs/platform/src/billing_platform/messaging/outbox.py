@@ -4,9 +4,10 @@
 connection, so the events commit or roll back with the change that caused
 them. Then the relay has to learn there is work:
 
-- when this process runs the schema's relay (every service does) and the writer
-  was given the unit of work's ``after_commit``, the relay is woken in-process
-  right after the commit, and no NOTIFY is sent: a transaction that notified
+- when the writer was given a unit of work's ``after_commit`` that carries the
+  relay's wake-up (each service's bootstrap builds its units of work with
+  ``wake_relay=infra.relay.wake``: this process runs that relay), the relay is
+  woken in-process right after the commit, and no NOTIFY is sent: a transaction that notified
   holds Postgres's cluster-wide notify lock from its commit until its WAL flush,
   so a NOTIFY per business transaction serialized all of them behind each other
   (bench/webhook_to_projection.py);
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import asyncpg
 from billing_domain.events import IntegrationEvent
@@ -27,30 +29,16 @@ from billing_domain.events import IntegrationEvent
 from billing_platform.messaging.outbox_schema import outbox_channel
 from billing_platform.sql_names import schema_name
 
-AfterCommit = Callable[[Callable[[], None]], None]
-"""Registers a callback that runs once the unit of work has committed."""
 
-_local_relays: dict[str, list[Callable[[], None]]] = {}
+class AfterCommit(Protocol):
+    """A unit of work's commit hook (``billing_platform.db.CommitHooks``)."""
 
+    @property
+    def wake_relay(self) -> Callable[[], None] | None:
+        """This process's relay of the schema, woken after the commit; ``None``: NOTIFY."""
 
-def register_local_relay(schema: str, wake: Callable[[], None]) -> Callable[[], None]:
-    """Make ``wake`` the in-process wake-up of a relay on ``schema``; returns the undo."""
-    name = schema_name(schema)
-    _local_relays.setdefault(name, []).append(wake)
-
-    def unregister() -> None:
-        wakes = _local_relays.get(name, [])
-        if wake in wakes:
-            wakes.remove(wake)
-        if not wakes:
-            _local_relays.pop(name, None)
-
-    return unregister
-
-
-def _wake_local_relays(schema: str) -> None:
-    for wake in list(_local_relays.get(schema, ())):
-        wake()
+    def __call__(self, callback: Callable[[], None], /) -> None:
+        """Run ``callback`` once the unit of work has committed."""
 
 
 class OutboxWriter:
@@ -89,11 +77,12 @@ class OutboxWriter:
         await self._signal_relay()
 
     async def _signal_relay(self) -> None:
-        if self._after_commit is not None and self._schema in _local_relays:
+        wake = None if self._after_commit is None else self._after_commit.wake_relay
+        if wake is not None:
+            assert self._after_commit is not None
             if not self._wake_registered:  # once per unit of work is enough
                 self._wake_registered = True
-                schema = self._schema
-                self._after_commit(lambda: _wake_local_relays(schema))
+                self._after_commit(wake)
             return
         # Not deduplicated: a NOTIFY sent inside a savepoint that rolls back is lost.
         await self._conn.execute("SELECT pg_notify($1, '')", outbox_channel(self._schema))

@@ -9,7 +9,8 @@ before the commit. A relay that dies after the confirm but before its commit
 leaves the row unsent: it is published again (at-least-once), and consumers
 drop the copy through their inbox.
 
-Woken in-process right after a commit of this process added events (see
+Woken in-process right after a commit of this process added events (``wake``,
+handed to the service's units of work by its bootstrap: see
 ``billing_platform.messaging.outbox``), by LISTEN/NOTIFY when another process
 did, and by polling as a fallback.
 
@@ -34,7 +35,6 @@ import structlog
 from prometheus_client import Counter
 
 from billing_platform.messaging.message import MessagePublisher, OutgoingMessage
-from billing_platform.messaging.outbox import register_local_relay
 from billing_platform.messaging.outbox_schema import outbox_channel
 from billing_platform.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from billing_platform.sql_names import schema_name
@@ -73,6 +73,10 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._max_rejections = max_rejections
         self._wakeup = PgWakeup(pool, outbox_channel(self._schema))
+
+    def wake(self) -> None:
+        """Look for unsent rows now (a commit of this process added some)."""
+        self._wakeup.poke()
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were confirmed and marked."""
@@ -156,7 +160,6 @@ class OutboxRelay:
         listener = asyncio.create_task(
             self._wakeup.listen(stop), name=f"outbox-listen-{self._schema}"
         )
-        unregister = register_local_relay(self._schema, self._wakeup.poke)
         backoff = 0.0
         try:
             while not stop.is_set():
@@ -173,7 +176,6 @@ class OutboxRelay:
                     continue
                 await self._wakeup.wait(stop, self._poll_interval)
         finally:
-            unregister()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
