@@ -20,46 +20,49 @@ from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.inbox import record_in_inbox
 from billing_platform.messaging.message import IncomingMessage
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
+from billing_platform.sql_names import (
+    column_list,
+    excluded_assignments,
+    in_column_order,
+    insert_sql,
+    table_name,
+)
 
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.ports import LinkedAccount
 from subscriptions.schema import SCHEMA
 
 PgPool = asyncpg.Pool
-TABLE = f"{SCHEMA}.billing_accounts"
-COLUMNS = (
-    "tenant_id, stripe_customer_id, stripe_subscription_id, plan, status, "
-    "cancel_at_period_end, current_period_end, trial_end, failed_amount_due, failed_currency, "
-    "failed_hosted_invoice_url, failed_next_attempt, failed_invoice_id, pending_plan, "
-    "pending_plan_effective_at, last_applied, failed_since"
+TABLE = table_name(SCHEMA, "billing_accounts")
+ACCOUNT_COLUMNS = (
+    "tenant_id",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "plan",
+    "status",
+    "cancel_at_period_end",
+    "current_period_end",
+    "trial_end",
+    "failed_amount_due",
+    "failed_currency",
+    "failed_hosted_invoice_url",
+    "failed_next_attempt",
+    "failed_invoice_id",
+    "pending_plan",
+    "pending_plan_effective_at",
+    "last_applied",
+    "failed_since",
 )
-SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"
+COLUMNS = column_list(ACCOUNT_COLUMNS)
+SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
 LOCK_ONE = (
-    f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "
+    f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
     f"DO UPDATE SET tenant_id = EXCLUDED.tenant_id RETURNING {COLUMNS}"
 )
-UPSERT = f"""
-INSERT INTO {TABLE} ({COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (tenant_id) DO UPDATE SET
-    stripe_customer_id = EXCLUDED.stripe_customer_id,
-    stripe_subscription_id = EXCLUDED.stripe_subscription_id,
-    plan = EXCLUDED.plan,
-    status = EXCLUDED.status,
-    cancel_at_period_end = EXCLUDED.cancel_at_period_end,
-    current_period_end = EXCLUDED.current_period_end,
-    trial_end = EXCLUDED.trial_end,
-    failed_amount_due = EXCLUDED.failed_amount_due,
-    failed_currency = EXCLUDED.failed_currency,
-    failed_hosted_invoice_url = EXCLUDED.failed_hosted_invoice_url,
-    failed_next_attempt = EXCLUDED.failed_next_attempt,
-    failed_invoice_id = EXCLUDED.failed_invoice_id,
-    pending_plan = EXCLUDED.pending_plan,
-    pending_plan_effective_at = EXCLUDED.pending_plan_effective_at,
-    last_applied = EXCLUDED.last_applied,
-    failed_since = EXCLUDED.failed_since,
-    updated_at = now()
-"""
+UPSERT = (
+    f"{insert_sql(TABLE, ACCOUNT_COLUMNS)} ON CONFLICT (tenant_id) DO UPDATE SET "
+    f"{excluded_assignments(ACCOUNT_COLUMNS[1:])}, updated_at = now()"
+)
 
 
 def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
@@ -102,31 +105,31 @@ def _marks(value: str | dict[str, Any] | None) -> dict[str, Any]:
     return value or {}
 
 
-def row_values(account: BillingAccount) -> tuple[Any, ...]:
+def row_values(account: BillingAccount) -> dict[str, Any]:
     failure = account.payment_failure
     pending = account.pending_plan
-    return (
-        account.tenant_id,
-        account.stripe_customer_id,
-        account.stripe_subscription_id,
-        account.plan.value,
-        account.status.value,
-        account.cancel_at_period_end,
-        account.current_period_end,
-        account.trial_end,
-        None if failure is None else failure.amount_due.amount,
-        None if failure is None else failure.amount_due.currency,
-        None if failure is None else failure.hosted_invoice_url,
-        None if failure is None else failure.next_payment_attempt,
-        None if failure is None else failure.invoice_id,
-        None if pending is None else pending.plan.value,
-        None if pending is None else pending.effective_at,
-        {
+    return {
+        "tenant_id": account.tenant_id,
+        "stripe_customer_id": account.stripe_customer_id,
+        "stripe_subscription_id": account.stripe_subscription_id,
+        "plan": account.plan.value,
+        "status": account.status.value,
+        "cancel_at_period_end": account.cancel_at_period_end,
+        "current_period_end": account.current_period_end,
+        "trial_end": account.trial_end,
+        "failed_amount_due": None if failure is None else failure.amount_due.amount,
+        "failed_currency": None if failure is None else failure.amount_due.currency,
+        "failed_hosted_invoice_url": None if failure is None else failure.hosted_invoice_url,
+        "failed_next_attempt": None if failure is None else failure.next_payment_attempt,
+        "failed_invoice_id": None if failure is None else failure.invoice_id,
+        "pending_plan": None if pending is None else pending.plan.value,
+        "pending_plan_effective_at": None if pending is None else pending.effective_at,
+        "last_applied": {
             key: {"created": to_rfc3339(mark.created), "event_id": mark.event_id}
             for key, mark in account.last_applied.items()
         },
-        None if failure is None else failure.since,
-    )
+        "failed_since": None if failure is None else failure.since,
+    }
 
 
 class PgBillingAccountRepository:
@@ -142,7 +145,7 @@ class PgBillingAccountRepository:
         return account_from_row(row)
 
     async def save(self, account: BillingAccount) -> None:
-        await self._conn.execute(UPSERT, *row_values(account))
+        await self._conn.execute(UPSERT, *in_column_order(row_values(account), ACCOUNT_COLUMNS))
 
 
 class PgEventOutbox:
@@ -191,7 +194,7 @@ class PgAccountReader:
         self, *, tenant_id: str | None, after: str | None, limit: int
     ) -> list[LinkedAccount]:
         rows = await self._pool.fetch(
-            f"SELECT tenant_id, stripe_customer_id, stripe_subscription_id FROM {TABLE} "
+            f"SELECT tenant_id, stripe_customer_id, stripe_subscription_id FROM {TABLE} "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "WHERE (stripe_customer_id IS NOT NULL OR stripe_subscription_id IS NOT NULL) "
             "AND ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR tenant_id > $2) "
             "ORDER BY tenant_id LIMIT $3",
