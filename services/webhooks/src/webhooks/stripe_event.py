@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from billing_platform.stripe_reading import tenant_named_by
 
 from webhooks.ports import NewStripeEvent
 
@@ -103,12 +104,5 @@ def _holds_nul(body: Any) -> bool:
 
 def _tenant_hint(obj: dict[str, Any]) -> str | None:
     """The tenant named on the object itself, when it says (for operators' filters)."""
-    metadata = obj.get("metadata")
-    if isinstance(metadata, dict):
-        tenant = metadata.get("tenant_id")
-        if isinstance(tenant, str) and tenant:
-            return tenant[:MAX_ID_LENGTH]
-    reference = obj.get("client_reference_id")
-    if isinstance(reference, str) and reference:
-        return reference[:MAX_ID_LENGTH]
-    return None
+    tenant = tenant_named_by(obj)
+    return tenant[:MAX_ID_LENGTH] if tenant else None

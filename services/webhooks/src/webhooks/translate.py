@@ -26,6 +26,7 @@ from billing_platform.stripe_reading import (
     read_checkout_session,
     read_invoice,
     read_subscription,
+    tenant_named_by,
 )
 from billing_platform.stripe_reading.fields import id_of, metadata, text
 from billing_platform.stripe_reading.subscription import status_of
@@ -105,12 +106,7 @@ def data_object(body: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def tenant_hint(body: Mapping[str, Any]) -> str | None:
     """The tenant the object itself names (metadata, client reference, invoice parent)."""
-    obj = data_object(body)
-    if body["type"] in INVOICE_TYPES:
-        return read_invoice(obj).tenant_hint
-    if body["type"] in CHECKOUT_TYPES:
-        return read_checkout_session(obj).tenant_hint
-    return text(metadata(obj), "tenant_id") or text(obj, "client_reference_id")
+    return tenant_named_by(data_object(body))
 
 
 def customer_id(body: Mapping[str, Any]) -> str | None:

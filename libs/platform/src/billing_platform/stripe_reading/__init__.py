@@ -10,7 +10,7 @@ from billing_platform.stripe_reading.checkout_session import (
     read_checkout_session,
 )
 from billing_platform.stripe_reading.fields import customer_tenant, id_of
-from billing_platform.stripe_reading.invoice import InvoiceReading, read_invoice
+from billing_platform.stripe_reading.invoice import InvoiceReading, read_invoice, tenant_named_by
 from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
 from billing_platform.stripe_reading.price import PriceCatalog, PriceReading, read_price
 from billing_platform.stripe_reading.subscription import (
@@ -34,4 +34,5 @@ __all__ = [
     "read_price",
     "read_snapshot",
     "read_subscription",
+    "tenant_named_by",
 ]

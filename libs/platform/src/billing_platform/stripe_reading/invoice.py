@@ -84,3 +84,13 @@ def read_invoice(invoice: Mapping[str, Any]) -> InvoiceReading:
         attempt_count=integer(invoice, "attempt_count"),
         next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
     )
+
+
+def tenant_named_by(obj: Mapping[str, Any]) -> str | None:
+    """The tenant any Stripe object names itself: ``metadata.tenant_id``, a Checkout
+    session's ``client_reference_id``, an invoice's subscription's metadata."""
+    return (
+        text(metadata(obj), "tenant_id")
+        or text(obj, "client_reference_id")
+        or text(invoice_subscription(obj)[1], "tenant_id")
+    )

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
-from billing_platform.stripe_reading import PriceCatalog
+from billing_platform.stripe_reading import PriceCatalog, id_of
 from checkout.adapters.stripe import StripePaymentGateway
 from checkout.model import NewCheckoutSession
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
@@ -147,8 +147,7 @@ class Scenario:
         subscription = await self._run(
             reader, "subscription", lambda: reader.subscription(subscription_id)
         )
-        schedule = subscription.get("schedule")
-        schedule_id = schedule if isinstance(schedule, str) else None
+        schedule_id = id_of(subscription.get("schedule"))
         if schedule_id is None:
             raise RuntimeError("the downgrade left no subscription schedule")
         await self._run(
