@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from billing_domain.auth import Principal, Role
 from billing_domain.errors import GatewayUnavailable
@@ -26,7 +24,7 @@ class Ticker:
 
 
 @pytest.fixture
-def priced(world: World) -> Any:
+def priced(world: World) -> World:
     world.gateway.price_table = {
         "price_solo": PriceInfo(
             price_id="price_solo", name="Solo", amount=900, currency="usd", interval="month"
@@ -38,7 +36,7 @@ def priced(world: World) -> Any:
     return world
 
 
-async def test_plans_list_free_first_then_the_offered_paid_plans(priced: Any) -> None:
+async def test_plans_list_free_first_then_the_offered_paid_plans(priced: World) -> None:
     catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300)
     offers = await list_plans(MEMBER, prices=catalogue, config=priced.config)
     assert [(o.plan, o.name, o.amount, o.trial_days) for o in offers] == [
@@ -49,7 +47,7 @@ async def test_plans_list_free_first_then_the_offered_paid_plans(priced: Any) ->
     assert {(o.currency, o.interval, o.interval_count) for o in offers} == {("usd", "month", 1)}
 
 
-async def test_prices_are_read_once_per_ttl(priced: Any) -> None:
+async def test_prices_are_read_once_per_ttl(priced: World) -> None:
     ticker = Ticker()
     catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300, monotonic=ticker)
     for _ in range(5):
@@ -60,7 +58,7 @@ async def test_prices_are_read_once_per_ttl(priced: Any) -> None:
     assert priced.gateway.calls["prices.retrieve"] == 2
 
 
-async def test_a_stale_copy_is_served_while_stripe_is_down(priced: Any) -> None:
+async def test_a_stale_copy_is_served_while_stripe_is_down(priced: World) -> None:
     ticker = Ticker()
     catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300, monotonic=ticker)
     fresh = await list_plans(MEMBER, prices=catalogue, config=priced.config)
@@ -69,7 +67,7 @@ async def test_a_stale_copy_is_served_while_stripe_is_down(priced: Any) -> None:
     assert await list_plans(MEMBER, prices=catalogue, config=priced.config) == fresh
 
 
-async def test_without_any_copy_stripe_down_is_unavailable(priced: Any) -> None:
+async def test_without_any_copy_stripe_down_is_unavailable(priced: World) -> None:
     priced.gateway.down = {"*"}
     catalogue = CachingPriceCatalogue(priced.gateway, ttl_s=300)
     with pytest.raises(GatewayUnavailable):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import Conflict
 from billing_domain.events import (
     CheckoutCompleted,
@@ -65,7 +66,7 @@ def completed(
     )
 
 
-async def apply(world: World, event: Any) -> None:
+async def apply(world: World, event: IntegrationEvent) -> None:
     async with world.db.uow() as uow:
         await apply_event(uow, event)
         await uow.commit()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import jwt
 import pytest
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
 from subscriptions.testing import AppClient, Builders, World
@@ -36,7 +37,7 @@ OWNER_ENDPOINTS = [
 ]
 
 
-async def seed(pool: asyncpg.Pool, world: World, account: Any) -> Any:
+async def seed(pool: asyncpg.Pool, world: World, account: BillingAccount) -> BillingAccount:
     async with PgSubscriptionsUnitOfWork(pool) as uow:
         await uow.accounts.save(account)
         await uow.commit()
@@ -51,7 +52,7 @@ def bearer(value: str) -> dict[str, str]:
 
 
 async def test_never_seen_tenant_is_free_and_active(
-    app_client: AppClient, token: Any, world: World, build: type[Builders]
+    app_client: AppClient, token: Callable[..., str], world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     async with app_client(gateway=world.gateway) as (client, _):
@@ -74,7 +75,11 @@ async def test_never_seen_tenant_is_free_and_active(
 
 
 async def test_body_carries_payment_failure_and_pending_plan(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     from billing_domain.money import Money
     from billing_domain.payment_failure import PaymentFailure
@@ -115,7 +120,11 @@ async def test_body_carries_payment_failure_and_pending_plan(
 
 
 async def test_owner_flow_cancel_resume_preview_and_plan_change(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant = build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.SOLO))
@@ -175,7 +184,11 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
 
 
 async def test_conflicts_and_unknown_plans(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     free = bearer(token(build.tenant()))
     paid_tenant = build.tenant()
@@ -199,7 +212,11 @@ async def test_conflicts_and_unknown_plans(
 
 
 async def test_members_and_other_tenants_are_forbidden(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant, other = build.tenant(), build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.TEAM))
@@ -231,7 +248,7 @@ async def test_members_and_other_tenants_are_forbidden(
 
 
 @pytest.fixture
-def bad_tokens(token: Any, build: type[Builders]) -> dict[str, dict[str, str]]:
+def bad_tokens(token: Callable[..., str], build: type[Builders]) -> dict[str, dict[str, str]]:
     tenant = build.tenant()
     now = int(time.time())
     claims = {"sub": "u1", "tenant_id": tenant, "role": "owner", "exp": now + 600}
@@ -269,7 +286,11 @@ async def test_invalid_tokens_are_refused_everywhere(
 
 
 async def test_hostile_bodies_and_headers_are_422(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     tenant = build.tenant()
     await seed(pool, world, build.paid_account(tenant, plan=PlanType.SOLO))
@@ -305,7 +326,11 @@ async def test_hostile_bodies_and_headers_are_422(
 
 
 async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
-    app_client: AppClient, token: Any, pool: asyncpg.Pool, world: World, build: type[Builders]
+    app_client: AppClient,
+    token: Callable[..., str],
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
 ) -> None:
     """Issue 15 item 1 on Postgres: the issued dates are shared by every replica."""
     tenant, other = build.tenant(), build.tenant()
@@ -320,6 +345,7 @@ async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
             "/api/billing/proration", json={"plan": "enterprise"}, headers=other_owner
         )
         assert theirs.status_code == 200, theirs.text
+        assert account.current_period_end is not None
         period_end = int(account.current_period_end.timestamp())
         for plan, date in (
             ("enterprise", period_end - 120),  # the attack: nearly the whole period free
@@ -344,7 +370,7 @@ async def test_a_plan_change_accepts_only_a_proration_date_a_preview_issued(
 
 
 async def test_undecodable_bodies_and_long_tenants_are_documented(
-    app_client: AppClient, token: Any, world: World, build: type[Builders]
+    app_client: AppClient, token: Callable[..., str], world: World, build: type[Builders]
 ) -> None:
     """Found by schemathesis (tests/hostile): answers the OpenAPI document did not list."""
     owner = bearer(token(build.tenant()))

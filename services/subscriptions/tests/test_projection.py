@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.unit
 T = __import__("datetime").datetime(2026, 12, 1, 12, 0, tzinfo=__import__("datetime").UTC)
 
 
-async def project(world: World, event: Any, message_id: str | None = None) -> Projected:
+async def project(
+    world: World, event: IntegrationEvent, message_id: str | None = None
+) -> Projected:
     cmd = ProjectBillingEvent(
         message_id=message_id or str(event.id), routing_key=event.routing_key, event=event
     )

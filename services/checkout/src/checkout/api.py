@@ -10,12 +10,14 @@ from typing import Annotated
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Body, Depends, Header, Request
 
 from checkout import metrics
 from checkout.api_models import (
+    ERROR_DESCRIPTIONS,
     CheckoutBody,
     CheckoutSessionOut,
     PlanOut,
@@ -23,7 +25,6 @@ from checkout.api_models import (
     PortalOut,
     VerifyBody,
     VerifyOut,
-    error_responses,
 )
 from checkout.bootstrap import SESSIONS, CheckoutServices
 from checkout.model import OpenPortal, StartCheckout, VerifySession
@@ -64,7 +65,7 @@ BillingManager = Annotated[Principal, Depends(_billing_manager)]
     "/checkout",
     summary="Start a Stripe Checkout session for a paid plan (owner only)",
     response_model=CheckoutSessionOut,
-    responses=error_responses(400, 401, 403, 409, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 409, 422, 429, 503, described=ERROR_DESCRIPTIONS),
 )
 async def create_checkout(
     request: Request,
@@ -101,7 +102,7 @@ async def create_checkout(
     "/checkout",
     summary="Open a Customer Portal session for the tenant (owner only)",
     response_model=PortalOut,
-    responses=error_responses(401, 403, 404, 429, 503),
+    responses=error_responses(401, 403, 404, 429, 503, described=ERROR_DESCRIPTIONS),
 )
 async def create_portal(request: Request, principal: CurrentPrincipal) -> PortalOut:
     services = _services(request)
@@ -120,7 +121,7 @@ async def create_portal(request: Request, principal: CurrentPrincipal) -> Portal
     "/verify-session",
     summary="Verify a session the browser came back with (any member of the tenant)",
     response_model=VerifyOut,
-    responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 404, 422, 429, 503, described=ERROR_DESCRIPTIONS),
 )
 async def verify(
     request: Request, principal: CurrentPrincipal, body: Annotated[VerifyBody, Body()]
@@ -145,7 +146,7 @@ async def verify(
     "/plans",
     summary="The plans on offer, with Stripe's prices (any member)",
     response_model=PlansOut,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 503, described=ERROR_DESCRIPTIONS),
 )
 async def plans(request: Request, principal: CurrentPrincipal) -> PlansOut:
     services = _services(request)

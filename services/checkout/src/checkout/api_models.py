@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -72,34 +72,11 @@ class PlansOut(BaseModel):
     plans: list[PlanOut]
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable, machine-readable.", examples=["owner_only"])
-    message: str = Field(description="For humans.")
-
-
-class ErrorOut(BaseModel):
-    error: ErrorDetail
-
-
-_ERROR_DESCRIPTIONS = {
+ERROR_DESCRIPTIONS = {
     400: "The body cannot be read as JSON text (bytes that are not UTF-8).",
-    401: "Missing, expired or invalid bearer token.",
-    403: "Not allowed: wrong role, or another tenant's object.",
-    404: "Not found.",
     409: "Conflict: the tenant is already on this plan (or subscribed to another).",
     422: "Invalid input (bad JSON, unknown or free plan, malformed id).",
     429: "Over this tenant's share of Stripe (sessions or calls); see Retry-After.",
     503: "Stripe or the database is unreachable; retry later (Retry-After).",
 }
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The documented error answers of a route, all in the ``{"error": ...}`` shape."""
-    responses: dict[int | str, dict[str, Any]] = {}
-    for status in statuses:
-        entry: dict[str, Any] = {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[status]}
-        if status in (429, 503):
-            entry["headers"] = _RETRY_AFTER
-        responses[status] = entry
-    return responses
+"""Checkout's sharper words for the platform's error statuses (``error_responses``)."""

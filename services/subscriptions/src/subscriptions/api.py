@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal, bearer_principal
+from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -91,32 +92,17 @@ class ProrationOut(BaseModel):
     )
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/json": {
-                "example": {"error": {"code": "...", "message": "..."}},
-            }
-        },
-    }
-
-
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error("missing or invalid token"),
-    403: _error("not the tenant's owner, or another tenant"),
+ERROR_DESCRIPTIONS = {
+    401: "missing or invalid token",
+    403: "not the tenant's owner, or another tenant",
+    409: "free plan, nothing to undo, already scheduled, same plan...",
+    422: "invalid body or unknown plan",
+    429: "over this tenant's share of Stripe; retry after Retry-After seconds",
+    503: "Stripe unavailable; retry",
+    400: "the body cannot be read as JSON text (bytes that are not UTF-8)",
 }
-CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **AUTH_ERRORS,
-    409: _error("free plan, nothing to undo, already scheduled, same plan..."),
-    422: _error("invalid body or unknown plan"),
-    429: _error("over this tenant's share of Stripe; retry after Retry-After seconds"),
-    503: _error("Stripe unavailable; retry"),
-}
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {
-    **CHANGE_ERRORS,
-    400: _error("the body cannot be read as JSON text (bytes that are not UTF-8)"),
-}
+CHANGE_ERRORS = error_responses(401, 403, 409, 422, 429, 503, described=ERROR_DESCRIPTIONS)
+BODY_ERRORS = error_responses(400, 401, 403, 409, 422, 429, 503, described=ERROR_DESCRIPTIONS)
 
 MAX_TENANT = 200
 TenantQuery = Annotated[
@@ -174,7 +160,12 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
     "/subscription",
     summary="The tenant's plan and status (from the projection; never calls Stripe)",
     response_model=SubscriptionOut,
-    responses={**AUTH_ERRORS, 422: _error("tenant_id or X-Tenant-ID longer than 200")},
+    responses=error_responses(
+        401,
+        403,
+        422,
+        described={**ERROR_DESCRIPTIONS, 422: "tenant_id or X-Tenant-ID longer than 200"},
+    ),
     openapi_extra={
         "security": [{"HTTPBearer": []}],
         "parameters": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
+from billing_platform.http.error_docs import error_responses
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
@@ -61,12 +62,18 @@ async def _read_body(request: Request) -> bytes:
     "/api/webhooks/stripe",
     summary="Receive a Stripe webhook (raw body, Stripe-Signature)",
     response_model=WebhookReceived,
-    responses={
-        400: {"description": "missing, malformed, stale or invalid signature; not a Stripe event"},
-        413: {"description": "body over 1 MiB"},
-        415: {"description": "a signed body whose Content-Type is not application/json"},
-        503: {"description": "database unavailable: retry"},
-    },
+    responses=error_responses(
+        400,
+        413,
+        415,
+        503,
+        described={
+            400: "missing, malformed, stale or invalid signature; not a Stripe event",
+            413: "body over 1 MiB",
+            415: "a signed body whose Content-Type is not application/json",
+            503: "database unavailable: retry",
+        },
+    ),
 )
 async def receive_stripe_webhook(
     request: Request,
