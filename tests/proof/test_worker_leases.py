@@ -152,7 +152,7 @@ async def _rows(database: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     conn = await asyncpg.connect(database)
     try:
         rows = await conn.fetch(
-            "SELECT event_id, status, claimed_by, claim_token "
+            "SELECT event_id, status, claimed_by, claim_token, retry_count, last_error_class "
             "FROM webhooks.stripe_webhook_events_log WHERE event_id = ANY($1)",
             ids,
         )
@@ -175,6 +175,21 @@ async def _leased_by(database: str, ids: list[str], process: ServiceProcess) -> 
         if row["claim_token"] is not None
         and (row["claimed_by"] or "").split(":")[1:2] == [str(_pid(process))]
     }
+
+
+async def _await_leases(
+    database: str, ids: list[str], process: ServiceProcess, at_least: int
+) -> set[str]:
+    """Wait until ``process`` holds at least ``at_least`` of the leases at once."""
+    held: set[str] = set()
+
+    async def holds() -> bool:
+        held.clear()
+        held.update(await _leased_by(database, ids, process))
+        return len(held) >= at_least
+
+    assert await wait_until(holds, timeout=30, every=0.05), process.log_tail()
+    return held
 
 
 def _once_each(collector: EventCollector, ids: list[str]) -> dict[str, set[str]]:
@@ -207,14 +222,7 @@ async def test_a_worker_sigkilled_mid_batch_leaves_nothing_stuck(
     async with EventCollector(amqp_url, exchange_name) as collector:
         victim, url = replica("webhooks-kill")
         await _deliver(url, events)
-        held: set[str] = set()
-
-        async def holds_a_batch() -> bool:
-            held.clear()
-            held.update(await _leased_by(product_database, ids, victim))
-            return len(held) >= 3
-
-        assert await wait_until(holds_a_batch, timeout=30, every=0.05)
+        held = await _await_leases(product_database, ids, victim, at_least=3)
         victim.kill()  # mid-batch: claimed, not finished
         killed_at = time.monotonic()
         still = await _rows(product_database, ids)
@@ -250,13 +258,7 @@ async def test_a_frozen_workers_events_are_taken_over_and_its_late_finish_writes
         replica("webhooks-other")
         frozen, url = replica("webhooks-frozen")
         await _deliver(url, events)
-        held: set[str] = set()
-
-        async def holds_leases() -> bool:
-            held.update(await _leased_by(product_database, ids, frozen))
-            return bool(held)
-
-        assert await wait_until(holds_leases, timeout=20, every=0.05)
+        await _await_leases(product_database, ids, frozen, at_least=1)
         os.kill(_pid(frozen), signal.SIGSTOP)
         stopped_at = time.monotonic()
         taken = await _leased_by(product_database, ids, frozen)
@@ -312,7 +314,8 @@ async def test_stripe_answering_500_past_the_fast_lane_fails_nothing(
         await _deliver(url, events)
 
         async def on_the_slow_lane() -> bool:
-            rows = await _log(product_database, ids)
+            rows = list((await _rows(product_database, ids)).values())
+            assert len(rows) == len(ids)
             assert all(row["status"] in ("pending", "retrying") for row in rows), rows
             return all(
                 row["retry_count"] > 3 and row["last_error_class"] == "transient" for row in rows
@@ -324,17 +327,3 @@ async def test_stripe_answering_500_past_the_fast_lane_fails_nothing(
         assert await wait_until(lambda: len(_once_each(collector, ids)) == len(ids), timeout=30)
         await asyncio.sleep(1.0)
     assert all(len(messages) == 1 for messages in _once_each(collector, ids).values())
-
-
-async def _log(database: str, ids: list[str]) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(database)
-    try:
-        rows = await conn.fetch(
-            "SELECT status, retry_count, last_error_class "
-            "FROM webhooks.stripe_webhook_events_log WHERE event_id = ANY($1)",
-            ids,
-        )
-    finally:
-        await conn.close()
-    assert len(rows) == len(ids)
-    return [dict(row) for row in rows]
