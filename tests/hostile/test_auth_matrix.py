@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +83,9 @@ async def call(
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
-async def test_a_bad_token_is_401(running: Any, tokens: Any, endpoint: Endpoint, kind: str) -> None:
+async def test_a_bad_token_is_401(
+    running: Running, tokens: Tokens, endpoint: Endpoint, kind: str
+) -> None:
     token = tokens.bad(kind, tokens.new_tenant())
     response = await call(running.gateway, endpoint, tokens.header(token))
     assert_error(response, 401, "unauthorized")
@@ -96,7 +99,7 @@ async def test_a_bad_token_is_401(running: Any, tokens: Any, endpoint: Endpoint,
 )
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_no_bearer_token_is_401(
-    running: Any, endpoint: Endpoint, headers: dict[str, str]
+    running: Running, endpoint: Endpoint, headers: dict[str, str]
 ) -> None:
     assert_error(await call(running.gateway, endpoint, headers), 401, "unauthorized")
 
@@ -104,7 +107,7 @@ async def test_no_bearer_token_is_401(
 @pytest.mark.parametrize("role", ["member", "admin"])
 @pytest.mark.parametrize("endpoint", OWNER_ENDPOINTS, ids=str)
 async def test_a_member_on_an_owner_endpoint_is_403(
-    running: Any, tokens: Any, endpoint: Endpoint, role: str
+    running: Running, tokens: Tokens, endpoint: Endpoint, role: str
 ) -> None:
     token = tokens.valid(tokens.new_tenant(), role)
     assert_error(await call(running.gateway, endpoint, tokens.header(token)), 403, "owner_only")
@@ -113,7 +116,7 @@ async def test_a_member_on_an_owner_endpoint_is_403(
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
 @pytest.mark.parametrize("endpoint", OPERATOR_ENDPOINTS, ids=str)
 async def test_without_the_admin_scope_an_operator_endpoint_is_403(
-    running: Any, tokens: Any, endpoint: Endpoint, role: str
+    running: Running, tokens: Tokens, endpoint: Endpoint, role: str
 ) -> None:
     token = tokens.valid(tokens.new_tenant(), role)
     response = await call(running.gateway, endpoint, tokens.header(token))
@@ -122,7 +125,7 @@ async def test_without_the_admin_scope_an_operator_endpoint_is_403(
 
 @pytest.mark.parametrize("endpoint", OPERATOR_ENDPOINTS, ids=str)
 async def test_with_the_admin_scope_an_operator_endpoint_answers(
-    running: Any, tokens: Any, endpoint: Endpoint
+    running: Running, tokens: Tokens, endpoint: Endpoint
 ) -> None:
     """The control of the two tests above: the same calls, authorised, get past auth."""
     token = tokens.valid(tokens.new_tenant(), "member", operator=True)
@@ -131,7 +134,7 @@ async def test_with_the_admin_scope_an_operator_endpoint_answers(
 
 
 @pytest.fixture
-async def session_of_a(running: Any, tokens: Any) -> tuple[str, str]:
+async def session_of_a(running: Running, tokens: Tokens) -> tuple[str, str]:
     """Tenant A and a real Checkout session its owner started through the gateway, paid."""
     tenant = tokens.new_tenant()
     response = await running.gateway.post(
@@ -148,7 +151,7 @@ async def session_of_a(running: Any, tokens: Any) -> tuple[str, str]:
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
 async def test_another_tenant_verifying_this_tenants_session_is_403(
-    running: Any, tokens: Any, session_of_a: tuple[str, str], role: str
+    running: Running, tokens: Tokens, session_of_a: tuple[str, str], role: str
 ) -> None:
     tenant_a, session_id = session_of_a
     other = tokens.header(tokens.valid(tokens.new_tenant(), role))
@@ -168,7 +171,7 @@ async def test_another_tenant_verifying_this_tenants_session_is_403(
 @pytest.mark.parametrize("by", ["query", "header"])
 @pytest.mark.parametrize("endpoint", TENANT_ENDPOINTS, ids=str)
 async def test_naming_another_tenant_is_403_and_changes_nothing(
-    running: Any, tokens: Any, session_of_a: tuple[str, str], endpoint: Endpoint, by: str
+    running: Running, tokens: Tokens, session_of_a: tuple[str, str], endpoint: Endpoint, by: str
 ) -> None:
     tenant_a, _ = session_of_a
     before = await running.gateway.get(

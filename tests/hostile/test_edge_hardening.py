@@ -6,10 +6,10 @@ sent straight to a service is capped there, not only in nginx."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Tokens, Webhooks
 from structlog.testing import capture_logs
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,7 @@ async def test_a_v1_that_is_not_64_hex_digits_is_a_400_malformed_signature(
 
 
 async def test_a_rejected_delivery_is_logged_with_its_reason_and_no_payload(
-    raw: dict[str, httpx.AsyncClient], webhooks: Any
+    raw: dict[str, httpx.AsyncClient], webhooks: Webhooks
 ) -> None:
     payload = b'{"id": "evt_secret_payload", "customer_email": "someone@example.com"}'
     forged = dict(webhooks.signed(payload))
@@ -70,7 +70,7 @@ async def test_a_rejected_delivery_is_logged_with_its_reason_and_no_payload(
     ],
 )
 async def test_a_body_over_the_cap_sent_straight_to_a_service_is_a_413(
-    raw: dict[str, httpx.AsyncClient], tokens: Any, service: str, path: str
+    raw: dict[str, httpx.AsyncClient], tokens: Tokens, service: str, path: str
 ) -> None:
     owner = tokens.header(tokens.valid(tokens.new_tenant(), operator=True))
     big = b'{"plan": "' + b"x" * (3 * MIB) + b'"}'

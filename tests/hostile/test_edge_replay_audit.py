@@ -5,10 +5,10 @@ the time and the status it left, in the replay's own transaction; a refused repl
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import jwt
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ AUDIT = (
 )
 
 
-async def _stored(running: Any, status: str) -> str:
+async def _stored(running: Running, status: str) -> str:
     event_id = f"evt_{uuid.uuid4().hex}"
     await running.fetchval(
         "INSERT INTO webhooks.stripe_webhook_events_log (event_id, event_type, status, "
@@ -30,7 +30,7 @@ async def _stored(running: Any, status: str) -> str:
     return event_id
 
 
-async def _audit(running: Any, event_id: str) -> list[str]:
+async def _audit(running: Running, event_id: str) -> list[str]:
     rows = await running.fetchval(
         f"SELECT coalesce(array_agg(x), '{{}}') FROM ({AUDIT}) AS a(x)", event_id
     )
@@ -38,7 +38,9 @@ async def _audit(running: Any, event_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("status", ["failed", "parked"])
-async def test_a_replay_records_the_operators_sub(running: Any, tokens: Any, status: str) -> None:
+async def test_a_replay_records_the_operators_sub(
+    running: Running, tokens: Tokens, status: str
+) -> None:
     token = tokens.valid(tokens.new_tenant(), "admin", operator=True)
     sub = jwt.decode(token, options={"verify_signature": False})["sub"]
     event_id = await _stored(running, status)
@@ -57,7 +59,7 @@ async def test_a_replay_records_the_operators_sub(running: Any, tokens: Any, sta
     assert when is True
 
 
-async def test_a_refused_replay_records_nothing(running: Any, tokens: Any) -> None:
+async def test_a_refused_replay_records_nothing(running: Running, tokens: Tokens) -> None:
     token = tokens.valid(tokens.new_tenant(), "admin", operator=True)
     pending = await _stored(running, "pending")
     conflict = await running.clients["webhooks"].post(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +53,16 @@ async def test_a_stripe_signature_timestamp_that_is_no_number_is_400(
     ids=repr,
 )
 async def test_an_events_cursor_that_is_no_row_id_is_422(
-    raw: dict[str, httpx.AsyncClient], tokens: Any, cursor: str
+    raw: dict[str, httpx.AsyncClient], tokens: Tokens, cursor: str
 ) -> None:
     operator = tokens.header(tokens.valid(tokens.new_tenant(), "member", operator=True))
     response = await raw["webhooks"].get(EVENTS, params={"cursor": cursor}, headers=operator)
     assert_4xx(response, 422)
 
 
-async def test_the_largest_cursor_is_a_page(raw: dict[str, httpx.AsyncClient], tokens: Any) -> None:
+async def test_the_largest_cursor_is_a_page(
+    raw: dict[str, httpx.AsyncClient], tokens: Tokens
+) -> None:
     operator = tokens.header(tokens.valid(tokens.new_tenant(), "member", operator=True))
     response = await raw["webhooks"].get(
         EVENTS, params={"cursor": str(2**63 - 1)}, headers=operator
@@ -93,7 +96,7 @@ async def test_the_largest_cursor_is_a_page(raw: dict[str, httpx.AsyncClient], t
 )
 async def test_undecodable_and_unusual_requests_are_4xx(
     raw: dict[str, httpx.AsyncClient],
-    tokens: Any,
+    tokens: Tokens,
     service: str,
     method: str,
     path: str,

@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import statistics
 import time
-from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ FLOOR_S = 0.05
 """Below this a checkout is "instant"; a ratio of two tiny numbers would be noise."""
 
 
-async def timed_checkout(running: Any, tokens: Any) -> float:
+async def timed_checkout(running: Running, tokens: Tokens) -> float:
     """A fresh tenant's first checkout: a Stripe customer and a Checkout session."""
     owner = tokens.header(tokens.valid(tokens.new_tenant(), "owner"))
     started = time.perf_counter()
@@ -39,7 +39,7 @@ async def timed_checkout(running: Any, tokens: Any) -> float:
 
 
 async def test_one_member_flooding_verify_session_does_not_slow_another_tenant(
-    running: Any, tokens: Any
+    running: Running, tokens: Tokens
 ) -> None:
     attacker = tokens.new_tenant()
     started = await running.gateway.post(

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Running, Tokens, Webhooks
 from stripe_sandbox.testing import API_KEY
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,7 @@ WAIT_S = 15.0
 class Tenant:
     """One tenant driven through the gateway, Stripe's side read from the sandbox."""
 
-    def __init__(self, running: Any, tokens: Any, webhooks: Any) -> None:
+    def __init__(self, running: Running, tokens: Tokens, webhooks: Webhooks) -> None:
         self.running, self.webhooks = running, webhooks
         self.id: str = tokens.new_tenant()
         self.owner = tokens.header(tokens.valid(self.id, "owner"))
@@ -104,7 +105,7 @@ class Tenant:
 
 
 @pytest.fixture
-async def tenant_factory(running: Any, tokens: Any, webhooks: Any) -> Any:
+async def tenant_factory(running: Running, tokens: Tokens, webhooks: Webhooks) -> Any:
     made: list[Tenant] = []
 
     def make() -> Tenant:

@@ -4,9 +4,8 @@ value that reaches a query unchecked is a 500; each must be a 4xx in the error s
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +39,8 @@ CASES = [
     ids=[f"{m} {p} {params or body}".replace(NUL, "<NUL>") for _, m, p, params, body in CASES],
 )
 async def test_a_nul_is_refused_with_a_4xx(
-    running: Any,
-    tokens: Any,
+    running: Running,
+    tokens: Tokens,
     caller: str,
     method: str,
     path: str,

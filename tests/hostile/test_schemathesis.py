@@ -21,6 +21,7 @@ import httpx
 import pytest
 import schemathesis
 from billing_cli.services import SERVICES
+from billing_cli.testing.in_process import Running, Tokens, Webhooks
 from billing_platform.settings import BillingSettings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -78,7 +79,7 @@ def _named_tenant(case: Any) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
-def _token(tokens: Any, caller: str, tenant: str) -> str:
+def _token(tokens: Tokens, caller: str, tenant: str) -> str:
     if caller in ("owner", "member"):
         return str(tokens.valid(tenant, caller))
     if caller == "operator":
@@ -115,13 +116,14 @@ def _send_kwargs(case: Any, token: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-async def event_log(running: Any, webhooks: Any) -> None:
+async def event_log(running: Running, webhooks: Webhooks) -> None:
     """A few stored webhook events, so the operators' list answers with real rows."""
-    for event_type, obj in [
+    stored: list[tuple[str, dict[str, Any]]] = [
         ("customer.created", {"id": "cus_hostile", "metadata": {}}),
         ("customer.subscription.updated", {"id": "sub_x", "customer": "cus_nobody"}),
         ("invoice.paid", {"id": "in_x", "customer": "cus_nobody", "metadata": {"tenant_id": "t"}}),
-    ]:
+    ]
+    for event_type, obj in stored:
         payload = json.dumps(webhooks.event(obj, event_type)).encode()
         response = await running.clients["webhooks"].post(
             "/api/webhooks/stripe", content=payload, headers=webhooks.signed(payload)
@@ -144,7 +146,7 @@ async def event_log(running: Any, webhooks: Any) -> None:
 )
 @given(data=st.data())
 async def test_every_answer_is_documented_and_never_a_server_error(
-    running: Any, tokens: Any, service: str, operation: Any, caller: str, data: st.DataObject
+    running: Running, tokens: Tokens, service: str, operation: Any, caller: str, data: st.DataObject
 ) -> None:
     case = data.draw(_cases(operation), label="case")
     # Mostly the caller belongs to the tenant the case names, so the owner's and

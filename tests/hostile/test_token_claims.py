@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +72,8 @@ def token(tenant: str, overrides: dict[str, Any]) -> str:
     ("method", "path", "body"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS]
 )
 async def test_signed_but_invalid_claims_are_401(
-    running: Any,
-    tokens: Any,
+    running: Running,
+    tokens: Tokens,
     method: str,
     path: str,
     body: Any,
@@ -89,8 +90,8 @@ async def test_signed_but_invalid_claims_are_401(
     ("method", "path", "body"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS]
 )
 async def test_odd_but_valid_claims_are_served(
-    running: Any,
-    tokens: Any,
+    running: Running,
+    tokens: Tokens,
     method: str,
     path: str,
     body: Any,
@@ -102,7 +103,7 @@ async def test_odd_but_valid_claims_are_served(
     assert response.status_code != 401, response.text
 
 
-async def test_a_tenant_id_holding_nul_is_401(running: Any, tokens: Any) -> None:
+async def test_a_tenant_id_holding_nul_is_401(running: Running, tokens: Tokens) -> None:
     headers = tokens.header(token("tenant\x00nul", {}))
     response = await running.gateway.get("/api/billing/subscription", headers=headers)
     assert response.status_code == 401, response.text

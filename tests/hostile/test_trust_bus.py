@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import aio_pika
 import pytest
+from billing_cli.testing.in_process import Running, Tokens
 from billing_domain.events import SubscriptionActivated, SubscriptionUpdated
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
@@ -67,7 +68,7 @@ def rejected(queue: str, reason: str) -> float:
 
 
 async def test_a_forged_subscription_update_from_the_wrong_service_grants_nothing(
-    running: Any, tokens: Any
+    running: Running, tokens: Tokens
 ) -> None:
     """The probe's attack on the subscriptions projection: dead-lettered, still free."""
     tenant = tokens.new_tenant()
@@ -82,7 +83,7 @@ async def test_a_forged_subscription_update_from_the_wrong_service_grants_nothin
 
 
 async def test_a_type_under_another_types_routing_key_is_dead_lettered(
-    running: Any, tokens: Any
+    running: Running, tokens: Tokens
 ) -> None:
     """Topic permissions bind routing keys, so the body's type must match its key."""
     tenant = tokens.new_tenant()

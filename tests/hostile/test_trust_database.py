@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from billing_cli.services import SERVICES
+from billing_cli.testing.in_process import Webhooks
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
@@ -96,7 +96,7 @@ async def test_a_service_role_reads_its_own_schema_and_no_other(
 
 
 async def test_the_webhooks_service_runs_on_its_own_role(
-    roles_database: str, webhooks: Any
+    roles_database: str, webhooks: Webhooks
 ) -> None:
     """Ingest, the worker, the outbox and the customer map all work as billing_webhooks."""
     settings = BillingSettings(

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import pytest
+from billing_cli.testing.in_process import Running, Tokens, Webhooks
 from billing_platform.testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,7 @@ ROW = (
 MAPPED = "SELECT tenant_id FROM webhooks.customer_tenants WHERE stripe_customer_id = $1"
 
 
-async def deliver(running: Any, webhooks: Any, event: dict[str, Any]) -> str:
+async def deliver(running: Running, webhooks: Webhooks, event: dict[str, Any]) -> str:
     """POST a signed event, wait until the worker has finished it: ``status|note``."""
     payload = json.dumps(event).encode()
     response = await running.clients["webhooks"].post(
@@ -44,12 +45,16 @@ async def deliver(running: Any, webhooks: Any, event: dict[str, Any]) -> str:
     return row
 
 
-def customer_event(webhooks: Any, customer: str, tenant: str, **envelope: Any) -> dict[str, Any]:
+def customer_event(
+    webhooks: Webhooks, customer: str, tenant: str, **envelope: Any
+) -> dict[str, Any]:
     obj = {"id": customer, "object": "customer", "metadata": {"tenant_id": tenant}}
     return {**webhooks.event(obj, "customer.updated"), **envelope}
 
 
-async def tenant_a_customer(running: Any, webhooks: Any, tokens: Any) -> tuple[str, str]:
+async def tenant_a_customer(
+    running: Running, webhooks: Webhooks, tokens: Tokens
+) -> tuple[str, str]:
     tenant_a, customer = tokens.new_tenant(), f"cus_{uuid.uuid4().hex[:14]}"
     created = {**customer_event(webhooks, customer, tenant_a), "type": "customer.created"}
     assert await deliver(running, webhooks, created) == "processed|customer linked to tenant"
@@ -58,7 +63,7 @@ async def tenant_a_customer(running: Any, webhooks: Any, tokens: Any) -> tuple[s
 
 
 async def test_a_live_mode_connect_event_naming_tenant_b_is_ignored_and_a_keeps_its_customer(
-    running: Any, webhooks: Any, tokens: Any
+    running: Running, webhooks: Webhooks, tokens: Tokens
 ) -> None:
     tenant_a, customer = await tenant_a_customer(running, webhooks, tokens)
     tenant_b = tokens.new_tenant()
@@ -69,7 +74,7 @@ async def test_a_live_mode_connect_event_naming_tenant_b_is_ignored_and_a_keeps_
 
 
 async def test_a_foreign_connect_account_event_is_ignored(
-    running: Any, webhooks: Any, tokens: Any
+    running: Running, webhooks: Webhooks, tokens: Tokens
 ) -> None:
     tenant_a, customer = await tenant_a_customer(running, webhooks, tokens)
     attack = customer_event(webhooks, customer, tokens.new_tenant(), account="acct_1Other")
@@ -79,7 +84,7 @@ async def test_a_foreign_connect_account_event_is_ignored(
 
 
 async def test_metadata_never_re_points_a_mapped_customer_the_event_is_parked(
-    running: Any, webhooks: Any, tokens: Any
+    running: Running, webhooks: Webhooks, tokens: Tokens
 ) -> None:
     tenant_a, customer = await tenant_a_customer(running, webhooks, tokens)
     tenant_b = tokens.new_tenant()
@@ -93,7 +98,7 @@ async def test_metadata_never_re_points_a_mapped_customer_the_event_is_parked(
 
 
 async def test_a_live_mode_subscription_event_for_another_tenant_publishes_nothing(
-    running: Any, webhooks: Any, tokens: Any
+    running: Running, webhooks: Webhooks, tokens: Tokens
 ) -> None:
     """The probe's consequence: a live event about tenant A's customer naming tenant B
     published a billing event for B (a plan it never paid for)."""

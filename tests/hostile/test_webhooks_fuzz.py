@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Running, Tokens, Webhooks
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 from billing_platform.testing.waiting import wait_until
 from hypothesis import HealthCheck, given, settings
@@ -87,7 +88,7 @@ FIXTURE_PRICE = "price_1PgafmB7WZ01zgkW6dKueIc5"  # the fixtures' price; ours in
 
 
 async def post(
-    running: Any, webhooks: Any, event: dict[str, Any], price: str = FIXTURE_PRICE
+    running: Running, webhooks: Webhooks, event: dict[str, Any], price: str = FIXTURE_PRICE
 ) -> httpx.Response:
     payload = json.dumps(event).replace(FIXTURE_PRICE, price).encode()
     response: httpx.Response = await running.clients["webhooks"].post(
@@ -105,7 +106,7 @@ async def post(
 )
 @given(event=events())
 async def test_arbitrary_signed_events_are_stored_or_refused(
-    running: Any, webhooks: Any, hostile_prices: dict[str, str], event: dict[str, Any]
+    running: Running, webhooks: Webhooks, hostile_prices: dict[str, str], event: dict[str, Any]
 ) -> None:
     event["id"] = f"{PREFIX}{next(IDS)}"
     response = await post(running, webhooks, event, hostile_prices["team"])
@@ -121,7 +122,7 @@ async def test_arbitrary_signed_events_are_stored_or_refused(
 
 
 async def test_the_worker_claimed_every_fuzzed_event_and_still_works(
-    running: Any, webhooks: Any, tokens: Any
+    running: Running, webhooks: Webhooks, tokens: Tokens
 ) -> None:
     """Runs after the fuzz above (same module, same apps)."""
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.in_process import Running, Webhooks
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ def with_object(event: dict[str, Any], object_json: str) -> bytes:
     return head.replace('{"placeholder": 0}', object_json).encode()
 
 
-async def post(running: Any, webhooks: Any, payload: bytes) -> httpx.Response:
+async def post(running: Running, webhooks: Webhooks, payload: bytes) -> httpx.Response:
     response: httpx.Response = await running.clients["webhooks"].post(
         PATH, content=payload, headers=webhooks.signed(payload)
     )
@@ -41,7 +42,7 @@ def assert_refused(response: httpx.Response, code: str) -> None:
 
 
 async def test_a_hundred_thousand_nested_arrays_are_refused_and_nothing_stored(
-    running: Any, webhooks: Any
+    running: Running, webhooks: Webhooks
 ) -> None:
     event = webhooks.event({})
     payload = with_object(event, '{"id": "sub_deep", "items": ' + nested(100_000) + "}")
@@ -63,7 +64,7 @@ async def test_a_hundred_thousand_nested_arrays_are_refused_and_nothing_stored(
     ids=["in a value", "in a key", "in an array"],
 )
 async def test_a_nul_in_a_string_is_refused_and_nothing_stored(
-    running: Any, webhooks: Any, object_json: str
+    running: Running, webhooks: Webhooks, object_json: str
 ) -> None:
     """Valid JSON, but Postgres' jsonb cannot hold U+0000: a 400, not a 500."""
     event = webhooks.event({})
@@ -86,7 +87,7 @@ async def test_a_nul_in_a_string_is_refused_and_nothing_stored(
     ids=["escaped backslash before u0000", "500 nested arrays", "escapes of real characters"],
 )
 async def test_unusual_but_storable_bodies_are_accepted(
-    running: Any, webhooks: Any, object_json: str
+    running: Running, webhooks: Webhooks, object_json: str
 ) -> None:
     """The controls: the refusals above are about the NUL and the depth, nothing broader."""
     event = webhooks.event({})
@@ -103,7 +104,7 @@ async def test_unusual_but_storable_bodies_are_accepted(
     ids=["lone high surrogate", "lone low surrogate"],
 )
 async def test_lone_surrogates_are_refused_and_nothing_stored(
-    running: Any, webhooks: Any, object_json: str
+    running: Running, webhooks: Webhooks, object_json: str
 ) -> None:
     event = webhooks.event({})
     response = await post(running, webhooks, with_object(event, object_json))

@@ -9,10 +9,10 @@ import asyncio
 import os
 import shutil
 from collections import Counter
-from typing import Any
 
 import httpx
 import pytest
+from billing_cli.testing.product import Product
 from billing_platform.testing.waiting import wait_until
 
 pytestmark = [
@@ -36,7 +36,7 @@ async def _rabbitmqctl(*args: str) -> None:
 
 
 @pytest.mark.timeout(300)
-async def test_broker_stopped_and_started_mid_run(product: Any) -> None:
+async def test_broker_stopped_and_started_mid_run(product: Product) -> None:
     before = product.new_tenant()
     await product.subscribe(before, "solo")
     await product.wait_event(before, "subscription.activated")
@@ -64,6 +64,6 @@ async def test_broker_stopped_and_started_mid_run(product: Any) -> None:
     assert await wait_until(lambda: _ready(product), timeout=30)
 
 
-async def _ready(product: Any) -> bool:
+async def _ready(product: Product) -> bool:
     response: httpx.Response = await product.api.get("/readyz")
     return response.status_code == 200

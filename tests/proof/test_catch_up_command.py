@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 from billing_cli.main import app as cli
+from billing_cli.testing.product import Product
 from stripe_sandbox.testing import API_KEY
 from typer.testing import CliRunner, Result
 from webhooks.translate import HANDLED_TYPES
@@ -25,7 +26,7 @@ async def _stored(database: str) -> set[str]:
     return {row["event_id"] for row in rows}
 
 
-async def _stripe_events(product: Any, **filters: str) -> list[dict[str, Any]]:
+async def _stripe_events(product: Product, **filters: str) -> list[dict[str, Any]]:
     """Every event of the handled types, read from the sandbox over plain HTTP."""
     found: list[dict[str, Any]] = []
     cursor: dict[str, str] = {}
@@ -37,7 +38,7 @@ async def _stripe_events(product: Any, **filters: str) -> list[dict[str, Any]]:
         cursor = {"starting_after": page["data"][-1]["id"]}
 
 
-async def _deliveries(product: Any, enabled: bool) -> None:
+async def _deliveries(product: Product, enabled: bool) -> None:
     response = await product.stripe.post("/_sandbox/webhooks/deliveries", json={"enabled": enabled})
     assert response.json() == {"enabled": enabled}
 
@@ -56,7 +57,7 @@ async def _catch_up(database: str, sandbox: str, *args: str) -> Result:
 
 
 async def test_catch_up_stores_exactly_the_missed_events_and_the_projection_follows(
-    product: Any, product_database: str
+    product: Product, product_database: str
 ) -> None:
     delivered_tenant = product.new_tenant()
     await product.subscribe(delivered_tenant, "solo")

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from billing_cli.testing.product import Product
 from billing_platform.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DAY = 86_400
 
 
-def _once_each(product: Any, tenant: str) -> None:
+def _once_each(product: Product, tenant: str) -> None:
     bodies = product.events_of(tenant)
     ids = Counter(body["id"] for body in bodies)
     assert all(n == 1 for n in ids.values()), [i for i, n in ids.items() if n > 1]
@@ -23,7 +24,7 @@ def _once_each(product: Any, tenant: str) -> None:
     assert all(n == 1 for n in causes.values()), causes
 
 
-async def test_checkout_pay_verify_active(product: Any) -> None:
+async def test_checkout_pay_verify_active(product: Product) -> None:
     tenant = product.new_tenant()
     session_id = await product.checkout(tenant, "solo")
     paid = await product.pay(session_id)
@@ -66,7 +67,7 @@ async def test_checkout_pay_verify_active(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_declined_card_is_never_verified(product: Any) -> None:
+async def test_declined_card_is_never_verified(product: Product) -> None:
     tenant = product.new_tenant()
     session_id = await product.checkout(tenant, "team")
     declined = await product.pay(session_id, card="4000000000000341")
@@ -78,7 +79,7 @@ async def test_declined_card_is_never_verified(product: Any) -> None:
     assert (await product.subscription(tenant))["plan_type"] == "free"
 
 
-async def test_trial_warns_then_converts(product: Any) -> None:
+async def test_trial_warns_then_converts(product: Product) -> None:
     tenant = product.new_tenant()
     state = await product.subscribe(tenant, "team", trial=True)
     assert state["status_label"] == "Trial"
@@ -92,7 +93,7 @@ async def test_trial_warns_then_converts(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_cancel_at_period_end_then_resume(product: Any) -> None:
+async def test_cancel_at_period_end_then_resume(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "solo")
     owner = product.auth(tenant)
@@ -114,7 +115,7 @@ async def test_cancel_at_period_end_then_resume(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_cancel_then_period_end_drops_to_free(product: Any) -> None:
+async def test_cancel_then_period_end_drops_to_free(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "team")
     assert (
@@ -128,7 +129,7 @@ async def test_cancel_then_period_end_drops_to_free(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_upgrade_charges_what_the_preview_showed(product: Any) -> None:
+async def test_upgrade_charges_what_the_preview_showed(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "solo")
     await product.advance(10 * DAY)
@@ -168,7 +169,7 @@ async def test_upgrade_charges_what_the_preview_showed(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_downgrade_waits_for_the_period_end(product: Any) -> None:
+async def test_downgrade_waits_for_the_period_end(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "enterprise")
     changed = await product.api.post(
@@ -187,7 +188,7 @@ async def test_downgrade_waits_for_the_period_end(product: Any) -> None:
     _once_each(product, tenant)
 
 
-async def test_failed_renewal_shows_the_banner_until_the_card_is_fixed(product: Any) -> None:
+async def test_failed_renewal_shows_the_banner_until_the_card_is_fixed(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "team")
     customer = await product.customer_of(tenant)
@@ -219,7 +220,7 @@ async def test_failed_renewal_shows_the_banner_until_the_card_is_fixed(product: 
     _once_each(product, tenant)
 
 
-async def test_portal_actions_are_reflected_in_our_state(product: Any) -> None:
+async def test_portal_actions_are_reflected_in_our_state(product: Product) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "solo")
     owner = product.auth(tenant)

@@ -1,10 +1,10 @@
 """``billing reconcile`` repairs what missed webhooks left behind."""
 
 import asyncio
-from typing import Any
 
 import pytest
 from billing_cli.main import app as cli
+from billing_cli.testing.product import Product
 from stripe_sandbox.testing import API_KEY
 from typer.testing import CliRunner
 
@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 async def test_reconcile_repairs_a_change_whose_webhooks_were_lost(
-    product: Any, product_database: str, sandbox_prices: dict[str, str]
+    product: Product, product_database: str, sandbox_prices: dict[str, str]
 ) -> None:
     tenant = product.new_tenant()
     await product.subscribe(tenant, "team")

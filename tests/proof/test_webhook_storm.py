@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from billing_cli.testing.product import Product
 from billing_platform.testing.waiting import wait_until
 from webhooks.signature import sign
 
@@ -22,7 +23,7 @@ TENANTS = int(os.environ.get("STORM_TENANTS", "410"))
 DUPLICATE_SHARE = 0.3
 
 
-async def _activity(product: Any, tenants: list[str]) -> None:
+async def _activity(product: Product, tenants: list[str]) -> None:
     """Real Stripe activity for every tenant, straight through the sandbox's API (no
     webhook reaches the product yet: it is not registered)."""
     plans = ["solo", "team", "enterprise"]
@@ -80,7 +81,7 @@ async def _activity(product: Any, tenants: list[str]) -> None:
     await asyncio.gather(*(one(n, tenant) for n, tenant in enumerate(tenants)))
 
 
-async def _events_since(product: Any, created_after: int) -> list[dict[str, Any]]:
+async def _events_since(product: Product, created_after: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     starting_after = None
     while True:
@@ -109,7 +110,7 @@ def _deliveries(
 
 @pytest.mark.no_sandbox_webhooks
 @pytest.mark.timeout(600)
-async def test_storm_of_duplicated_shuffled_rotated_deliveries(product: Any) -> None:
+async def test_storm_of_duplicated_shuffled_rotated_deliveries(product: Product) -> None:
     tenants = [product.new_tenant() for _ in range(TENANTS)]
     started = int(time.time()) - 1
     await _activity(product, tenants)
@@ -174,7 +175,7 @@ def _tenant_of(event: dict[str, Any], ours: set[str]) -> bool:
     return bool(candidates & ours)
 
 
-async def _stripe_truth(product: Any, tenant: str) -> tuple[str, str, bool]:
+async def _stripe_truth(product: Product, tenant: str) -> tuple[str, str, bool]:
     customer = await product.customer_of(tenant)
     subscription = (await product.stripe_get("/v1/subscriptions", customer=customer))["data"][0]
     price = subscription["items"]["data"][0]["price"]["lookup_key"]
