@@ -10,6 +10,7 @@ import pytest
 import stripe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import Journey
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,7 @@ async def test_missing_and_wrong_api_key(http: httpx.AsyncClient) -> None:
         assert (await bare.get("/v1/customers", auth=("sk_live_x", ""))).status_code == 401
 
 
-async def test_sdk_raises_authentication_error(sandbox: Any) -> None:
+async def test_sdk_raises_authentication_error(sandbox: RunningSandbox) -> None:
     client = stripe.StripeClient(
         "pk_test_not_secret", base_addresses={"api": sandbox.url}, http_client=stripe.HTTPXClient()
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import stripe
 from stripe_sandbox.testing import (
@@ -109,12 +107,13 @@ async def test_card_requiring_action_is_authenticated_on_the_checkout_page(
 
     assert done.status_code == 303
     assert done.headers["location"].endswith(f"?session_id={session.id}")
-    paid: Any = await journey.client.v1.checkout.sessions.retrieve_async(
+    paid = await journey.client.v1.checkout.sessions.retrieve_async(
         session.id, params={"expand": ["subscription.latest_invoice"]}
     )
     assert (paid.status, paid.payment_status) == ("complete", "paid")
-    assert paid.subscription.status == "active"
-    assert paid.subscription.latest_invoice.status == "paid"
+    subscription = expanded(paid.subscription, stripe.Subscription)
+    assert subscription.status == "active"
+    assert expanded(subscription.latest_invoice, stripe.Invoice).status == "paid"
     types = await journey.event_types()
     assert "checkout.session.completed" in types
     assert not [t for t in types if "async_payment" in t]  # for delayed methods only
@@ -168,11 +167,11 @@ async def test_renewal_with_a_card_requiring_action_asks_for_authentication(
 
     await journey.advance(period_end - sub.created + 3600 + 60)
 
-    renewed: Any = await journey.client.v1.subscriptions.retrieve_async(
+    renewed = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
     )
     assert renewed.status == "past_due"
-    assert renewed.latest_invoice.status == "open"
+    assert expanded(renewed.latest_invoice, stripe.Invoice).status == "open"
     types = await journey.event_types()
     assert "invoice.payment_action_required" in types
     intents = await journey.client.v1.events.list_async(
@@ -183,7 +182,7 @@ async def test_renewal_with_a_card_requiring_action_asks_for_authentication(
 
     # The customer authenticates on the hosted invoice page (on-session): paid.
     page = await journey.http.post(
-        f"/invoice/{renewed.latest_invoice.id}/pay", data={"card": CARD_REQUIRES_ACTION}
+        f"/invoice/{stripe_id(renewed.latest_invoice)}/pay", data={"card": CARD_REQUIRES_ACTION}
     )
     assert page.status_code == 303
     assert "error" not in page.headers["location"]
@@ -505,9 +504,9 @@ async def test_unauthenticated_first_payment_expires_after_23_hours(journey: Jou
 
     await journey.advance(24 * 3600)
 
-    sub: Any = await journey.client.v1.subscriptions.retrieve_async(created.id)
+    sub = await journey.client.v1.subscriptions.retrieve_async(created.id)
     assert sub.status == "incomplete_expired"
-    invoice = await journey.client.v1.invoices.retrieve_async(sub.latest_invoice)
+    invoice = await journey.client.v1.invoices.retrieve_async(stripe_id(sub.latest_invoice))
     assert invoice.status == "void"
     types = await journey.event_types()
     assert "invoice.voided" in types
@@ -523,10 +522,10 @@ async def test_renewal_invoice_is_a_draft_for_an_hour_then_paid(journey: Journey
     await journey.client.v1.test_helpers.test_clocks.advance_async(
         clock.id, params={"frozen_time": period_end + 60}
     )
-    renewed: Any = await journey.client.v1.subscriptions.retrieve_async(
+    renewed = await journey.client.v1.subscriptions.retrieve_async(
         sub.id, params={"expand": ["latest_invoice"]}
     )
-    draft = renewed.latest_invoice
+    draft = expanded(renewed.latest_invoice, stripe.Invoice)
     assert (draft.status, draft.billing_reason) == ("draft", "subscription_cycle")
     assert draft.automatically_finalizes_at == period_end + 3600
     assert renewed.items.data[0].current_period_start == period_end
@@ -535,7 +534,7 @@ async def test_renewal_invoice_is_a_draft_for_an_hour_then_paid(journey: Journey
         clock.id, params={"frozen_time": period_end + 2 * 3600}
     )
 
-    paid = await journey.client.v1.invoices.retrieve_async(draft.id)
+    paid = await journey.client.v1.invoices.retrieve_async(present(draft.id))
     assert paid.status == "paid"
     events = (await journey.http.get("/v1/events", params={"limit": 100})).json()["data"]
     when = {e["type"]: e["created"] for e in events if e["data"]["object"]["id"] == draft.id}

@@ -15,7 +15,7 @@ from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.forms import decode_pairs
 from stripe_sandbox.server import RunningSandbox
-from stripe_sandbox.testing import API_KEY, Journey
+from stripe_sandbox.testing import API_KEY, Journey, expanded
 from stripe_sandbox.validation import validate
 
 pytestmark = pytest.mark.e2e
@@ -157,8 +157,7 @@ async def test_free_form_keys_expand_and_unsetting_keep_working(journey: Journey
         sub.id, params={"metadata": "", "cancel_at": "", "expand": ["latest_invoice"]}
     )
     assert cleared.metadata.to_dict() == {}
-    expanded: Any = cleared.latest_invoice
-    assert expanded.object == "invoice"
+    assert expanded(cleared.latest_invoice, stripe.Invoice).object == "invoice"
 
 
 async def test_too_deep_an_expand_is_refused_before_anything_runs(
