@@ -37,6 +37,7 @@ from billing_platform.stripe_reading import (
 from stripe.params import EventListParams
 from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY, CARD_DECLINED, CARD_OK, DAY
+from subscriptions.testing import AppClient, Builders
 
 pytestmark = pytest.mark.e2e
 
@@ -172,14 +173,7 @@ class WebhooksStandIn:
     def _invoice_event(
         kind: str, invoice: InvoiceReading, header: dict[str, Any]
     ) -> IntegrationEvent:
-        common: dict[str, Any] = {
-            **header,
-            "stripe_invoice_id": invoice.invoice_id,
-            "stripe_customer_id": invoice.customer_id,
-            "stripe_subscription_id": invoice.subscription_id,
-            "currency": invoice.currency,
-            "hosted_invoice_url": invoice.hosted_invoice_url,
-        }
+        common = {**header, **invoice.event_data()}
         if kind == "invoice.paid":
             return ev.new_event(ev.InvoicePaid, **common, amount_paid=invoice.amount_paid)
         return ev.new_event(
@@ -276,11 +270,11 @@ class Journey:
 
 @pytest.fixture
 async def journey(
-    app_client: Any,
+    app_client: AppClient,
     stripe_sandbox: RunningSandbox,
     sandbox_prices: dict[str, str],
     token: Any,
-    build: Any,
+    build: type[Builders],
 ) -> AsyncIterator[Journey]:
     from subscriptions.bootstrap import build_gateway
 

@@ -255,13 +255,7 @@ def _session_plan(
 
 def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
     invoice = read_invoice(obj)
-    common: dict[str, Any] = {
-        "stripe_invoice_id": invoice.invoice_id,
-        "stripe_customer_id": invoice.customer_id,
-        "stripe_subscription_id": invoice.subscription_id,
-        "currency": invoice.currency,
-        "hosted_invoice_url": invoice.hosted_invoice_url,
-    }
+    common = invoice.event_data()
     if event_type == "invoice.paid":
         return ev.InvoicePaid(
             **header.fields(ev.InvoicePaid.type), **common, amount_paid=invoice.amount_paid

@@ -48,6 +48,16 @@ class InvoiceReading:
     next_payment_attempt: datetime | None
     """When Stripe retries; ``None`` when it has given up (or never will)."""
 
+    def event_data(self) -> dict[str, Any]:
+        """The fields every ``InvoiceEvent`` carries (``billing_domain`` events)."""
+        return {
+            "stripe_invoice_id": self.invoice_id,
+            "stripe_customer_id": self.customer_id,
+            "stripe_subscription_id": self.subscription_id,
+            "currency": self.currency,
+            "hosted_invoice_url": self.hosted_invoice_url,
+        }
+
 
 def invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
     """The invoice's subscription id and that subscription's metadata, where Stripe says."""
