@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
+import stripe
 from stripe_sandbox.testing import Journey
 
 pytestmark = pytest.mark.e2e
@@ -14,8 +14,11 @@ pytestmark = pytest.mark.e2e
 async def test_concurrent_creates_with_one_idempotency_key_make_one_customer(
     journey: Journey,
 ) -> None:
-    options: Any = {"idempotency_key": "tenant-42-customer"}
-    params: Any = {"email": "owner@t42.example", "metadata": {"tenant_id": "t42"}}
+    options: stripe.RequestOptions = {"idempotency_key": "tenant-42-customer"}
+    params: stripe.params.CustomerCreateParams = {
+        "email": "owner@t42.example",
+        "metadata": {"tenant_id": "t42"},
+    }
 
     created = await asyncio.gather(
         *(
@@ -43,7 +46,7 @@ async def test_concurrent_creates_without_a_key_are_distinct(journey: Journey) -
 async def test_concurrent_checkouts_for_one_customer(journey: Journey) -> None:
     price = await journey.price("team_monthly")
     customer = await journey.client.v1.customers.create_async()
-    params: Any = {
+    params: stripe.params.checkout.SessionCreateParams = {
         "mode": "subscription",
         "customer": customer.id,
         "line_items": [{"price": price.id}],

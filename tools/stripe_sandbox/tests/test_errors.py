@@ -145,7 +145,7 @@ async def test_unknown_url_and_malformed_keys(http: httpx.AsyncClient) -> None:
 
 
 async def test_idempotency_key_reused_with_other_params(journey: Journey) -> None:
-    options: Any = {"idempotency_key": "same-key"}
+    options: stripe.RequestOptions = {"idempotency_key": "same-key"}
     first = await journey.client.v1.customers.create_async(params={"email": "a@x"}, options=options)
     again = await journey.client.v1.customers.create_async(params={"email": "a@x"}, options=options)
     assert again.id == first.id

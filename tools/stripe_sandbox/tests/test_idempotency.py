@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +36,7 @@ async def test_same_key_same_parameters_replays(http: httpx.AsyncClient) -> None
 
 
 async def test_same_key_other_parameters_is_an_idempotency_error(journey: Journey) -> None:
-    options: Any = {"idempotency_key": "k-clash"}
+    options: stripe.RequestOptions = {"idempotency_key": "k-clash"}
     await journey.client.v1.customers.create_async(params={"email": "a@x.example"}, options=options)
     with pytest.raises(stripe.IdempotencyError) as caught:
         await journey.client.v1.customers.create_async(
