@@ -10,6 +10,7 @@ from typing import Annotated
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
@@ -26,7 +27,8 @@ from checkout.api_models import (
     VerifyBody,
     VerifyOut,
 )
-from checkout.bootstrap import SESSIONS, CheckoutServices
+from checkout.bootstrap import SESSIONS
+from checkout.context import CheckoutContext
 from checkout.model import OpenPortal, StartCheckout, VerifySession
 from checkout.plans import list_plans
 from checkout.use_cases import open_portal, start_checkout, verify_session
@@ -34,9 +36,8 @@ from checkout.use_cases import open_portal, start_checkout, verify_session
 router = APIRouter(prefix="/api/billing", tags=["checkout"])
 
 
-def _services(request: Request) -> CheckoutServices:
-    services: CheckoutServices = request.app.state.checkout
-    return services
+def _services(request: Request) -> CheckoutContext:
+    return context_of(request, CheckoutContext)
 
 
 IdempotencyKey = Annotated[

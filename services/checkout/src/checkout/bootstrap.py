@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import partial
 
 import structlog
-from billing_domain.clock import Clock
 from billing_platform.clock import SystemClock
 from billing_platform.http.app import Lifespan
+from billing_platform.http.context import install_context
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
-from billing_platform.stripe_budget import BucketRule, StripeBudget, budget_from_settings
+from billing_platform.stripe_budget import BucketRule, budget_from_settings
 from billing_platform.stripe_gateway import StripeCaller
 from fastapi import FastAPI
 
@@ -22,27 +21,15 @@ from checkout.adapters.postgres import PgCheckoutUnitOfWork
 from checkout.adapters.stripe import StripePaymentGateway, UnconfiguredPaymentGateway
 from checkout.config import CheckoutConfig, CheckoutLimits
 from checkout.consumer import BINDING_KEYS, build_handler, queue_name
+from checkout.context import CheckoutContext
 from checkout.plans import CachingPriceCatalogue
-from checkout.ports import PaymentGateway, PriceCatalogue, UnitOfWorkFactory
+from checkout.ports import PaymentGateway
 from checkout.schema import SCHEMA
 
 log = structlog.get_logger("checkout.bootstrap")
 
 SESSIONS = "sessions"
 """The budget bucket of checkout and portal session creation (``CHECKOUT_SESSIONS_PER_MINUTE``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckoutServices:
-    """What the routes hand to the use cases; on ``app.state.checkout``."""
-
-    uow_factory: UnitOfWorkFactory
-    gateway: PaymentGateway
-    prices: PriceCatalogue
-    budget: StripeBudget
-    """Each tenant's share of Stripe: every route that calls Stripe spends from it."""
-    config: CheckoutConfig
-    clock: Clock
 
 
 def build_gateway(settings: BillingSettings) -> PaymentGateway:
@@ -68,7 +55,7 @@ def lifespan_for(
             app.state.infrastructure = infra
             uow_factory = partial(PgCheckoutUnitOfWork, infra.pool, wake_relay=infra.relay.wake)
             gateway = build_gateway(settings)
-            app.state.checkout = CheckoutServices(
+            context = CheckoutContext(
                 uow_factory=uow_factory,
                 gateway=gateway,
                 prices=CachingPriceCatalogue(gateway, ttl_s=limits.plan_cache_ttl_s),
@@ -76,6 +63,7 @@ def lifespan_for(
                 config=CheckoutConfig.from_settings(settings),
                 clock=SystemClock(),
             )
+            install_context(app, context)
             await infra.bus.subscribe(
                 queue_name(settings.billing_exchange),
                 BINDING_KEYS,

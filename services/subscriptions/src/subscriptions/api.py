@@ -11,6 +11,7 @@ from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
 from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal, bearer_principal
+from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
@@ -26,7 +27,7 @@ from subscriptions.commands import (
     PreviewProration,
     ResumeSubscription,
 )
-from subscriptions.runtime import SubscriptionsRuntime
+from subscriptions.context import SubscriptionsContext
 from subscriptions.views import subscription_body
 
 router = APIRouter(prefix="/api/billing", tags=["subscription"])
@@ -113,9 +114,8 @@ TenantHeader = Annotated[str | None, Header(alias="X-Tenant-ID", max_length=MAX_
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _runtime(request: Request) -> SubscriptionsRuntime:
-    runtime: SubscriptionsRuntime = request.app.state.subscriptions
-    return runtime
+def _context(request: Request) -> SubscriptionsContext:
+    return context_of(request, SubscriptionsContext)
 
 
 def _tenant(principal: Principal, query: str | None, header: str | None) -> str:
@@ -187,13 +187,13 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
 )
 async def get_subscription(request: Request) -> JSONResponse:
     """The hot path, kept lean: no dependency injection (the platform's verifier), one select."""
-    runtime = _runtime(request)
+    context = _context(request)
     principal = bearer_principal(request)
     requested = request.query_params.get("tenant_id") or request.headers.get("x-tenant-id")
     if requested is not None and len(requested) > MAX_TENANT:
         raise RuleViolated(f"tenant_id is longer than {MAX_TENANT}", code="invalid_request")
     cmd = GetSubscription(principal=principal, tenant_id=requested or principal.tenant_id)
-    account = await use_cases.get_subscription(cmd, runtime.reader)
+    account = await use_cases.get_subscription(cmd, context.reader)
     return JSONResponse(subscription_body(account))
 
 
@@ -210,16 +210,16 @@ async def cancel_subscription(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    runtime = _runtime(request)
+    context = _context(request)
     cmd = CancelSubscription(
         principal=principal,
         tenant_id=tenant_id,
         request_key=_request_key(idempotency_key),
         causation_id=request_id,
     )
-    async with runtime.budget.spend(tenant_id, STRIPE):
+    async with context.budget.spend(tenant_id, STRIPE):
         account = await use_cases.cancel_subscription(
-            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+            cmd, context.uow_factory(), context.gateway, context.clock
         )
     return JSONResponse(subscription_body(account))
 
@@ -237,16 +237,16 @@ async def resume_subscription(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    runtime = _runtime(request)
+    context = _context(request)
     cmd = ResumeSubscription(
         principal=principal,
         tenant_id=tenant_id,
         request_key=_request_key(idempotency_key),
         causation_id=request_id,
     )
-    async with runtime.budget.spend(tenant_id, STRIPE):
+    async with context.budget.spend(tenant_id, STRIPE):
         account = await use_cases.resume_subscription(
-            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+            cmd, context.uow_factory(), context.gateway, context.clock
         )
     return JSONResponse(subscription_body(account))
 
@@ -263,11 +263,11 @@ async def preview_proration(
     principal: CurrentPrincipal,
     tenant_id: OwnerTenant,
 ) -> ProrationOut:
-    runtime = _runtime(request)
+    context = _context(request)
     cmd = PreviewProration(principal=principal, tenant_id=tenant_id, plan=body.plan)
-    async with runtime.budget.spend(tenant_id, STRIPE):
+    async with context.budget.spend(tenant_id, STRIPE):
         preview = await use_cases.preview_proration(
-            cmd, runtime.reader, runtime.gateway, runtime.clock, runtime.quotes
+            cmd, context.reader, context.gateway, context.clock, context.quotes
         )
     return ProrationOut(
         proration_amount=preview.proration_amount.amount,
@@ -291,7 +291,7 @@ async def change_plan(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    runtime = _runtime(request)
+    context = _context(request)
     cmd = ChangePlan(
         principal=principal,
         tenant_id=tenant_id,
@@ -300,8 +300,8 @@ async def change_plan(
         request_key=_request_key(idempotency_key),
         causation_id=request_id,
     )
-    async with runtime.budget.spend(tenant_id, STRIPE):
+    async with context.budget.spend(tenant_id, STRIPE):
         result = await use_cases.change_plan(
-            cmd, runtime.uow_factory(), runtime.gateway, runtime.clock
+            cmd, context.uow_factory(), context.gateway, context.clock
         )
     return JSONResponse({**subscription_body(result.account), "effective": result.effective.value})

@@ -9,6 +9,7 @@ from billing_domain.clock import Clock
 from billing_platform.clock import SystemClock
 from billing_platform.db import create_pool
 from billing_platform.http.app import Lifespan
+from billing_platform.http.context import install_context
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
@@ -27,9 +28,9 @@ from subscriptions.consumer import (
     billing_event_handler,
     queue_name,
 )
+from subscriptions.context import SubscriptionsContext
 from subscriptions.ports import PaymentGateway
 from subscriptions.reconcile import ReconcileReport, reconcile
-from subscriptions.runtime import SubscriptionsRuntime
 from subscriptions.schema import SCHEMA
 
 
@@ -39,16 +40,16 @@ def build_gateway(settings: BillingSettings) -> PaymentGateway:
     return StripeSubscriptionGateway(caller, PriceCatalog(settings.price_ids()))
 
 
-def build_runtime(
+def build_context(
     pool: PgPool,
     gateway: PaymentGateway,
     clock: Clock,
     *,
     settings: BillingSettings,
     wake_relay: Callable[[], None] | None = None,
-) -> SubscriptionsRuntime:
+) -> SubscriptionsContext:
     """``wake_relay``: this process's outbox relay (none: units of work NOTIFY instead)."""
-    return SubscriptionsRuntime(
+    return SubscriptionsContext(
         reader=PgAccountReader(pool),
         uow_factory=lambda: PgSubscriptionsUnitOfWork(pool, wake_relay=wake_relay),
         gateway=gateway,
@@ -69,18 +70,18 @@ def lifespan_for(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
             app.state.infrastructure = infra
-            runtime = build_runtime(
+            context = build_context(
                 infra.pool,
                 gateway or build_gateway(settings),
                 clock or SystemClock(),
                 settings=settings,
                 wake_relay=infra.relay.wake,
             )
-            app.state.subscriptions = runtime
+            install_context(app, context)
             await infra.bus.subscribe(
                 queue_name(settings.billing_exchange),
                 list(BINDING_KEYS),
-                billing_event_handler(runtime.uow_factory, runtime.gateway, runtime.clock),
+                billing_event_handler(context.uow_factory, context.gateway, context.clock),
                 prefetch=PREFETCH,
                 delivery_limit=DELIVERY_LIMIT,
             )
@@ -105,15 +106,15 @@ async def run_reconcile(
     assert settings.database_url is not None
     pool = await create_pool(settings.database_url, max_size=2)
     try:
-        runtime = build_runtime(
+        context = build_context(
             pool, gateway or build_gateway(settings), clock or SystemClock(), settings=settings
         )
         return await reconcile(
             tenant_id,
-            reader=runtime.reader,
-            uow_factory=runtime.uow_factory,
-            gateway=runtime.gateway,
-            clock=runtime.clock,
+            reader=context.reader,
+            uow_factory=context.uow_factory,
+            gateway=context.gateway,
+            clock=context.clock,
             limit=limit,
         )
     finally:

@@ -1,4 +1,5 @@
-"""What the API and the consumer are handed: the ports, already built by ``bootstrap``."""
+"""What the routes, the consumer and ``billing reconcile`` are handed: the ports, built by
+``bootstrap``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, 
 
 
 @dataclass(frozen=True, kw_only=True)
-class SubscriptionsRuntime:
+class SubscriptionsContext:
+    """Installed by ``bootstrap.lifespan_for``; routes read it with ``context_of``."""
+
     reader: AccountReader
     uow_factory: UnitOfWorkFactory
     gateway: PaymentGateway
