@@ -61,7 +61,7 @@ class BillingSettings(BaseSettings):
     webhook_max_attempts: int = Field(default=3, ge=1, le=20)
     # The slow lane of transient webhook failures (after the fast 2, 4, 8 s): the
     # longest wait between attempts, and how long after receipt they go on.
-    webhook_slow_retry_max_seconds: float = Field(default=3600, ge=1, le=86_400)
+    webhook_slow_retry_max_seconds: float = Field(default=3600, ge=2, le=86_400)
     webhook_retry_horizon_hours: float = Field(default=72, ge=0, le=24 * 30)
     # How long a worker's claim on an event holds before another may take it over.
     webhook_lease_seconds: float = Field(default=60, ge=1, le=3600)
