@@ -29,6 +29,10 @@
   since the event was received; the last attempt is at the horizon, and a
   transient failure there is final too. The fast lane's "failed after 3" holds
   for permanent failures exactly as before.
+- The horizon counts from receipt, not from a replay: an event replayed after it
+  gets the fast lane only, then is ``FAILED`` again if Stripe is still down.
+- ``put_back``: a worker leased the event but did not attempt it; due at once,
+  nothing counted (the lease itself lives in the adapter, not in the record).
 - The record keeps the class and text of the last failure (``last_error_class``,
   ``last_error``); a success keeps them as a trace of what happened before.
 - ``PARKED`` is its own terminal status: the event is about a tenant we do not
