@@ -6,8 +6,8 @@ import pytest
 from billing_domain.auth import Principal, Role
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.plans import PlanType
-from checkout.model import PriceInfo
 from checkout.plans import CachingPriceCatalogue, list_plans
+from checkout.ports import PriceInfo
 from checkout.testing import World
 
 pytestmark = pytest.mark.unit

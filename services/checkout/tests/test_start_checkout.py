@@ -9,7 +9,7 @@ import pytest
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, RuleViolated
 from billing_domain.events import CheckoutSessionCreated, CustomerCreated
 from billing_domain.plans import PlanType
-from checkout.model import TenantPlan
+from checkout.ports import TenantPlan
 from checkout.testing import World
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from billing_domain.errors import Forbidden, NotFound
 from billing_domain.plans import PlanType
-from checkout.model import StripeSessionView
+from checkout.ports import StripeSessionView
 from checkout.testing import World
 
 pytestmark = pytest.mark.unit

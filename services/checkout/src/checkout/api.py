@@ -28,8 +28,8 @@ from checkout.api_models import (
     VerifyOut,
 )
 from checkout.bootstrap import SESSIONS
+from checkout.commands import OpenPortal, StartCheckout, VerifySession
 from checkout.context import CheckoutContext
-from checkout.model import OpenPortal, StartCheckout, VerifySession
 from checkout.plans import list_plans
 from checkout.use_cases import open_portal, start_checkout, verify_session
 

@@ -18,7 +18,7 @@ from billing_platform.messaging.message import (
 
 from checkout import metrics
 from checkout.adapters.postgres import PgCheckoutUnitOfWork
-from checkout.projections import CONSUMED_TYPES, apply_event
+from checkout.projection import CONSUMED_TYPES, apply_event
 from checkout.schema import SCHEMA
 
 QUEUE = "checkout.billing-events"

@@ -18,9 +18,9 @@ from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.plans import PlanType
 
+from checkout.commands import PlanOffer
 from checkout.config import CheckoutConfig
-from checkout.model import PlanOffer, PriceInfo
-from checkout.ports import PaymentGateway, PriceCatalogue
+from checkout.ports import PaymentGateway, PriceCatalogue, PriceInfo
 
 log = structlog.get_logger("checkout.plans")
 

@@ -1,8 +1,10 @@
-"""The ports the checkout use cases need, sized to them (typing.Protocol)."""
+"""The ports the checkout use cases need, sized to them (typing.Protocol), and the plain
+frozen values that cross them: use cases never see an SDK object, a row or a request model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -10,14 +12,75 @@ from billing_domain.envelope import IntegrationEvent
 from billing_domain.plans import PlanType
 from billing_platform.uow import TransactionalUnitOfWork
 
-from checkout.model import (
-    CheckoutSessionRecord,
-    NewCheckoutSession,
-    OpenedSession,
-    PriceInfo,
-    StripeSessionView,
-    TenantPlan,
-)
+# -- the values that cross the ports (adapters translate Stripe objects and rows into these)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewCheckoutSession:
+    """Everything Stripe needs to open a subscription-mode Checkout session."""
+
+    tenant_id: str
+    customer_id: str
+    price_id: str
+    plan: PlanType
+    trial_days: int | None
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenedSession:
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StripeSessionView:
+    """A Checkout session as Stripe reports it, reduced to what verification reads."""
+
+    session_id: str
+    status: str | None
+    payment_status: str | None
+    customer_id: str | None
+    client_reference_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceInfo:
+    price_id: str
+    name: str | None
+    amount: int
+    currency: str
+    interval: str
+    interval_count: int = 1
+
+
+# -- what this service stores ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutSessionRecord:
+    session_id: str
+    tenant_id: str
+    plan: PlanType
+    trial: bool
+    url: str
+    stripe_customer_id: str
+    status: str = "open"
+    idempotency_key: str | None = None
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantPlan:
+    """The tenant's plan as the last ``subscription.*`` event put it."""
+
+    tenant_id: str
+    plan: PlanType
+    status: str
+    as_of: datetime
 
 
 class PaymentGateway(Protocol):

@@ -24,19 +24,21 @@ from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.fakes import FakeUnitOfWork
 from fastapi import FastAPI
 
-from checkout.config import CheckoutConfig
-from checkout.model import (
-    CheckoutSessionRecord,
+from checkout.commands import (
     CheckoutStarted,
-    NewCheckoutSession,
-    OpenedSession,
     OpenPortal,
-    PriceInfo,
     StartCheckout,
-    StripeSessionView,
-    TenantPlan,
     Verification,
     VerifySession,
+)
+from checkout.config import CheckoutConfig
+from checkout.ports import (
+    CheckoutSessionRecord,
+    NewCheckoutSession,
+    OpenedSession,
+    PriceInfo,
+    StripeSessionView,
+    TenantPlan,
 )
 from checkout.use_cases import open_portal, start_checkout, verify_session
 

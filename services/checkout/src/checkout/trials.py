@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 
 from billing_domain.errors import Conflict
 
-from checkout.model import CheckoutSessionRecord
-from checkout.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
+from checkout.ports import CheckoutSessionRecord, PaymentGateway, UnitOfWork, UnitOfWorkFactory
 
 CHECKOUT_SESSION_LIFETIME = timedelta(hours=24)
 """Stripe expires a Checkout session 24 hours after its creation (the default)."""

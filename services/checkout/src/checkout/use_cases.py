@@ -20,19 +20,23 @@ from billing_domain.events import CheckoutSessionCreated, CustomerCreated
 from billing_domain.plans import PlanType, parse_plan
 from billing_domain.stripe_rules import provisions
 
-from checkout.config import CheckoutConfig
-from checkout.model import (
-    CheckoutSessionRecord,
+from checkout.commands import (
     CheckoutStarted,
-    NewCheckoutSession,
     OpenPortal,
     StartCheckout,
-    StripeSessionView,
-    TenantPlan,
     Verification,
     VerifySession,
 )
-from checkout.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
+from checkout.config import CheckoutConfig
+from checkout.ports import (
+    CheckoutSessionRecord,
+    NewCheckoutSession,
+    PaymentGateway,
+    StripeSessionView,
+    TenantPlan,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from checkout.trials import (
     one_trial_checkout_at_a_time,
     pending_trial_session,

@@ -10,7 +10,7 @@ from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.sql_names import column_list, in_column_order, insert_sql, table_name
 
-from checkout.model import CheckoutSessionRecord, TenantPlan
+from checkout.ports import CheckoutSessionRecord, TenantPlan
 from checkout.schema import SCHEMA
 
 _SESSIONS = table_name(SCHEMA, "checkout_sessions")

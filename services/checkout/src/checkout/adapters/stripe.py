@@ -20,7 +20,7 @@ from stripe.params import CustomerCreateParams, PriceRetrieveParams
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
 
-from checkout.model import NewCheckoutSession, OpenedSession, PriceInfo, StripeSessionView
+from checkout.ports import NewCheckoutSession, OpenedSession, PriceInfo, StripeSessionView
 
 log = structlog.get_logger("checkout.stripe")
 

@@ -20,7 +20,7 @@ from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog, id_of
 from checkout.adapters.stripe import StripePaymentGateway
-from checkout.model import NewCheckoutSession
+from checkout.ports import NewCheckoutSession
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from webhooks.adapters.stripe import StripeObjectReader
 

@@ -26,10 +26,9 @@ from billing_domain.events import (
 )
 from billing_domain.plans import PlanType
 
-from checkout.model import TenantPlan
-from checkout.ports import UnitOfWork
+from checkout.ports import TenantPlan, UnitOfWork
 
-log = structlog.get_logger("checkout.projections")
+log = structlog.get_logger("checkout.projection")
 
 CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
     CheckoutCompleted,

@@ -21,7 +21,7 @@ from billing_domain.events import (
 )
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
-from checkout.projections import apply_event
+from checkout.projection import apply_event
 from checkout.testing import World
 
 pytestmark = pytest.mark.unit
