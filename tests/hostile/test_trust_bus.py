@@ -17,10 +17,9 @@ import secrets
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import aio_pika
@@ -157,10 +156,13 @@ def broker_users() -> Iterator[tuple[str, dict[str, str]]]:
             subprocess.run([ctl, "-q", "delete_user", prefix + name], timeout=60, check=False)
 
 
+BusAs = Callable[[str], Awaitable[RabbitMQBus]]
+
+
 @pytest.fixture
 async def bus_as(
     broker_users: tuple[str, dict[str, str]],
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[BusAs]:
     vhost, passwords = broker_users
     opened: list[RabbitMQBus] = []
 
@@ -177,7 +179,7 @@ async def bus_as(
         await bus.close()
 
 
-async def test_a_service_user_cannot_publish_another_services_routing_key(bus_as: Any) -> None:
+async def test_a_service_user_cannot_publish_another_services_routing_key(bus_as: BusAs) -> None:
     """Forged as ``source: webhooks`` by the subscriptions user: the broker refuses it."""
     subscriptions = await bus_as("subscriptions")
     own = subscription_event(SubscriptionActivated, "tenant_x", source="subscriptions")
@@ -192,7 +194,7 @@ async def test_a_service_user_cannot_publish_another_services_routing_key(bus_as
 
 
 async def test_each_user_consumes_only_its_own_queue_and_the_owner_publishes(
-    bus_as: Any,
+    bus_as: BusAs,
 ) -> None:
     subscriptions = await bus_as("subscriptions")
     received: list[str] = []
@@ -228,7 +230,7 @@ def test_the_broker_users_topic_permissions_are_the_catalogues_publishers() -> N
 
 
 async def test_a_service_user_runs_its_own_slow_lane_and_cannot_feed_anothers(
-    bus_as: Any,
+    bus_as: BusAs,
 ) -> None:
     """Issue 17: the subscriptions user may declare and publish to its queue's slow lane
     (a transient failure comes back through it), not to checkout's."""
@@ -249,7 +251,9 @@ async def test_a_service_user_runs_its_own_slow_lane_and_cannot_feed_anothers(
     assert await wait_until(lambda: seen == [genuine.message_id] * 2, timeout=15)
     checkout = await bus_as("checkout")
     await checkout.subscribe("checkout.billing-events", ["billing.checkout.#"], flaky)
-    channel = await subscriptions._connection.channel(publisher_confirms=True)
+    connection = subscriptions._connection
+    assert connection is not None
+    channel = await connection.channel(publisher_confirms=True)
     lane = await channel.get_exchange("checkout.billing-events.retry", ensure=False)
     with pytest.raises(Exception, match="ACCESS_REFUSED"):
         await lane.publish(

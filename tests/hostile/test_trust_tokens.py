@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,9 @@ async def status(client: httpx.AsyncClient, bearer: str) -> int:
         ("a retired key under the new kid", lambda: token(OLD_KEY, kid="2026-12")),
     ],
 )
-async def test_refused_tokens(subscriptions: httpx.AsyncClient, name: str, bearer: Any) -> None:
+async def test_refused_tokens(
+    subscriptions: httpx.AsyncClient, name: str, bearer: Callable[[], str]
+) -> None:
     assert await status(subscriptions, bearer()) == 401, name
 
 

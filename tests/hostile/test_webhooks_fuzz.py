@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -158,5 +159,5 @@ async def test_the_worker_claimed_every_fuzzed_event_and_still_works(
         assert read.json()["tenant_id"] == tenant
 
 
-async def _zero(count: Any) -> bool:
-    return bool(await count() == 0)
+async def _zero(count: Callable[[], Awaitable[int]]) -> bool:
+    return await count() == 0

@@ -7,6 +7,7 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,13 @@ def _event(tenant: str, plan: str, created: int, n: int) -> dict[str, Any]:
     }
 
 
+Services = tuple[dict[str, ServiceProcess], dict[str, int]]
+
+
 @pytest.fixture
-async def services(product_database: str, amqp_url: str, exchange_name: str, tmp_path: Path) -> Any:
+async def services(
+    product_database: str, amqp_url: str, exchange_name: str, tmp_path: Path
+) -> AsyncIterator[Services]:
     env = {
         "DATABASE_URL": product_database,
         "AMQP_URL": amqp_url,
@@ -120,7 +126,7 @@ async def _deliver_until_accepted(
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("victim", ["webhooks", "subscriptions"])
 async def test_sigkill_mid_stream_leaves_exactly_once_effects(
-    services: Any, amqp_url: str, exchange_name: str, victim: str
+    services: Services, amqp_url: str, exchange_name: str, victim: str
 ) -> None:
     running, ports = services
     tenants = [f"tenant_kill_{victim[:3]}_{n}" for n in range(TENANTS)]
