@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
+from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Header, Request, Response
@@ -79,7 +80,7 @@ async def receive_stripe_webhook(
     request: Request,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> Response:
-    context: WebhooksContext = request.app.state.webhooks
+    context = context_of(request, WebhooksContext)
     payload = await _read_body(request)
     try:
         verify(

@@ -13,6 +13,7 @@ from billing_domain.clock import Clock
 from billing_domain.webhook_log import RetryPolicy
 from billing_platform.clock import SystemClock
 from billing_platform.http.app import Lifespan
+from billing_platform.http.context import install_context
 from billing_platform.messaging.message import MessageBus
 from billing_platform.runtime import service_infrastructure
 from billing_platform.settings import BillingSettings
@@ -59,7 +60,7 @@ def lifespan_for(
                 return PgWebhooksUnitOfWork(infra.pool, wake_relay=infra.relay.wake)
 
             wakeup = PgWakeup(infra.pool, EVENTS_CHANNEL)
-            app.state.webhooks = WebhooksContext(
+            context = WebhooksContext(
                 uow_factory=uow_factory,
                 store=PgStripeEventStore(
                     infra.pool, on_stored=wakeup.poke, notify_payload=wakeup.token
@@ -67,6 +68,7 @@ def lifespan_for(
                 clock=real_clock,
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )
+            install_context(app, context)
             concurrency = settings.webhook_worker_concurrency
             if concurrency == 0:  # an ingest-only replica: other replicas process
                 log.info("webhooks.worker.disabled")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from billing_domain.auth import Action, authorize
 from billing_domain.webhook_log import FailureClass, WebhookEventStatus
 from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.context import context_of
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -91,7 +92,7 @@ async def get_events(
     authorize(principal, Action.OPERATE_WEBHOOKS)
     if cursor is not None and not _is_cursor(cursor):
         raise ApiError(422, "invalid_cursor", "cursor must be a value from next_cursor")
-    context: WebhooksContext = request.app.state.webhooks
+    context = context_of(request, WebhooksContext)
     page = await list_events(
         EventLogFilter(
             status=status,
@@ -128,7 +129,7 @@ async def replay(
     event_id: Annotated[str, Path(pattern=EVENT_ID_PATTERN)],
 ) -> WebhookEventView:
     authorize(principal, Action.OPERATE_WEBHOOKS)
-    context: WebhooksContext = request.app.state.webhooks
+    context = context_of(request, WebhooksContext)
     stored = await replay_event(
         event_id, context.uow_factory(), context.clock, actor=principal.user_id
     )
