@@ -7,7 +7,6 @@ test's final page go to ``.artifacts/screenshots/`` (gitignored) for review.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,12 +14,12 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import httpx
 import pytest
+from billing_cli.testing.dev_server import DevServer
 from billing_platform.testing.processes import free_port
 from billing_platform.testing.tools import require_tool
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
@@ -36,34 +35,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-STRIPE_KEY = {"Authorization": "Bearer sk_test_browser"}
-
-
-@dataclass(frozen=True)
-class DevServer:
-    base: str
-    sandbox: str
-    workdir: Path
-
-    def jwt_secret(self) -> str:
-        secrets = json.loads((self.workdir / ".billing" / "dev-secrets.json").read_text())
-        return str(secrets["jwt_secret"])
-
-    def sandbox_now(self) -> int:
-        return int(httpx.get(f"{self.sandbox}/_sandbox/clock", timeout=10).json()["now"])
-
-    def advance_clock(self, seconds: int) -> None:
-        moved = httpx.post(
-            f"{self.sandbox}/_sandbox/clock/advance", json={"seconds": seconds}, timeout=60
-        )
-        assert moved.status_code == 200, moved.text
-
-    def stripe_post(self, path: str, data: dict[str, str]) -> dict[str, Any]:
-        """A Stripe API call straight to the sandbox (what Stripe's dashboard would do)."""
-        answer = httpx.post(f"{self.sandbox}/v1{path}", data=data, headers=STRIPE_KEY, timeout=10)
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
 
 
 def _wait_ready(

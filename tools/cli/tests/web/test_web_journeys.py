@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from billing_cli.testing.dev_server import DevServer
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -102,7 +102,7 @@ def test_upgrade_previews_the_proration_and_downgrade_waits_for_the_period_end(
 
 
 def test_failed_renewal_shows_the_banner_until_a_new_card_pays(
-    page: Page, sign_in: SignIn, subscribe: Subscribe, billing_dev: Any, screenshot: Shot
+    page: Page, sign_in: SignIn, subscribe: Subscribe, billing_dev: DevServer, screenshot: Shot
 ) -> None:
     sign_in(page, "owner")
     subscribe(page, "solo")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from billing_cli.testing.dev_server import DevServer
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -25,7 +25,10 @@ def _show_until(page: Page, row: Locator, attempts: int = 30) -> None:
 
 
 def test_operator_replays_a_parked_event_once_the_customer_names_its_tenant(
-    page: Page, sign_in: Callable[..., str], billing_dev: Any, screenshot: Callable[[Page], Path]
+    page: Page,
+    sign_in: Callable[..., str],
+    billing_dev: DevServer,
+    screenshot: Callable[[Page], Path],
 ) -> None:
     customer = billing_dev.stripe_post("/customers", {"email": "stray@example.com"})["id"]
     sign_in(page, "operator", next_path="/admin/webhooks")
