@@ -42,6 +42,12 @@ def test_statements_come_from_one_tuple_of_columns() -> None:
     assert placeholders(2, start=4) == "$4, $5"
     with pytest.raises(ValueError, match="invalid SQL identifier"):
         insert_sql("subscriptions.x (a) VALUES (1); --", COLUMNS)
+    assert insert_sql(table, COLUMNS, casts={"status": "text::jsonb"}).endswith(
+        "VALUES ($1, $2, $3::text::jsonb)"
+    )
+    for casts in ({"note": "text"}, {"plan": "text); DROP TABLE x; --"}, {"plan": ""}):
+        with pytest.raises(ValueError, match="invalid casts"):
+            insert_sql(table, COLUMNS, casts=casts)
 
 
 def test_values_follow_the_columns_and_must_match_them_exactly() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CASTS = re.compile(r"^[a-z_][a-z0-9_]{0,62}(::[a-z_][a-z0-9_]{0,62})*$")
 
 
 def identifier(name: str) -> str:
@@ -45,12 +46,23 @@ def placeholders(count: int, *, start: int = 1) -> str:
     return ", ".join(f"${n}" for n in range(start, start + count))
 
 
-def insert_sql(table: str, columns: Sequence[str]) -> str:
-    """``INSERT INTO schema.table (columns) VALUES ($1, ...)``, one placeholder per column."""
+def insert_sql(
+    table: str, columns: Sequence[str], *, casts: Mapping[str, str] | None = None
+) -> str:
+    """``INSERT INTO schema.table (columns) VALUES ($1, ...)``, one placeholder per column;
+    ``casts`` maps a column to what its placeholder is cast to (``{"payload": "text::jsonb"}``
+    gives ``$n::text::jsonb``)."""
     schema, _, name = table.partition(".")
+    casts = casts or {}
+    if not set(casts) <= set(columns) or not all(map(_CASTS.match, casts.values())):
+        raise ValueError(f"invalid casts {casts!r} for the columns {columns!r}")
+    values = ", ".join(
+        f"${n}::{casts[column]}" if column in casts else f"${n}"
+        for n, column in enumerate(columns, start=1)
+    )
     return (
         f"INSERT INTO {table_name(schema, name)} ({column_list(columns)}) "  # noqa: S608 (identifiers checked here)
-        f"VALUES ({placeholders(len(columns))})"
+        f"VALUES ({values})"
     )
 
 
