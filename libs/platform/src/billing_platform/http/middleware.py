@@ -69,9 +69,12 @@ class RequestContextMiddleware:
 
 
 def request_id_of(request: Request) -> str:
-    """The id ``RequestContextMiddleware`` gave this request (a fresh one without it)."""
+    """The id ``RequestContextMiddleware`` gave this request. Without the middleware
+    this fails loudly rather than inventing a causation id."""
     found = request.scope.get("state", {}).get(_STATE_KEY)
-    return str(found) if found else uuid.uuid4().hex
+    if not found:
+        raise RuntimeError("no request id: RequestContextMiddleware is not installed")
+    return str(found)
 
 
 RequestId = Annotated[str, Depends(request_id_of)]
