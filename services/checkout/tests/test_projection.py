@@ -21,7 +21,8 @@ from billing_domain.events import (
 )
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
-from checkout.projection import apply_event
+from billing_platform.messaging.billing_events import ConsumedEvent
+from checkout.projection import apply_event, project_billing_event
 from checkout.testing import World
 
 pytestmark = pytest.mark.unit
@@ -258,3 +259,17 @@ async def test_an_expired_trial_checkout_makes_way_for_a_new_one(world: World) -
     world.gateway.sessions[started.session_id] = expired
     fresh = await world.checkout("team", tenant_id="t-8", trial=True, idempotency_key="k-new")
     assert fresh.session_id != started.session_id
+
+
+async def test_a_message_is_applied_once_whatever_the_broker_redelivers(world: World) -> None:
+    started = await world.checkout("solo", tenant_id="t-1")
+    event = completed(started.session_id, customer=world.db.tables.customers["t-1"])
+    cmd = ConsumedEvent(message_id="m-1", routing_key=event.routing_key, event=event)
+    commits = world.db.commits
+
+    assert await project_billing_event(cmd, world.db.uow()) is True
+    assert await project_billing_event(cmd, world.db.uow()) is False  # a redelivery
+
+    assert world.db.tables.inbox == {"m-1"}
+    assert world.db.tables.sessions[started.session_id].status == "complete"
+    assert world.db.commits == commits + 1

@@ -20,7 +20,13 @@ from fastapi import FastAPI
 from checkout.adapters.postgres import PgCheckoutUnitOfWork
 from checkout.adapters.stripe import StripePaymentGateway, UnconfiguredPaymentGateway
 from checkout.config import CheckoutConfig, CheckoutLimits
-from checkout.consumer import BINDING_KEYS, build_handler, queue_name
+from checkout.consumer import (
+    BINDING_KEYS,
+    DELIVERY_LIMIT,
+    PREFETCH,
+    billing_event_handler,
+    queue_name,
+)
 from checkout.context import CheckoutContext
 from checkout.plans import CachingPriceCatalogue
 from checkout.ports import PaymentGateway
@@ -67,9 +73,9 @@ def lifespan_for(
             await infra.bus.subscribe(
                 queue_name(settings.billing_exchange),
                 BINDING_KEYS,
-                build_handler(uow_factory),
-                prefetch=16,
-                delivery_limit=5,
+                billing_event_handler(uow_factory),
+                prefetch=PREFETCH,
+                delivery_limit=DELIVERY_LIMIT,
             )
             yield
 

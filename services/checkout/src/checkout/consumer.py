@@ -1,4 +1,11 @@
-"""Consuming billing events: decode, dedupe through the inbox, apply in one transaction."""
+"""The consumer of ``billing.events``: decode, then fold into checkout's projection.
+
+Queue ``checkout.billing-events`` (durable quorum queue with a dead-letter queue,
+declared by the platform bus), bound to the types docs/events.md lists for checkout.
+``decode`` is the platform's: a body that can never be processed is dead-lettered at
+once, a type the catalogue does not know is acknowledged and ignored. Each message
+is applied once (``projection.project_billing_event``: inbox, same transaction).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +13,24 @@ from collections.abc import Callable
 
 import structlog
 from billing_domain.envelope import ROUTING_PREFIX
-from billing_domain.errors import RuleViolated
-from billing_domain.events import CheckoutCompleted, event_from_envelope
-from billing_platform.messaging.inbox import idempotent_handler
-from billing_platform.messaging.message import (
-    IncomingMessage,
-    MessageHandler,
-    PoisonMessage,
-    consumer_queue,
-)
+from billing_domain.events import CheckoutCompleted
+from billing_platform.messaging.billing_events import decode_billing_event
+from billing_platform.messaging.message import IncomingMessage, MessageHandler, consumer_queue
 
 from checkout import metrics
-from checkout.adapters.postgres import PgCheckoutUnitOfWork
-from checkout.projection import CONSUMED_TYPES, apply_event
-from checkout.schema import SCHEMA
+from checkout.ports import UnitOfWork
+from checkout.projection import CONSUMED_TYPES, project_billing_event
+
+log = structlog.get_logger("checkout.consumer")
 
 QUEUE = "checkout.billing-events"
 BINDING_KEYS = [ROUTING_PREFIX + cls.type for cls in CONSUMED_TYPES]
+PREFETCH = 16
+DELIVERY_LIMIT = 5
+
+decode = decode_billing_event
+"""The command for a message (``PoisonMessage`` if it can never be processed); ``None``
+for a type this service does not know."""
 
 
 def queue_name(exchange: str) -> str:
@@ -30,16 +38,19 @@ def queue_name(exchange: str) -> str:
     return consumer_queue(QUEUE, exchange)
 
 
-async def _apply(uow: PgCheckoutUnitOfWork, message: IncomingMessage) -> None:
-    try:
-        event = event_from_envelope(message.json())
-    except (ValueError, RuleViolated) as exc:
-        raise PoisonMessage(f"undecodable billing event: {exc}") from exc
-    with structlog.contextvars.bound_contextvars(tenant_id=event.tenant_id):
-        await apply_event(uow, event)
-    if isinstance(event, CheckoutCompleted):  # once per message: the inbox dropped copies
-        metrics.CHECKOUT_SESSIONS_COMPLETED.labels(event.plan.value).inc()
+def billing_event_handler(uow_factory: Callable[[], UnitOfWork]) -> MessageHandler:
+    async def handle(message: IncomingMessage) -> None:
+        cmd = decode(message)
+        if cmd is None:
+            log.warning(
+                "checkout.event.unknown_type",
+                message_id=message.message_id,
+                routing_key=message.routing_key,
+            )
+            return
+        with structlog.contextvars.bound_contextvars(tenant_id=cmd.event.tenant_id):
+            applied = await project_billing_event(cmd, uow_factory())
+        if applied and isinstance(cmd.event, CheckoutCompleted):
+            metrics.CHECKOUT_SESSIONS_COMPLETED.labels(cmd.event.plan.value).inc()
 
-
-def build_handler(uow_factory: Callable[[], PgCheckoutUnitOfWork]) -> MessageHandler:
-    return idempotent_handler(uow_factory, SCHEMA, _apply)
+    return handle

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.plans import PlanType
+from billing_platform.messaging.inbox import MessageInbox
 from billing_platform.uow import TransactionalUnitOfWork
 
 # -- the values that cross the ports (adapters translate Stripe objects and rows into these)
@@ -198,6 +199,9 @@ class UnitOfWork(TransactionalUnitOfWork, Protocol):
 
     @property
     def outbox(self) -> EventOutbox: ...
+
+    @property
+    def inbox(self) -> MessageInbox: ...
 
 
 class UnitOfWorkFactory(Protocol):

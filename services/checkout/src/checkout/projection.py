@@ -25,6 +25,7 @@ from billing_domain.events import (
     SubscriptionPlanChanged,
 )
 from billing_domain.plans import PlanType
+from billing_platform.messaging.billing_events import ConsumedEvent
 
 from checkout.ports import TenantPlan, UnitOfWork
 
@@ -36,6 +37,17 @@ CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
     SubscriptionPlanChanged,
     SubscriptionCanceled,
 )
+
+
+async def project_billing_event(cmd: ConsumedEvent, uow: UnitOfWork) -> bool:
+    """Apply one consumed message once (inbox, same transaction); False for a copy."""
+    async with uow:
+        if not await uow.inbox.record(cmd.message_id, cmd.routing_key):
+            log.info("checkout.event.duplicate_message", message_id=cmd.message_id)
+            return False
+        await apply_event(uow, cmd.event)
+        await uow.commit()
+    return True
 
 
 async def apply_event(uow: UnitOfWork, event: IntegrationEvent) -> None:

@@ -21,7 +21,7 @@ from billing_domain.errors import GatewayUnavailable, NotFound
 from billing_domain.plans import PlanType
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.testing.clock import FakeClock
-from billing_platform.testing.fakes import FakeUnitOfWork
+from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
 from checkout.commands import (
@@ -126,6 +126,7 @@ class FakeTables:
     tenant_plans: dict[str, TenantPlan] = field(default_factory=dict)
     trials: dict[str, str | None] = field(default_factory=dict)  # tenant -> customer id
     outbox: list[IntegrationEvent] = field(default_factory=list)
+    inbox: set[str] = field(default_factory=set)  # message ids
 
     def merge(self, changes: FakeTables) -> None:
         self.customers.update(changes.customers)
@@ -134,6 +135,7 @@ class FakeTables:
         for tenant, customer in changes.trials.items():
             self.trials.setdefault(tenant, customer)
         self.outbox.extend(changes.outbox)
+        self.inbox.update(changes.inbox)
 
 
 class FakeDatabase:
@@ -285,6 +287,7 @@ class FakeCheckoutUnitOfWork(FakeUnitOfWork[FakeTables]):
         self.tenant_plans = FakeTenantPlans(self)
         self.trials = FakeTrials(self)
         self.outbox = FakeOutbox(self)
+        self.inbox = FakeMessageInbox(db.tables.inbox, lambda: self.staged.inbox)
 
     def _new_stage(self) -> FakeTables:
         return FakeTables()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billing_domain.auth import Principal
-from billing_domain.envelope import IntegrationEvent
+from billing_platform.messaging.billing_events import ConsumedEvent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,10 +50,5 @@ class ChangePlan:
     causation_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProjectBillingEvent:
-    """One message of ``billing.events`` to fold into the projection."""
-
-    message_id: str
-    routing_key: str
-    event: IntegrationEvent
+ProjectBillingEvent = ConsumedEvent
+"""One message of ``billing.events`` to fold into the projection (the platform's type)."""

@@ -14,16 +14,13 @@ from collections.abc import Callable
 
 import structlog
 from billing_domain.clock import Clock
-from billing_domain.errors import RuleViolated
-from billing_domain.events import event_from_envelope
+from billing_platform.messaging.billing_events import decode_billing_event
 from billing_platform.messaging.message import (
     IncomingMessage,
     MessageHandler,
-    PoisonMessage,
     consumer_queue,
 )
 
-from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.projection import project_billing_event
 
@@ -38,7 +35,6 @@ BINDING_KEYS = [
 ]
 PREFETCH = 16
 DELIVERY_LIMIT = 5
-MAX_TENANT_ID = 200
 
 
 def queue_name(exchange: str) -> str:
@@ -47,23 +43,9 @@ def queue_name(exchange: str) -> str:
     return consumer_queue(QUEUE, exchange)
 
 
-def decode(message: IncomingMessage) -> ProjectBillingEvent | None:
-    """The command for a message; ``None`` for a type this service does not know."""
-    try:
-        body = message.json()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PoisonMessage(f"not JSON: {exc}") from exc
-    try:
-        event = event_from_envelope(body)
-    except RuleViolated as exc:
-        if exc.code == "unknown_event_type":
-            return None
-        raise PoisonMessage(f"{exc.code}: {exc.message}") from exc
-    if not 0 < len(event.tenant_id) <= MAX_TENANT_ID:
-        raise PoisonMessage("tenant_id must be 1-200 characters")
-    return ProjectBillingEvent(
-        message_id=message.message_id, routing_key=message.routing_key, event=event
-    )
+decode = decode_billing_event
+"""The command for a message (``PoisonMessage`` if it can never be processed); ``None``
+for a type this service does not know."""
 
 
 def billing_event_handler(

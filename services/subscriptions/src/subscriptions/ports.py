@@ -12,6 +12,7 @@ from billing_domain.money import Money
 from billing_domain.plans import PlanType
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_platform.messaging.inbox import MessageInbox
 from billing_platform.uow import TransactionalUnitOfWork
 
 
@@ -46,12 +47,6 @@ class BillingAccountRepository(Protocol):
 
 class EventOutbox(Protocol):
     async def add_all(self, events: Iterable[IntegrationEvent]) -> None: ...
-
-
-class MessageInbox(Protocol):
-    async def record(self, message_id: str, routing_key: str) -> bool:
-        """True when the message is new (and now recorded), False for a redelivery."""
-        ...
 
 
 class ProrationQuotes(Protocol):

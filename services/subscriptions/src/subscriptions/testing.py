@@ -29,7 +29,7 @@ from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_platform.messaging.message import MessageBus
 from billing_platform.testing.clock import FakeClock
-from billing_platform.testing.fakes import FakeUnitOfWork
+from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
 from subscriptions.ports import LinkedAccount, PaymentGateway, ProrationPreview
@@ -202,17 +202,6 @@ class _FakeOutbox:
         self._uow.staged.events.extend(events)
 
 
-class _FakeInbox:
-    def __init__(self, uow: FakeSubscriptionsUnitOfWork) -> None:
-        self._uow = uow
-
-    async def record(self, message_id: str, routing_key: str) -> bool:
-        if message_id in self._uow.store.inbox or message_id in self._uow.staged.inbox:
-            return False
-        self._uow.staged.inbox.add(message_id)
-        return True
-
-
 class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
     """Stages writes; only ``commit`` makes them visible in the store."""
 
@@ -222,7 +211,7 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         self.accounts = _FakeAccounts(self)
         self.quotes = store.quotes
         self.outbox = _FakeOutbox(self)
-        self.inbox = _FakeInbox(self)
+        self.inbox = FakeMessageInbox(store.inbox, lambda: self.staged.inbox)
 
     def _new_stage(self) -> Staged:
         return Staged()

@@ -43,6 +43,26 @@ async def record_in_inbox(
     return bool(inserted)
 
 
+class MessageInbox(Protocol):
+    """The port of a service's unit of work that applies each message once."""
+
+    async def record(self, message_id: str, routing_key: str) -> bool:
+        """True when the message is new (now recorded in this transaction); False for a copy."""
+        ...
+
+
+class PgMessageInbox:
+    """``<schema>.inbox`` on the unit of work's connection."""
+
+    def __init__(self, connection: asyncpg.Connection, schema: str) -> None:
+        self._conn = connection
+        self._schema = schema
+
+    async def record(self, message_id: str, routing_key: str) -> bool:
+        message = IncomingMessage(message_id=message_id, routing_key=routing_key, body=b"")
+        return await record_in_inbox(self._conn, self._schema, message)
+
+
 def idempotent_handler(
     uow_factory: Callable[[], U],
     schema: str,

@@ -10,6 +10,8 @@ transaction stages (``_new_stage``) and how a commit makes it durable
 - ``rollback()``, or leaving the block without committing (an exception
   included), discards them and the callbacks;
 - row locks taken with ``hold`` are released when the block ends.
+
+``FakeMessageInbox`` is the inbox port of such a fake (``MessageInbox``).
 """
 
 from __future__ import annotations
@@ -79,3 +81,19 @@ class FakeUnitOfWork(ABC, Generic[Stage]):
             held, self._held = self._held, []
             for lock in held:
                 lock.release()
+
+
+class FakeMessageInbox:
+    """The inbox of a fake unit of work: ids recorded in the open transaction are staged
+    (``staged()``, the unit's stage) and join ``committed`` only with its commit."""
+
+    def __init__(self, committed: set[str], staged: Callable[[], set[str]]) -> None:
+        self._committed = committed
+        self._staged = staged
+
+    async def record(self, message_id: str, routing_key: str) -> bool:
+        staged = self._staged()
+        if message_id in self._committed or message_id in staged:
+            return False
+        staged.add(message_id)
+        return True

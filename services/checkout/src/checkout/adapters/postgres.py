@@ -7,6 +7,7 @@ from datetime import datetime
 import asyncpg
 from billing_domain.plans import PlanType
 from billing_platform.db import PgUnitOfWork
+from billing_platform.messaging.inbox import PgMessageInbox
 from billing_platform.messaging.outbox import OutboxWriter
 from billing_platform.sql_names import column_list, in_column_order, insert_sql, table_name
 
@@ -229,6 +230,7 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
     tenant_plans: PgTenantPlanRepository
     trials: PgTrialRegistry
     outbox: OutboxWriter
+    inbox: PgMessageInbox
 
     def _on_enter(self) -> None:
         conn = self.connection
@@ -237,3 +239,4 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
         self.tenant_plans = PgTenantPlanRepository(conn)
         self.trials = PgTrialRegistry(conn)
         self.outbox = OutboxWriter(conn, SCHEMA, after_commit=self.after_commit)
+        self.inbox = PgMessageInbox(conn, SCHEMA)

@@ -17,8 +17,7 @@ from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
 from billing_domain.timestamps import parse_rfc3339, to_rfc3339
 from billing_platform.db import PgUnitOfWork
-from billing_platform.messaging.inbox import record_in_inbox
-from billing_platform.messaging.message import IncomingMessage
+from billing_platform.messaging.inbox import PgMessageInbox
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 from billing_platform.sql_names import (
     column_list,
@@ -158,15 +157,6 @@ class PgEventOutbox:
         await self._writer.add_all(list(events))
 
 
-class PgMessageInbox:
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._conn = connection
-
-    async def record(self, message_id: str, routing_key: str) -> bool:
-        message = IncomingMessage(message_id=message_id, routing_key=routing_key, body=b"")
-        return await record_in_inbox(self._conn, SCHEMA, message)
-
-
 class PgSubscriptionsUnitOfWork(PgUnitOfWork):
     accounts: PgBillingAccountRepository
     quotes: PgProrationQuotes
@@ -177,7 +167,7 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
         self.accounts = PgBillingAccountRepository(self.connection)
         self.quotes = PgProrationQuotes(self.connection)
         self.outbox = PgEventOutbox(self.connection, self.after_commit)
-        self.inbox = PgMessageInbox(self.connection)
+        self.inbox = PgMessageInbox(self.connection, SCHEMA)
 
 
 class PgAccountReader:
