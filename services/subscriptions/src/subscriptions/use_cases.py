@@ -1,22 +1,27 @@
 """Use cases of the HTTP API: read the projection, cancel, resume, preview, change plan.
 
-Commands change the ``BillingAccount`` first (its rules, its events), then carry
-the change out at Stripe, then take Stripe's answer as authoritative and commit
-the account with the events to publish. Stripe failing means nothing commits.
-The read never calls Stripe.
+A command runs in three steps, and no lock is held across a Stripe call: decide
+(a short transaction that applies the ``BillingAccount``'s rules and writes
+nothing, so a refusal never reaches Stripe), carry the change out at Stripe
+(outside any transaction, with an idempotency key), then apply Stripe's answer in
+a short transaction behind the ordering guard and commit the account with the
+events to publish. Stripe failing means nothing commits. The read never calls
+Stripe.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
-from billing_domain.errors import RuleViolated
-from billing_domain.ordering import AppliedMark
+from billing_domain.errors import Conflict, RuleViolated
+from billing_domain.ordering import AppliedMark, ApplyOutcome, judge
+from billing_domain.plan_change import PlanChangeDecision
 from billing_domain.plans import PlanChangeEffective, PlanType, parse_plan
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
@@ -63,21 +68,25 @@ async def cancel_subscription(
 ) -> BillingAccount:
     """Cancel at the end of the paid period; a pending downgrade is dropped too."""
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
-    async with uow:
+    now = clock.now()
+
+    def cancel(account: BillingAccount) -> None:
+        account.schedule_cancel(cmd.principal, now)
+
+    async with uow:  # decide: the rules refuse before Stripe is called; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
         had_pending = account.pending_plan is not None
-        account.schedule_cancel(cmd.principal, clock.now())
-        subscription_id = _subscription_id(account)
-        if had_pending:
-            await gateway.release_pending_change(
-                subscription_id,
-                idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
-            )
-        fresh = await gateway.schedule_cancel(
-            subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
+        cancel(account)
+    subscription_id = _subscription_id(account)
+    if had_pending:
+        await gateway.release_pending_change(
+            subscription_id,
+            idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
         )
-        take_fresh(account, fresh, clock, cmd.causation_id)
-        await _commit(uow, account, cmd.causation_id, clock)
+    fresh = await gateway.schedule_cancel(
+        subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
+    )
+    account = await _apply_answer(uow, cmd.tenant_id, cancel, fresh, clock, cmd.causation_id)
     log.info("subscriptions.cancel.scheduled", tenant_id=cmd.tenant_id)
     return account
 
@@ -86,15 +95,18 @@ async def resume_subscription(
     cmd: ResumeSubscription, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
 ) -> BillingAccount:
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
-    async with uow:
-        account = await uow.accounts.get_for_update(cmd.tenant_id)
+
+    def resume(account: BillingAccount) -> None:
         account.resume(cmd.principal)
-        subscription_id = _subscription_id(account)
-        fresh = await gateway.resume(
-            subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
-        )
-        take_fresh(account, fresh, clock, cmd.causation_id)
-        await _commit(uow, account, cmd.causation_id, clock)
+
+    async with uow:  # decide; nothing is written
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        resume(account)
+    subscription_id = _subscription_id(account)
+    fresh = await gateway.resume(
+        subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
+    )
+    account = await _apply_answer(uow, cmd.tenant_id, resume, fresh, clock, cmd.causation_id)
     log.info("subscriptions.cancel.resumed", tenant_id=cmd.tenant_id)
     return account
 
@@ -153,34 +165,37 @@ async def change_plan(
     """Upgrade now (prorated at the preview's date) or downgrade at the period end."""
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
     target = parse_plan(cmd.plan)
-    async with uow:
+    now = clock.now()
+
+    def change(account: BillingAccount) -> PlanChangeDecision:
+        return account.request_plan_change(cmd.principal, target, now)
+
+    async with uow:  # decide: the rules and the quote refuse before Stripe; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
         had_pending = account.pending_plan is not None
-        now = clock.now()
-        decision = account.request_plan_change(cmd.principal, target, now)
+        decision = change(account)
         await _refuse_unissued(uow.quotes, cmd, target, now)
-        subscription_id = _subscription_id(account)
-        if decision.effective is PlanChangeEffective.NOW:
-            if had_pending:
-                await gateway.release_pending_change(
-                    subscription_id,
-                    idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
-                )
-            fresh = await gateway.change_plan_now(
+    subscription_id = _subscription_id(account)
+    if decision.effective is PlanChangeEffective.NOW:
+        if had_pending:
+            await gateway.release_pending_change(
                 subscription_id,
-                target,
-                proration_date=cmd.proration_date or now,
-                idempotency_key=_stripe_key("upgrade", subscription_id, cmd.request_key),
+                idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
             )
-        else:
-            fresh = await gateway.schedule_plan_change(
-                subscription_id,
-                target,
-                effective_at=decision.effective_at,
-                idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
-            )
-        take_fresh(account, fresh, clock, cmd.causation_id)
-        await _commit(uow, account, cmd.causation_id, clock)
+        fresh = await gateway.change_plan_now(
+            subscription_id,
+            target,
+            proration_date=cmd.proration_date or now,
+            idempotency_key=_stripe_key("upgrade", subscription_id, cmd.request_key),
+        )
+    else:
+        fresh = await gateway.schedule_plan_change(
+            subscription_id,
+            target,
+            effective_at=decision.effective_at,
+            idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
+        )
+    account = await _apply_answer(uow, cmd.tenant_id, change, fresh, clock, cmd.causation_id)
     log.info(
         "subscriptions.plan.changed",
         tenant_id=cmd.tenant_id,
@@ -188,6 +203,38 @@ async def change_plan(
         effective=decision.effective.value,
     )
     return PlanChangeResult(account=account, effective=decision.effective)
+
+
+async def _apply_answer(
+    uow: SubscriptionsUnitOfWork,
+    tenant_id: str,
+    command: Callable[[BillingAccount], object],
+    fresh: SubscriptionSnapshot,
+    clock: Clock,
+    causation_id: str,
+) -> BillingAccount:
+    """Stripe's answer to a command, applied in a short transaction (no Stripe call holds
+    the row lock) behind the ordering guard.
+
+    The answer is marked with the second it arrived. A Stripe event newer than that,
+    applied meanwhile (a later change by someone else), wins: the answer is dropped.
+    Otherwise the command is replayed on the fresh row to record its events (unless the
+    row already shows it, e.g. our own change's webhook came first: then the projection
+    published it), and Stripe's answer is taken as authoritative.
+    """
+    mark = AppliedMark(created=clock.now().replace(microsecond=0), event_id=causation_id)
+    async with uow:
+        account = await uow.accounts.get_for_update(tenant_id)
+        if judge(account.last_applied.get(fresh.subscription_id), mark) is ApplyOutcome.STALE:
+            log.info("subscriptions.answer.superseded", tenant_id=tenant_id)
+            return account
+        try:
+            command(account)
+        except (Conflict, RuleViolated) as refused:
+            log.info("subscriptions.answer.already_applied", tenant_id=tenant_id, code=refused.code)
+        account.apply_authoritative(fresh, mark=mark)
+        await _commit(uow, account, causation_id, clock)
+    return account
 
 
 def take_fresh(

@@ -1,0 +1,109 @@
+"""No lock is held across a Stripe call: a command decides, calls Stripe outside any
+transaction, then applies Stripe's answer in a short one behind the ordering guard."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from billing_domain.status import SubscriptionStatus
+from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from subscriptions import use_cases
+from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
+from subscriptions.commands import CancelSubscription, ProjectBillingEvent
+from subscriptions.projection import project_billing_event
+from subscriptions.testing import Builders, FakePaymentGateway, World
+
+
+class WatchedGateway(FakePaymentGateway):
+    """Runs ``during()`` while Stripe is cancelling, as a webhook consumer could."""
+
+    def __init__(self, during: Callable[[], Awaitable[None]]) -> None:
+        super().__init__()
+        self.during = during
+
+    async def schedule_cancel(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        await self.during()
+        return await super().schedule_cancel(subscription_id, idempotency_key=idempotency_key)
+
+
+def cancel(build: type[Builders], tenant: str) -> CancelSubscription:
+    return CancelSubscription(
+        principal=build.principal(tenant), tenant_id=tenant, request_key="k1", causation_id="r1"
+    )
+
+
+@pytest.mark.integration
+async def test_the_tenants_row_is_free_while_stripe_is_called(
+    pool: asyncpg.Pool, world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    account = build.paid_account(tenant)
+    async with PgSubscriptionsUnitOfWork(pool) as uow:
+        await uow.accounts.save(account)
+        await uow.commit()
+    touched: list[str] = []
+
+    async def lock_the_row_elsewhere() -> None:
+        async with PgSubscriptionsUnitOfWork(pool) as other:
+            await other.connection.execute("SET LOCAL lock_timeout = '3s'")
+            await other.accounts.get_for_update(tenant)  # fails if the command holds the row
+            touched.append(tenant)
+
+    gateway = WatchedGateway(lock_the_row_elsewhere)
+    snapshot = account.snapshot()
+    assert snapshot is not None
+    gateway.put(snapshot)
+
+    done = await asyncio.wait_for(
+        use_cases.cancel_subscription(
+            cancel(build, tenant), PgSubscriptionsUnitOfWork(pool), gateway, world.clock
+        ),
+        timeout=10,
+    )
+
+    assert touched == [tenant]
+    assert done.cancel_at_period_end is True
+    async with PgSubscriptionsUnitOfWork(pool) as uow:
+        assert (await uow.accounts.get_for_update(tenant)).cancel_at_period_end is True
+
+
+@pytest.mark.unit
+async def test_a_newer_stripe_event_applied_during_the_call_wins_over_the_answer(
+    world: World, build: type[Builders]
+) -> None:
+    """Someone ends the subscription at Stripe while our cancel is in flight: the webhook
+    (created after our answer) is projected first; our older answer must not revive it."""
+    tenant = build.tenant()
+    account = build.paid_account(tenant)
+    snapshot = account.snapshot()
+    assert snapshot is not None
+    ended = build.subscription_updated(
+        tenant,
+        dataclasses.replace(snapshot, status=SubscriptionStatus.CANCELED),
+        created=world.clock.now() + timedelta(seconds=5),
+    )
+
+    async def webhook_arrives() -> None:
+        cmd = ProjectBillingEvent(message_id="m-1", routing_key=ended.routing_key, event=ended)
+        await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
+
+    world.gateway = WatchedGateway(webhook_arrives)
+    world.seed(account)
+
+    result = await use_cases.cancel_subscription(
+        cancel(build, tenant), world.uow(), world.gateway, world.clock
+    )
+
+    assert result.status is SubscriptionStatus.CANCELED
+    stored = world.store.accounts[tenant]
+    assert stored.status is SubscriptionStatus.CANCELED
+    assert stored.cancel_at_period_end is False
+    assert "subscription.cancel_scheduled" not in world.store.published_types()
+    assert world.gateway.calls == ["schedule_cancel"]
