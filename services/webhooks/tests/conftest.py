@@ -7,12 +7,13 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from billing_platform.migrations import upgrade_async
 from billing_platform.stripe_gateway import STRIPE_API_VERSION
+from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 from webhooks.schema import MIGRATIONS
 from webhooks.signature import sign
@@ -21,17 +22,6 @@ PRICES = {"solo": "price_solo", "team": "price_team", "enterprise": "price_enter
 SECRET = "whsec_test_secret_current"
 OLD_SECRET = "whsec_test_secret_previous"
 _ids = itertools.count(1)
-
-
-class FakeClock:
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 class FakeStripeReader:
@@ -199,7 +189,7 @@ def build() -> type[Builders]:
 
 @pytest.fixture
 def fake_clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime.now(UTC))  # signatures are checked against the wall clock
 
 
 @pytest.fixture

@@ -6,17 +6,13 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from billing_domain.errors import RuleViolated
+from billing_platform.testing.clock import FakeClock
 from webhooks.catch_up import catch_up
 from webhooks.ports import NewStripeEvent
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 class FakeStripeEventFeed:
@@ -65,7 +61,7 @@ async def test_new_events_are_stored_once_and_the_rest_left_alone() -> None:
             b'"data": {"object": {"a": "\\u0000"}}}',
         ]
     )
-    report = await catch_up(feed, store, FixedClock(), since=timedelta(hours=72))
+    report = await catch_up(feed, store, FakeClock(NOW), since=timedelta(hours=72))
     assert report.new == ["evt_new"]
     assert (report.seen, report.other_types, report.malformed) == (3, 1, 3)
     assert store.events["evt_new"].tenant_id == "t"
@@ -75,10 +71,10 @@ async def test_new_events_are_stored_once_and_the_rest_left_alone() -> None:
 
 async def test_undelivered_is_passed_on_and_the_window_is_stripes() -> None:
     feed = FakeStripeEventFeed([])
-    await catch_up(feed, FakeStripeEventStore(), FixedClock(), since=timedelta(days=30),
+    await catch_up(feed, FakeStripeEventStore(), FakeClock(NOW), since=timedelta(days=30),
                    undelivered=True)  # fmt: skip
     assert feed.asked[0][1] is True
     for since in (timedelta(days=30, seconds=1), timedelta(0), timedelta(hours=-1)):
         with pytest.raises(RuleViolated):
-            await catch_up(feed, FakeStripeEventStore(), FixedClock(), since=since)
+            await catch_up(feed, FakeStripeEventStore(), FakeClock(NOW), since=since)
     assert len(feed.asked) == 1  # nothing listed for a refused window
