@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import structlog
 from billing_domain.envelope import ROUTING_PREFIX
 from billing_domain.events import CheckoutCompleted
-from billing_platform.messaging.billing_events import decode_billing_event
-from billing_platform.messaging.message import IncomingMessage, MessageHandler, consumer_queue
+from billing_platform.messaging.billing_events import ConsumedEvent, decode_billing_event
+from billing_platform.messaging.billing_events import billing_event_handler as consume
+from billing_platform.messaging.message import MessageHandler, consumer_queue
 
 from checkout import metrics
 from checkout.ports import UnitOfWork
 from checkout.projection import CONSUMED_TYPES, project_billing_event
-
-log = structlog.get_logger("checkout.consumer")
 
 QUEUE = "checkout.billing-events"
 BINDING_KEYS = [ROUTING_PREFIX + cls.type for cls in CONSUMED_TYPES]
@@ -39,18 +37,9 @@ def queue_name(exchange: str) -> str:
 
 
 def billing_event_handler(uow_factory: Callable[[], UnitOfWork]) -> MessageHandler:
-    async def handle(message: IncomingMessage) -> None:
-        cmd = decode(message)
-        if cmd is None:
-            log.warning(
-                "checkout.event.unknown_type",
-                message_id=message.message_id,
-                routing_key=message.routing_key,
-            )
-            return
-        with structlog.contextvars.bound_contextvars(tenant_id=cmd.event.tenant_id):
-            applied = await project_billing_event(cmd, uow_factory())
+    async def project(cmd: ConsumedEvent) -> None:
+        applied = await project_billing_event(cmd, uow_factory())
         if applied and isinstance(cmd.event, CheckoutCompleted):
             metrics.CHECKOUT_SESSIONS_COMPLETED.labels(cmd.event.plan.value).inc()
 
-    return handle
+    return consume("checkout", project)

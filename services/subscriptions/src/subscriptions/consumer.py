@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import structlog
 from billing_domain.clock import Clock
+from billing_platform.messaging.billing_events import billing_event_handler as consume
 from billing_platform.messaging.billing_events import decode_billing_event
 from billing_platform.messaging.message import (
-    IncomingMessage,
     MessageHandler,
     consumer_queue,
 )
 
+from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.projection import project_billing_event
-
-log = structlog.get_logger("subscriptions.consumer")
 
 QUEUE = "subscriptions.billing-events"
 BINDING_KEYS = [
@@ -51,15 +49,7 @@ for a type this service does not know."""
 def billing_event_handler(
     uow_factory: Callable[[], SubscriptionsUnitOfWork], gateway: PaymentGateway, clock: Clock
 ) -> MessageHandler:
-    async def handle(message: IncomingMessage) -> None:
-        cmd = decode(message)
-        if cmd is None:
-            log.warning(
-                "subscriptions.event.unknown_type",
-                message_id=message.message_id,
-                routing_key=message.routing_key,
-            )
-            return
+    async def project(cmd: ProjectBillingEvent) -> None:
         await project_billing_event(cmd, uow_factory(), gateway, clock)
 
-    return handle
+    return consume("subscriptions", project)

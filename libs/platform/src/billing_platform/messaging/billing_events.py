@@ -11,13 +11,15 @@ inbox in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import structlog
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import RuleViolated
 from billing_domain.events import event_from_envelope
 
-from billing_platform.messaging.message import IncomingMessage, PoisonMessage
+from billing_platform.messaging.message import IncomingMessage, MessageHandler, PoisonMessage
 
 MAX_TENANT_ID = 200
 
@@ -48,3 +50,25 @@ def decode_billing_event(message: IncomingMessage) -> ConsumedEvent | None:
     return ConsumedEvent(
         message_id=message.message_id, routing_key=message.routing_key, event=event
     )
+
+
+def billing_event_handler(
+    service: str, project: Callable[[ConsumedEvent], Awaitable[object]]
+) -> MessageHandler:
+    """The handler a service subscribes: decode, then ``project(cmd)`` with the tenant
+    bound to the log context; a type the catalogue does not know is logged and acked."""
+    log = structlog.get_logger(f"{service}.consumer")
+
+    async def handle(message: IncomingMessage) -> None:
+        cmd = decode_billing_event(message)
+        if cmd is None:
+            log.warning(
+                f"{service}.event.unknown_type",
+                message_id=message.message_id,
+                routing_key=message.routing_key,
+            )
+            return
+        with structlog.contextvars.bound_contextvars(tenant_id=cmd.event.tenant_id):
+            await project(cmd)
+
+    return handle
