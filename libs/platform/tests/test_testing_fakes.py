@@ -54,6 +54,7 @@ async def test_leaving_without_commit_discards_writes_and_callbacks() -> None:
 
 async def test_an_exception_in_the_block_rolls_back() -> None:
     lines: list[str] = []
+
     async def fail_inside() -> None:
         async with Ledger(lines) as uow:
             uow.write("lost")
@@ -77,6 +78,7 @@ async def test_rollback_discards_only_what_is_not_committed() -> None:
 
 async def test_held_locks_are_released_when_the_block_ends() -> None:
     lock = asyncio.Lock()
+
     async def fail_holding() -> None:
         async with Ledger([]) as uow:
             await uow.hold(lock)
