@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from billing_domain import events as ev
@@ -284,6 +284,29 @@ class World:
         return account
 
 
+Published = TypeVar("Published", bound=IntegrationEvent)
+
+
+def _from_webhooks(
+    cls: type[Published],
+    tenant_id: str,
+    created: datetime,
+    *,
+    stripe_event_id: str | None = None,
+    **data: Any,
+) -> Published:
+    """A billing event as the webhooks service publishes it for a Stripe event ``created``."""
+    return ev.new_event(
+        cls,
+        tenant_id=tenant_id,
+        source="webhooks",
+        causation_id=stripe_event_id or f"evt_{uuid.uuid4().hex[:16]}",
+        clock=FakeClock(created),
+        stripe_created=created,
+        **data,
+    )
+
+
 class Builders:
     """Domain values and the billing events the webhooks service publishes."""
 
@@ -342,13 +365,11 @@ class Builders:
         created: datetime,
         stripe_event_id: str | None = None,
     ) -> ev.SubscriptionUpdated:
-        return ev.new_event(
+        return _from_webhooks(
             ev.SubscriptionUpdated,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=stripe_event_id or f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
+            tenant_id,
+            created,
+            stripe_event_id=stripe_event_id,
             **ev.snapshot_data(snapshot),
         )
 
@@ -362,13 +383,10 @@ class Builders:
         trial: bool = False,
         created: datetime = T0,
     ) -> ev.CheckoutCompleted:
-        return ev.new_event(
+        return _from_webhooks(
             ev.CheckoutCompleted,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
+            tenant_id,
+            created,
             checkout_session_id=f"cs_{uuid.uuid4().hex[:12]}",
             stripe_customer_id=customer_id,
             stripe_subscription_id=subscription_id,
@@ -390,13 +408,10 @@ class Builders:
         created: datetime = T0,
         next_attempt: datetime | None = T0 + timedelta(days=3),
     ) -> ev.InvoicePaymentFailed:
-        return ev.new_event(
+        return _from_webhooks(
             ev.InvoicePaymentFailed,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
+            tenant_id,
+            created,
             stripe_invoice_id=invoice_id,
             stripe_customer_id=customer_id,
             stripe_subscription_id=subscription_id,
@@ -416,13 +431,10 @@ class Builders:
         amount_paid: int = 2900,
         created: datetime = T0,
     ) -> ev.InvoicePaid:
-        return ev.new_event(
+        return _from_webhooks(
             ev.InvoicePaid,
-            tenant_id=tenant_id,
-            source="webhooks",
-            causation_id=f"evt_{uuid.uuid4().hex[:16]}",
-            clock=FakeClock(created),
-            stripe_created=created,
+            tenant_id,
+            created,
             stripe_invoice_id=invoice_id,
             stripe_customer_id=customer_id,
             stripe_subscription_id=subscription_id,
@@ -441,19 +453,16 @@ class Builders:
     ) -> ev.InvoiceVoided | ev.InvoiceMarkedUncollectible:
         """``invoice.voided``, or ``invoice.marked_uncollectible`` (2900 written off)."""
         common: dict[str, Any] = {
-            "tenant_id": tenant_id,
-            "source": "webhooks",
-            "causation_id": f"evt_{uuid.uuid4().hex[:16]}",
-            "clock": FakeClock(created),
-            "stripe_created": created,
             "stripe_invoice_id": invoice_id,
             "stripe_customer_id": "cus_1",
             "stripe_subscription_id": subscription_id,
             "currency": "usd",
         }
         if uncollectible:
-            return ev.new_event(ev.InvoiceMarkedUncollectible, **common, amount_due=2900)
-        return ev.new_event(ev.InvoiceVoided, **common)
+            return _from_webhooks(
+                ev.InvoiceMarkedUncollectible, tenant_id, created, **common, amount_due=2900
+            )
+        return _from_webhooks(ev.InvoiceVoided, tenant_id, created, **common)
 
 
 def new_world() -> World:
