@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import time
 
 import asyncpg
@@ -96,7 +97,7 @@ async def main(args: argparse.Namespace) -> None:
             "JWT_AUDIENCE": "billing",
             "JWT_ISSUER": "https://id.billing.test",
             "LOG_LEVEL": "WARNING",
-            "AMQP_URL": "",
+            "AMQP_URL": os.environ.get("AMQP_URL", ""),  # billing serve needs a broker
             "STRIPE_API_KEY": "",
         }
         ports = {name: free_port() for name in ("bare", "ingest", "service")}
