@@ -32,8 +32,8 @@ test-tools: sync  ## chromium, nginx, promtool for the tests: installed when roo
 
 # Test directories share module names (conftest, test_journeys): one mypy run each.
 MYPY_TEST_DIRS := libs/domain/tests libs/platform/tests services/checkout/tests \
-	services/subscriptions/tests tools/cli/tests tools/stripe_sandbox/tests tests/hostile \
-	tests/proof bench
+	services/subscriptions/tests services/webhooks/tests tools/cli/tests \
+	tools/stripe_sandbox/tests tests/hostile tests/proof bench
 
 lint: sync  ## ruff, ruff format, mypy --strict (sources and tests), import-linter contracts
 	$(UV) run ruff check .

@@ -1,11 +1,10 @@
 """Ingest stores an event of another Stripe API version like any other, and counts it
 (deploy/README.md: the webhook endpoint must be created with the pinned version)."""
 
-from typing import Any
-
 import pytest
 from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from prometheus_client import REGISTRY
+from webhooks.testing import Builders, FakeWorld
 from webhooks.use_cases.ingest import version_label
 
 pytestmark = pytest.mark.unit
@@ -17,7 +16,9 @@ def _count(label: str) -> float:
     return REGISTRY.get_sample_value(METRIC, {"api_version": label}) or 0.0
 
 
-async def test_another_version_is_stored_and_counted_once(world: Any, build: Any) -> None:
+async def test_another_version_is_stored_and_counted_once(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     before = _count("2025-08-27.basil")
     older = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     older["api_version"] = "2025-08-27.basil"
@@ -27,7 +28,7 @@ async def test_another_version_is_stored_and_counted_once(world: Any, build: Any
     assert _count("2025-08-27.basil") == before + 1
 
 
-async def test_the_pinned_version_is_not_counted(world: Any, build: Any) -> None:
+async def test_the_pinned_version_is_not_counted(world: FakeWorld, build: type[Builders]) -> None:
     before = _count(STRIPE_API_VERSION)
     current = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     assert current["api_version"] == STRIPE_API_VERSION

@@ -9,10 +9,11 @@ import pytest
 from billing_domain import events as ev
 from billing_domain.webhook_log import WebhookEventStatus
 from webhooks.adapters.postgres import PgCustomerDirectory
+from webhooks.testing import Builders, FakeWorld
 from webhooks.use_cases.processing import process_next_due
 
 
-async def _process(world: Any, event: dict[str, Any]) -> Any:
+async def _process(world: FakeWorld, event: dict[str, Any]) -> Any:
     await world.ingest(event)
     done = await process_next_due(world.deps())
     assert done is not None
@@ -21,7 +22,7 @@ async def _process(world: Any, event: dict[str, Any]) -> Any:
 
 @pytest.mark.unit
 async def test_a_deleted_customer_no_longer_resolves_and_is_never_linked_again(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     world.customers["cus_a"] = "tenant_a"
 
@@ -31,7 +32,7 @@ async def test_a_deleted_customer_no_longer_resolves_and_is_never_linked_again(
         "tenant_a",
         0,
     )
-    assert world.log.rows[deleted.event_id].record.note.startswith("customer deleted")
+    assert (world.log.rows[deleted.event_id].record.note or "").startswith("customer deleted")
     assert world.stripe.reads == []  # nothing to read: the customer is gone
 
     late_update = await _process(world, build.event("customer.updated", build.customer("cus_a")))
@@ -45,7 +46,7 @@ async def test_a_deleted_customer_no_longer_resolves_and_is_never_linked_again(
 
 @pytest.mark.unit
 async def test_the_cancellation_stripe_sends_with_the_deletion_still_reaches_the_tenant(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     world.customers["cus_a"] = "tenant_a"
     await _process(world, build.event("customer.deleted", build.customer("cus_a")))
@@ -60,7 +61,7 @@ async def test_the_cancellation_stripe_sends_with_the_deletion_still_reaches_the
 
 @pytest.mark.unit
 async def test_deleting_a_customer_nobody_knew_is_processed_not_parked(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     event = build.event("customer.deleted", build.customer("cus_unknown", tenant=None))
     done = await _process(world, event)
@@ -70,7 +71,7 @@ async def test_deleting_a_customer_nobody_knew_is_processed_not_parked(
 
 @pytest.mark.unit
 async def test_a_deletion_without_a_customer_id_fails_without_touching_the_map(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     world.customers["cus_a"] = "tenant_a"
     done = await _process(world, build.event("customer.deleted", {"object": "customer"}))

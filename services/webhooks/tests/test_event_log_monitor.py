@@ -3,12 +3,13 @@
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 import pytest
 from billing_platform.db import create_pool
+from billing_platform.testing.clock import FakeClock
 from webhooks.adapters.postgres import PgEventLogMonitor, PgStripeEventStore
+from webhooks.testing import Builders
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ async def pool(webhooks_database: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_counts_by_status_leave_processed_out(
-    pool: asyncpg.Pool, build: Any, fake_clock: Any
+    pool: asyncpg.Pool, build: type[Builders], fake_clock: FakeClock
 ) -> None:
     monitor = PgEventLogMonitor(pool)
     assert await monitor.count_by_status() == {}

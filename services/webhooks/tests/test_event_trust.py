@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from billing_domain.webhook_log import WebhookEventStatus
 from webhooks.event_trust import EventTrust
+from webhooks.testing import FakeWorld
 from webhooks.use_cases.processing import process_next_due
 
 pytestmark = pytest.mark.unit
@@ -63,7 +64,7 @@ def tenant_b_names_cus_a(event_id: str, *, livemode: bool) -> dict[str, Any]:
     }
 
 
-async def test_the_worker_ignores_a_refused_event_with_its_reason(world: Any) -> None:
+async def test_the_worker_ignores_a_refused_event_with_its_reason(world: FakeWorld) -> None:
     world.customers["cus_a"] = "tenant_a"
     await world.ingest(tenant_b_names_cus_a("evt_live", livemode=True))
     done = await process_next_due(world.deps())
@@ -73,7 +74,7 @@ async def test_the_worker_ignores_a_refused_event_with_its_reason(world: Any) ->
     assert world.customers == {"cus_a": "tenant_a"}
 
 
-async def test_a_mapped_customer_is_never_re_pointed_by_metadata(world: Any) -> None:
+async def test_a_mapped_customer_is_never_re_pointed_by_metadata(world: FakeWorld) -> None:
     world.customers["cus_a"] = "tenant_a"
     await world.ingest(tenant_b_names_cus_a("evt_claim", livemode=False))
     done = await process_next_due(world.deps())

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 from billing_platform.testing.collector import EventCollector
+from webhooks.testing import Builders, StartWebhooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,8 +31,8 @@ async def _terminate_backends(admin_url: str, database: str, stop: asyncio.Event
 
 
 async def test_connections_killed_during_ingest_lose_no_acknowledged_event(
-    start_webhooks: Any,
-    build: Any,
+    start_webhooks: StartWebhooks,
+    build: type[Builders],
     webhooks_database: str,
     postgres_server_url: str,
     amqp_url: str,
@@ -48,7 +49,7 @@ async def test_connections_killed_during_ingest_lose_no_acknowledged_event(
         killer = asyncio.create_task(_terminate_backends(postgres_server_url, database, stop))
         semaphore = asyncio.Semaphore(16)
 
-        async def post(event: Any) -> None:
+        async def post(event: dict[str, Any]) -> None:
             async with semaphore:
                 response = await hooks.post_event(event)
             if response.status_code == 200:

@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.tcp_proxy import proxy_database
+from webhooks.testing import Builders, Signer, StartWebhooks
 
 pytestmark = pytest.mark.integration
 
 
-async def test_accepted_once_then_duplicate(start_webhooks: Any, build: Any) -> None:
+async def test_accepted_once_then_duplicate(
+    start_webhooks: StartWebhooks, build: type[Builders]
+) -> None:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     async with start_webhooks() as hooks:
         before = await hooks.rows()
@@ -23,12 +26,15 @@ async def test_accepted_once_then_duplicate(start_webhooks: Any, build: Any) -> 
         assert second.json() == {"received": True, "duplicate": True}
         assert await hooks.rows() == before + 1
         row = await hooks.row(event["id"])
+        assert row is not None
         assert row["event_type"] == "invoice.paid"
         assert row["api_version"] == event["api_version"]  # kept as Stripe sent it
         assert json.loads(row["payload"]) == event
 
 
-async def test_signed_with_the_previous_secret_is_accepted(start_webhooks: Any, build: Any) -> None:
+async def test_signed_with_the_previous_secret_is_accepted(
+    start_webhooks: StartWebhooks, build: type[Builders]
+) -> None:
     async with start_webhooks() as hooks:
         response = await hooks.post_event(
             build.event("invoice.paid", build.invoice()), secret="whsec_test_secret_previous"
@@ -36,7 +42,9 @@ async def test_signed_with_the_previous_secret_is_accepted(start_webhooks: Any, 
         assert response.status_code == 200
 
 
-def _cases(build: Any, signer: Any) -> list[tuple[str, bytes, dict[str, str], int, str]]:
+def _cases(
+    build: type[Builders], signer: Signer
+) -> list[tuple[str, bytes, dict[str, str], int, str]]:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     body = json.dumps(event).encode()
     good = signer(body)
@@ -94,7 +102,9 @@ def _cases(build: Any, signer: Any) -> list[tuple[str, bytes, dict[str, str], in
     ]
 
 
-async def test_every_rejection_stores_nothing(start_webhooks: Any, build: Any, signer: Any) -> None:
+async def test_every_rejection_stores_nothing(
+    start_webhooks: StartWebhooks, build: type[Builders], signer: Signer
+) -> None:
     async with start_webhooks() as hooks:
         before = await hooks.rows()
         for name, body, headers, status, code in _cases(build, signer):
@@ -107,7 +117,7 @@ async def test_every_rejection_stores_nothing(start_webhooks: Any, build: Any, s
 
 
 async def test_a_nul_in_a_string_is_a_400_and_stores_nothing(
-    start_webhooks: Any, build: Any, signer: Any
+    start_webhooks: StartWebhooks, build: type[Builders], signer: Signer
 ) -> None:
     """Regression (tests/hostile): jsonb refuses U+0000, so this signed, valid JSON was a 500."""
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
@@ -124,7 +134,7 @@ async def test_a_nul_in_a_string_is_a_400_and_stores_nothing(
 
 
 async def test_a_signed_event_without_a_content_type_is_accepted(
-    start_webhooks: Any, build: Any, signer: Any
+    start_webhooks: StartWebhooks, build: type[Builders], signer: Signer
 ) -> None:
     """The contract's answers for ingest are 200, 400 and 413: a sender that states no
     Content-Type (a raw-bytes POST) is taken at its signed word."""
@@ -139,7 +149,7 @@ async def test_a_signed_event_without_a_content_type_is_accepted(
 
 
 async def test_oversized_bodies_are_refused_without_storing(
-    start_webhooks: Any, signer: Any
+    start_webhooks: StartWebhooks, signer: Signer
 ) -> None:
     big = b'{"id": "evt_big", "pad": "' + b"x" * (1024 * 1024) + b'"}'
     async with start_webhooks() as hooks:
@@ -164,7 +174,7 @@ async def test_oversized_bodies_are_refused_without_storing(
 
 
 async def test_database_down_is_503_then_recovers(
-    start_webhooks: Any, build: Any, webhooks_database: str
+    start_webhooks: StartWebhooks, build: type[Builders], webhooks_database: str
 ) -> None:
     proxy, proxied = await proxy_database(webhooks_database)
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
@@ -187,7 +197,7 @@ async def test_database_down_is_503_then_recovers(
 
 
 async def test_an_accepted_event_reaches_the_bus(
-    start_webhooks: Any, build: Any, amqp_url: str, exchange_name: str
+    start_webhooks: StartWebhooks, build: type[Builders], amqp_url: str, exchange_name: str
 ) -> None:
     sub = build.subscription(tenant="tenant_bus")
     event = build.event("customer.subscription.updated", sub)
@@ -195,6 +205,7 @@ async def test_an_accepted_event_reaches_the_bus(
         assert (await hooks.post_event(event)).status_code == 200
         assert await collector.wait_for(1, timeout=10)
         row = await hooks.row(event["id"])
+        assert row is not None
     [body] = collector.bodies()
     assert body["type"] == "subscription.updated"
     assert body["tenant_id"] == "tenant_bus"

@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 from billing_platform.http.tokens import mint_token
+from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.waiting import wait_until
+from webhooks.testing import Builders, FakeStripeReader, RunningWebhooks, StartWebhooks
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +21,7 @@ def _auth(**claims: Any) -> dict[str, str]:
 ADMIN = {"role": "admin", "scopes": ["billing:admin"]}
 
 
-async def test_only_billing_admins_see_and_replay(start_webhooks: Any) -> None:
+async def test_only_billing_admins_see_and_replay(start_webhooks: StartWebhooks) -> None:
     async with start_webhooks() as hooks:
         c = hooks.client
         assert (await c.get("/api/webhooks/events")).status_code == 401
@@ -34,7 +36,9 @@ async def test_only_billing_admins_see_and_replay(start_webhooks: Any) -> None:
         assert (await c.get("/api/webhooks/events", headers=_auth(**ADMIN))).status_code == 200
 
 
-async def test_filters_and_cursor_pages(start_webhooks: Any, build: Any) -> None:
+async def test_filters_and_cursor_pages(
+    start_webhooks: StartWebhooks, build: type[Builders]
+) -> None:
     async with start_webhooks() as hooks:
         for n in range(5):
             await hooks.post_event(build.event("invoice.paid", build.invoice(tenant=f"t{n}")))
@@ -68,7 +72,7 @@ async def test_filters_and_cursor_pages(start_webhooks: Any, build: Any) -> None
         assert len(set(seen)) == 6
 
 
-async def test_bad_filters_are_422(start_webhooks: Any) -> None:
+async def test_bad_filters_are_422(start_webhooks: StartWebhooks) -> None:
     async with start_webhooks() as hooks:
         headers = _auth(**ADMIN)
         for params in (
@@ -90,7 +94,7 @@ async def test_bad_filters_are_422(start_webhooks: Any) -> None:
             assert "error" in response.json()
 
 
-async def test_a_type_filter_with_a_nul_is_422(start_webhooks: Any) -> None:
+async def test_a_type_filter_with_a_nul_is_422(start_webhooks: StartWebhooks) -> None:
     """Regression (tests/hostile): Postgres text refuses U+0000, so this filter was a 500."""
     async with start_webhooks() as hooks:
         response = await hooks.client.get(
@@ -104,7 +108,7 @@ async def test_a_type_filter_with_a_nul_is_422(start_webhooks: Any) -> None:
         assert ok.status_code == 200, ok.text
 
 
-async def test_replay_errors(start_webhooks: Any, build: Any) -> None:
+async def test_replay_errors(start_webhooks: StartWebhooks, build: type[Builders]) -> None:
     async with start_webhooks() as hooks:
         headers = _auth(**ADMIN)
         missing = await hooks.client.post("/api/webhooks/events/evt_nope/replay", headers=headers)
@@ -123,13 +127,16 @@ async def test_replay_errors(start_webhooks: Any, build: Any) -> None:
         assert done.json()["error"]["code"] == "not_replayable"
 
 
-async def _processed(hooks: Any, event_id: str) -> bool:
+async def _processed(hooks: RunningWebhooks, event_id: str) -> bool:
     row = await hooks.row(event_id)
     return row is not None and row["status"] == "processed"
 
 
 async def test_the_log_shows_the_class_and_text_of_the_last_error_and_the_next_attempt(
-    start_webhooks: Any, build: Any, fake_stripe: Any, fake_clock: Any
+    start_webhooks: StartWebhooks,
+    build: type[Builders],
+    fake_stripe: FakeStripeReader,
+    fake_clock: FakeClock,
 ) -> None:
     """Stripe down (transient): the operator sees why, of which class, and when next."""
     from billing_domain.errors import GatewayUnavailable

@@ -1,22 +1,25 @@
 """The whole webhooks pipeline on real Postgres and RabbitMQ: storms, outages, retries."""
 
 import asyncio
+import functools
 import random
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from billing_domain.errors import NotFound
+from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.tcp_proxy import TcpProxy
 from billing_platform.testing.waiting import wait_until
+from webhooks.testing import Builders, FakeStripeReader, RunningWebhooks, StartWebhooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _storm(
-    build: Any, unique: int, duplicate_share: float, seed: int
-) -> tuple[list[Any], set[str]]:
+    build: type[Builders], unique: int, duplicate_share: float, seed: int
+) -> tuple[list[dict[str, Any]], set[str]]:
     rng = random.Random(seed)
     events = [
         build.event("invoice.paid", build.invoice(tenant=f"tenant_{n % 50}", amount_paid=100 + n))
@@ -28,17 +31,19 @@ def _storm(
     return deliveries, {e["id"] for e in events}
 
 
-async def _post_all(hooks: Any, deliveries: list[Any], concurrency: int = 32) -> list[int]:
+async def _post_all(
+    hooks: RunningWebhooks, deliveries: list[dict[str, Any]], concurrency: int = 32
+) -> list[int]:
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def post(event: Any) -> int:
+    async def post(event: dict[str, Any]) -> int:
         async with semaphore:
             return int((await hooks.post_event(event)).status_code)
 
     return list(await asyncio.gather(*(post(e) for e in deliveries)))
 
 
-async def _log_counts(hooks: Any) -> dict[str, int]:
+async def _log_counts(hooks: RunningWebhooks) -> dict[str, int]:
     import asyncpg
 
     conn = await asyncpg.connect(hooks.database_url)
@@ -52,7 +57,7 @@ async def _log_counts(hooks: Any) -> dict[str, int]:
 
 
 async def test_a_thousand_events_with_duplicates_shuffled_publish_once_each(
-    start_webhooks: Any, build: Any, amqp_url: str, exchange_name: str
+    start_webhooks: StartWebhooks, build: type[Builders], amqp_url: str, exchange_name: str
 ) -> None:
     deliveries, unique_ids = _storm(build, unique=1000, duplicate_share=0.3, seed=7)
     async with EventCollector(amqp_url, exchange_name) as collector, start_webhooks() as hooks:
@@ -69,7 +74,7 @@ async def test_a_thousand_events_with_duplicates_shuffled_publish_once_each(
 
 
 async def test_broker_outage_mid_run_loses_nothing(
-    start_webhooks: Any, build: Any, amqp_url: str, exchange_name: str
+    start_webhooks: StartWebhooks, build: type[Builders], amqp_url: str, exchange_name: str
 ) -> None:
     host_port = amqp_url.rsplit("@", 1)[1].split("/")[0]
     host, port = host_port.split(":")
@@ -95,7 +100,10 @@ async def test_broker_outage_mid_run_loses_nothing(
 
 
 async def test_processing_failure_retries_2_4_8_then_fails_and_replay_succeeds(
-    start_webhooks: Any, build: Any, fake_stripe: Any, fake_clock: Any
+    start_webhooks: StartWebhooks,
+    build: type[Builders],
+    fake_stripe: FakeStripeReader,
+    fake_clock: FakeClock,
 ) -> None:
     """A permanent failure (Stripe has no such schedule) takes the fast lane only."""
     fake_stripe.fail_with = NotFound("stripe has no schedule sub_sched_int")
@@ -107,14 +115,16 @@ async def test_processing_failure_retries_2_4_8_then_fails_and_replay_succeeds(
         seen = []
         for expected_retry, wait in ((1, 2), (2, 4), (3, 8)):
             assert await wait_until(
-                lambda n=expected_retry: _retry_count_is(hooks, event["id"], n), timeout=10
+                functools.partial(_retry_count_is, hooks, event["id"], expected_retry), timeout=10
             )
             row = await hooks.row(event["id"])
+            assert row is not None
             seen.append((row["status"], row["next_attempt_at"] - fake_clock.now()))
             fake_clock.advance(wait)
         assert await wait_until(lambda: _status_is(hooks, event["id"], "failed"), timeout=10)
         assert seen == [("retrying", timedelta(seconds=s)) for s in (2, 4, 8)]
         row = await hooks.row(event["id"])
+        assert row is not None
         assert "stripe has no schedule" in row["error_message"]
         assert row["last_error_class"] == "permanent"
 
@@ -132,18 +142,18 @@ async def test_processing_failure_retries_2_4_8_then_fails_and_replay_succeeds(
         assert await wait_until(lambda: _status_is(hooks, event["id"], "processed"), timeout=10)
 
 
-async def _retry_count_is(hooks: Any, event_id: str, count: int) -> bool:
+async def _retry_count_is(hooks: RunningWebhooks, event_id: str, count: int) -> bool:
     row = await hooks.row(event_id)
-    return row is not None and row["retry_count"] == count and row["status"] == "retrying"
+    return row is not None and (row["retry_count"], row["status"]) == (count, "retrying")
 
 
-async def _status_is(hooks: Any, event_id: str, status: str) -> bool:
+async def _status_is(hooks: RunningWebhooks, event_id: str, status: str) -> bool:
     row = await hooks.row(event_id)
-    return row is not None and row["status"] == status
+    return row is not None and bool(row["status"] == status)
 
 
 async def test_ingest_only_replica_and_a_worker_replica_split_the_work(
-    start_webhooks: Any, build: Any, amqp_url: str, exchange_name: str
+    start_webhooks: StartWebhooks, build: type[Builders], amqp_url: str, exchange_name: str
 ) -> None:
     """WEBHOOK_WORKER_CONCURRENCY=0: the API replica only stores; another processes."""
     deliveries, unique_ids = _storm(build, unique=100, duplicate_share=0.3, seed=3)

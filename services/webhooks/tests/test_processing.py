@@ -1,26 +1,28 @@
 """The processing use cases through fakes of the ports (no I/O)."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from billing_domain import events as ev
 from billing_domain.errors import Conflict, GatewayUnavailable, NotFound
 from billing_domain.webhook_log import FailureClass, WebhookEventStatus
+from webhooks.testing import Builders, FakeWorld
 from webhooks.use_cases.operations import replay_by_status, replay_event
 from webhooks.use_cases.processing import process_next_due
 
 pytestmark = pytest.mark.unit
 
 
-async def test_duplicates_are_stored_once(world: Any, build: Any) -> None:
+async def test_duplicates_are_stored_once(world: FakeWorld, build: type[Builders]) -> None:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     assert await world.ingest(event) is False
     assert await world.ingest(event) is True
     assert len(world.log.rows) == 1
 
 
-async def test_handled_event_is_processed_into_billing_events(world: Any, build: Any) -> None:
+async def test_handled_event_is_processed_into_billing_events(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     event = build.event("customer.subscription.updated", build.subscription(tenant="tenant_a"))
     await world.ingest(event)
     done = await process_next_due(world.deps())
@@ -36,7 +38,9 @@ async def test_handled_event_is_processed_into_billing_events(world: Any, build:
     assert await process_next_due(world.deps()) is None
 
 
-async def test_unknown_event_type_is_ignored_not_retried(world: Any, build: Any) -> None:
+async def test_unknown_event_type_is_ignored_not_retried(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     await world.ingest(build.event("plan.created", {"id": "plan_1", "object": "plan"}))
     done = await process_next_due(world.deps())
     assert done is not None
@@ -45,7 +49,9 @@ async def test_unknown_event_type_is_ignored_not_retried(world: Any, build: Any)
     assert world.published == []
 
 
-async def test_tenant_found_through_the_customer_map_or_stripe(world: Any, build: Any) -> None:
+async def test_tenant_found_through_the_customer_map_or_stripe(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     world.customers["cus_known"] = "tenant_k"
     await world.ingest(build.event("invoice.paid", build.invoice(customer="cus_known")))
     first = await process_next_due(world.deps())
@@ -63,7 +69,7 @@ async def test_tenant_found_through_the_customer_map_or_stripe(world: Any, build
 
 @pytest.mark.parametrize("stripe_knows_customer", [True, False])
 async def test_unknown_tenant_is_parked_without_retries(
-    world: Any, build: Any, stripe_knows_customer: bool
+    world: FakeWorld, build: type[Builders], stripe_knows_customer: bool
 ) -> None:
     if stripe_knows_customer:
         world.stripe.objects["cus_x"] = build.customer("cus_x", tenant=None)
@@ -92,7 +98,7 @@ async def test_unknown_tenant_is_parked_without_retries(
 
 
 async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     """A permanent failure (Stripe has no such schedule): the fast lane, then failed."""
     world.stripe.fail_with = NotFound("stripe has no schedule sub_sched_9")
@@ -129,7 +135,7 @@ async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(
 
 
 async def test_stripe_down_for_ten_minutes_of_event_age_fails_nothing(
-    world: Any, build: Any
+    world: FakeWorld, build: type[Builders]
 ) -> None:
     """Stripe answering 500 (GatewayUnavailable, a transient failure) for ten minutes:
     time moves on the FakeClock, the worker runs whenever an event is due; past the fast
@@ -150,9 +156,9 @@ async def test_stripe_down_for_ten_minutes_of_event_age_fails_nothing(
         rows = [world.log.rows[event["id"]].record for event in events]
         assert {row.status for row in rows} == {WebhookEventStatus.RETRYING}
         assert {row.last_error_class for row in rows} == {FailureClass.TRANSIENT}
-        world.clock.advance(
-            (min(row.next_attempt_at for row in rows) - world.clock.now()).total_seconds()
-        )
+        next_attempts = [row.next_attempt_at for row in rows if row.next_attempt_at]
+        assert len(next_attempts) == len(rows)
+        world.clock.advance((min(next_attempts) - world.clock.now()).total_seconds())
     assert min(row.retry_count for row in rows) > 3  # well past the fast lane
     world.stripe.fail_with = None
     world.clock.advance(3600)  # at most the slow lane's longest wait
@@ -162,7 +168,9 @@ async def test_stripe_down_for_ten_minutes_of_event_age_fails_nothing(
     assert sorted(e.tenant_id for e in world.published) == ["tenant_0", "tenant_1", "tenant_2"]
 
 
-async def test_untranslatable_event_retries_and_publishes_nothing(world: Any, build: Any) -> None:
+async def test_untranslatable_event_retries_and_publishes_nothing(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     """An unknown price is a failed attempt (retried, visible), never a guessed plan."""
     sub = build.subscription()
     sub["items"]["data"][0]["price"].update(id="price_unknown", lookup_key=None, metadata={})
@@ -174,7 +182,7 @@ async def test_untranslatable_event_retries_and_publishes_nothing(world: Any, bu
     assert world.published == []
 
 
-async def test_only_failed_or_parked_events_replay(world: Any, build: Any) -> None:
+async def test_only_failed_or_parked_events_replay(world: FakeWorld, build: type[Builders]) -> None:
     event = build.event("invoice.paid", build.invoice(tenant="tenant_a"))
     await world.ingest(event)
     with pytest.raises(Conflict):
@@ -184,7 +192,9 @@ async def test_only_failed_or_parked_events_replay(world: Any, build: Any) -> No
         await replay_event(event["id"], world.uow(), world.clock, actor="user_operator")
 
 
-async def test_schedule_event_reads_subscription_then_its_schedule(world: Any, build: Any) -> None:
+async def test_schedule_event_reads_subscription_then_its_schedule(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     world.customers["cus_a"] = "tenant_a"
     sub = build.subscription(plan="enterprise", schedule="sub_sched_5")
     world.stripe.objects[sub["id"]] = sub

@@ -4,19 +4,22 @@ from typing import Any
 
 import pytest
 from billing_domain.webhook_log import WebhookEventStatus
+from webhooks.testing import Builders, FakeWorld
 from webhooks.use_cases.processing import process_due
 
 pytestmark = pytest.mark.unit
 
 
-def _updated(build: Any, tenant: str, *, price: str | None = None) -> dict[str, Any]:
+def _updated(build: type[Builders], tenant: str, *, price: str | None = None) -> dict[str, Any]:
     sub = build.subscription(tenant=tenant, customer=f"cus_{tenant}")
     if price is not None:
         sub["items"]["data"][0]["price"].update(id=price, lookup_key=None, metadata={})
     return dict(build.event("customer.subscription.updated", sub))
 
 
-async def test_a_failing_event_in_a_batch_undoes_only_itself(world: Any, build: Any) -> None:
+async def test_a_failing_event_in_a_batch_undoes_only_itself(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     await world.ingest(_updated(build, "tenant_a"))
     await world.ingest(_updated(build, "tenant_b", price="price_unknown"))
     await world.ingest(_updated(build, "tenant_c"))
@@ -30,7 +33,9 @@ async def test_a_failing_event_in_a_batch_undoes_only_itself(world: Any, build: 
     assert await process_due(world.deps(), limit=10) == []  # the retry is not due yet
 
 
-async def test_a_batch_takes_at_most_its_limit_oldest_first(world: Any, build: Any) -> None:
+async def test_a_batch_takes_at_most_its_limit_oldest_first(
+    world: FakeWorld, build: type[Builders]
+) -> None:
     for tenant in ("tenant_a", "tenant_b", "tenant_c"):
         await world.ingest(_updated(build, tenant))
     first = await process_due(world.deps(), limit=2)

@@ -2,7 +2,7 @@
 event's failure (no savepoint) and a batch's, a lost lease that writes nothing."""
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +11,9 @@ import pytest
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.webhook_log import WebhookEventStatus
 from billing_platform.db import create_pool
+from billing_platform.testing.clock import FakeClock
 from webhooks.adapters.postgres import PgEventClaims, PgStripeEventStore, PgWebhooksUnitOfWork
+from webhooks.testing import Builders, FakeStripeReader, FakeWorld
 from webhooks.use_cases.processing import ProcessingDeps, process_due
 
 pytestmark = pytest.mark.integration
@@ -36,7 +38,7 @@ _TRUNCATE = (
 )
 
 
-def _deps(world: Any, pool: asyncpg.Pool, **changes: Any) -> ProcessingDeps:
+def _deps(world: FakeWorld, pool: asyncpg.Pool, **changes: Any) -> ProcessingDeps:
     """The fake world's Stripe, clock and plans, on real Postgres."""
     deps: ProcessingDeps = world.deps()
     return dataclasses.replace(
@@ -47,17 +49,19 @@ def _deps(world: Any, pool: asyncpg.Pool, **changes: Any) -> ProcessingDeps:
     )
 
 
-async def _ingest(pool: asyncpg.Pool, build: Any, event: dict[str, Any], clock: Any) -> None:
+async def _ingest(
+    pool: asyncpg.Pool, build: type[Builders], event: dict[str, Any], clock: FakeClock
+) -> None:
     assert await PgStripeEventStore(pool).add(build.new_stripe_event(event), clock.now())
 
 
-def _needs_stripe(build: Any, tenant: str) -> dict[str, Any]:
+def _needs_stripe(build: type[Builders], tenant: str) -> dict[str, Any]:
     """A subscription event whose schedule must be read from Stripe."""
     sub = build.subscription(tenant=tenant, customer=f"cus_{tenant}", schedule=f"sched_{tenant}")
     return dict(build.event("customer.subscription.updated", sub))
 
 
-def _unknown_price(build: Any, tenant: str) -> dict[str, Any]:
+def _unknown_price(build: type[Builders], tenant: str) -> dict[str, Any]:
     """Permanent: translation refuses a price we do not sell (inside the transaction)."""
     sub = build.subscription(tenant=tenant, customer=f"cus_{tenant}")
     sub["items"]["data"][0]["price"].update(id="price_unknown", lookup_key=None, metadata={})
@@ -77,22 +81,22 @@ async def _row(pool: asyncpg.Pool, event_id: str) -> dict[str, Any]:
 class _DuringStripeRead:
     """The fake Stripe, running ``hook`` while the worker waits for a read."""
 
-    def __init__(self, stripe: Any, hook: Any) -> None:
+    def __init__(self, stripe: FakeStripeReader, hook: Callable[[], Awaitable[None]]) -> None:
         self._stripe, self._hook = stripe, hook
 
     async def customer(self, customer_id: str) -> Mapping[str, Any]:
-        return await self._stripe.customer(customer_id)  # type: ignore[no-any-return]
+        return await self._stripe.customer(customer_id)
 
     async def subscription(self, subscription_id: str) -> Mapping[str, Any]:
-        return await self._stripe.subscription(subscription_id)  # type: ignore[no-any-return]
+        return await self._stripe.subscription(subscription_id)
 
     async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]:
         await self._hook()
-        return await self._stripe.subscription_schedule(schedule_id)  # type: ignore[no-any-return]
+        return await self._stripe.subscription_schedule(schedule_id)
 
 
 async def test_a_lone_event_that_fails_is_rolled_back_and_its_attempt_recorded(
-    pool: asyncpg.Pool, build: Any, world: Any, fake_clock: Any
+    pool: asyncpg.Pool, build: type[Builders], world: FakeWorld, fake_clock: FakeClock
 ) -> None:
     event = _unknown_price(build, "tenant_lone")
     await _ingest(pool, build, event, fake_clock)
@@ -114,7 +118,11 @@ async def test_a_lone_event_that_fails_is_rolled_back_and_its_attempt_recorded(
 
 
 async def test_stripe_is_read_with_no_transaction_open_and_its_outage_is_transient(
-    pool: asyncpg.Pool, build: Any, world: Any, fake_stripe: Any, fake_clock: Any
+    pool: asyncpg.Pool,
+    build: type[Builders],
+    world: FakeWorld,
+    fake_stripe: FakeStripeReader,
+    fake_clock: FakeClock,
 ) -> None:
     """While the worker waits for Stripe, its row is leased but not locked: another
     connection locks it with NOWAIT (a transaction holding it would make that fail)."""
@@ -144,7 +152,11 @@ async def test_stripe_is_read_with_no_transaction_open_and_its_outage_is_transie
 
 
 async def test_a_lease_lost_during_the_stripe_read_writes_nothing(
-    pool: asyncpg.Pool, build: Any, world: Any, fake_stripe: Any, fake_clock: Any
+    pool: asyncpg.Pool,
+    build: type[Builders],
+    world: FakeWorld,
+    fake_stripe: FakeStripeReader,
+    fake_clock: FakeClock,
 ) -> None:
     """A worker stalls past its lease; another takes the row over (a new claim token).
     The first one's finishing write finds another token: nothing of it is committed."""
@@ -182,7 +194,7 @@ async def test_a_lease_lost_during_the_stripe_read_writes_nothing(
 
 
 async def test_a_dead_workers_lease_runs_out_and_another_takes_the_row(
-    pool: asyncpg.Pool, build: Any, world: Any, fake_clock: Any
+    pool: asyncpg.Pool, build: type[Builders], world: FakeWorld, fake_clock: FakeClock
 ) -> None:
     event = dict(build.event("customer.subscription.updated", build.subscription(tenant="t_x")))
     await _ingest(pool, build, event, fake_clock)
@@ -205,7 +217,7 @@ async def test_a_dead_workers_lease_runs_out_and_another_takes_the_row(
 
 
 async def test_in_a_batch_a_failing_event_undoes_only_itself(
-    pool: asyncpg.Pool, build: Any, world: Any, fake_clock: Any
+    pool: asyncpg.Pool, build: type[Builders], world: FakeWorld, fake_clock: FakeClock
 ) -> None:
     fine = dict(build.event("customer.subscription.updated", build.subscription(tenant="t_ok")))
     failing = _unknown_price(build, "t_fail")

@@ -1,14 +1,13 @@
 """The Stripe sandbox delivers real signed webhooks to the real webhooks service over
 HTTP; the service reads Stripe through the real SDK; billing events reach RabbitMQ."""
 
-from typing import Any
-
 import httpx
 import pytest
 import stripe
 from billing_platform.settings import BillingSettings
 from billing_platform.testing.collector import EventCollector
 from billing_platform.testing.waiting import wait_until
+from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY, Journey, serve_app
 from webhooks.main import create_app
 
@@ -18,7 +17,7 @@ SECRET = "whsec_e2e_sandbox"
 
 
 async def test_paid_checkout_becomes_billing_events(
-    stripe_sandbox: Any,
+    stripe_sandbox: RunningSandbox,
     sandbox_prices: dict[str, str],
     sandbox_http: httpx.AsyncClient,
     webhooks_database: str,

@@ -1,33 +1,39 @@
 """Stripe (the sandbox) failing while an event is processed: 429 and 500 answers and
 slow responses are retried with backoff; nothing is marked processed that was not."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
 from billing_platform.settings import BillingSettings
 from billing_platform.testing.waiting import wait_until
+from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY
 from webhooks.main import create_app
+from webhooks.testing import Builders, Signer, StartWebhooks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+StartReal = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
 def start_real(
-    start_webhooks: Any,
-    stripe_sandbox: Any,
+    start_webhooks: StartWebhooks,
+    stripe_sandbox: RunningSandbox,
     webhooks_database: str,
     amqp_url: str,
     exchange_name: str,
-) -> Any:
+) -> StartReal:
     """The webhooks app reading the sandbox through the real SDK, 1 s Stripe timeout."""
     import contextlib
 
     from asgi_lifespan import LifespanManager
 
     @contextlib.asynccontextmanager
-    async def start() -> Any:
+    async def start() -> AsyncIterator[httpx.AsyncClient]:
         settings = BillingSettings(
             database_url=webhooks_database,
             amqp_url=amqp_url,
@@ -71,7 +77,7 @@ async def _status(database_url: str, event_id: str) -> tuple[str, int, str | Non
     return (row["status"], row["retry_count"], row["tenant_id"]) if row else ("missing", 0, None)
 
 
-async def _post(client: httpx.AsyncClient, signer: Any, event: dict[str, Any]) -> None:
+async def _post(client: httpx.AsyncClient, signer: Signer, event: dict[str, Any]) -> None:
     import json
 
     body = json.dumps(event).encode()
@@ -80,10 +86,10 @@ async def _post(client: httpx.AsyncClient, signer: Any, event: dict[str, Any]) -
 
 
 async def test_429s_are_retried_within_the_attempt(
-    start_real: Any,
+    start_real: StartReal,
     sandbox_http: httpx.AsyncClient,
-    build: Any,
-    signer: Any,
+    build: type[Builders],
+    signer: Signer,
     webhooks_database: str,
 ) -> None:
     customer = await _customer(sandbox_http, "tenant_429")
@@ -102,10 +108,10 @@ async def test_429s_are_retried_within_the_attempt(
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"delay": 2.5}], ids=["500", "timeout"])
 async def test_a_stripe_outage_retries_the_event_until_stripe_is_back(
-    start_real: Any,
+    start_real: StartReal,
     sandbox_http: httpx.AsyncClient,
-    build: Any,
-    signer: Any,
+    build: type[Builders],
+    signer: Signer,
     webhooks_database: str,
     fault: dict[str, Any],
 ) -> None:

@@ -10,6 +10,7 @@ from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_platform.stripe_reading import PriceCatalog
 from webhooks import translate
+from webhooks.testing import Builders
 
 pytestmark = pytest.mark.unit
 
@@ -21,7 +22,7 @@ def _run(event: dict[str, Any], **lookups: Any) -> list[ev.IntegrationEvent]:
     return translate.translate(event, tenant_id="tenant_a", plans=PLANS, now=NOW, **lookups)
 
 
-def test_subscription_updated_carries_the_current_state(build: Any) -> None:
+def test_subscription_updated_carries_the_current_state(build: type[Builders]) -> None:
     sub = build.subscription(plan="team", status="trialing", trial_end=1_790_000_000)
     event = build.event("customer.subscription.updated", sub, created=1_700_000_123)
     [out] = _run(event)
@@ -42,7 +43,7 @@ def test_subscription_updated_carries_the_current_state(build: Any) -> None:
     "event_type", ["customer.subscription.created", "customer.subscription.deleted"]
 )
 def test_created_and_deleted_are_subscription_updated_snapshots(
-    build: Any, event_type: str
+    build: type[Builders], event_type: str
 ) -> None:
     status = "canceled" if event_type.endswith("deleted") else "active"
     [out] = _run(build.event(event_type, build.subscription(status=status)))
@@ -50,7 +51,7 @@ def test_created_and_deleted_are_subscription_updated_snapshots(
     assert out.status.value == status
 
 
-def test_cancel_at_period_end_and_flexible_cancel_at(build: Any) -> None:
+def test_cancel_at_period_end_and_flexible_cancel_at(build: type[Builders]) -> None:
     flagged = build.subscription(cancel_at_period_end=True)
     [out] = _run(build.event("customer.subscription.updated", flagged))
     assert isinstance(out, ev.SubscriptionUpdated)
@@ -61,14 +62,14 @@ def test_cancel_at_period_end_and_flexible_cancel_at(build: Any) -> None:
     assert out.cancel_at_period_end
 
 
-def test_trial_will_end(build: Any) -> None:
+def test_trial_will_end(build: type[Builders]) -> None:
     [out] = _run(
         build.event("customer.subscription.trial_will_end", build.subscription(status="trialing"))
     )
     assert isinstance(out, ev.SubscriptionTrialWillEnd)
 
 
-def test_schedule_with_a_later_cheaper_phase_is_a_pending_downgrade(build: Any) -> None:
+def test_schedule_with_a_later_cheaper_phase_is_a_pending_downgrade(build: type[Builders]) -> None:
     sub = build.subscription(plan="enterprise", schedule="sub_sched_1")
     event = build.event("customer.subscription.updated", sub)
     assert translate.lookups(event).schedule_id == "sub_sched_1"
@@ -99,7 +100,7 @@ def test_schedule_with_a_later_cheaper_phase_is_a_pending_downgrade(build: Any) 
     assert out.pending_plan is None
 
 
-def test_three_phase_schedule_team_team_solo_pends_solo(build: Any) -> None:
+def test_three_phase_schedule_team_team_solo_pends_solo(build: type[Builders]) -> None:
     """Issue 16's divergent case, through webhooks: the same reading the subscriptions
     gateway makes (billing_platform.stripe_reading), solo at the third phase's start."""
     sub = build.subscription(plan="team", schedule="sub_sched_3p")
@@ -121,7 +122,9 @@ def test_three_phase_schedule_team_team_solo_pends_solo(build: Any) -> None:
     assert out.pending_plan_effective_at == datetime.fromtimestamp(starts[2], UTC)
 
 
-def test_plan_from_lookup_key_or_metadata_when_the_price_id_is_not_configured(build: Any) -> None:
+def test_plan_from_lookup_key_or_metadata_when_the_price_id_is_not_configured(
+    build: type[Builders],
+) -> None:
     sub = build.subscription()
     sub["items"]["data"][0]["price"].update(id="price_other", lookup_key="solo_monthly")
     [out] = _run(build.event("customer.subscription.updated", sub))
@@ -133,7 +136,7 @@ def test_plan_from_lookup_key_or_metadata_when_the_price_id_is_not_configured(bu
     assert out.plan is PlanType.ENTERPRISE
 
 
-def test_a_price_that_is_none_of_our_plans_fails_loudly(build: Any) -> None:
+def test_a_price_that_is_none_of_our_plans_fails_loudly(build: type[Builders]) -> None:
     sub = build.subscription()
     sub["items"]["data"][0]["price"].update(id="price_other", lookup_key=None, metadata={})
     with pytest.raises(RuleViolated, match="not one of our plans"):
@@ -145,7 +148,7 @@ def test_a_price_that_is_none_of_our_plans_fails_loudly(build: Any) -> None:
     [("paid", True), ("no_payment_required", True), ("unpaid", False)],
 )
 def test_checkout_completed_provisions_only_when_paid(
-    build: Any, payment_status: str, provisions: bool
+    build: type[Builders], payment_status: str, provisions: bool
 ) -> None:
     session = build.session(payment_status=payment_status)
     out = _run(build.event("checkout.session.completed", session))
@@ -165,7 +168,9 @@ def test_checkout_completed_provisions_only_when_paid(
 
 
 @pytest.mark.parametrize(("flag", "trial"), [("true", True), ("false", False)])
-def test_checkout_trial_is_what_checkout_asked_for(build: Any, flag: str, trial: bool) -> None:
+def test_checkout_trial_is_what_checkout_asked_for(
+    build: type[Builders], flag: str, trial: bool
+) -> None:
     session = build.session(payment_status="no_payment_required")
     session["metadata"]["trial"] = flag
     [completed] = _run(build.event("checkout.session.completed", session))
@@ -173,7 +178,7 @@ def test_checkout_trial_is_what_checkout_asked_for(build: Any, flag: str, trial:
     assert completed.trial is trial
 
 
-def test_the_old_bug_complete_but_unpaid_does_not_provision(build: Any) -> None:
+def test_the_old_bug_complete_but_unpaid_does_not_provision(build: type[Builders]) -> None:
     """The replaced code skipped only when unpaid AND incomplete; complete+unpaid got through."""
     session = build.session(status="complete", payment_status="unpaid")
     assert _run(build.event("checkout.session.completed", session)) == []
@@ -181,7 +186,7 @@ def test_the_old_bug_complete_but_unpaid_does_not_provision(build: Any) -> None:
     assert _run(build.event("checkout.session.completed", open_paid)) == []
 
 
-def test_async_payment_succeeded_provisions_and_failed_reports(build: Any) -> None:
+def test_async_payment_succeeded_provisions_and_failed_reports(build: type[Builders]) -> None:
     session = build.session(payment_status="paid")
     [done] = _run(build.event("checkout.session.async_payment_succeeded", session))
     assert isinstance(done, ev.CheckoutCompleted)
@@ -191,7 +196,7 @@ def test_async_payment_succeeded_provisions_and_failed_reports(build: Any) -> No
     assert failed.checkout_session_id == failed_session["id"]
 
 
-def test_expired_session(build: Any) -> None:
+def test_expired_session(build: type[Builders]) -> None:
     [out] = _run(
         build.event(
             "checkout.session.expired", build.session(status="expired", payment_status="unpaid")
@@ -200,7 +205,7 @@ def test_expired_session(build: Any) -> None:
     assert isinstance(out, ev.CheckoutSessionExpired)
 
 
-def test_session_without_plan_metadata_reads_the_subscription(build: Any) -> None:
+def test_session_without_plan_metadata_reads_the_subscription(build: type[Builders]) -> None:
     session = build.session(plan=None)
     event = build.event("checkout.session.completed", session)
     assert translate.lookups(event).subscription_id == "sub_checkout"
@@ -209,7 +214,7 @@ def test_session_without_plan_metadata_reads_the_subscription(build: Any) -> Non
     assert out.plan is PlanType.SOLO
 
 
-def test_invoice_paid(build: Any) -> None:
+def test_invoice_paid(build: type[Builders]) -> None:
     invoice = build.invoice(amount_paid=2900, status="paid")
     [out] = _run(build.event("invoice.paid", invoice))
     assert isinstance(out, ev.InvoicePaid)
@@ -217,7 +222,7 @@ def test_invoice_paid(build: Any) -> None:
     assert out.stripe_subscription_id == "sub_1"
 
 
-def test_invoice_payment_failed_carries_the_banner_data(build: Any) -> None:
+def test_invoice_payment_failed_carries_the_banner_data(build: type[Builders]) -> None:
     invoice = build.invoice(amount_due=4900, attempt_count=2)
     [out] = _run(build.event("invoice.payment_failed", invoice))
     assert isinstance(out, ev.InvoicePaymentFailed)
@@ -227,7 +232,7 @@ def test_invoice_payment_failed_carries_the_banner_data(build: Any) -> None:
     assert out.attempt_count == 2
 
 
-def test_invoice_payment_action_required(build: Any) -> None:
+def test_invoice_payment_action_required(build: type[Builders]) -> None:
     [out] = _run(build.event("invoice.payment_action_required", build.invoice()))
     assert isinstance(out, ev.InvoicePaymentActionRequired)
     assert out.amount_due == 2900
@@ -238,7 +243,7 @@ def test_invoice_payment_action_required(build: Any) -> None:
     [("customer.subscription.paused", "paused"), ("customer.subscription.resumed", "active")],
 )
 def test_pause_and_resume_are_subscription_updated_snapshots(
-    build: Any, event_type: str, status: str
+    build: type[Builders], event_type: str, status: str
 ) -> None:
     sub = build.subscription(plan="team", status=status, schedule="sub_sched_3")
     event = build.event(event_type, sub)
@@ -250,13 +255,13 @@ def test_pause_and_resume_are_subscription_updated_snapshots(
     assert out.routing_key == "billing.subscription.updated"
 
 
-def test_a_pause_with_a_status_stripe_does_not_have_fails_loudly(build: Any) -> None:
+def test_a_pause_with_a_status_stripe_does_not_have_fails_loudly(build: type[Builders]) -> None:
     event = build.event("customer.subscription.paused", build.subscription(status="frozen"))
     with pytest.raises(RuleViolated):
         _run(event)
 
 
-def test_invoice_voided_ends_a_payment_failure(build: Any) -> None:
+def test_invoice_voided_ends_a_payment_failure(build: type[Builders]) -> None:
     invoice = build.invoice(status="void", tenant="t5")
     event = build.event("invoice.voided", invoice)
     assert translate.tenant_hint(event) == "t5"
@@ -266,7 +271,7 @@ def test_invoice_voided_ends_a_payment_failure(build: Any) -> None:
     assert out.routing_key == "billing.invoice.voided"
 
 
-def test_invoice_marked_uncollectible_carries_what_was_written_off(build: Any) -> None:
+def test_invoice_marked_uncollectible_carries_what_was_written_off(build: type[Builders]) -> None:
     invoice = build.invoice(status="uncollectible", amount_due=4900)
     [out] = _run(build.event("invoice.marked_uncollectible", invoice))
     assert isinstance(out, ev.InvoiceMarkedUncollectible)
@@ -274,21 +279,21 @@ def test_invoice_marked_uncollectible_carries_what_was_written_off(build: Any) -
     assert out.routing_key == "billing.invoice.marked_uncollectible"
 
 
-def test_an_invoice_without_a_customer_is_refused(build: Any) -> None:
+def test_an_invoice_without_a_customer_is_refused(build: type[Builders]) -> None:
     invoice = build.invoice(customer=None)
     for event_type in ("invoice.voided", "invoice.marked_uncollectible"):
         with pytest.raises(RuleViolated):
             _run(build.event(event_type, invoice))
 
 
-def test_invoice_in_the_older_shape_names_its_subscription_directly(build: Any) -> None:
+def test_invoice_in_the_older_shape_names_its_subscription_directly(build: type[Builders]) -> None:
     invoice = build.invoice(parent=None, subscription="sub_legacy")
     [out] = _run(build.event("invoice.paid", invoice))
     assert isinstance(out, ev.InvoicePaid)
     assert out.stripe_subscription_id == "sub_legacy"
 
 
-def test_tenant_hints(build: Any) -> None:
+def test_tenant_hints(build: type[Builders]) -> None:
     assert (
         translate.tenant_hint(
             build.event("customer.subscription.updated", build.subscription(tenant="t9"))
@@ -310,12 +315,12 @@ def test_tenant_hints(build: Any) -> None:
     )
 
 
-def test_customer_events_and_unknown_types_publish_nothing(build: Any) -> None:
+def test_customer_events_and_unknown_types_publish_nothing(build: type[Builders]) -> None:
     assert _run(build.event("customer.created", build.customer())) == []
     assert "plan.created" not in translate.HANDLED_TYPES
 
 
-def test_schedule_events_read_the_subscription_and_its_schedule(build: Any) -> None:
+def test_schedule_events_read_the_subscription_and_its_schedule(build: type[Builders]) -> None:
     schedule_obj = {
         "id": "sub_sched_7",
         "object": "subscription_schedule",
@@ -344,7 +349,7 @@ def test_schedule_events_read_the_subscription_and_its_schedule(build: Any) -> N
     assert out.causation_id == event["id"]
 
 
-def test_released_schedule_clears_the_pending_plan(build: Any) -> None:
+def test_released_schedule_clears_the_pending_plan(build: type[Builders]) -> None:
     released = {
         "id": "sub_sched_8",
         "object": "subscription_schedule",
