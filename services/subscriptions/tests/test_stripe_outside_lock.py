@@ -74,27 +74,45 @@ async def test_the_tenants_row_is_free_while_stripe_is_called(
         assert (await uow.accounts.get_for_update(tenant)).cancel_at_period_end is True
 
 
+class EndedMeanwhile(FakePaymentGateway):
+    """Stripe cancels as asked, then someone ends the subscription and its webhook is
+    projected before our answer is applied."""
+
+    def __init__(self, ended: SubscriptionSnapshot, during: Callable[[], Awaitable[None]]):
+        super().__init__()
+        self.ended = ended
+        self.during = during
+
+    async def schedule_cancel(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        answer = await super().schedule_cancel(subscription_id, idempotency_key=idempotency_key)
+        self.put(self.ended)
+        await self.during()
+        return answer
+
+
 @pytest.mark.unit
-async def test_a_newer_stripe_event_applied_during_the_call_wins_over_the_answer(
+async def test_a_stripe_event_applied_during_the_call_is_not_undone_by_the_answer(
     world: World, build: type[Builders]
 ) -> None:
-    """Someone ends the subscription at Stripe while our cancel is in flight: the webhook
-    (created after our answer) is projected first; our older answer must not revive it."""
+    """Someone ends the subscription at Stripe while our cancel is in flight: its webhook
+    is projected first; our answer (older, though no clock can tell) must not revive it:
+    Stripe is read again and that read is applied."""
     tenant = build.tenant()
     account = build.paid_account(tenant)
     snapshot = account.snapshot()
     assert snapshot is not None
+    ended_snapshot = dataclasses.replace(snapshot, status=SubscriptionStatus.CANCELED)
     ended = build.subscription_updated(
-        tenant,
-        dataclasses.replace(snapshot, status=SubscriptionStatus.CANCELED),
-        created=world.clock.now() + timedelta(seconds=5),
+        tenant, ended_snapshot, created=world.clock.now() + timedelta(seconds=5)
     )
 
     async def webhook_arrives() -> None:
         cmd = ProjectBillingEvent(message_id="m-1", routing_key=ended.routing_key, event=ended)
         await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
 
-    world.gateway = WatchedGateway(webhook_arrives)
+    world.gateway = EndedMeanwhile(ended_snapshot, webhook_arrives)
     world.seed(account)
 
     result = await use_cases.cancel_subscription(
@@ -106,4 +124,34 @@ async def test_a_newer_stripe_event_applied_during_the_call_wins_over_the_answer
     assert stored.status is SubscriptionStatus.CANCELED
     assert stored.cancel_at_period_end is False
     assert "subscription.cancel_scheduled" not in world.store.published_types()
+    assert world.gateway.calls == ["schedule_cancel", "read_subscription"]
+
+
+@pytest.mark.unit
+async def test_events_applied_before_the_decision_do_not_void_the_answer(
+    world: World, build: type[Builders]
+) -> None:
+    """Stripe's clock (a test clock's) may run ahead of ours: an event created "later"
+    than our now, but applied before the command decided, does not make the answer
+    stale. The answer is applied, without a second read (the full-suite regression:
+    a cancel answered 200 with cancel_at_period_end false)."""
+    tenant = build.tenant()
+    account = build.paid_account(tenant)
+    snapshot = account.snapshot()
+    assert snapshot is not None
+    ahead = build.subscription_updated(
+        tenant, snapshot, created=world.clock.now() + timedelta(days=40)
+    )
+    world.seed(account)
+    world.gateway.put(snapshot)
+    cmd = ProjectBillingEvent(message_id="m-2", routing_key=ahead.routing_key, event=ahead)
+    await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
+
+    result = await use_cases.cancel_subscription(
+        cancel(build, tenant), world.uow(), world.gateway, world.clock
+    )
+
+    assert result.cancel_at_period_end is True
+    assert world.store.accounts[tenant].cancel_at_period_end is True
+    assert "subscription.cancel_scheduled" in world.store.published_types()
     assert world.gateway.calls == ["schedule_cancel"]

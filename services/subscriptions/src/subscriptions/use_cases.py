@@ -15,12 +15,13 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import structlog
 from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
 from billing_domain.errors import Conflict, RuleViolated
-from billing_domain.ordering import AppliedMark, ApplyOutcome, judge
+from billing_domain.ordering import AppliedMark
 from billing_domain.plan_change import PlanChangeDecision
 from billing_domain.plans import PlanChangeEffective, PlanType, parse_plan
 from billing_domain.subscription import BillingAccount
@@ -75,6 +76,7 @@ async def cancel_subscription(
 
     async with uow:  # decide: the rules refuse before Stripe is called; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
+        seen = _last_applied(account)
         had_pending = account.pending_plan is not None
         cancel(account)
     subscription_id = _subscription_id(account)
@@ -86,7 +88,7 @@ async def cancel_subscription(
     fresh = await gateway.schedule_cancel(
         subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
     )
-    account = await _apply_answer(uow, cmd.tenant_id, cancel, fresh, clock, cmd.causation_id)
+    account = await _apply_answer(uow, gateway, cmd, cancel, fresh, seen=seen, clock=clock)
     log.info("subscriptions.cancel.scheduled", tenant_id=cmd.tenant_id)
     return account
 
@@ -101,12 +103,13 @@ async def resume_subscription(
 
     async with uow:  # decide; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
+        seen = _last_applied(account)
         resume(account)
     subscription_id = _subscription_id(account)
     fresh = await gateway.resume(
         subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
     )
-    account = await _apply_answer(uow, cmd.tenant_id, resume, fresh, clock, cmd.causation_id)
+    account = await _apply_answer(uow, gateway, cmd, resume, fresh, seen=seen, clock=clock)
     log.info("subscriptions.cancel.resumed", tenant_id=cmd.tenant_id)
     return account
 
@@ -172,6 +175,7 @@ async def change_plan(
 
     async with uow:  # decide: the rules and the quote refuse before Stripe; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
+        seen = _last_applied(account)
         had_pending = account.pending_plan is not None
         decision = change(account)
         await _refuse_unissued(uow.quotes, cmd, target, now)
@@ -195,7 +199,7 @@ async def change_plan(
             effective_at=decision.effective_at,
             idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
         )
-    account = await _apply_answer(uow, cmd.tenant_id, change, fresh, clock, cmd.causation_id)
+    account = await _apply_answer(uow, gateway, cmd, change, fresh, seen=seen, clock=clock)
     log.info(
         "subscriptions.plan.changed",
         tenant_id=cmd.tenant_id,
@@ -205,36 +209,71 @@ async def change_plan(
     return PlanChangeResult(account=account, effective=decision.effective)
 
 
+class _Command(Protocol):
+    @property
+    def tenant_id(self) -> str: ...
+
+    @property
+    def causation_id(self) -> str: ...
+
+
+def _last_applied(account: BillingAccount) -> AppliedMark | None:
+    """What the projection last applied to the tenant's subscription, when deciding
+    (read before the rules run: a free account has no subscription and is refused by them)."""
+    if account.stripe_subscription_id is None:
+        return None
+    return account.last_applied.get(account.stripe_subscription_id)
+
+
 async def _apply_answer(
     uow: SubscriptionsUnitOfWork,
-    tenant_id: str,
+    gateway: PaymentGateway,
+    cmd: _Command,
     command: Callable[[BillingAccount], object],
     fresh: SubscriptionSnapshot,
+    *,
+    seen: AppliedMark | None,
     clock: Clock,
-    causation_id: str,
 ) -> BillingAccount:
     """Stripe's answer to a command, applied in a short transaction (no Stripe call holds
-    the row lock) behind the ordering guard.
+    the row lock).
 
-    The answer is marked with the second it arrived. A Stripe event newer than that,
-    applied meanwhile (a later change by someone else), wins: the answer is dropped.
-    Otherwise the command is replayed on the fresh row to record its events (unless the
-    row already shows it, e.g. our own change's webhook came first: then the projection
-    published it), and Stripe's answer is taken as authoritative.
+    When nothing was applied to the subscription since the command decided (``seen``),
+    the answer is Stripe's newest state: the command is replayed on the row to record its
+    events (unless the row already shows it) and the answer taken as authoritative.
+    When a Stripe event was applied during the call, which of the two is newer cannot be
+    told by time (Stripe's clock, a test clock's, ours): Stripe is read again, outside
+    any transaction, and that read is applied instead (when in doubt, re-read).
     """
-    mark = AppliedMark(created=clock.now().replace(microsecond=0), event_id=causation_id)
     async with uow:
-        account = await uow.accounts.get_for_update(tenant_id)
-        if judge(account.last_applied.get(fresh.subscription_id), mark) is ApplyOutcome.STALE:
-            log.info("subscriptions.answer.superseded", tenant_id=tenant_id)
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        if account.last_applied.get(fresh.subscription_id) == seen:
+            await _take_answer(uow, account, command, fresh, clock, cmd.causation_id)
             return account
-        try:
-            command(account)
-        except (Conflict, RuleViolated) as refused:
-            log.info("subscriptions.answer.already_applied", tenant_id=tenant_id, code=refused.code)
-        account.apply_authoritative(fresh, mark=mark)
-        await _commit(uow, account, causation_id, clock)
+    log.info("subscriptions.answer.reread", tenant_id=cmd.tenant_id)
+    reread = await gateway.read_subscription(fresh.subscription_id)
+    async with uow:
+        account = await uow.accounts.get_for_update(cmd.tenant_id)
+        await _take_answer(uow, account, command, reread, clock, cmd.causation_id)
     return account
+
+
+async def _take_answer(
+    uow: SubscriptionsUnitOfWork,
+    account: BillingAccount,
+    command: Callable[[BillingAccount], object],
+    answer: SubscriptionSnapshot,
+    clock: Clock,
+    causation_id: str,
+) -> None:
+    try:
+        command(account)
+    except (Conflict, RuleViolated) as refused:
+        log.info(
+            "subscriptions.answer.already_applied", tenant_id=account.tenant_id, code=refused.code
+        )
+    take_fresh(account, answer, clock, causation_id)
+    await _commit(uow, account, causation_id, clock)
 
 
 def take_fresh(
