@@ -22,6 +22,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
+from billing_platform.db import CommitHooks
+
 Stage = TypeVar("Stage")
 
 
@@ -30,7 +32,7 @@ class FakeUnitOfWork(ABC, Generic[Stage]):
         self.staged: Stage = self._new_stage()
         self.committed = False
         self.commits = 0
-        self._after_commit: list[Callable[[], None]] = []
+        self.after_commit = CommitHooks(wake_relay=None)
         self._held: list[asyncio.Lock] = []
 
     @abstractmethod
@@ -44,7 +46,7 @@ class FakeUnitOfWork(ABC, Generic[Stage]):
     async def __aenter__(self) -> Self:
         self.staged = self._new_stage()
         self.committed = False
-        self._after_commit = []
+        self.after_commit.clear()
         return self
 
     async def commit(self) -> None:
@@ -52,17 +54,11 @@ class FakeUnitOfWork(ABC, Generic[Stage]):
         self._apply(staged)
         self.committed = True
         self.commits += 1
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
+        self.after_commit.run()
 
     async def rollback(self) -> None:
         self.staged = self._new_stage()
-        self._after_commit = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after a successful ``commit`` (never after a rollback)."""
-        self._after_commit.append(callback)
+        self.after_commit.clear()
 
     async def hold(self, lock: asyncio.Lock) -> None:
         """Take ``lock`` until the block ends (a row lock: ``SELECT ... FOR UPDATE``)."""
