@@ -15,11 +15,12 @@ from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import FailureClass, WebhookEventRecord, WebhookEventStatus
 from billing_platform.db import PgUnitOfWork, create_pool
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
+from billing_platform.sql_names import in_column_order, insert_sql, table_name
 
 from webhooks.ports import EventLogFilter, EventLogPage, NewStripeEvent, StoredEvent
 from webhooks.schema import EVENTS_CHANNEL, SCHEMA
 
-LOG = f"{SCHEMA}.stripe_webhook_events_log"
+LOG = table_name(SCHEMA, "stripe_webhook_events_log")
 log = structlog.get_logger("webhooks.adapters.postgres")
 _COLUMNS = (
     "id, event_id, event_type, tenant_id, status, note, error_message, retry_count, "
@@ -52,12 +53,24 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
     )
 
 
+_EVENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "tenant_id",
+    "status",
+    "next_attempt_at",
+    "api_version",
+    "livemode",
+    "stripe_created_at",
+    "payload",
+    "received_at",
+)
+_N = len(_EVENT_COLUMNS)  # then $N+1 the channel, $N+2 whether to notify, $N+3 its payload
 _INSERT_EVENT = (
-    f"WITH stored AS (INSERT INTO {LOG} (event_id, event_type, tenant_id, status, "
-    "next_attempt_at, api_version, livemode, stripe_created_at, payload, received_at) "
-    "VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8::text::jsonb, $4) "
+    f"WITH stored AS ({insert_sql(LOG, _EVENT_COLUMNS, casts={'payload': 'text::jsonb'})} "  # noqa: S608 (identifiers from sql_names, values are parameters)
     "ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
-    "SELECT EXISTS (SELECT FROM stored), CASE WHEN $10 THEN pg_notify($9, $11) END"
+    "SELECT EXISTS (SELECT FROM stored), "
+    f"CASE WHEN ${_N + 2} THEN pg_notify(${_N + 1}, ${_N + 3}) END"
 )
 
 
@@ -98,16 +111,21 @@ class PgStripeEventStore:
         notify = tick >= self._next_notify
         if notify:
             self._next_notify = tick + self._notify_interval
+        values = {
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "tenant_id": event.tenant_id,
+            "status": WebhookEventStatus.PENDING.value,
+            "next_attempt_at": now,
+            "api_version": event.api_version,
+            "livemode": event.livemode,
+            "stripe_created_at": event.stripe_created_at,
+            "payload": event.payload.decode(),
+            "received_at": now,
+        }
         inserted = await self._pool.fetchval(
             _INSERT_EVENT,
-            event.event_id,
-            event.event_type,
-            event.tenant_id,
-            now,
-            event.api_version,
-            event.livemode,
-            event.stripe_created_at,
-            event.payload.decode(),
+            *in_column_order(values, _EVENT_COLUMNS),
             EVENTS_CHANNEL,
             notify,
             self._notify_payload,
@@ -137,7 +155,7 @@ class PgStripeEventStore:
 
 
 _CLAIM = (
-    f"WITH due AS (SELECT id AS due_id, next_attempt_at AS was_due FROM {LOG} "
+    f"WITH due AS (SELECT id AS due_id, next_attempt_at AS was_due FROM {LOG} "  # noqa: S608 (identifiers from sql_names, values are parameters)
     "WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1 "
     "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
     f"UPDATE {LOG} SET claimed_by = $3, claim_token = gen_random_uuid(), "
@@ -163,7 +181,7 @@ class PgEventClaims:
 
 
 _SAVE = (
-    f"UPDATE {LOG} SET status = $2, note = $3, error_message = $4, retry_count = $5, "
+    f"UPDATE {LOG} SET status = $2, note = $3, error_message = $4, retry_count = $5, "  # noqa: S608 (identifiers from sql_names, values are parameters)
     "next_attempt_at = $6, processed_at = $7, tenant_id = COALESCE($8, tenant_id), "
     "last_error_class = $9, claimed_by = NULL, claim_token = NULL, lease_until = NULL "
     "WHERE event_id = $1 AND ($10::uuid IS NULL OR claim_token = $10::uuid)"
@@ -176,7 +194,8 @@ class PgEventLog:
 
     async def get_for_update(self, event_id: str) -> StoredEvent | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM {LOG} WHERE event_id = $1 FOR UPDATE", event_id
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE event_id = $1 FOR UPDATE",  # noqa: S608 (identifiers from sql_names, values are parameters)
+            event_id,
         )
         return None if row is None else _stored(row)
 
@@ -205,7 +224,7 @@ class PgEventLog:
         self, event_id: str, *, actor: str, previous_status: WebhookEventStatus
     ) -> None:
         await self._conn.execute(
-            f"INSERT INTO {SCHEMA}.event_replays (event_id, replayed_by, previous_status) "
+            f"INSERT INTO {SCHEMA}.event_replays (event_id, replayed_by, previous_status) "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "VALUES ($1, $2, $3)",
             event_id,
             actor,
@@ -227,7 +246,7 @@ class PgEventLog:
             conditions.append(f"id < ${len(args)}")
         args.append(query.limit + 1)
         rows = await self._conn.fetch(
-            f"SELECT {_COLUMNS} FROM {LOG} WHERE {' AND '.join(conditions)} "
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE {' AND '.join(conditions)} "  # noqa: S608 (identifiers from sql_names, values are parameters)
             f"ORDER BY id DESC LIMIT ${len(args)}",
             *args,
         )
@@ -237,7 +256,7 @@ class PgEventLog:
 
     async def replayable_ids(self, status: WebhookEventStatus, limit: int) -> Sequence[str]:
         rows = await self._conn.fetch(
-            f"SELECT event_id FROM {LOG} WHERE status = $1 ORDER BY id LIMIT $2",
+            f"SELECT event_id FROM {LOG} WHERE status = $1 ORDER BY id LIMIT $2",  # noqa: S608 (identifiers from sql_names, values are parameters)
             status.value,
             limit,
         )
@@ -250,25 +269,25 @@ class PgEventLogMonitor:
 
     async def next_due_at(self) -> datetime | None:
         due: datetime | None = await self._pool.fetchval(
-            f"SELECT min(next_attempt_at) FROM {LOG} WHERE status IN ('pending', 'retrying')"
+            f"SELECT min(next_attempt_at) FROM {LOG} WHERE status IN ('pending', 'retrying')"  # noqa: S608 (identifiers from sql_names, values are parameters)
         )
         return due
 
     async def backlog(self) -> tuple[int, float, int]:
         row = await self._pool.fetchrow(
-            "SELECT count(*) AS waiting, "
+            "SELECT count(*) AS waiting, "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "coalesce(extract(epoch FROM now() - min(received_at)), 0)::float8 AS oldest "
             f"FROM {LOG} WHERE status IN ('pending', 'retrying')"
         )
         unsent = await self._pool.fetchval(
-            f"SELECT count(*) FROM {SCHEMA}.outbox WHERE sent_at IS NULL"
+            f"SELECT count(*) FROM {SCHEMA}.outbox WHERE sent_at IS NULL"  # noqa: S608 (identifiers from sql_names, values are parameters)
         )
         assert row is not None
         return int(row["waiting"]), float(row["oldest"]), int(unsent or 0)
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._pool.fetch(
-            f"SELECT status, count(*) AS n FROM {LOG} WHERE status <> 'processed' GROUP BY status"
+            f"SELECT status, count(*) AS n FROM {LOG} WHERE status <> 'processed' GROUP BY status"  # noqa: S608 (identifiers from sql_names, values are parameters)
         )
         return {row["status"]: int(row["n"]) for row in rows}
 
@@ -279,7 +298,7 @@ class PgCustomerDirectory:
 
     async def tenant_of(self, customer_id: str) -> str | None:
         tenant: str | None = await self._conn.fetchval(
-            f"SELECT tenant_id FROM {SCHEMA}.customer_tenants "
+            f"SELECT tenant_id FROM {SCHEMA}.customer_tenants "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "WHERE stripe_customer_id = $1 AND deleted_at IS NULL",
             customer_id,
         )
@@ -287,7 +306,7 @@ class PgCustomerDirectory:
 
     async def link(self, customer_id: str, tenant_id: str) -> str:
         inserted: str | None = await self._conn.fetchval(
-            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id) "
+            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "VALUES ($1, $2) ON CONFLICT (stripe_customer_id) DO NOTHING RETURNING tenant_id",
             customer_id,
             tenant_id,
@@ -301,7 +320,7 @@ class PgCustomerDirectory:
 
     async def retire(self, customer_id: str, tenant_id: str | None) -> None:
         await self._conn.execute(
-            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id, deleted_at) "
+            f"INSERT INTO {SCHEMA}.customer_tenants (stripe_customer_id, tenant_id, deleted_at) "  # noqa: S608 (identifiers from sql_names, values are parameters)
             "VALUES ($1, $2, now()) ON CONFLICT (stripe_customer_id) DO UPDATE "
             "SET deleted_at = coalesce(customer_tenants.deleted_at, now()), updated_at = now()",
             customer_id,
