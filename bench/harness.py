@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -17,11 +18,27 @@ import httpx
 
 
 @contextlib.contextmanager
-def server(command: list[str], port: int, env: dict[str, str], ready_path: str) -> Iterator[None]:
+def background(
+    command: list[str], env: dict[str, str], *, stderr: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A process for the length of a benchmark: terminated (then killed) when it ends."""
     process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr
     )
     try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def server(command: list[str], port: int, env: dict[str, str], ready_path: str) -> Iterator[None]:
+    """``background``, once ``ready_path`` answers below 500."""
+    with background(command, env, stderr=subprocess.PIPE) as process:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -33,12 +50,15 @@ def server(command: list[str], port: int, env: dict[str, str], ready_path: str) 
         else:
             raise RuntimeError(f"{command} did not start")
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux ``/proc``; 0 when unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def python_module(module: str, *args: str) -> list[str]:

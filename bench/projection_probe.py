@@ -30,6 +30,7 @@ from pathlib import Path
 import asyncpg
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 
+from bench.harness import process_cpu_seconds
 from bench.loadgen import _Connection, post_request
 
 PATH = "/api/webhooks/stripe"
@@ -110,15 +111,6 @@ def signed(port: int, body: bytes, secret: str) -> bytes:
     signature = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={signature}"}
     return post_request("127.0.0.1", port, PATH, body, headers)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (Linux ``/proc``; 0 when unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu() -> dict[str, float]:

@@ -41,6 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 from billing_platform.testing.processes import free_port
 from billing_platform.testing.serve_tokens import serve_jwt_env
 
+from bench.harness import process_cpu_seconds
+
 JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 PLANS = ("free", "solo", "team", "enterprise")
 STATUSES = ("active", "trialing", "past_due", "canceled")
@@ -371,15 +373,6 @@ async def open_loop(
 
 
 # -- orchestration --------------------------------------------------------------------------
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(which: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -102,20 +102,11 @@ async def main(args: argparse.Namespace) -> None:
         }
         ports = {name: free_port() for name in ("bare", "ingest", "service")}
         results: dict[str, LoadResult] = {}
-        with server(
-            python_module("bench.baselines", "bare", "--port", str(ports["bare"])),
-            ports["bare"],
-            env,
-            "/docs",
-        ):
-            results["bare FastAPI endpoint"] = await measure(ports["bare"], "bare", args)
-        with server(
-            python_module("bench.baselines", "ingest", "--port", str(ports["ingest"])),
-            ports["ingest"],
-            env,
-            "/docs",
-        ):
-            results["minimal verify + insert"] = await measure(ports["ingest"], "min", args)
+        baselines = (("bare", "bare FastAPI endpoint"), ("ingest", "minimal verify + insert"))
+        for which, label in baselines:
+            command = python_module("bench.baselines", which, "--port", str(ports[which]))
+            with server(command, ports[which], env, "/docs"):
+                results[label] = await measure(ports[which], which[:4], args)
         with server(
             billing("serve", "webhooks", "--port", str(ports["service"])),
             ports["service"],

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from billing_platform.messaging.rabbitmq import dead_letter_exchange, dead_letter_queue
@@ -37,7 +35,7 @@ from billing_platform.testing.processes import free_port
 from subscriptions.consumer import queue_name
 
 from bench.broker_round_trip import broker_round_trip, delete_broker_objects
-from bench.harness import billing, markdown_table, python_module, scratch_database
+from bench.harness import background, billing, markdown_table, python_module, scratch_database
 from bench.harness import server as http_server
 from bench.projection_probe import PipelineResult, drive, subscription_events
 
@@ -87,19 +85,6 @@ def _env(database_url: str, exchange: str) -> dict[str, str]:
         "BENCH_EXCHANGE": exchange + ".baseline",
         "BENCH_QUEUE": exchange + ".baseline.projection",
     }
-
-
-@contextlib.contextmanager
-def _process(command: list[str], env: dict[str, str]) -> Iterator[None]:
-    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def _measure(
@@ -164,7 +149,7 @@ async def run(args: argparse.Namespace) -> Report:
                     env,
                     "/readyz",
                 ),
-                _process(python_module("bench.pipeline_baseline", "consume"), env),
+                background(python_module("bench.pipeline_baseline", "consume"), env),
             ):
                 baseline = await _measure(
                     "minimal: verify + insert, 200, publish, consumer upserts",

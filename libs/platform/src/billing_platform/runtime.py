@@ -6,6 +6,12 @@
 starts the outbox relay of the service's schema and the backlog gauges
 (``backlog_gauges``) and registers the database and broker readiness checks.
 Leaving it stops the relay and closes what it opened.
+
+Background work that must not queue behind the routes for a connection (the
+webhooks worker: on one shared pool a burst of ingest requests starved
+processing, bench/webhook_to_projection.py) asks for
+``background_connections=N`` and uses ``infra.background_pool``: N connections
+of its own, opened and closed here like the rest. With 0 it is the shared pool.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class Infrastructure:
     pool: asyncpg.Pool
     bus: MessageBus
     relay: OutboxRelay
+    background_pool: asyncpg.Pool
+    """Connections reserved for background work (``background_connections``), else ``pool``."""
 
 
 def build_bus(settings: BillingSettings) -> MessageBus:
@@ -45,11 +53,21 @@ def build_bus(settings: BillingSettings) -> MessageBus:
 
 @contextlib.asynccontextmanager
 async def service_infrastructure(
-    app: FastAPI, *, schema: str, settings: BillingSettings, bus: MessageBus | None = None
+    app: FastAPI,
+    *,
+    schema: str,
+    settings: BillingSettings,
+    bus: MessageBus | None = None,
+    background_connections: int = 0,
 ) -> AsyncIterator[Infrastructure]:
     settings.require("database_url")
     assert settings.database_url is not None
     pool = await create_pool(settings.database_url)
+    background_pool = (
+        await create_pool(settings.database_url, max_size=background_connections)
+        if background_connections > 0
+        else pool
+    )
     owns_bus = bus is None
     active_bus = bus if bus is not None else build_bus(settings)
     relay = OutboxRelay(pool, schema, active_bus)
@@ -74,7 +92,9 @@ async def service_infrastructure(
     add_readiness_check(app, "database", database_ready)
     add_readiness_check(app, "broker", broker_ready)
     try:
-        yield Infrastructure(pool=pool, bus=active_bus, relay=relay)
+        yield Infrastructure(
+            pool=pool, bus=active_bus, relay=relay, background_pool=background_pool
+        )
     finally:
         stop.set()  # the relay finishes the batch in flight, then returns
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -83,4 +103,6 @@ async def service_infrastructure(
             await asyncio.wait_for(gauges_task, RELAY_STOP_TIMEOUT_S)
         if owns_bus:
             await active_bus.close()
+        if background_pool is not pool:
+            await background_pool.close()
         await pool.close()

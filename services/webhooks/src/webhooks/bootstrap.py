@@ -27,7 +27,6 @@ from webhooks.adapters.postgres import (
     PgEventLogMonitor,
     PgStripeEventStore,
     PgWebhooksUnitOfWork,
-    worker_pool,
 )
 from webhooks.adapters.stripe import StripeObjectReader
 from webhooks.context import WebhooksContext
@@ -53,7 +52,10 @@ def lifespan_for(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.stripe_webhook_secret:
             log.error("webhooks.config.no_secret", hint="set STRIPE_WEBHOOK_SECRET")
-        async with service_infrastructure(app, schema=SCHEMA, settings=settings, bus=bus) as infra:
+        concurrency = settings.webhook_worker_concurrency
+        async with service_infrastructure(
+            app, schema=SCHEMA, settings=settings, bus=bus, background_connections=concurrency
+        ) as infra:
             real_clock = clock or SystemClock()
 
             def uow_factory() -> PgWebhooksUnitOfWork:
@@ -69,35 +71,32 @@ def lifespan_for(
                 webhook_secrets=tuple(settings.stripe_webhook_secret),
             )
             install_context(app, context)
-            concurrency = settings.webhook_worker_concurrency
             if concurrency == 0:  # an ingest-only replica: other replicas process
                 log.info("webhooks.worker.disabled")
                 yield
                 return
-            async with worker_pool(settings.database_url or "", concurrency) as own_pool:
-                deps = ProcessingDeps(
-                    uow_factory=lambda: PgWebhooksUnitOfWork(own_pool, wake_relay=infra.relay.wake),
-                    claims=PgEventClaims(own_pool),
-                    stripe=stripe or _stripe_reader(settings),
-                    plans=PriceCatalog(settings.price_ids()),
-                    clock=real_clock,
-                    policy=retry_policy(settings),
-                    lease=timedelta(seconds=settings.webhook_lease_seconds),
-                    trust=EventTrust.for_key(
-                        settings.stripe_api_key, settings.stripe_connect_accounts
-                    ),
-                )
-                worker = EventWorker(
-                    wakeup, PgEventLogMonitor(infra.pool), deps, concurrency=concurrency
-                )
-                stop = asyncio.Event()
-                task = asyncio.create_task(worker.run(stop), name="webhooks-worker")
-                try:
-                    yield
-                finally:
-                    stop.set()
-                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                        await asyncio.wait_for(task, 10)
+            own_pool = infra.background_pool
+            deps = ProcessingDeps(
+                uow_factory=lambda: PgWebhooksUnitOfWork(own_pool, wake_relay=infra.relay.wake),
+                claims=PgEventClaims(own_pool),
+                stripe=stripe or _stripe_reader(settings),
+                plans=PriceCatalog(settings.price_ids()),
+                clock=real_clock,
+                policy=retry_policy(settings),
+                lease=timedelta(seconds=settings.webhook_lease_seconds),
+                trust=EventTrust.for_key(settings.stripe_api_key, settings.stripe_connect_accounts),
+            )
+            worker = EventWorker(
+                wakeup, PgEventLogMonitor(infra.pool), deps, concurrency=concurrency
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(worker.run(stop), name="webhooks-worker")
+            try:
+                yield
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, 10)
 
     return lifespan
 

@@ -13,7 +13,7 @@ import asyncpg
 import structlog
 from billing_domain.events import IntegrationEvent
 from billing_domain.webhook_log import FailureClass, WebhookEventRecord, WebhookEventStatus
-from billing_platform.db import PgUnitOfWork, create_pool
+from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.outbox import AfterCommit, OutboxWriter
 from billing_platform.sql_names import in_column_order, insert_sql, table_name
 
@@ -350,15 +350,3 @@ class PgWebhooksUnitOfWork(PgUnitOfWork):
     async def savepoint(self) -> AsyncIterator[None]:
         async with self.connection.transaction():
             yield
-
-
-@asynccontextmanager
-async def worker_pool(database_url: str, size: int) -> AsyncIterator[asyncpg.Pool]:
-    """The processing worker's own connections. On the service's shared pool a burst
-    of ingest requests queued ahead of the worker for every transaction and starved
-    processing (bench/webhook_to_projection.py); this way both always make progress."""
-    pool = await create_pool(database_url, min_size=1, max_size=size)
-    try:
-        yield pool
-    finally:
-        await pool.close()
