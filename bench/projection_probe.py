@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 
 from bench.harness import process_cpu_seconds
@@ -95,7 +96,7 @@ def subscription_events(run: str, count: int, price_id: str) -> list[tuple[str, 
             "id": f"evt_{run}_{n}",
             "object": "event",
             "type": "customer.subscription.updated",
-            "api_version": "2025-08-27.basil",
+            "api_version": STRIPE_API_VERSION,
             "created": now,
             "livemode": False,
             "pending_webhooks": 1,

@@ -24,6 +24,7 @@ import time
 
 import asyncpg
 from billing_platform.migrations import upgrade
+from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from billing_platform.testing.processes import free_port
 from webhooks.schema import MIGRATIONS
 
@@ -50,7 +51,7 @@ def request_factory(port: int, run: str):  # type: ignore[no-untyped-def]
             "object": "event",
             "type": "invoice.paid",
             "created": int(time.time()),
-            "api_version": "2025-08-27.basil",
+            "api_version": STRIPE_API_VERSION,
             "livemode": False,
             "data": {
                 "object": {

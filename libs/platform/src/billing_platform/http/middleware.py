@@ -133,10 +133,12 @@ class BodyLimitMiddleware:
             nonlocal received, complete, deadline
             if complete or cut:
                 return await receive() if not cut else {"type": "http.disconnect"}
-            loop = asyncio.get_running_loop()
-            deadline = deadline or loop.time() + self.read_timeout_s
+            deadline = deadline or asyncio.get_running_loop().time() + self.read_timeout_s
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+                # timeout_at, not wait_for: on Python 3.11 wait_for wraps every read
+                # in a new task, a cost each request paid (bench/webhook_ingest.py).
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 cut.append(408)
                 return {"type": "http.disconnect"}

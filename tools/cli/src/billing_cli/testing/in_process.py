@@ -17,6 +17,7 @@ import jwt
 from billing_platform.http.tokens import mint_token
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.settings import BillingSettings
+from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from fastapi import FastAPI
 from stripe_sandbox.webhooks import sign
 
@@ -138,7 +139,7 @@ class Webhooks:
             "object": "event",
             "type": event_type,
             "created": int(time.time()),
-            "api_version": "2025-08-27.basil",
+            "api_version": STRIPE_API_VERSION,
             "livemode": False,
             "data": {"object": obj},
         }
