@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from stripe_sandbox import invoicing, schedules
+from stripe_sandbox import invoicing, schedules, trials
 from stripe_sandbox.billing_engine import (
     ENDED,
     after_payment,
@@ -40,14 +40,13 @@ def _due_moments(state: State, config: SandboxConfig, sub: JSON) -> list[int]:
         return [int(sub["created"]) + INCOMPLETE_TTL]
     if sub["status"] not in RENEWING:
         return []
-    record = state.get("_sub", sub["id"]) or {}
     _, end = period_of(sub)
     moments = [end]
     if sub["cancel_at"]:
         moments.append(int(sub["cancel_at"]))
-    trial_end = sub["trial_end"]
-    if sub["status"] == "trialing" and trial_end and not record.get("trial_will_end_sent"):
-        moments.append(int(trial_end) - config.trial_will_end_days * DAY)
+    warning = trials.warning_due_at(state, config, sub)
+    if warning is not None:
+        moments.append(warning)
     upcoming = _upcoming_at(state, config, sub)
     if upcoming is not None:
         moments.append(upcoming)
@@ -121,15 +120,7 @@ def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
         return
     record = state.record("_sub", sub["id"])
     _, end = period_of(sub)
-    trial_end = sub["trial_end"]
-    if (
-        sub["status"] == "trialing"
-        and trial_end
-        and not record.get("trial_will_end_sent")
-        and now >= trial_end - config.trial_will_end_days * DAY
-    ):
-        record["trial_will_end_sent"] = True
-        emit(state, "customer.subscription.trial_will_end", sub)
+    trials.warn_if_due(state, config, sub, now)
     upcoming_at = _upcoming_at(state, config, sub)
     if upcoming_at is not None and now >= upcoming_at:
         record["upcoming_sent_for"] = end
@@ -148,6 +139,12 @@ def _run_due(state: State, config: SandboxConfig, sub: JSON, now: int) -> None:
             schedules.run_due(state, config, sched, now)
     if sub["status"] in RENEWING and sub["cancel_at"] and sub["cancel_at"] <= now:
         update_status(state, config, sub, "canceled")
+        return
+    if (
+        sub["status"] == "trialing"
+        and end <= now
+        and trials.end_without_payment_method(state, config, sub)
+    ):
         return
     if sub["status"] in RENEWING and end <= now:
         _renew(state, config, sub, end)

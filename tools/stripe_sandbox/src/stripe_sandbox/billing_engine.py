@@ -88,6 +88,8 @@ class NewSubscription:
     metadata: dict[str, str]
     payment_method: str | None
     description: str | None = None
+    trial_end_behavior: str | None = None
+    """``trial_settings.end_behavior.missing_payment_method`` (None: Stripe's default)."""
     on_session: bool = False  # the customer is present (checkout) and authenticates
 
 
@@ -129,6 +131,8 @@ def create_subscription(
         default_payment_method=new.payment_method,
         description=new.description,
     )
+    if new.trial_end_behavior is not None:
+        sub["trial_settings"] = {"end_behavior": {"missing_payment_method": new.trial_end_behavior}}
     state.put("subscription", sub)
     emit(state, "customer.subscription.created", sub)
     inv = invoicing.draft_invoice(
@@ -179,6 +183,10 @@ def after_payment(state: State, config: SandboxConfig, inv: JSON, result: Charge
     if sub is None:
         return
     if result is ChargeOutcome.SUCCEEDED:
+        if sub["status"] == "paused":
+            if (state.get("_sub", sub["id"]) or {}).get("resume_invoice") == inv["id"]:
+                mark_resumed(state, sub, copy.deepcopy(sub))  # its resumption invoice is paid
+            return
         if sub["status"] in ("incomplete", "past_due", "unpaid"):
             update_status(state, config, sub, "active")
         return
@@ -192,6 +200,15 @@ def after_payment(state: State, config: SandboxConfig, inv: JSON, result: Charge
         update_status(state, config, sub, final)
     elif sub["status"] in ("active", "trialing"):
         update_status(state, config, sub, "past_due")
+
+
+def mark_resumed(state: State, sub: JSON, before: JSON) -> None:
+    """A paused subscription is active again (``customer.subscription.resumed``)."""
+    sub["status"] = "active"
+    state.record("_sub", sub["id"]).pop("resume_invoice", None)
+    state.touch("subscription", sub["id"])
+    emit(state, "customer.subscription.updated", sub, previous=before)
+    emit(state, "customer.subscription.resumed", sub)
 
 
 def expire_incomplete(state: State, config: SandboxConfig, sub: JSON) -> None:

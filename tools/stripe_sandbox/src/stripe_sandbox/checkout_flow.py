@@ -72,8 +72,12 @@ def pay(
 ) -> PayResult:
     """Submit the page with ``card``; a card that needs 3D Secure waits for ``authenticate``."""
     _require_open(state, config, session)
-    number = cards.normalize(card)
     record = state.require("_cs", session["id"])
+    if not card.strip() and card_optional(record):
+        record.pop("authenticating", None)
+        _complete(state, config, session, None, email)
+        return PayResult.COMPLETED
+    number = cards.normalize(card)
     record.pop("authenticating", None)
     outcome = cards.outcome(number)
     if not record.get("trial_days") and outcome is ChargeOutcome.DECLINED:
@@ -85,6 +89,13 @@ def pay(
         return PayResult.REQUIRES_ACTION
     _complete(state, config, session, number, email)
     return PayResult.COMPLETED
+
+
+def card_optional(record: JSON) -> bool:
+    """``payment_method_collection=if_required`` and nothing due today (a trial)."""
+    return bool(record.get("trial_days")) and record.get("payment_method_collection") == (
+        "if_required"
+    )
 
 
 def authenticate(state: State, config: SandboxConfig, session: JSON, complete: bool) -> PayResult:
@@ -116,7 +127,7 @@ def _complete(
     state: State,
     config: SandboxConfig,
     session: JSON,
-    number: str,
+    number: str | None,
     email: str | None,
     *,
     on_session: bool = False,
@@ -124,7 +135,7 @@ def _complete(
     record = state.require("_cs", session["id"])
     trial_days = record.get("trial_days")
     cus = _customer_for(state, config, session, email)
-    pm = cards.attach_card(state, cus, number)
+    pm = None if number is None else cards.attach_card(state, cus, number)
     prices = [(state.require("price", pid), qty) for pid, qty in record["line_items"]]
     sub, inv, result = create_subscription(
         state,
@@ -134,8 +145,9 @@ def _complete(
             prices=prices,
             trial_days=trial_days,
             metadata=dict(record.get("subscription_metadata") or {}),
-            payment_method=pm["id"],
+            payment_method=None if pm is None else pm["id"],
             description=record.get("subscription_description"),
+            trial_end_behavior=record.get("trial_end_behavior"),
             on_session=on_session,
         ),
     )

@@ -80,6 +80,12 @@ def build_router(sandbox: Sandbox) -> APIRouter:
             body += f"<p class='error'>{html.escape(error)}</p>"
         if session["status"] == "open":
             body += _card_form(f"/checkout/{session['id']}/pay", "Subscribe")
+            if trial and record.get("payment_method_collection") == "if_required":
+                body += (
+                    f"<form method='post' action='/checkout/{html.escape(session['id'])}/pay'>"
+                    "<input type='hidden' name='card' value=''>"
+                    "<button type='submit'>Start trial without a card</button></form>"
+                )
             if session["cancel_url"]:
                 body += f"<p><a href='{html.escape(session['cancel_url'])}'>Cancel</a></p>"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stripe_sandbox import trials
 from stripe_sandbox.api import Ctx, paginate
 from stripe_sandbox.checkout_flow import expire, expire_if_due
 from stripe_sandbox.errors import StripeError, parameter_missing
@@ -65,8 +66,23 @@ def create(ctx: Ctx) -> JSON:
         line_items.append((price["id"], qty))
         amount += price["unit_amount"] * qty
         currency = price["currency"]
+    collection = p.choice("payment_method_collection", trials.PAYMENT_METHOD_COLLECTION)
+    if collection is not None and mode != "subscription":
+        raise StripeError(
+            "payment_method_collection can only be set in subscription mode.",
+            param="payment_method_collection",
+        )
     sub_data = p.sub("subscription_data")
     trial_days = sub_data.integer("trial_period_days", minimum=1) if sub_data else None
+    trial_settings = sub_data.sub("trial_settings") if sub_data else None
+    end = trial_settings.sub("end_behavior") if trial_settings else None
+    if trial_settings is not None and end is None:
+        raise parameter_missing("subscription_data[trial_settings][end_behavior]")
+    end_behavior = end.choice("missing_payment_method", trials.END_BEHAVIORS) if end else None
+    if end is not None and end_behavior is None:
+        raise parameter_missing(
+            "subscription_data[trial_settings][end_behavior][missing_payment_method]"
+        )
     if trial_days is not None and trial_days > MAX_TRIAL_DAYS:
         raise StripeError(
             f"The trial period can be at most {MAX_TRIAL_DAYS} days.",
@@ -91,6 +107,7 @@ def create(ctx: Ctx) -> JSON:
         amount_total=0 if trial_days else amount,  # a trial charges nothing today
         metadata=p.metadata() or {},
     )
+    session["payment_method_collection"] = collection or "always"
     ctx.state.put("checkout.session", session)
     record = ctx.state.record("_cs", session_id)
     record.update(
@@ -98,6 +115,8 @@ def create(ctx: Ctx) -> JSON:
         trial_days=trial_days,
         subscription_metadata=sub_data.metadata() if sub_data else None,
         subscription_description=sub_data.text("description") if sub_data else None,
+        payment_method_collection=collection or "always",
+        trial_end_behavior=end_behavior,
     )
     return session
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stripe_sandbox import cards
+import copy
+
+from stripe_sandbox import cards, trials
 from stripe_sandbox.api import Ctx, paginate
 from stripe_sandbox.billing_cycle import cancel_now
 from stripe_sandbox.billing_engine import ENDED, NewSubscription, create_subscription, find_item
@@ -111,6 +113,7 @@ def create(ctx: Ctx) -> JSON:
             code="parameter_invalid_integer",
             param="trial_period_days",
         )
+    end_behavior = _end_behavior(p)
     sub, _, _ = create_subscription(
         ctx.state,
         ctx.config,
@@ -121,9 +124,23 @@ def create(ctx: Ctx) -> JSON:
             metadata=p.metadata() or {},
             payment_method=pm,
             description=p.text("description"),
+            trial_end_behavior=end_behavior,
         ),
     )
     return sub
+
+
+def _end_behavior(p: Params) -> str | None:
+    settings = p.sub("trial_settings")
+    end = settings.sub("end_behavior") if settings else None
+    if settings is not None and end is None:
+        raise parameter_missing("trial_settings[end_behavior]")
+    if end is None:
+        return None
+    behavior = end.choice("missing_payment_method", trials.END_BEHAVIORS)
+    if behavior is None:
+        raise parameter_missing("trial_settings[end_behavior][missing_payment_method]")
+    return behavior
 
 
 # What a canceled subscription still accepts, as on Stripe.
@@ -165,6 +182,13 @@ def update(ctx: Ctx) -> JSON:
     pm = p.text("default_payment_method")
     if pm is not None:
         ctx.state.require("payment_method", pm, "default_payment_method")
+    trial_end = p.timestamp_or_now("trial_end", ctx.now) if p.has("trial_end") else None
+    ends_trial_now = p.text("trial_end") == "now"
+    if p.has("trial_end") and sub["status"] != "trialing":
+        raise StripeError(
+            "The sandbox changes trial_end only of a trialing subscription.", param="trial_end"
+        )
+    end_behavior = _end_behavior(p)
     details = p.sub("cancellation_details")
     metadata = p.metadata()
     description = p.text("description")
@@ -183,6 +207,12 @@ def update(ctx: Ctx) -> JSON:
         sub["canceled_at"] = ctx.now if cancel_at else None
     if pm is not None:
         sub["default_payment_method"] = pm
+    trials.set_end_behavior(sub, end_behavior)
+    if ends_trial_now:
+        trials.end_trial_now(ctx.state, ctx.config, sub)
+    elif trial_end is not None:
+        trials.move_trial_end(ctx.state, ctx.config, sub, trial_end)
+        trials.warn_if_due(ctx.state, ctx.config, sub, ctx.now)
     if p.has("description"):
         sub["description"] = description
     if details is not None:
@@ -247,8 +277,17 @@ def cancel(ctx: Ctx) -> JSON:
 
 def resume(ctx: Ctx) -> JSON:
     sub = _subscription(ctx)
-    if sub["status"] != "paused":
-        raise StripeError("Only paused subscriptions can be resumed.", param="id")
+    p = ctx.params
+    anchor = p.choice("billing_cycle_anchor", trials.RESUME_ANCHORS, "now")
+    behavior = p.choice("payment_behavior", trials.RESUME_PAYMENT_BEHAVIORS)
+    p.choice("proration_behavior", PRORATION_BEHAVIORS)
+    trials.resume(
+        ctx.state,
+        ctx.config,
+        sub,
+        anchor=anchor or "now",
+        payment_behavior=behavior or "resume_on_payment_attempt",
+    )
     return sub
 
 
@@ -266,9 +305,11 @@ def set_card(state: State, customer: JSON, number: str) -> JSON:
     """Attach a card as the customer's (and its subscriptions') default payment method."""
     pm = cards.attach_card(state, customer, cards.normalize(number))
     for sub in state.all("subscription"):
-        if sub["customer"] == customer["id"]:
+        if sub["customer"] == customer["id"] and sub["status"] not in ENDED:
+            before = copy.deepcopy(sub)
             sub["default_payment_method"] = pm["id"]
             state.touch("subscription", sub["id"])
+            emit(state, "customer.subscription.updated", sub, previous=before)
     return pm
 
 

@@ -123,6 +123,27 @@ class Journey:
         assert isinstance(done.subscription, str)
         return await self.client.v1.subscriptions.retrieve_async(done.subscription)
 
+    async def trial_without_card(
+        self, lookup_key: str, *, trial_days: int, end_behavior: str = "pause"
+    ) -> Any:
+        """A trial checkout that collects no card (``payment_method_collection=if_required``,
+        ``trial_settings.end_behavior.missing_payment_method``), completed without one;
+        the subscription it made."""
+        session = await self.checkout(
+            lookup_key,
+            payment_method_collection="if_required",
+            subscription_data={
+                "metadata": {"tenant_id": "t-1"},
+                "trial_period_days": trial_days,
+                "trial_settings": {"end_behavior": {"missing_payment_method": end_behavior}},
+            },
+        )
+        response = await self.http.post(f"/checkout/{session.id}/pay", data={"card": ""})
+        assert response.status_code == 303, response.text
+        done = await self.client.v1.checkout.sessions.retrieve_async(session.id)
+        assert isinstance(done.subscription, str)
+        return await self.client.v1.subscriptions.retrieve_async(done.subscription)
+
     async def advance(self, seconds: int) -> dict[str, Any]:
         response = await self.http.post("/_sandbox/clock/advance", json={"seconds": seconds})
         assert response.status_code == 200, response.text
