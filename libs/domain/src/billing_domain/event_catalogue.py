@@ -195,6 +195,16 @@ class InvoiceEvent(StripeDerivedEvent):
     stripe_subscription_id: str | None = None
     currency: str
     hosted_invoice_url: str | None = None
+    # the invoice as a document (optional: events stored before they were added lack them)
+    number: str | None = None
+    status: str | None = None
+    total: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    invoice_created: datetime | None = None
+    invoice_pdf: str | None = None
+    stripe_payment_method_id: str | None = None
+    """The payment method charged (or last tried) for this invoice, when Stripe says."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,8 +4,8 @@ Consumers accept a type only from this service (``billing_platform.messaging``
 checks the envelope's ``source`` and routing key against it); RabbitMQ's topic
 permissions (deploy/rabbitmq/users.sh) let each service's user publish only its
 own routing keys, which is what binds the self-declared ``source`` to a real
-identity. A new type in ``event_catalogue.CATALOGUE`` must be listed here (a test
-says so).
+identity. A new type in ``event_catalogue.CATALOGUE`` (or ``payment_events.PAYMENT_CATALOGUE``)
+must be listed here (a test says so).
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "invoice.payment_action_required",
             "invoice.voided",
             "invoice.marked_uncollectible",
+            "payment_method.attached",
+            "payment_method.updated",
+            "payment_method.detached",
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.updated",
         ),
     }
 )

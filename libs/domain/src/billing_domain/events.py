@@ -36,9 +36,10 @@ from billing_domain.event_catalogue import (
     SubscriptionUpdated,
     snapshot_data,
 )
+from billing_domain.payment_events import PAYMENT_CATALOGUE
 
 EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
-    {cls.type: cls for cls in CATALOGUE}
+    {cls.type: cls for cls in (*CATALOGUE, *PAYMENT_CATALOGUE)}
 )
 
 

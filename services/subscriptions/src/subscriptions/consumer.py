@@ -30,6 +30,7 @@ BINDING_KEYS = [
     "billing.subscription.updated",
     "billing.subscription.trial_will_end",
     "billing.invoice.#",
+    "billing.payment_method.#",
 ]
 PREFETCH = 16
 DELIVERY_LIMIT = 5

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_domain import events as ev
+from billing_domain import payment_events as pay
 from billing_domain.errors import RuleViolated
 from billing_domain.plans import PlanType
 from billing_domain.stripe_rules import is_trial
@@ -25,6 +26,7 @@ from billing_platform.stripe_reading import (
     PriceCatalog,
     read_checkout_session,
     read_invoice,
+    read_payment_method,
     read_subscription,
     tenant_named_by,
 )
@@ -61,6 +63,18 @@ INVOICE_TYPES = frozenset(
         "invoice.payment_action_required",
         "invoice.voided",
         "invoice.marked_uncollectible",
+        # the invoice as a document (number, totals, period, links): invoice history
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.updated",
+    }
+)
+PAYMENT_METHOD_TYPES = frozenset(
+    {
+        "payment_method.attached",
+        "payment_method.updated",
+        "payment_method.automatically_updated",
+        "payment_method.detached",
     }
 )
 CUSTOMER_TYPES = frozenset({"customer.created", "customer.updated"})
@@ -84,6 +98,7 @@ HANDLED_TYPES = (
     | INVOICE_TYPES
     | CUSTOMER_TYPES
     | SCHEDULE_TYPES
+    | PAYMENT_METHOD_TYPES
     | {CUSTOMER_DELETED}
 )
 
@@ -113,7 +128,20 @@ def customer_id(body: Mapping[str, Any]) -> str | None:
     obj = data_object(body)
     if body["type"] in CUSTOMER_TYPES or body["type"] == CUSTOMER_DELETED:
         return text(obj, "id")
+    if body["type"] in PAYMENT_METHOD_TYPES:
+        return payment_method_customer(body)
     return id_of(obj.get("customer"))
+
+
+def payment_method_customer(body: Mapping[str, Any]) -> str | None:
+    """A detached payment method no longer names its customer: Stripe puts the one it
+    left in ``data.previous_attributes.customer``."""
+    found = id_of(data_object(body).get("customer"))
+    if found is None:
+        previous = body["data"].get("previous_attributes")
+        if isinstance(previous, Mapping):
+            found = id_of(previous.get("customer"))
+    return found
 
 
 def lookups(body: Mapping[str, Any]) -> Lookups:
@@ -152,6 +180,8 @@ def translate(
         return _checkout(event_type, obj, header, plans, subscription)
     if event_type in INVOICE_TYPES:
         return [_invoice(event_type, obj, header)]
+    if event_type in PAYMENT_METHOD_TYPES:
+        return _payment_method(event_type, body, header)
     if event_type in SCHEDULE_TYPES and subscription is not None:
         # the subscription as it stands now, with its current schedule (both read fresh)
         return _subscription(event_type, subscription, header, plans, schedule)
@@ -253,9 +283,36 @@ def _session_plan(
     return None
 
 
+def _payment_method(
+    event_type: str, body: Mapping[str, Any], header: _Header
+) -> list[ev.IntegrationEvent]:
+    card = read_payment_method(data_object(body))
+    customer = payment_method_customer(body)
+    if customer is None:
+        raise RuleViolated("a payment method event without customer", code="malformed_event")
+    data = card.event_data(customer)
+    if event_type == "payment_method.attached":
+        return [pay.PaymentMethodAttached(**header.fields("payment_method.attached"), **data)]
+    if event_type == "payment_method.detached":
+        return [pay.PaymentMethodDetached(**header.fields("payment_method.detached"), **data)]
+    automatic = event_type == "payment_method.automatically_updated"
+    updated = pay.PaymentMethodUpdated
+    return [updated(**header.fields(updated.type), **data, automatic=automatic)]
+
+
+_DOCUMENT_EVENTS: dict[str, type[pay.InvoiceDocumentEvent]] = {
+    "invoice.created": pay.InvoiceCreated,
+    "invoice.finalized": pay.InvoiceFinalized,
+    "invoice.updated": pay.InvoiceUpdated,
+}
+
+
 def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
     invoice = read_invoice(obj)
     common = invoice.event_data()
+    document = _DOCUMENT_EVENTS.get(event_type)
+    if document is not None:
+        return document(**header.fields(document.type), **common, amount_due=invoice.amount_due)
     if event_type == "invoice.paid":
         return ev.InvoicePaid(
             **header.fields(ev.InvoicePaid.type), **common, amount_paid=invoice.amount_paid

@@ -47,6 +47,11 @@ class InvoiceReading:
     """Payment attempts so far (at least 1 once a payment failed)."""
     next_payment_attempt: datetime | None
     """When Stripe retries; ``None`` when it has given up (or never will)."""
+    amount_remaining: int = 0
+    """What is still owed on it (``amount_due - amount_paid``)."""
+    payment_method_id: str | None = None
+    """The invoice's own ``default_payment_method`` (the sandbox sets it to the card that
+    paid); ``None`` when the subscription's or customer's default is used."""
 
     def event_data(self) -> dict[str, Any]:
         """The fields every ``InvoiceEvent`` carries (``billing_domain`` events)."""
@@ -56,6 +61,14 @@ class InvoiceReading:
             "stripe_subscription_id": self.subscription_id,
             "currency": self.currency,
             "hosted_invoice_url": self.hosted_invoice_url,
+            "number": self.number,
+            "status": self.status,
+            "total": self.total,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "invoice_created": self.created,
+            "invoice_pdf": self.invoice_pdf,
+            "stripe_payment_method_id": self.payment_method_id,
         }
 
 
@@ -93,6 +106,8 @@ def read_invoice(invoice: Mapping[str, Any]) -> InvoiceReading:
         or text(subscription_metadata, "tenant_id"),
         attempt_count=integer(invoice, "attempt_count"),
         next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
+        amount_remaining=integer(invoice, "amount_remaining"),
+        payment_method_id=id_of(invoice.get("default_payment_method")),
     )
 
 

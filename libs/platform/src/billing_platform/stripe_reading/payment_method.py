@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from billing_domain.errors import RuleViolated
 
-from billing_platform.stripe_reading.fields import id_of, integer, mapping, text
+from billing_platform.stripe_reading.fields import id_of, integer, mapping, text, timestamp
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,6 +20,19 @@ class CardSummary:
     last4: str | None
     exp_month: int | None
     exp_year: int | None
+    created: datetime | None = None
+
+    def event_data(self, customer_id: str) -> dict[str, Any]:
+        """The fields of a ``payment_method.*`` billing event (``billing_domain``)."""
+        return {
+            "stripe_payment_method_id": self.payment_method_id,
+            "stripe_customer_id": customer_id,
+            "brand": self.brand,
+            "last4": self.last4,
+            "exp_month": self.exp_month,
+            "exp_year": self.exp_year,
+            "payment_method_created": self.created,
+        }
 
 
 def read_payment_method(payment_method: Mapping[str, Any]) -> CardSummary:
@@ -33,4 +47,5 @@ def read_payment_method(payment_method: Mapping[str, Any]) -> CardSummary:
         last4=text(card, "last4"),
         exp_month=integer(card, "exp_month") or None,
         exp_year=integer(card, "exp_year") or None,
+        created=timestamp(payment_method, "created"),
     )
