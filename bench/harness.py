@@ -10,7 +10,6 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -36,7 +35,9 @@ def background(
 
 
 @contextlib.contextmanager
-def server(command: list[str], port: int, env: dict[str, str], ready_path: str) -> Iterator[None]:
+def server(
+    command: list[str], port: int, env: dict[str, str], ready_path: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """``background``, once ``ready_path`` answers below 500."""
     with background(command, env, stderr=subprocess.PIPE) as process:
         deadline = time.monotonic() + 60
@@ -49,16 +50,7 @@ def server(command: list[str], port: int, env: dict[str, str], ready_path: str) 
             time.sleep(0.2)
         else:
             raise RuntimeError(f"{command} did not start")
-        yield
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux ``/proc``; 0 when unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        yield process
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -8,16 +8,21 @@ driven by the same generator, so their ratios are fair.
   as the previous answered, for ``seconds``: throughput.
 - ``open_loop``: requests start on a fixed schedule (``rate`` per second)
   whatever the answers do, so latency includes any queueing: p50/p99 at a load.
+- ``alternating_rounds``: several targets (an endpoint and its baseline) measured
+  in short rounds, the order alternating, so all of them share whatever else the
+  machine is doing; each target's rounds are summed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 RequestFactory = Callable[[], bytes]
 
@@ -27,6 +32,19 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    server_cpu_seconds: float = 0.0
+
+    def add(self, other: LoadResult) -> None:
+        """Sum another round of the same target into this one."""
+        self.latencies.extend(other.latencies)
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+        self.elapsed += other.elapsed
+        self.server_cpu_seconds += other.server_cpu_seconds
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_seconds / self.count * 1e6 if self.count else float("nan")
 
     @property
     def count(self) -> int:
@@ -95,15 +113,29 @@ class _Connection:
 
 
 async def closed_loop(
-    host: str, port: int, make: RequestFactory, *, connections: int, seconds: float
+    host: str,
+    port: int,
+    make: RequestFactory,
+    *,
+    connections: int,
+    seconds: float,
+    requests: int | None = None,
 ) -> LoadResult:
+    """Back-to-back clients for ``seconds``, or until ``requests`` were sent if it is given."""
     result = LoadResult()
     deadline = time.perf_counter() + seconds
+    left = [requests]
+
+    def more() -> bool:
+        if left[0] is None:
+            return time.perf_counter() < deadline
+        left[0] -= 1
+        return left[0] >= 0
 
     async def client() -> None:
         conn = _Connection(host, port)
         try:
-            while time.perf_counter() < deadline:
+            while more():
                 request = make()
                 started = time.perf_counter()
                 status = await conn.send(request)
@@ -150,6 +182,61 @@ async def open_loop(
     while not idle.empty():
         idle.get_nowait().close()
     return result
+
+
+@dataclass
+class Target:
+    """One endpoint of an ``alternating_rounds`` comparison."""
+
+    label: str
+    port: int
+    make: RequestFactory
+    pid: int = 0
+    """The server's process, for its CPU per request (0: not counted)."""
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux ``/proc``; 0 when unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def alternating_rounds(
+    targets: Sequence[Target],
+    *,
+    rounds: int,
+    seconds: float,
+    connections: int,
+    rate: float,
+) -> tuple[dict[str, LoadResult], dict[str, LoadResult]]:
+    """Each target's closed-loop maximum and open-loop latency at ``rate``, over
+    ``rounds`` slices of ``seconds / rounds`` whose order alternates."""
+    maxima = {t.label: LoadResult() for t in targets}
+    fixed = {t.label: LoadResult() for t in targets}
+    slice_s = seconds / rounds
+    for n in range(rounds):
+        order = list(targets) if n % 2 == 0 else list(reversed(targets))
+        for t in order:
+            cpu_before = process_cpu_seconds(t.pid) if t.pid else 0.0
+            got = await closed_loop(
+                "127.0.0.1", t.port, t.make, connections=connections, seconds=slice_s
+            )
+            if t.pid:
+                got.server_cpu_seconds = process_cpu_seconds(t.pid) - cpu_before
+            maxima[t.label].add(got)
+        for t in order:
+            fixed[t.label].add(
+                await open_loop("127.0.0.1", t.port, t.make, rate=rate, seconds=slice_s)
+            )
+    return maxima, fixed
+
+
+def cycling(requests: Sequence[bytes]) -> RequestFactory:
+    """A factory handing out ``requests`` in turn, round and round."""
+    return itertools.cycle(requests).__next__
 
 
 def counter() -> Iterator[int]:

@@ -31,8 +31,7 @@ import asyncpg
 from billing_platform.stripe_gateway import STRIPE_API_VERSION
 from billing_platform.testing.stripe_fixtures import stripe_fixture
 
-from bench.harness import process_cpu_seconds
-from bench.loadgen import _Connection, post_request
+from bench.loadgen import _Connection, post_request, process_cpu_seconds
 
 PATH = "/api/webhooks/stripe"
 

@@ -1,6 +1,6 @@
 """Benchmark: ``GET /api/billing/subscription`` beside a minimal asyncpg primary-key endpoint.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test uv run python bench/subscription_read.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m bench.subscription_read
 
 What it does, all in one run so both sides see the same machine:
 
@@ -28,20 +28,21 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
-import subprocess
 import sys
-import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from billing_platform.testing.processes import free_port
 from billing_platform.testing.serve_tokens import serve_jwt_env
 
-from bench.harness import process_cpu_seconds
+from bench.harness import python_module, scratch_database, server
+from bench.loadgen import (
+    LoadResult,
+    Target,
+    alternating_rounds,
+    closed_loop,
+    cycling,
+    get_request,
+)
 
 JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 PLANS = ("free", "solo", "team", "enterprise")
@@ -136,22 +137,12 @@ class StripeCounter:
 # -- database -------------------------------------------------------------------------------
 
 
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-async def create_database(server_url: str, tenants: int) -> tuple[str, str, list[str]]:
+async def seed(url: str, tenants: int) -> list[str]:
+    """The subscriptions schema with ``tenants`` accounts, every plan and status."""
     import asyncpg
     from billing_platform.migrations import upgrade_async
     from subscriptions.schema import MIGRATIONS
 
-    name = f"billing_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = with_database(server_url, name)
     await upgrade_async([MIGRATIONS], url)
     ids = [f"tenant_{i:05d}" for i in range(tenants)]
     conn = await asyncpg.connect(url)
@@ -191,84 +182,7 @@ async def create_database(server_url: str, tenants: int) -> tuple[str, str, list
         await conn.execute("ANALYZE subscriptions.billing_accounts")
     finally:
         await conn.close()
-    return name, url, ids
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-# -- load generation ------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    name: str
-    mode: str
-    requests: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    server_cpu_s: float = 0.0
-
-    @property
-    def cpu_us_per_request(self) -> float:
-        return self.server_cpu_s / self.requests * 1e6 if self.requests else float("nan")
-
-    def add(self, other: Result) -> None:
-        self.mode = other.mode
-        self.server_cpu_s += other.server_cpu_s
-        self.requests += other.requests
-        self.errors += other.errors
-        self.seconds += other.seconds
-        self.latencies_ms.extend(other.latencies_ms)
-
-    def pct(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection; just enough parsing for these responses."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, raw: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        if length:
-            await self.reader.readexactly(length)
-        return status
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
+    return ids
 
 
 def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> list[bytes]:
@@ -279,233 +193,110 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
     out = []
     for tenant in chosen:
         if kind == "baseline":
-            line = f"GET /baseline?tenant_id={tenant} HTTP/1.1\r\n"
-            out.append(f"{line}Host: 127.0.0.1:{port}\r\n\r\n".encode())
+            out.append(get_request("127.0.0.1", port, f"/baseline?tenant_id={tenant}", {}))
         else:
             token = mint_serve_token(JWT_SECRET, tenant_id=tenant, role="member", ttl_seconds=7200)
-            out.append(
-                (
-                    f"GET /api/billing/subscription HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                    f"Authorization: Bearer {token}\r\n\r\n"
-                ).encode()
-            )
+            headers = {"Authorization": f"Bearer {token}"}
+            out.append(get_request("127.0.0.1", port, "/api/billing/subscription", headers))
     return out
 
 
-async def closed_loop(
-    name: str,
-    port: int,
-    raws: list[bytes],
-    concurrency: int,
-    duration: float,
-    *,
-    once: bool = False,
-) -> Result:
-    """``concurrency`` connections back to back for ``duration`` (or through ``raws`` once)."""
-    latencies: list[float] = []
-    errors = 0
-    done = 0
-    deadline = time.perf_counter() + duration
-
-    async def worker(offset: int) -> None:
-        nonlocal errors, done
-        conn = Connection(port)
-        i = offset
-        try:
-            while (i < len(raws)) if once else (time.perf_counter() < deadline):
-                raw = raws[i % len(raws)]
-                i += concurrency
-                started = time.perf_counter()
-                try:
-                    status = await conn.request(raw)
-                except (OSError, asyncio.IncompleteReadError):
-                    errors += 1
-                    await conn.close()
-                    conn = Connection(port)
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                done += 1
-                if status != 200:
-                    errors += 1
-        finally:
-            await conn.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    return Result(
-        name, f"max, {concurrency} conns", done, errors, time.perf_counter() - started, latencies
-    )
-
-
-async def open_loop(
-    name: str, port: int, raws: list[bytes], rate: float, duration: float, connections: int = 64
-) -> Result:
-    latencies: list[float] = []
-    errors = 0
-    free: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        free.put_nowait(Connection(port))
-    total = int(rate * duration)
-    start = time.perf_counter() + 0.05
-
-    async def one(i: int) -> None:
-        nonlocal errors
-        scheduled = start + i / rate
-        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-        conn = await free.get()
-        try:
-            status = await conn.request(raws[i % len(raws)])
-            if status != 200:
-                errors += 1
-        except (OSError, asyncio.IncompleteReadError):
-            errors += 1
-            await conn.close()
-            conn = Connection(port)
-        finally:
-            free.put_nowait(conn)
-        latencies.append((time.perf_counter() - scheduled) * 1000)
-
-    await asyncio.gather(*(one(i) for i in range(total)))
-    elapsed = time.perf_counter() - start
-    while not free.empty():
-        await free.get_nowait().close()
-    return Result(name, f"fixed {rate:.0f}/s", len(latencies), errors, elapsed, latencies)
-
-
-# -- orchestration --------------------------------------------------------------------------
-
-
-def start_server(which: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "serve", which, "--port", str(port)],
-        env=env,
-        start_new_session=True,
-    )
-
-
-async def wait_ready(port: int, path: str, process: subprocess.Popen[bytes]) -> None:
-    raw = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"server on :{port} exited with {process.returncode}")
-        conn = Connection(port)
-        try:
-            if await conn.request(raw) == 200:
-                return
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            await conn.close()
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"server on :{port} not ready")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def table(results: list[Result]) -> str:
+def table(results: list[tuple[str, str, LoadResult]]) -> str:
     header = (
         f"{'endpoint':<34} {'mode':<18} {'requests':>9} {'errors':>7} {'req/s':>9} "
         f"{'p50 ms':>8} {'p99 ms':>8}"
     )
     lines = [header, "-" * len(header)]
-    for r in results:
+    for name, mode, r in results:
         lines.append(
-            f"{r.name:<34} {r.mode:<18} {r.requests:>9} {r.errors:>7} {r.rps:>9.0f} "
-            f"{r.pct(0.50):>8.2f} {r.pct(0.99):>8.2f}"
+            f"{name:<34} {mode:<18} {r.count:>9} {r.non_2xx:>7} {r.rate:>9.0f} "
+            f"{r.percentile(50):>8.2f} {r.percentile(99):>8.2f}"
         )
     return "\n".join(lines)
 
 
 async def bench(args: argparse.Namespace) -> int:
-    server_url = args.database_url or os.environ.get("DATABASE_URL")
-    if not server_url:
-        print("set DATABASE_URL (a Postgres server; a database of its own is created)")
-        return 2
-    print(f"seeding {args.tenants} tenants ...", flush=True)
-    name, url, tenants = await create_database(server_url, args.tenants)
-    stripe = StripeCounter()
-    await stripe.start()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    async with scratch_database() as url:
+        print(f"seeding {args.tenants} tenants ...", flush=True)
+        tenants = await seed(url, args.tenants)
+        stripe = StripeCounter()
+        await stripe.start()
+        try:
+            results = await measure(args, url, tenants, stripe)
+        finally:
+            await stripe.stop()
+    maxima, fixed = results
+    base, ours = maxima[LABELS["baseline"]], maxima[LABELS["subscriptions"]]
+    print()
+    print(
+        table(
+            [(label, f"max, {args.concurrency} conns", r) for label, r in maxima.items()]
+            + [(label, f"fixed {args.rate:.0f}/s", r) for label, r in fixed.items()]
+        )
+    )
+    ratio = ours.rate / base.rate if base.rate else 0
+    print()
+    print(f"tenants in the table:           {args.tenants}")
+    print(f"subscription / baseline req/s:  {ratio:.0%}   (target >= 60%)")
+    p99 = fixed[LABELS["subscriptions"]].percentile(99)
+    print(f"p99 at {args.rate:.0f} req/s:              {p99:.2f} ms   (target < 30 ms)")
+    print(f"Stripe calls during the run:    {stripe.requests}   (target 0)")
+    print(
+        "server CPU per request (max):   "
+        f"baseline {base.cpu_us_per_request:.0f} us, "
+        f"subscription {ours.cpu_us_per_request:.0f} us"
+    )
+    print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}")
+    return 0
+
+
+LABELS = {
+    "baseline": "baseline: asyncpg PK select",
+    "subscriptions": "GET /api/billing/subscription",
+}
+
+
+async def measure(
+    args: argparse.Namespace, url: str, tenants: list[str], stripe: StripeCounter
+) -> tuple[dict[str, LoadResult], dict[str, LoadResult]]:
     env = {
-        **os.environ,
         "DATABASE_URL": url,
         **serve_jwt_env(JWT_SECRET),
         "STRIPE_API_KEY": "sk_test_bench",
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe.port}",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "json",
+        "AMQP_URL": "",  # the in-memory bus: the read path does not touch the broker
     }
-    env.pop("AMQP_URL", None)  # the in-memory bus: the read path does not touch the broker
     ports = {"baseline": free_port(), "subscriptions": free_port()}
-    processes = {which: start_server(which, port, env) for which, port in ports.items()}
-    try:
-        await wait_ready(
-            ports["baseline"], f"/baseline?tenant_id={tenants[0]}", processes["baseline"]
-        )
-        await wait_ready(ports["subscriptions"], "/healthz", processes["subscriptions"])
-        raws = {
-            which: requests_for(which, port, tenants, args.requests_pool)
-            for which, port in ports.items()
-        }
-        labels = {
-            "baseline": "baseline: asyncpg PK select",
-            "subscriptions": "GET /api/billing/subscription",
-        }
-        # Warm-up: every distinct request once (pools filled, each user's token seen
-        # once, as in steady state where a browser reuses its token), then 2 s more.
-        for which in ("baseline", "subscriptions"):
-            await closed_loop(
-                labels[which], ports[which], raws[which], args.concurrency, 2.0, once=True
-            )
-            await closed_loop(labels[which], ports[which], raws[which], args.concurrency, 2.0)
-        # Short rounds, alternating which side goes first, so both see the same
-        # machine (other processes come and go); the rounds are summed.
-        maxima = {which: Result(labels[which], "", 0, 0, 0.0, []) for which in ports}
-        fixed = {which: Result(labels[which], "", 0, 0, 0.0, []) for which in ports}
-        slice_s = args.duration / args.rounds
-        for n in range(args.rounds):
-            order = ("baseline", "subscriptions") if n % 2 == 0 else ("subscriptions", "baseline")
-            for which in order:
-                cpu_before = process_cpu_seconds(processes[which].pid)
-                got = await closed_loop(
-                    labels[which], ports[which], raws[which], args.concurrency, slice_s
+    ready = {"baseline": f"/baseline?tenant_id={tenants[0]}", "subscriptions": "/healthz"}
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for which, port in ports.items():
+            command = python_module("bench.subscription_read", "serve", which, "--port", str(port))
+            process = stack.enter_context(server(command, port, env, ready[which]))
+            raws = requests_for(which, port, tenants, args.requests_pool)
+            targets.append(Target(LABELS[which], port, cycling(raws), process.pid))
+            # Warm-up: every distinct request once (pools filled, each user's token seen
+            # once, as in steady state where a browser reuses its token), then 2 s more.
+            for requests in (len(raws), None):
+                await closed_loop(
+                    "127.0.0.1",
+                    port,
+                    targets[-1].make,
+                    connections=args.concurrency,
+                    seconds=2.0,
+                    requests=requests,
                 )
-                got.server_cpu_s = process_cpu_seconds(processes[which].pid) - cpu_before
-                maxima[which].add(got)
-            for which in order:
-                got = await open_loop(labels[which], ports[which], raws[which], args.rate, slice_s)
-                fixed[which].add(got)
-        results = [maxima["baseline"], maxima["subscriptions"]]
-        results += [fixed["baseline"], fixed["subscriptions"]]
-    finally:
-        for process in processes.values():
-            stop_server(process)
-        await stripe.stop()
-        await drop_database(server_url, name)
-
-    print()
-    print(table(results))
-    ratio = maxima["subscriptions"].rps / maxima["baseline"].rps if maxima["baseline"].rps else 0
-    ours = fixed["subscriptions"]
-    print()
-    print(f"tenants in the table:           {args.tenants}")
-    print(f"subscription / baseline req/s:  {ratio:.0%}   (target >= 60%)")
-    print(f"p99 at {args.rate:.0f} req/s:              {ours.pct(0.99):.2f} ms   (target < 30 ms)")
-    print(f"Stripe calls during the run:    {stripe.requests}   (target 0)")
-    print(
-        "server CPU per request (max):   "
-        f"baseline {maxima['baseline'].cpu_us_per_request:.0f} us, "
-        f"subscription {maxima['subscriptions'].cpu_us_per_request:.0f} us"
-    )
-    print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}")
-    return 0
+        return await alternating_rounds(
+            targets,
+            rounds=args.rounds,
+            seconds=args.duration,
+            connections=args.concurrency,
+            rate=args.rate,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
