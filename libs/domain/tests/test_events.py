@@ -267,6 +267,9 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
         return st.booleans()
     if tp is int:
         return st.integers(min_value=-(2**53), max_value=2**53)
+    if typing.get_origin(tp) is tuple:
+        (item, _ellipsis) = typing.get_args(tp)
+        return st.lists(strategy_for(item), max_size=3).map(tuple)
     assert tp is str
     return st.text(max_size=12)
 
@@ -290,3 +293,26 @@ def test_round_trip_through_json_is_lossless(event: IntegrationEvent) -> None:
     assert type(decoded) is type(event)
     assert decoded.to_envelope() == body
     assert str(body["occurred_at"]).endswith("Z")
+
+
+def test_a_tuple_field_travels_as_a_json_array_and_refuses_anything_else() -> None:
+    from billing_domain.events import CustomerUpdated
+
+    event = CustomerUpdated(
+        id=uuid.uuid4(),
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        tenant_id="t",
+        source="webhooks",
+        causation_id="evt_1",
+        stripe_customer_id="cus_1",
+        preferred_locales=("fr", "en"),
+    )
+    body = event.to_envelope()
+    assert body["data"]["preferred_locales"] == ["fr", "en"]  # type: ignore[index]
+    assert event_from_envelope(json.loads(json.dumps(body))) == event
+    body["data"]["preferred_locales"] = "fr"  # type: ignore[index]
+    with pytest.raises(RuleViolated, match="must be an array"):
+        event_from_envelope(body)
+    body["data"]["preferred_locales"] = ["fr", 1]  # type: ignore[index]
+    with pytest.raises(RuleViolated, match=r"preferred_locales\[1\] must be a string"):
+        event_from_envelope(body)

@@ -15,6 +15,7 @@ from billing_platform.stripe_reading import (
     customer_tenant,
     id_of,
     read_checkout_session,
+    read_customer,
     read_invoice,
     read_payment_method,
     read_snapshot,
@@ -254,3 +255,20 @@ def test_id_of_an_expandable_field(value: Any, expected: str | None) -> None:
 def test_customer_tenant() -> None:
     assert customer_tenant({"metadata": {"tenant_id": "t-1"}}) == "t-1"
     assert customer_tenant({"metadata": None}) is None
+
+
+def test_customer_reading_carries_the_billing_contact_and_default_method() -> None:
+    customer = stripe_fixture("customer")
+    customer.update(
+        email="ops@example.com",
+        preferred_locales=["de", 3, ""],
+        invoice_settings={"default_payment_method": {"id": "pm_9", "object": "payment_method"}},
+        metadata={"tenant_id": "t-1"},
+    )
+    reading = read_customer(customer)
+    assert reading.email == "ops@example.com"
+    assert reading.preferred_locales == ("de",)  # non-strings and blanks dropped
+    assert reading.default_payment_method_id == "pm_9"  # expanded or not
+    assert reading.tenant_hint == "t-1"
+    with pytest.raises(RuleViolated):
+        read_customer({"object": "customer"})

@@ -26,6 +26,7 @@ from billing_domain.status import SubscriptionStatus
 from billing_platform.stripe_reading import (
     PriceCatalog,
     read_checkout_session,
+    read_customer,
     read_invoice,
     read_payment_method,
     read_price,
@@ -36,7 +37,14 @@ from billing_platform.testing.stripe_fixtures import stripe_fixture
 DATA = Path(__file__).resolve().parent / "data"
 SANDBOX_OBJECTS = DATA / "sandbox_objects.json"
 EXPECTED = DATA / "expected_readings.json"
-FIXTURE_KINDS = ("subscription", "invoice", "checkout.session", "payment_method", "price")
+FIXTURE_KINDS = (
+    "subscription",
+    "invoice",
+    "checkout.session",
+    "payment_method",
+    "price",
+    "customer",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -87,6 +95,7 @@ def _reader(kind: str, catalog: PriceCatalog) -> Callable[[Mapping[str, Any]], A
         "checkout.session": read_checkout_session,
         "checkout_session": read_checkout_session,
         "payment_method": read_payment_method,
+        "customer": read_customer,
         "price": lambda obj: {"price": read_price(obj), "plan": catalog.plan_of(obj)},
     }
     return readers[kind]

@@ -94,7 +94,7 @@ async def test_unknown_tenant_is_parked_without_retries(
     replayed = await process_next_due(world.deps())
     assert replayed is not None
     assert (replayed.status, replayed.tenant_id) == (WebhookEventStatus.PROCESSED, "tenant_x")
-    assert [type(e) for e in world.published] == [ev.InvoicePaymentFailed]
+    assert [type(e) for e in world.published] == [ev.CustomerUpdated, ev.InvoicePaymentFailed]
 
 
 async def test_failures_retry_at_2_4_8_seconds_then_fail_then_replay_succeeds(

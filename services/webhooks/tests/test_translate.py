@@ -315,8 +315,44 @@ def test_tenant_hints(build: type[Builders]) -> None:
     )
 
 
-def test_customer_events_and_unknown_types_publish_nothing(build: type[Builders]) -> None:
-    assert _run(build.event("customer.created", build.customer())) == []
+@pytest.mark.parametrize("stripe_type", ["customer.created", "customer.updated"])
+def test_customer_events_give_the_customer_as_it_now_stands(
+    build: type[Builders], stripe_type: str
+) -> None:
+    customer = build.customer("cus_z")
+    customer.update(
+        email="billing@example.com",
+        name="Acme",
+        preferred_locales=["fr-FR", "en"],
+        invoice_settings={**customer["invoice_settings"], "default_payment_method": "pm_1"},
+    )
+    event = build.event(stripe_type, customer, created=1_700_000_000)
+    [out] = _run(event)
+    assert isinstance(out, ev.CustomerUpdated)
+    assert out.routing_key == "billing.customer.updated"
+    assert (out.stripe_customer_id, out.email, out.name) == ("cus_z", "billing@example.com", "Acme")
+    assert out.preferred_locales == ("fr-FR", "en")
+    assert out.default_payment_method_id == "pm_1"
+    assert out.stripe_created == datetime.fromtimestamp(1_700_000_000, UTC)
+    assert ev.event_from_envelope(out.to_envelope()) == out
+
+
+def test_a_customer_without_email_or_locales_reads_as_none_and_empty(
+    build: type[Builders],
+) -> None:
+    customer = build.customer("cus_z")
+    customer.update(email=None, name=None, preferred_locales=None, invoice_settings=None)
+    [out] = _run(build.event("customer.updated", customer))
+    assert isinstance(out, ev.CustomerUpdated)
+    assert (out.email, out.name, out.preferred_locales, out.default_payment_method_id) == (
+        None,
+        None,
+        (),
+        None,
+    )
+
+
+def test_unknown_types_publish_nothing() -> None:
     assert "plan.created" not in translate.HANDLED_TYPES
 
 

@@ -55,6 +55,9 @@ def field_schema(tp: Any) -> dict[str, Any]:
         return schema
     if isinstance(tp, type) and issubclass(tp, Enum):
         return {"type": "string", "enum": [member.value for member in tp]}
+    if typing.get_origin(tp) is tuple:
+        (item, _ellipsis) = typing.get_args(tp)
+        return {"type": "array", "items": field_schema(item)}
     simple = {
         str: {"type": "string"},
         bool: {"type": "boolean"},

@@ -139,3 +139,27 @@ async def test_a_slow_endpoint_does_not_delay_another(journey: Journey, hooks: R
         await asyncio.wait_for(fast.received.wait(), 2)
         assert time.monotonic() - started < 0.8
         await drain(journey.http)
+
+
+async def test_customer_updated_is_sent_when_email_locales_or_default_method_change(
+    journey: Journey, hooks: Receiver
+) -> None:
+    await register(journey.http, hooks.url, events=["customer.updated"])
+    customer = await journey.client.v1.customers.create_async(
+        params={"email": "a@example.com", "preferred_locales": ["fr"]}
+    )
+    assert customer.preferred_locales == ["fr"]
+    await journey.client.v1.customers.update_async(customer.id, params={"email": "b@example.com"})
+    await journey.client.v1.customers.update_async(customer.id, params={"email": "b@example.com"})
+    await journey.client.v1.customers.update_async(
+        customer.id, params={"preferred_locales": ["de", "en"]}
+    )
+    await journey.http.post(
+        f"/_sandbox/customers/{customer.id}/card", json={"card": "4242424242424242"}
+    )
+    await drain(journey.http)
+
+    objects = [json.loads(body)["data"]["object"] for _, body in hooks.deliveries]
+    assert [o["email"] for o in objects] == ["b@example.com"] * 3  # the no-op update sends none
+    assert [o["preferred_locales"] for o in objects] == [["fr"], ["de", "en"], ["de", "en"]]
+    assert objects[-1]["invoice_settings"]["default_payment_method"].startswith("pm_")

@@ -7,7 +7,8 @@ Body on the bus::
      "source": "webhooks", "causation_id": "evt_...", "data": {...}}
 
 ``data`` holds the fields a subclass adds: strings, ints, bools, enums (as
-their value), datetimes (RFC 3339, UTC) and ``None``. Decoding is strict about
+their value), datetimes (RFC 3339, UTC), ``None`` and tuples of these (``tuple[str, ...]``,
+a JSON array). Decoding is strict about
 types and lenient about unknown ``data`` keys (the contract only grows by
 adding); a field with a default may be missing.
 """
@@ -152,6 +153,8 @@ def _encode(value: object) -> object:
         return value.value
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
     return value
 
 
@@ -162,6 +165,11 @@ def _decode(value: object, tp: Any, where: str) -> object:
             return None
         (inner,) = (m for m in members if m is not type(None))
         return _decode(value, inner, where)
+    if typing.get_origin(tp) is tuple:
+        (item_type, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise _ill_typed(where, "an array", value)
+        return tuple(_decode(item, item_type, f"{where}[{i}]") for i, item in enumerate(value))
     if tp is datetime:
         if not isinstance(value, str):
             raise _ill_typed(where, "an RFC 3339 string", value)

@@ -12,25 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
-from billing_domain.ordering import AppliedMark
 from billing_domain.payment_failure import PaymentFailure
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
+from billing_domain.stripe_derived import StripeDerivedEvent as StripeDerivedEvent
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
-
-
-@dataclass(frozen=True, kw_only=True)
-class StripeDerivedEvent(IntegrationEvent):
-    stripe_created: datetime | None = None
-
-    def applied_mark(self) -> AppliedMark | None:
-        """The ordering mark of the Stripe event behind this message, when known."""
-        if self.stripe_created is None:
-            return None
-        return AppliedMark(created=self.stripe_created, event_id=self.causation_id)
-
 
 # -- checkout -------------------------------------------------------------------
 
@@ -276,4 +265,5 @@ CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     InvoicePaymentActionRequired,
     InvoiceVoided,
     InvoiceMarkedUncollectible,
+    CustomerUpdated,
 )

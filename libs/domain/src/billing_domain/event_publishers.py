@@ -44,6 +44,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "invoice.created",
             "invoice.finalized",
             "invoice.updated",
+            "customer.updated",
         ),
     }
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import ROUTING_PREFIX, IntegrationEvent, new_event
 from billing_domain.errors import RuleViolated
 from billing_domain.event_catalogue import (
@@ -25,7 +26,6 @@ from billing_domain.event_catalogue import (
     InvoicePaymentActionRequired,
     InvoicePaymentFailed,
     InvoiceVoided,
-    StripeDerivedEvent,
     SubscriptionActivated,
     SubscriptionCanceled,
     SubscriptionCancelScheduled,
@@ -37,6 +37,7 @@ from billing_domain.event_catalogue import (
     snapshot_data,
 )
 from billing_domain.payment_events import PAYMENT_CATALOGUE
+from billing_domain.stripe_derived import StripeDerivedEvent
 
 EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
     {cls.type: cls for cls in (*CATALOGUE, *PAYMENT_CATALOGUE)}
@@ -63,6 +64,7 @@ __all__ = [
     "CheckoutSessionCreated",
     "CheckoutSessionExpired",
     "CustomerCreated",
+    "CustomerUpdated",
     "IntegrationEvent",
     "InvoiceEvent",
     "InvoiceMarkedUncollectible",

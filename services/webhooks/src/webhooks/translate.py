@@ -25,6 +25,7 @@ from billing_platform.stripe_reading import (
     CheckoutSessionReading,
     PriceCatalog,
     read_checkout_session,
+    read_customer,
     read_invoice,
     read_payment_method,
     read_subscription,
@@ -182,6 +183,8 @@ def translate(
         return [_invoice(event_type, obj, header)]
     if event_type in PAYMENT_METHOD_TYPES:
         return _payment_method(event_type, body, header)
+    if event_type in CUSTOMER_TYPES:
+        return [_customer(obj, header)]
     if event_type in SCHEDULE_TYPES and subscription is not None:
         # the subscription as it stands now, with its current schedule (both read fresh)
         return _subscription(event_type, subscription, header, plans, schedule)
@@ -305,6 +308,14 @@ _DOCUMENT_EVENTS: dict[str, type[pay.InvoiceDocumentEvent]] = {
     "invoice.finalized": pay.InvoiceFinalized,
     "invoice.updated": pay.InvoiceUpdated,
 }
+
+
+def _customer(obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
+    """Stripe ``customer.created`` and ``customer.updated`` both give the customer as it
+    now stands (billing email, locales, default payment method): one billing event,
+    ``customer.updated`` (checkout publishes ``customer.created`` when it makes one)."""
+    updated = ev.CustomerUpdated
+    return updated(**header.fields(updated.type), **read_customer(obj).event_data())
 
 
 def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:

@@ -29,6 +29,7 @@ def create(ctx: Ctx) -> JSON:
         metadata=p.metadata() or {},
         invoice_prefix=new_id("", 8).upper(),
     )
+    cus["preferred_locales"] = p.strings("preferred_locales")
     pm = p.text("payment_method")
     if pm is not None:
         found = ctx.state.require("payment_method", pm, "payment_method")
@@ -61,6 +62,8 @@ def update(ctx: Ctx) -> JSON:
         if p.has(field):
             cus[field] = p.text(field)
     cus["metadata"] = merge_metadata(cus["metadata"], p.metadata())
+    if p.has("preferred_locales"):  # an empty string clears them, as on Stripe
+        cus["preferred_locales"] = p.strings("preferred_locales")
     settings = p.sub("invoice_settings")
     if settings is not None and settings.has("default_payment_method"):
         pm = settings.text("default_payment_method")

@@ -9,6 +9,7 @@ from billing_platform.stripe_reading.checkout_session import (
     CheckoutSessionReading,
     read_checkout_session,
 )
+from billing_platform.stripe_reading.customer import CustomerReading, read_customer
 from billing_platform.stripe_reading.fields import customer_tenant, id_of
 from billing_platform.stripe_reading.invoice import InvoiceReading, read_invoice, tenant_named_by
 from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
@@ -22,6 +23,7 @@ from billing_platform.stripe_reading.subscription import (
 __all__ = [
     "CardSummary",
     "CheckoutSessionReading",
+    "CustomerReading",
     "InvoiceReading",
     "PriceCatalog",
     "PriceReading",
@@ -29,6 +31,7 @@ __all__ = [
     "customer_tenant",
     "id_of",
     "read_checkout_session",
+    "read_customer",
     "read_invoice",
     "read_payment_method",
     "read_price",

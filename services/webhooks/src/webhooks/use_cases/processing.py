@@ -309,9 +309,6 @@ async def _handle(
         record.mark_parked(f"parked: no tenant known for customer {customer}", now)
         return 0
     stored.tenant_id = tenant_id
-    if body["type"] in translate.CUSTOMER_TYPES:
-        record.mark_processed(now, note="customer linked to tenant")
-        return 0
     needs = translate.lookups(body)
     subscription = await _maybe(stripe.subscription, needs.subscription_id)
     schedule_id = needs.schedule_id
@@ -327,7 +324,10 @@ async def _handle(
         subscription=subscription,
     )
     await uow.outbox.add_all(events)
-    record.mark_processed(now, note=None if events else "no billing event")
+    done_note = None if events else "no billing event"
+    if body["type"] in translate.CUSTOMER_TYPES:
+        done_note = "customer linked to tenant"  # and published as customer.updated
+    record.mark_processed(now, note=done_note)
     return len(events)
 
 
