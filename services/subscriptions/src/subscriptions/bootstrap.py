@@ -20,6 +20,8 @@ from fastapi import FastAPI
 
 from subscriptions.adapters.postgres import PgAccountReader, PgPool, PgSubscriptionsUnitOfWork
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
+from subscriptions.adapters.self_service_postgres import PgSelfServiceReader
+from subscriptions.adapters.self_service_stripe import StripeSelfServiceGateway
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from subscriptions.consumer import (
     BINDING_KEYS,
@@ -32,12 +34,23 @@ from subscriptions.context import SubscriptionsContext
 from subscriptions.ports import PaymentGateway
 from subscriptions.reconcile import ReconcileReport, reconcile
 from subscriptions.schema import SCHEMA
+from subscriptions.self_service.ports import SelfServiceGateway
 
 
 def build_gateway(settings: BillingSettings) -> PaymentGateway:
     """Stripe through the platform's caller; without ``STRIPE_API_KEY`` every call is a 503."""
     caller = StripeCaller.from_settings(settings) if settings.stripe_api_key else None
     return StripeSubscriptionGateway(caller, PriceCatalog(settings.price_ids()))
+
+
+def build_self_service_gateway(
+    settings: BillingSettings, gateway: PaymentGateway
+) -> SelfServiceGateway:
+    """On the subscription gateway's caller when it has one: one rate limit per process."""
+    if isinstance(gateway, StripeSubscriptionGateway):
+        return StripeSelfServiceGateway(gateway.caller)
+    caller = StripeCaller.from_settings(settings) if settings.stripe_api_key else None
+    return StripeSelfServiceGateway(caller)
 
 
 def build_context(
@@ -47,6 +60,7 @@ def build_context(
     *,
     settings: BillingSettings,
     wake_relay: Callable[[], None] | None = None,
+    self_service_gateway: SelfServiceGateway | None = None,
 ) -> SubscriptionsContext:
     """``wake_relay``: this process's outbox relay (none: units of work NOTIFY instead)."""
     return SubscriptionsContext(
@@ -56,6 +70,8 @@ def build_context(
         clock=clock,
         quotes=PgProrationQuotes(pool),
         budget=budget_from_settings(pool, SCHEMA, settings),
+        self_service=PgSelfServiceReader(pool),
+        self_service_gateway=self_service_gateway or build_self_service_gateway(settings, gateway),
     )
 
 
@@ -116,6 +132,10 @@ async def run_reconcile(
             gateway=context.gateway,
             clock=context.clock,
             limit=limit,
+            # with a stand-in gateway and no Stripe key (tests), the wallet is not re-read
+            self_service=context.self_service_gateway
+            if gateway is None or settings.stripe_api_key
+            else None,
         )
     finally:
         await pool.close()

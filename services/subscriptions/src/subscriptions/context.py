@@ -9,6 +9,7 @@ from billing_domain.clock import Clock
 from billing_platform.stripe_budget import StripeBudget
 
 from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, UnitOfWorkFactory
+from subscriptions.self_service.ports import SelfServiceGateway, SelfServiceReader
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,3 +24,6 @@ class SubscriptionsContext:
     """The proration dates previews issued (outside any transaction)."""
     budget: StripeBudget
     """Each tenant's share of Stripe: every route that calls Stripe spends from it."""
+    self_service: SelfServiceReader
+    """The tenant's cards and invoices (projections; the list reads never call Stripe)."""
+    self_service_gateway: SelfServiceGateway

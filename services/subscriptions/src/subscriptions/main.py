@@ -12,6 +12,7 @@ from subscriptions import __doc__ as description
 from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
 from subscriptions.ports import PaymentGateway
+from subscriptions.self_service.api import router as self_service_router
 
 
 def create_app(
@@ -25,7 +26,7 @@ def create_app(
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[router],
+        routers=[router, self_service_router],
         lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

@@ -15,6 +15,8 @@ from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_platform.messaging.inbox import MessageInbox
 from billing_platform.uow import TransactionalUnitOfWork
 
+from subscriptions.self_service.ports import SelfServiceRepository
+
 
 @dataclass(frozen=True, kw_only=True)
 class ProrationPreview:
@@ -79,6 +81,9 @@ class SubscriptionsUnitOfWork(TransactionalUnitOfWork, Protocol):
 
     @property
     def inbox(self) -> MessageInbox: ...
+
+    @property
+    def self_service(self) -> SelfServiceRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -23,6 +23,11 @@ from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.publishing import events_to_publish
+from subscriptions.self_service.projection import (
+    ONLY_SELF_SERVICE,
+    Folded,
+    project_self_service,
+)
 
 log = structlog.get_logger("subscriptions.projection")
 
@@ -57,6 +62,11 @@ async def project_billing_event(
         if not await uow.inbox.record(cmd.message_id, cmd.routing_key):
             bound.info("subscriptions.event.duplicate_message")
             return Projected.DUPLICATE_MESSAGE
+        folded = await project_self_service(event, uow.self_service)
+        if isinstance(event, ONLY_SELF_SERVICE):  # cards and invoice documents only
+            await uow.commit()
+            bound.info("subscriptions.event.projected", result=folded.value)
+            return Projected.APPLIED if folded is Folded.APPLIED else Projected.IGNORED
         account = await uow.accounts.get_for_update(event.tenant_id)
         result = await _apply(account, event, gateway)
         mark = _mark(event)

@@ -22,6 +22,8 @@ from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
 from subscriptions.ports import AccountReader, LinkedAccount, PaymentGateway, UnitOfWorkFactory
 from subscriptions.publishing import events_to_publish
+from subscriptions.self_service.ports import SelfServiceGateway
+from subscriptions.self_service.reconcile import repair_wallet
 from subscriptions.use_cases import take_fresh
 
 log = structlog.get_logger("subscriptions.reconcile")
@@ -47,17 +49,21 @@ async def reconcile(
     gateway: PaymentGateway,
     clock: Clock,
     limit: int | None = None,
+    self_service: SelfServiceGateway | None = None,
 ) -> ReconcileReport:
-    """Re-read subscriptions from Stripe and repair the projection (one tenant or all)."""
+    """Re-read subscriptions from Stripe and repair the projection (one tenant or all);
+    with ``self_service``, the tenant's cards, default method and invoices too."""
     report = ReconcileReport(run_id=f"reconcile:{uuid.uuid4()}")
     async for linked in _targets(tenant_id, reader, gateway, limit):
         report.checked += 1
+        wallet_repaired = await _repair_wallet(linked, self_service, uow_factory, report)
         try:
             snapshot = await _current_subscription(linked, gateway)
             if snapshot is None:
                 report.without_subscription.append(linked.tenant_id)
                 continue
             repaired = await _repair(linked.tenant_id, snapshot, uow_factory, clock, report.run_id)
+            repaired = repaired or wallet_repaired
         except DomainError as exc:
             log.warning(
                 "subscriptions.reconcile.failed", tenant_id=linked.tenant_id, error=exc.code
@@ -76,6 +82,30 @@ async def reconcile(
         failed=len(report.failed),
     )
     return report
+
+
+async def _repair_wallet(
+    linked: LinkedAccount,
+    gateway: SelfServiceGateway | None,
+    uow_factory: UnitOfWorkFactory,
+    report: ReconcileReport,
+) -> bool:
+    """The tenant's cards, default and invoices; a failure is reported, the run goes on."""
+    if gateway is None or linked.stripe_customer_id is None:
+        return False
+    try:
+        return await repair_wallet(
+            linked.tenant_id,
+            linked.stripe_customer_id,
+            gateway=gateway,
+            uow_factory=uow_factory,
+        )
+    except DomainError as exc:
+        log.warning(
+            "subscriptions.reconcile.wallet_failed", tenant_id=linked.tenant_id, error=exc.code
+        )
+        report.failed[linked.tenant_id] = f"wallet:{exc.code}"
+        return False
 
 
 async def _targets(

@@ -22,6 +22,7 @@ from billing_domain.auth import Principal, Role
 from billing_domain.clock import Clock
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import NotFound
+from billing_domain.invoice_history import InvoiceDocument
 from billing_domain.money import Money
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
@@ -33,6 +34,7 @@ from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
 from subscriptions.ports import LinkedAccount, PaymentGateway, ProrationPreview
+from subscriptions.self_service.ports import StoredCard
 
 PRICES = {PlanType.SOLO: 900, PlanType.TEAM: 2900, PlanType.ENTERPRISE: 9900}
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -164,6 +166,9 @@ class FakeStore:
         self.outbox: list[IntegrationEvent] = []
         self.inbox: set[str] = set()
         self.quotes = FakeProrationQuotes()
+        self.cards: dict[tuple[str, str], StoredCard] = {}
+        self.invoices: dict[tuple[str, str], InvoiceDocument] = {}
+        self.defaults: dict[str, str | None] = {}
         self.commits = 0
 
     def published_types(self) -> list[str]:
@@ -177,6 +182,39 @@ class Staged:
     accounts: dict[str, BillingAccount] = dataclasses.field(default_factory=dict)
     events: list[IntegrationEvent] = dataclasses.field(default_factory=list)
     inbox: set[str] = dataclasses.field(default_factory=set)
+    cards: dict[tuple[str, str], StoredCard] = dataclasses.field(default_factory=dict)
+    invoices: dict[tuple[str, str], InvoiceDocument] = dataclasses.field(default_factory=dict)
+    defaults: dict[str, str | None] = dataclasses.field(default_factory=dict)
+
+
+class _FakeSelfService:
+    """The self-service projections (cards, default, invoices), staged like the rest."""
+
+    def __init__(self, uow: FakeSubscriptionsUnitOfWork) -> None:
+        self._uow = uow
+
+    async def card_for_update(self, tenant_id: str, payment_method_id: str) -> StoredCard | None:
+        key = (tenant_id, payment_method_id)
+        return self._uow.staged.cards.get(key) or self._uow.store.cards.get(key)
+
+    async def save_card(self, card: StoredCard) -> None:
+        self._uow.staged.cards[(card.tenant_id, card.card.payment_method_id)] = card
+
+    async def cards_of(self, tenant_id: str) -> list[StoredCard]:
+        merged = {**self._uow.store.cards, **self._uow.staged.cards}
+        return [card for (tenant, _), card in sorted(merged.items()) if tenant == tenant_id]
+
+    async def set_default(
+        self, tenant_id: str, customer_id: str | None, payment_method_id: str | None
+    ) -> None:
+        self._uow.staged.defaults[tenant_id] = payment_method_id
+
+    async def invoice_for_update(self, tenant_id: str, invoice_id: str) -> InvoiceDocument | None:
+        key = (tenant_id, invoice_id)
+        return self._uow.staged.invoices.get(key) or self._uow.store.invoices.get(key)
+
+    async def save_invoice(self, invoice: InvoiceDocument) -> None:
+        self._uow.staged.invoices[(invoice.tenant_id, invoice.invoice_id)] = invoice
 
 
 class _FakeAccounts:
@@ -212,6 +250,7 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         self.quotes = store.quotes
         self.outbox = _FakeOutbox(self)
         self.inbox = FakeMessageInbox(store.inbox, lambda: self.staged.inbox)
+        self.self_service = _FakeSelfService(self)
 
     def _new_stage(self) -> Staged:
         return Staged()
@@ -220,6 +259,9 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         self.store.accounts.update(staged.accounts)
         self.store.outbox.extend(staged.events)
         self.store.inbox.update(staged.inbox)
+        self.store.cards.update(staged.cards)
+        self.store.invoices.update(staged.invoices)
+        self.store.defaults.update(staged.defaults)
         self.store.commits += 1
 
 

@@ -37,14 +37,24 @@ SERVICES: dict[str, ServiceSpec] = {
         create_app=checkout.main.create_app,
         migrations=checkout.schema.MIGRATIONS,
         default_port=checkout.schema.DEFAULT_PORT,
-        routes=("/api/billing/checkout", "/api/billing/verify-session", "/api/billing/plans"),
+        routes=(
+            "/api/billing/checkout",
+            "/api/billing/verify-session",
+            "/api/billing/plans",
+            "/api/billing/payment-methods/setup",
+        ),
     ),
     "subscriptions": ServiceSpec(
         name="subscriptions",
         create_app=subscriptions.main.create_app,
         migrations=subscriptions.schema.MIGRATIONS,
         default_port=subscriptions.schema.DEFAULT_PORT,
-        routes=("/api/billing/subscription", "/api/billing/proration"),
+        routes=(
+            "/api/billing/subscription",
+            "/api/billing/proration",
+            "/api/billing/payment-methods",
+            "/api/billing/invoices",
+        ),
     ),
     "webhooks": ServiceSpec(
         name="webhooks",

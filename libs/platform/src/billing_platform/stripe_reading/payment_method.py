@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_domain.errors import RuleViolated
+from billing_domain.payment_methods import CardOnFile
 
 from billing_platform.stripe_reading.fields import id_of, integer, mapping, text, timestamp
 
@@ -21,6 +22,17 @@ class CardSummary:
     exp_month: int | None
     exp_year: int | None
     created: datetime | None = None
+
+    def on_file(self) -> CardOnFile:
+        """The card as the tenant's list shows it."""
+        return CardOnFile(
+            payment_method_id=self.payment_method_id,
+            brand=self.brand,
+            last4=self.last4,
+            exp_month=self.exp_month,
+            exp_year=self.exp_year,
+            created=self.created,
+        )
 
     def event_data(self, customer_id: str) -> dict[str, Any]:
         """The fields of a ``payment_method.*`` billing event (``billing_domain``)."""

@@ -28,6 +28,7 @@ from billing_platform.sql_names import (
 )
 
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
+from subscriptions.adapters.self_service_postgres import PgSelfServiceRepository
 from subscriptions.ports import LinkedAccount
 from subscriptions.schema import SCHEMA
 
@@ -162,12 +163,14 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
     quotes: PgProrationQuotes
     outbox: PgEventOutbox
     inbox: PgMessageInbox
+    self_service: PgSelfServiceRepository
 
     def _on_enter(self) -> None:
         self.accounts = PgBillingAccountRepository(self.connection)
         self.quotes = PgProrationQuotes(self.connection)
         self.outbox = PgEventOutbox(self.connection, self.after_commit)
         self.inbox = PgMessageInbox(self.connection, SCHEMA)
+        self.self_service = PgSelfServiceRepository(self.connection)
 
 
 class PgAccountReader:

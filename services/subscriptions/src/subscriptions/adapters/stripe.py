@@ -43,6 +43,11 @@ class StripeSubscriptionGateway:
         self._caller = caller
         self._catalog = catalog
 
+    @property
+    def caller(self) -> StripeCaller | None:
+        """The process's Stripe caller (its rate limit), for the other Stripe adapters."""
+        return self._caller
+
     # -- reads ------------------------------------------------------------------
 
     async def read_subscription(self, subscription_id: str) -> SubscriptionSnapshot:

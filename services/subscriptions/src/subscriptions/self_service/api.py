@@ -1,0 +1,267 @@
+"""HTTP API of customer self-service (ARCHITECTURE 8.4): the tenant's payment methods and
+invoices. Reads are any member's and never call Stripe; changes are the owner's and
+spend the tenant's Stripe budget."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from billing_domain.auth import Action, Principal, authorize
+from billing_domain.errors import NotFound
+from billing_platform.http.auth import CurrentPrincipal
+from billing_platform.http.error_docs import error_responses
+from billing_platform.stripe_budget import STRIPE
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from subscriptions.api import (
+    ERROR_DESCRIPTIONS,
+    IdempotencyKey,
+    OwnerTenant,
+    TenantHeader,
+    TenantQuery,
+    _context,
+    _request_key,
+    _tenant,
+)
+from subscriptions.self_service import use_cases
+from subscriptions.self_service.commands import (
+    ListInvoices,
+    ListPaymentMethods,
+    MakeDefault,
+    PayInvoice,
+    RemovePaymentMethod,
+)
+from subscriptions.self_service.views import (
+    decode_cursor,
+    invoices_body,
+    payment_methods_body,
+)
+
+router = APIRouter(prefix="/api/billing", tags=["payment methods and invoices"])
+
+_STRIPE_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+DESCRIBED = {
+    **ERROR_DESCRIPTIONS,
+    403: "not the tenant's owner (changes), or another tenant",
+    404: "no such payment method or invoice for this tenant (another tenant's id is a 404)",
+    409: "the only card of a paid subscription; nothing due on the invoice",
+    422: "bad cursor or limit; a card declined (card_declined) or needing authentication",
+}
+READ_ERRORS = error_responses(401, 403, 422, described=DESCRIBED)
+CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503, described=DESCRIBED)
+
+
+class PaymentMethodOut(BaseModel):
+    id: str = Field(examples=["pm_1PQ..."])
+    brand: str | None = Field(examples=["visa"])
+    last4: str | None = Field(examples=["4242"])
+    exp_month: int | None
+    exp_year: int | None
+    default: bool
+    expiring_soon: bool = Field(description="within 20 days of the end of the expiry month")
+
+
+class DefaultOut(BaseModel):
+    default: str | None
+    payment_methods: list[PaymentMethodOut]
+
+
+class RemovedOut(DefaultOut):
+    removed: str
+    default_note: str | None = Field(
+        description="why no card became the default when the default was removed"
+    )
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    number: str | None
+    status: str | None = Field(examples=["paid", "open", "void", "uncollectible", "draft"])
+    total: int | None = Field(description="minor units")
+    amount_due: int | None = Field(description="minor units")
+    currency: str
+    period_start: str | None = Field(description="RFC 3339")
+    period_end: str | None = Field(description="RFC 3339")
+    created: str | None = Field(description="RFC 3339")
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+
+
+class InvoicesOut(BaseModel):
+    invoices: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class PaymentOut(BaseModel):
+    invoice_id: str
+    status: str | None = Field(
+        description="Stripe's answer; the payment-failure banner clears when invoice.paid arrives"
+    )
+
+
+async def _member_tenant(
+    principal: CurrentPrincipal, tenant: TenantQuery = None, x_tenant: TenantHeader = None
+) -> str:
+    tenant_id = _tenant(principal, tenant, x_tenant)
+    authorize(principal, Action.READ_SUBSCRIPTION, tenant_id=tenant_id)
+    return tenant_id
+
+
+MemberTenant = Annotated[str, Depends(_member_tenant)]
+
+
+def _stripe_id(value: str, what: str) -> str:
+    """A malformed id names nothing of this tenant's: 404, like another tenant's id."""
+    if not _STRIPE_ID.match(value):
+        raise NotFound(
+            f"no such {what} for this tenant", code=f"{what.replace(' ', '_')}_not_found"
+        )
+    return value
+
+
+def _methods(principal: Principal, tenant_id: str) -> ListPaymentMethods:
+    return ListPaymentMethods(principal=principal, tenant_id=tenant_id)
+
+
+@router.get(
+    "/payment-methods",
+    summary="The tenant's cards (from the projection; never calls Stripe)",
+    response_model=list[PaymentMethodOut],
+    responses=READ_ERRORS,
+)
+async def list_payment_methods(
+    request: Request, principal: CurrentPrincipal, tenant_id: MemberTenant
+) -> JSONResponse:
+    context = _context(request)
+    wallet = await use_cases.list_payment_methods(
+        _methods(principal, tenant_id), context.self_service
+    )
+    return JSONResponse(payment_methods_body(wallet, context.clock.now()))
+
+
+@router.post(
+    "/payment-methods/{payment_method_id}/default",
+    summary="Make a card the default: the customer's and every live subscription's (owner)",
+    response_model=DefaultOut,
+    responses=CHANGE_ERRORS,
+)
+async def make_default(
+    request: Request,
+    payment_method_id: str,
+    principal: CurrentPrincipal,
+    tenant_id: OwnerTenant,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    context = _context(request)
+    cmd = MakeDefault(
+        principal=principal,
+        tenant_id=tenant_id,
+        payment_method_id=_stripe_id(payment_method_id, "payment method"),
+        request_key=_request_key(idempotency_key),
+    )
+    async with context.budget.spend(tenant_id, STRIPE):
+        wallet = await use_cases.make_default(
+            cmd,
+            reader=context.self_service,
+            uow_factory=context.uow_factory,
+            gateway=context.self_service_gateway,
+        )
+    return JSONResponse(
+        {
+            "default": wallet.default_payment_method_id,
+            "payment_methods": payment_methods_body(wallet, context.clock.now()),
+        }
+    )
+
+
+@router.delete(
+    "/payment-methods/{payment_method_id}",
+    summary="Remove a card (owner); 409 for the only card of a paid subscription",
+    response_model=RemovedOut,
+    responses=CHANGE_ERRORS,
+)
+async def remove_payment_method(
+    request: Request,
+    payment_method_id: str,
+    principal: CurrentPrincipal,
+    tenant_id: OwnerTenant,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    context = _context(request)
+    cmd = RemovePaymentMethod(
+        principal=principal,
+        tenant_id=tenant_id,
+        payment_method_id=_stripe_id(payment_method_id, "payment method"),
+        request_key=_request_key(idempotency_key),
+    )
+    async with context.budget.spend(tenant_id, STRIPE):
+        removal = await use_cases.remove_payment_method(
+            cmd,
+            reader=context.self_service,
+            accounts=context.reader,
+            uow_factory=context.uow_factory,
+            gateway=context.self_service_gateway,
+            clock=context.clock,
+        )
+    return JSONResponse(
+        {
+            "removed": removal.removed,
+            "default": removal.default_payment_method_id,
+            "default_note": removal.default_note,
+            "payment_methods": payment_methods_body(removal.wallet, context.clock.now()),
+        }
+    )
+
+
+@router.get(
+    "/invoices",
+    summary="The tenant's invoices, newest first (from the projection; never calls Stripe)",
+    response_model=InvoicesOut,
+    responses=READ_ERRORS,
+)
+async def list_invoices(
+    request: Request,
+    principal: CurrentPrincipal,
+    tenant_id: MemberTenant,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> JSONResponse:
+    context = _context(request)
+    cmd = ListInvoices(
+        principal=principal, tenant_id=tenant_id, after=decode_cursor(cursor), limit=limit
+    )
+    page = await use_cases.list_invoices(cmd, context.self_service)
+    return JSONResponse(invoices_body(page))
+
+
+@router.post(
+    "/invoices/{invoice_id}/pay",
+    summary="Pay an open invoice now with the default card (owner; the banner's Pay now)",
+    response_model=PaymentOut,
+    responses=CHANGE_ERRORS,
+)
+async def pay_invoice(
+    request: Request,
+    invoice_id: str,
+    principal: CurrentPrincipal,
+    tenant_id: OwnerTenant,
+    idempotency_key: IdempotencyKey = None,
+) -> PaymentOut:
+    context = _context(request)
+    cmd = PayInvoice(
+        principal=principal,
+        tenant_id=tenant_id,
+        invoice_id=_stripe_id(invoice_id, "invoice"),
+        request_key=_request_key(idempotency_key),
+    )
+    async with context.budget.spend(tenant_id, STRIPE):
+        attempt = await use_cases.pay_invoice(
+            cmd, reader=context.self_service, gateway=context.self_service_gateway
+        )
+    return PaymentOut(invoice_id=attempt.invoice_id, status=attempt.status)
