@@ -59,6 +59,6 @@ user subscriptions "$SUBSCRIPTIONS_AMQP_PASSWORD" \
 
 user webhooks "$WEBHOOKS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx)\$" "^$X\$" '^$' \
-  '^billing\.(checkout\.(completed|async_payment_failed|session_expired)|subscription\.(updated|trial_will_end)|invoice\.(paid|payment_failed|payment_action_required|voided|marked_uncollectible)|customer\.updated)$'
+  '^billing\.(checkout\.(completed|async_payment_failed|session_expired)|subscription\.(updated|trial_will_end)|invoice\.(paid|payment_failed|payment_action_required|voided|marked_uncollectible|created|finalized|updated)|payment_method\.(attached|updated|detached)|customer\.updated)$'
 
 echo "billing broker users ready in vhost $VHOST: ${PREFIX}checkout ${PREFIX}subscriptions ${PREFIX}webhooks"

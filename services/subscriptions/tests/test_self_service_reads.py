@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from billing_domain import events as ev
 from billing_domain import payment_events as pay
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import IntegrationEvent
 from billing_platform.testing.clock import FakeClock
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
@@ -290,3 +291,34 @@ async def test_changes_member_403_other_tenant_and_bad_ids_404(
         stored = await uow.self_service.card_for_update(tenant, "pm_1")
     assert stored is not None
     assert not stored.detached
+
+
+def customer_updated(tenant: str, at: datetime, default: str | None) -> Any:
+    return _event(
+        CustomerUpdated,
+        tenant,
+        at,
+        stripe_customer_id=f"cus_{tenant}",
+        default_payment_method_id=default,
+    )
+
+
+async def test_the_default_comes_from_customer_updated_newest_first(
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
+    app_client: AppClient,
+    token: Callable[..., str],
+) -> None:
+    tenant = build.tenant()
+    await project(pool, world, card(tenant, "pm_a", T0))
+    await project(pool, world, card(tenant, "pm_b", T0 + timedelta(seconds=1)))
+    await project(pool, world, customer_updated(tenant, T0 + timedelta(seconds=10), "pm_b"))
+    await project(pool, world, customer_updated(tenant, T0 + timedelta(seconds=5), "pm_a"))  # late
+    async with app_client(gateway=world.gateway) as (client, _):
+        member = bearer(token(tenant, "member"))
+        listed = (await client.get("/api/billing/payment-methods", headers=member)).json()
+        assert {m["id"]: m["default"] for m in listed} == {"pm_a": False, "pm_b": True}
+        await project(pool, world, customer_updated(tenant, T0 + timedelta(seconds=11), None))
+        listed = (await client.get("/api/billing/payment-methods", headers=member)).json()
+        assert [m["default"] for m in listed] == [False, False]

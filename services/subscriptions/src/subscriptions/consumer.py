@@ -31,6 +31,7 @@ BINDING_KEYS = [
     "billing.subscription.trial_will_end",
     "billing.invoice.#",
     "billing.payment_method.#",
+    "billing.customer.updated",
 ]
 PREFETCH = 16
 DELIVERY_LIMIT = 5

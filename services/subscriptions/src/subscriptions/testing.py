@@ -24,6 +24,7 @@ from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import NotFound
 from billing_domain.invoice_history import InvoiceDocument
 from billing_domain.money import Money
+from billing_domain.ordering import AppliedMark
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
@@ -205,7 +206,11 @@ class _FakeSelfService:
         return [card for (tenant, _), card in sorted(merged.items()) if tenant == tenant_id]
 
     async def set_default(
-        self, tenant_id: str, customer_id: str | None, payment_method_id: str | None
+        self,
+        tenant_id: str,
+        customer_id: str | None,
+        payment_method_id: str | None,
+        mark: AppliedMark | None = None,
     ) -> None:
         self._uow.staged.defaults[tenant_id] = payment_method_id
 

@@ -65,12 +65,17 @@ UPSERT_INVOICE = (
     f"{insert_sql(INVOICES, INVOICE_COLUMNS)} ON CONFLICT (tenant_id, invoice_id) "
     f"DO UPDATE SET {excluded_assignments(INVOICE_COLUMNS[2:])}, updated_at = now()"
 )
+# A customer.updated (with its mark) sets the default unless a newer one already did; an
+# owner's change (no mark) always does (Stripe's customer.updated for it follows).
 UPSERT_DEFAULT = (
-    f"INSERT INTO {DEFAULTS} (tenant_id, stripe_customer_id, default_payment_method_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    "VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET "
-    "stripe_customer_id = COALESCE(EXCLUDED.stripe_customer_id, "
-    f"{DEFAULTS}.stripe_customer_id), "
-    "default_payment_method_id = EXCLUDED.default_payment_method_id, updated_at = now()"
+    f"INSERT INTO {DEFAULTS} AS d (tenant_id, stripe_customer_id, default_payment_method_id, "  # noqa: S608 (identifiers from sql_names, values are parameters)
+    "last_applied_at, last_event_id) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET "
+    "stripe_customer_id = COALESCE(EXCLUDED.stripe_customer_id, d.stripe_customer_id), "
+    "default_payment_method_id = EXCLUDED.default_payment_method_id, "
+    "last_applied_at = COALESCE(EXCLUDED.last_applied_at, d.last_applied_at), "
+    "last_event_id = COALESCE(EXCLUDED.last_event_id, d.last_event_id), updated_at = now() "
+    "WHERE $4::timestamptz IS NULL OR d.last_applied_at IS NULL OR d.last_applied_at <= $4"
 )
 SELECT_CARD = (
     f"SELECT {column_list(CARD_COLUMNS)} FROM {CARDS} "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -206,9 +211,20 @@ class PgSelfServiceRepository:
         return [stored_card_from_row(row) for row in rows]
 
     async def set_default(
-        self, tenant_id: str, customer_id: str | None, payment_method_id: str | None
+        self,
+        tenant_id: str,
+        customer_id: str | None,
+        payment_method_id: str | None,
+        mark: AppliedMark | None = None,
     ) -> None:
-        await self._conn.execute(UPSERT_DEFAULT, tenant_id, customer_id, payment_method_id)
+        await self._conn.execute(
+            UPSERT_DEFAULT,
+            tenant_id,
+            customer_id,
+            payment_method_id,
+            None if mark is None else mark.created,
+            None if mark is None else mark.event_id,
+        )
 
     async def invoice_for_update(self, tenant_id: str, invoice_id: str) -> InvoiceDocument | None:
         row = await self._conn.fetchrow(f"{SELECT_INVOICE} FOR UPDATE", tenant_id, invoice_id)

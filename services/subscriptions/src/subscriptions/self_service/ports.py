@@ -73,8 +73,14 @@ class SelfServiceRepository(Protocol):
         ...
 
     async def set_default(
-        self, tenant_id: str, customer_id: str | None, payment_method_id: str | None
-    ) -> None: ...
+        self,
+        tenant_id: str,
+        customer_id: str | None,
+        payment_method_id: str | None,
+        mark: AppliedMark | None = None,
+    ) -> None:
+        """``mark``: the customer.updated event's; then only when no newer one set it."""
+        ...
 
     async def invoice_for_update(
         self, tenant_id: str, invoice_id: str

@@ -13,12 +13,13 @@ from enum import StrEnum
 
 from billing_domain import events
 from billing_domain import payment_events as pay
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.invoice_history import InvoiceDocument, fold_invoice
 from billing_domain.ordering import ApplyOutcome, judge
 
 from subscriptions.self_service.ports import SelfServiceRepository, StoredCard
 
-ONLY_SELF_SERVICE = (pay.PaymentMethodEvent, pay.InvoiceDocumentEvent)
+ONLY_SELF_SERVICE = (pay.PaymentMethodEvent, pay.InvoiceDocumentEvent, CustomerUpdated)
 """Events that change nothing but these projections (the account is not touched)."""
 
 _IMPLIED_STATUS: dict[type[events.InvoiceEvent], str] = {
@@ -43,6 +44,15 @@ async def project_self_service(
         return await _card(event, repo)
     if isinstance(event, events.InvoiceEvent):
         return await _invoice(event, repo)
+    if isinstance(event, CustomerUpdated):
+        # the default method (a detached default is never shown: the read joins the cards)
+        await repo.set_default(
+            event.tenant_id,
+            event.stripe_customer_id,
+            event.default_payment_method_id,
+            event.applied_mark(),
+        )
+        return Folded.APPLIED
     return Folded.NOT_MINE
 
 
