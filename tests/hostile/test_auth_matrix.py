@@ -42,6 +42,10 @@ ENDPOINTS = [
     Endpoint("POST", "/api/billing/subscription/resume", None, "owner"),
     Endpoint("POST", "/api/billing/proration", {"plan": "enterprise"}, "owner"),
     Endpoint("POST", "/api/billing/subscription/plan", {"plan": "enterprise"}, "owner"),
+    Endpoint("POST", "/api/billing/subscription/trial/end", None, "owner"),
+    Endpoint("POST", "/api/billing/subscription/trial/end/preview", None, "owner"),
+    Endpoint("POST", "/api/billing/admin/tenants/t-unknown/trial", {"extend_days": 3}, "operator"),
+    Endpoint("GET", "/api/billing/admin/trial-extensions", None, "operator"),
     # webhooks (operators)
     Endpoint("GET", "/api/webhooks/events", None, "operator"),
     Endpoint("POST", "/api/webhooks/events/evt_unknown/replay", None, "operator"),

@@ -63,7 +63,7 @@ def test_the_subscription_body_drops_a_javascript_invoice_url() -> None:
     )
     mark = AppliedMark(created=T0 + timedelta(seconds=1), event_id="evt_2")
     account.record_payment_failed(failure, mark=mark, object_id="in_1")
-    body = subscription_body(account)
+    body = subscription_body(account, now=datetime.now(UTC))
     assert body["payment_failed"]["hosted_invoice_url"] is None
     assert body["payment_failed"]["amount_due"] == 2900  # the banner itself still shows
 

@@ -146,6 +146,30 @@ def test_sandbox_trial_reads_as_a_trial(read: dict[str, Any]) -> None:
     assert trial["snapshot"]["trial_end"] is not None
 
 
+def test_sandbox_trial_without_a_card_pauses_and_reads_no_payment_method(
+    read: dict[str, Any],
+) -> None:
+    cardless = read["sandbox.subscription.team_trial_without_card"]
+    assert (cardless["is_trial"], cardless["trial_end_behavior"]) == (True, "pause")
+    assert cardless["snapshot"]["has_payment_method"] is None  # the customer was not read
+    paused = read["sandbox.subscription.team_paused"]
+    assert paused["snapshot"]["status"] == "paused"
+    assert (paused["is_trial"], paused["collection_paused"]) == (False, False)
+    expanded = read["sandbox.subscription.team_paused_customer_expanded"]
+    assert expanded["snapshot"]["has_payment_method"] is False
+    with_card = read["sandbox.subscription.team_trialing"]
+    assert with_card["snapshot"]["has_payment_method"] is True
+    assert with_card["trial_end_behavior"] == "create_invoice"
+
+
+def test_pause_collection_is_not_a_paused_status(read: dict[str, Any]) -> None:
+    collecting_paused = [
+        reading for reading in read.values() if reading.get("collection_paused") is True
+    ]
+    assert collecting_paused  # Stripe's fixture sets pause_collection
+    assert all(r["snapshot"]["status"] != "paused" for r in collecting_paused)
+
+
 def test_sandbox_three_phase_schedule_pends_the_next_different_plan(
     read: dict[str, Any],
 ) -> None:

@@ -28,6 +28,8 @@ SUBSCRIPTION_KEYS = {
     "trial_end",
     "payment_failed",
     "pending_plan",
+    "has_payment_method",
+    "trial_ends_in_days",
 }
 OWNER_ENDPOINTS = [
     ("DELETE", "/api/billing/subscription", None),
@@ -70,6 +72,8 @@ async def test_never_seen_tenant_is_free_and_active(
         "trial_end": None,
         "payment_failed": None,
         "pending_plan": None,
+        "has_payment_method": False,
+        "trial_ends_in_days": None,
     }
     assert world.gateway.calls == []
 

@@ -34,7 +34,7 @@ async def test_a_paused_trial_reads_paused_then_resumes_with_access(
     await project_status(world, build, tenant, "trialing", 0)
     assert await project_status(world, build, tenant, "paused", 1) is Projected.APPLIED
     account = world.store.accounts[tenant]
-    body = subscription_body(account)
+    body = subscription_body(account, now=T)
     assert (body["status"], body["status_label"]) == ("paused", "Paused")
     assert not account.has_paid_access
 

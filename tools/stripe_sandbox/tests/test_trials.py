@@ -41,7 +41,11 @@ async def test_a_trial_without_a_card_pauses_at_its_end_and_resumes_when_paid(
 
     await _card(journey, str(sub.customer))
     resumed = await journey.client.v1.subscriptions.resume_async(
-        sub.id, params={"payment_behavior": "resume_on_payment_success"}
+        sub.id,
+        params={
+            "billing_cycle_anchor": {"type": "now"},
+            "payment_behavior": "resume_on_payment_success",
+        },
     )
     assert resumed.status == "active"
     latest = await journey.client.v1.invoices.retrieve_async(str(resumed.latest_invoice))

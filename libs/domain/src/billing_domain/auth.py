@@ -32,11 +32,13 @@ class Action(StrEnum):
     MANAGE_BILLING = "manage_billing"
     """Checkout, portal, cancel, resume, change plan, proration preview."""
     OPERATE_WEBHOOKS = "operate_webhooks"
+    OPERATE_TRIALS = "operate_trials"
+    """Extend a tenant's trial, read the extensions' audit (issue 20)."""
 
 
 OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING})
 MEMBER_ACTIONS = frozenset({Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION})
-OPERATOR_ACTIONS = frozenset({Action.OPERATE_WEBHOOKS})
+OPERATOR_ACTIONS = frozenset({Action.OPERATE_WEBHOOKS, Action.OPERATE_TRIALS})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.stripe_derived import StripeDerivedEvent as StripeDerivedEvent
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
+from billing_domain.trial_events import TRIAL_EVENTS
 
 # -- checkout -------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class SubscriptionEvent(StripeDerivedEvent):
     trial_end: datetime | None = None
     pending_plan: PlanType | None = None
     pending_plan_effective_at: datetime | None = None
+    has_payment_method: bool | None = None
 
     def snapshot(self) -> SubscriptionSnapshot:
         pending = None
@@ -107,6 +109,7 @@ class SubscriptionEvent(StripeDerivedEvent):
             current_period_end=self.current_period_end,
             trial_end=self.trial_end,
             pending_plan=pending,
+            has_payment_method=self.has_payment_method,
         )
 
 
@@ -123,6 +126,7 @@ def snapshot_data(snapshot: SubscriptionSnapshot) -> dict[str, object]:
         "trial_end": snapshot.trial_end,
         "pending_plan": None if pending is None else pending.plan,
         "pending_plan_effective_at": None if pending is None else pending.effective_at,
+        "has_payment_method": snapshot.has_payment_method,
     }
 
 
@@ -266,4 +270,5 @@ CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     InvoiceVoided,
     InvoiceMarkedUncollectible,
     CustomerUpdated,
+    *TRIAL_EVENTS,
 )

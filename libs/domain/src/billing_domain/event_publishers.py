@@ -26,6 +26,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "subscription.cancel_scheduled",
             "subscription.resumed",
             "subscription.canceled",
+            "subscription.trial_extended",
         ),
         WEBHOOKS: (
             "checkout.completed",

@@ -38,6 +38,7 @@ from billing_domain.event_catalogue import (
 )
 from billing_domain.payment_events import PAYMENT_CATALOGUE
 from billing_domain.stripe_derived import StripeDerivedEvent
+from billing_domain.trial_events import SubscriptionTrialExtended
 
 EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
     {cls.type: cls for cls in (*CATALOGUE, *PAYMENT_CATALOGUE)}
@@ -79,6 +80,7 @@ __all__ = [
     "SubscriptionEvent",
     "SubscriptionPlanChanged",
     "SubscriptionResumed",
+    "SubscriptionTrialExtended",
     "SubscriptionTrialWillEnd",
     "SubscriptionUpdated",
     "event_from_envelope",

@@ -44,6 +44,27 @@ def is_trial(
     return status is SubscriptionStatus.TRIALING
 
 
+def can_charge(*, subscription_default: bool, customer_default: bool | None) -> bool | None:
+    """Whether Stripe has a payment method to charge the subscription with: the
+    subscription's ``default_payment_method`` (or ``default_source``), else the
+    customer's ``invoice_settings.default_payment_method`` (or ``default_source``).
+
+    ``None`` when the subscription names none and the customer was not read (a webhook's
+    ``data.object`` holds the customer's id only): unknown, not "no card".
+    """
+    if subscription_default:
+        return True
+    return customer_default
+
+
+def collection_paused(pause_collection: object) -> bool:
+    """``pause_collection`` set (``behavior`` keep_as_draft | mark_uncollectible | void):
+    Stripe stops collecting invoices but the subscription keeps its status (``active``),
+    so access does not change. Not to be confused with status ``paused`` (a trial ended
+    without a payment method, or a paused subscription): no invoices and no access."""
+    return isinstance(pause_collection, Mapping) and bool(pause_collection.get("behavior"))
+
+
 def plan_from_price(
     *,
     price_id: str | None,

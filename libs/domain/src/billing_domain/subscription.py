@@ -40,6 +40,7 @@ from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_domain.timestamps import ensure_utc
+from billing_domain.trials import days_left, require_trialing, stripe_now
 
 
 @dataclass(kw_only=True)
@@ -54,6 +55,7 @@ class BillingAccount:
     trial_end: datetime | None = None
     payment_failure: PaymentFailure | None = None
     pending_plan: PendingPlanChange | None = None
+    has_payment_method: bool = False
     last_applied: dict[str, AppliedMark] = field(default_factory=dict)
     events: list[AccountEvent] = field(default_factory=list, init=False, compare=False, repr=False)
 
@@ -91,6 +93,7 @@ class BillingAccount:
             current_period_end=self.current_period_end,
             trial_end=self.trial_end,
             pending_plan=self.pending_plan,
+            has_payment_method=self.has_payment_method,
         )
 
     def pull_events(self) -> list[AccountEvent]:
@@ -164,6 +167,23 @@ class BillingAccount:
             )
         )
         return decision
+
+    def end_trial_now(self, principal: Principal) -> str:
+        """Convert now (``trial_end=now``): the owner of a trialing subscription with a
+        payment method; 409 ``not_trialing`` / ``payment_method_required`` otherwise."""
+        authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
+        require_trialing(self.status)
+        if not self.has_payment_method:
+            raise Conflict(
+                "add a payment method before ending the trial", code="payment_method_required"
+            )
+        assert self.stripe_subscription_id is not None  # trialing: Stripe told us its id
+        return self.stripe_subscription_id
+
+    def trial_ends_in_days(self, now: datetime) -> int | None:
+        """Days left in the trial on the subscription's clock (see ``trials.stripe_now``)."""
+        clock = stripe_now(now, (mark.created for mark in self.last_applied.values()))
+        return days_left(status=self.status, trial_end=self.trial_end, now=clock)
 
     # -- what Stripe says ---------------------------------------------------
 
@@ -332,6 +352,10 @@ class BillingAccount:
     def _take(self, snapshot: SubscriptionSnapshot) -> None:
         before = self.state
         ended = snapshot.status.is_ended
+        if snapshot.has_payment_method is not None:
+            self.has_payment_method = snapshot.has_payment_method
+        elif snapshot.subscription_id != self.stripe_subscription_id:
+            self.has_payment_method = False  # another subscription: what we knew was not its
         self.stripe_customer_id = snapshot.customer_id
         self.stripe_subscription_id = snapshot.subscription_id
         self.status = snapshot.status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing_domain.plans import PlanType
@@ -33,6 +33,18 @@ class SubscriptionSnapshot:
     current_period_end: datetime | None = None
     trial_end: datetime | None = None
     pending_plan: PendingPlanChange | None = None
+    has_payment_method: bool | None = None
+    """Whether Stripe can charge the subscription (its or its customer's default payment
+    method); ``None`` when the source does not say (the projection keeps what it knew)."""
+
+    def agrees_with(self, other: SubscriptionSnapshot | None) -> bool:
+        """The same state, where a ``has_payment_method`` one side does not know is no
+        difference."""
+        if other is None:
+            return False
+        if None in (self.has_payment_method, other.has_payment_method):
+            return replace(self, has_payment_method=None) == replace(other, has_payment_method=None)
+        return self == other
 
     def __post_init__(self) -> None:
         for name in ("current_period_end", "trial_end"):

@@ -35,6 +35,11 @@ class BillingSettings(BaseSettings):
     stripe_price_team: str | None = None
     stripe_price_enterprise: str | None = None
     team_trial_days: int = Field(default=14, ge=0, le=730)
+    # Trials (issue 20): a trial starts without a card unless TRIAL_REQUIRES_CARD; what
+    # Stripe does at its end with no card (pause | cancel); operators' extension cap.
+    trial_requires_card: bool = False
+    trial_end_without_card: Literal["pause", "cancel"] = "pause"
+    trial_max_extension_days: int = Field(default=30, ge=0, le=730)
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwt_audience: str | None = None

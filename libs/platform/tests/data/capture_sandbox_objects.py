@@ -82,6 +82,15 @@ async def capture(journey: Journey, client: stripe.StripeClient) -> dict[str, di
     out["subscription.team_team_solo_schedule"] = plain(
         await v1.subscriptions.retrieve_async(team.id, params=expand)
     )
+
+    cardless = await journey.trial_without_card("team_monthly", trial_days=3)
+    out["subscription.team_trial_without_card"] = plain(cardless)
+    await journey.advance(3 * DAY + 60)
+    out["subscription.team_paused"] = plain(await v1.subscriptions.retrieve_async(cardless.id))
+    expanded_customer = await v1.subscriptions.retrieve_async(
+        cardless.id, params={"expand": ["customer"]}
+    )
+    out["subscription.team_paused_customer_expanded"] = plain(expanded_customer)
     return out
 
 

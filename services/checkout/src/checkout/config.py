@@ -20,6 +20,10 @@ class CheckoutConfig:
     trial_days: int
     """Length of a trial, for plans that allow one (``TEAM_TRIAL_DAYS``); 0 = no trials."""
     app_base_url: str
+    trial_requires_card: bool = False
+    """``TRIAL_REQUIRES_CARD``: false lets a trial start without a card."""
+    trial_end_without_card: str = "pause"
+    """``TRIAL_END_WITHOUT_CARD``: pause | cancel, at the end of a trial without a card."""
     double_click_window_s: int = DOUBLE_CLICK_WINDOW_S
 
     @classmethod
@@ -28,6 +32,8 @@ class CheckoutConfig:
             prices={PlanType(plan): price for plan, price in settings.price_ids().items()},
             trial_days=settings.team_trial_days,
             app_base_url=settings.app_base_url.rstrip("/"),
+            trial_requires_card=settings.trial_requires_card,
+            trial_end_without_card=settings.trial_end_without_card,
         )
 
     def price_for(self, plan: PlanType) -> str:

@@ -25,6 +25,10 @@ class NewCheckoutSession:
     price_id: str
     plan: PlanType
     trial_days: int | None
+    trial_requires_card: bool = True
+    """False: ``payment_method_collection=if_required`` (a trial starts without a card)."""
+    trial_end_without_card: str = "pause"
+    """``trial_settings.end_behavior.missing_payment_method`` when no card was given."""
     success_url: str
     cancel_url: str
     idempotency_key: str

@@ -150,6 +150,8 @@ async def _open_session(
             price_id=price_id,
             plan=plan,
             trial_days=trial_days,
+            trial_requires_card=config.trial_requires_card,
+            trial_end_without_card=config.trial_end_without_card,
             success_url=config.success_url(trial=cmd.trial),
             cancel_url=config.cancel_url,
             idempotency_key=stripe_key,

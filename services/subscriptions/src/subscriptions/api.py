@@ -59,6 +59,11 @@ class SubscriptionOut(BaseModel):
     trial_end: str | None = Field(description="RFC 3339")
     payment_failed: PaymentFailedOut | None
     pending_plan: PendingPlanOut | None
+    has_payment_method: bool = Field(description="Stripe can charge a payment method")
+    trial_ends_in_days: int | None = Field(
+        description="whole days left in the trial (rounded up) on the subscription's clock; "
+        "null unless trialing"
+    )
 
 
 class PlanChangeOut(SubscriptionOut):
@@ -194,7 +199,7 @@ async def get_subscription(request: Request) -> JSONResponse:
         raise RuleViolated(f"tenant_id is longer than {MAX_TENANT}", code="invalid_request")
     cmd = GetSubscription(principal=principal, tenant_id=requested or principal.tenant_id)
     account = await use_cases.get_subscription(cmd, context.reader)
-    return JSONResponse(subscription_body(account))
+    return JSONResponse(subscription_body(account, now=context.clock.now()))
 
 
 @router.delete(
@@ -221,7 +226,7 @@ async def cancel_subscription(
         account = await use_cases.cancel_subscription(
             cmd, context.uow_factory(), context.gateway, context.clock
         )
-    return JSONResponse(subscription_body(account))
+    return JSONResponse(subscription_body(account, now=context.clock.now()))
 
 
 @router.post(
@@ -248,7 +253,7 @@ async def resume_subscription(
         account = await use_cases.resume_subscription(
             cmd, context.uow_factory(), context.gateway, context.clock
         )
-    return JSONResponse(subscription_body(account))
+    return JSONResponse(subscription_body(account, now=context.clock.now()))
 
 
 @router.post(
@@ -304,4 +309,9 @@ async def change_plan(
         result = await use_cases.change_plan(
             cmd, context.uow_factory(), context.gateway, context.clock
         )
-    return JSONResponse({**subscription_body(result.account), "effective": result.effective.value})
+    return JSONResponse(
+        {
+            **subscription_body(result.account, now=context.clock.now()),
+            "effective": result.effective.value,
+        }
+    )

@@ -23,6 +23,7 @@ from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceReader
 from subscriptions.adapters.self_service_stripe import StripeSelfServiceGateway
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
+from subscriptions.adapters.trial_extensions import PgTrialExtensions
 from subscriptions.consumer import (
     BINDING_KEYS,
     DELIVERY_LIMIT,
@@ -72,6 +73,8 @@ def build_context(
         budget=budget_from_settings(pool, SCHEMA, settings),
         self_service=PgSelfServiceReader(pool),
         self_service_gateway=self_service_gateway or build_self_service_gateway(settings, gateway),
+        trial_extensions=PgTrialExtensions(pool),
+        trial_max_extension_days=settings.trial_max_extension_days,
     )
 
 

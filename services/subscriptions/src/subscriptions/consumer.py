@@ -23,6 +23,7 @@ from billing_platform.messaging.message import (
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.projection import project_billing_event
+from subscriptions.trials import resume_if_payable
 
 QUEUE = "subscriptions.billing-events"
 BINDING_KEYS = [
@@ -53,5 +54,10 @@ def billing_event_handler(
 ) -> MessageHandler:
     async def project(cmd: ProjectBillingEvent) -> None:
         await project_billing_event(cmd, uow_factory(), gateway, clock)
+        # A subscription paused at the end of a trial without a card, now with one:
+        # resumed at Stripe (idempotent per event; a redelivery retries it).
+        await resume_if_payable(
+            cmd.event.tenant_id, uow_factory, gateway, clock, causation_id=cmd.event.causation_id
+        )
 
     return consume("subscriptions", project)

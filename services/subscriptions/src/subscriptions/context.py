@@ -6,9 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing_domain.clock import Clock
+from billing_domain.trials import DEFAULT_MAX_EXTENSION_DAYS
 from billing_platform.stripe_budget import StripeBudget
 
-from subscriptions.ports import AccountReader, PaymentGateway, ProrationQuotes, UnitOfWorkFactory
+from subscriptions.ports import (
+    AccountReader,
+    PaymentGateway,
+    ProrationQuotes,
+    TrialExtensions,
+    UnitOfWorkFactory,
+)
 from subscriptions.self_service.ports import SelfServiceGateway, SelfServiceReader
 
 
@@ -27,3 +34,7 @@ class SubscriptionsContext:
     self_service: SelfServiceReader
     """The tenant's cards and invoices (projections; the list reads never call Stripe)."""
     self_service_gateway: SelfServiceGateway
+    trial_extensions: TrialExtensions
+    """The audit of operators' trial extensions, read outside any transaction."""
+    trial_max_extension_days: int = DEFAULT_MAX_EXTENSION_DAYS
+    """``TRIAL_MAX_EXTENSION_DAYS``: a tenant's trial is extended by at most this in all."""

@@ -13,6 +13,7 @@ from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
 from subscriptions.ports import PaymentGateway
 from subscriptions.self_service.api import router as self_service_router
+from subscriptions.trial_api import router as trial_router
 
 
 def create_app(
@@ -26,7 +27,7 @@ def create_app(
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[router, self_service_router],
+        routers=[router, self_service_router, trial_router],
         lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

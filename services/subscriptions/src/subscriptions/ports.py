@@ -12,6 +12,7 @@ from billing_domain.money import Money
 from billing_domain.plans import PlanType
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_domain.trials import TrialExtension
 from billing_platform.messaging.inbox import MessageInbox
 from billing_platform.uow import TransactionalUnitOfWork
 
@@ -37,6 +38,51 @@ class LinkedAccount:
     tenant_id: str
     stripe_customer_id: str | None
     stripe_subscription_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialEndPreview:
+    """What ending the trial now would charge at once (Stripe's invoice preview)."""
+
+    amount_due: Money
+    period_end: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialExtensionRecord:
+    """One operator's extension of a tenant's trial, as audited."""
+
+    id: int
+    tenant_id: str
+    subscription_id: str
+    operator_sub: str
+    reason: str
+    extend_days: int
+    previous_trial_end: datetime
+    new_trial_end: datetime
+    status: str
+    created_at: datetime
+
+
+class TrialExtensions(Protocol):
+    """The audit of trial extensions; ``pending`` rows count toward the cap."""
+
+    async def total_days(self, tenant_id: str) -> int: ...
+
+    async def reserve(
+        self,
+        *,
+        tenant_id: str,
+        subscription_id: str,
+        operator_sub: str,
+        extension: TrialExtension,
+    ) -> int: ...
+
+    async def mark_applied(self, reservation: int, at: datetime) -> None: ...
+
+    async def release(self, reservation: int) -> None: ...
+
+    async def recent(self, *, tenant_id: str | None, limit: int) -> list[TrialExtensionRecord]: ...
 
 
 class BillingAccountRepository(Protocol):
@@ -84,6 +130,9 @@ class SubscriptionsUnitOfWork(TransactionalUnitOfWork, Protocol):
 
     @property
     def self_service(self) -> SelfServiceRepository: ...
+
+    @property
+    def trial_extensions(self) -> TrialExtensions: ...
 
 
 class UnitOfWorkFactory(Protocol):
@@ -139,6 +188,30 @@ class PaymentGateway(Protocol):
         proration_date: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot: ...
+
+    # -- trials (issue 20) ------------------------------------------------------
+
+    async def preview_trial_end(self, subscription_id: str) -> TrialEndPreview:
+        """The invoice ``trial_end=now`` would create."""
+        ...
+
+    async def end_trial_now(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        """``trial_end=now``: the first invoice is created and charged at once."""
+        ...
+
+    async def move_trial_end(
+        self, subscription_id: str, trial_end: datetime, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        """A later ``trial_end`` with ``proration_behavior=none``."""
+        ...
+
+    async def resume_paused(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        """Resume a ``paused`` subscription now; it stays paused until the invoice is paid."""
+        ...
 
     async def schedule_plan_change(
         self,

@@ -136,7 +136,7 @@ async def _apply_subscription(
     outcome = account.apply_stripe_snapshot(snapshot, mark)
     if outcome is not ApplyOutcome.TIE:
         return Projected(outcome.value)
-    if account.snapshot() == snapshot:  # the two agree: nothing to settle
+    if snapshot.agrees_with(account.snapshot()):  # the two agree: nothing to settle
         account.apply_authoritative(snapshot, mark=mark)
         return Projected.DUPLICATE
     fresh = await gateway.read_subscription(snapshot.subscription_id)

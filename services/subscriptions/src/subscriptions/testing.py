@@ -29,12 +29,19 @@ from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
+from billing_domain.trials import TrialExtension
 from billing_platform.messaging.message import MessageBus
 from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
-from subscriptions.ports import LinkedAccount, PaymentGateway, ProrationPreview
+from subscriptions.ports import (
+    LinkedAccount,
+    PaymentGateway,
+    ProrationPreview,
+    TrialEndPreview,
+    TrialExtensionRecord,
+)
 from subscriptions.self_service.ports import StoredCard
 
 PRICES = {PlanType.SOLO: 900, PlanType.TEAM: 2900, PlanType.ENTERPRISE: 9900}
@@ -140,6 +147,75 @@ class FakePaymentGateway:
         pending = PendingPlanChange(plan=target, effective_at=effective_at)
         return self._update(subscription_id, pending_plan=pending)
 
+    async def preview_trial_end(self, subscription_id: str) -> TrialEndPreview:
+        self._enter("preview_trial_end")
+        current = self.subscriptions[subscription_id]
+        return TrialEndPreview(
+            amount_due=Money(amount=PRICES[current.plan], currency="usd"), period_end=None
+        )
+
+    async def end_trial_now(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        self._enter("end_trial_now")
+        self.keys.append(idempotency_key)
+        return self._update(subscription_id, status=SubscriptionStatus.ACTIVE)
+
+    async def move_trial_end(
+        self, subscription_id: str, trial_end: datetime, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        self._enter("move_trial_end")
+        self.keys.append(idempotency_key)
+        return self._update(subscription_id, trial_end=trial_end, current_period_end=trial_end)
+
+    async def resume_paused(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        self._enter("resume_paused")
+        self.keys.append(idempotency_key)
+        return self._update(subscription_id, status=SubscriptionStatus.ACTIVE)
+
+
+class FakeTrialExtensions:
+    """The extensions' audit; reservations are written at once (the use case commits them)."""
+
+    def __init__(self) -> None:
+        self.records: list[TrialExtensionRecord] = []
+
+    async def total_days(self, tenant_id: str) -> int:
+        return sum(r.extend_days for r in self.records if r.tenant_id == tenant_id)
+
+    async def reserve(
+        self, *, tenant_id: str, subscription_id: str, operator_sub: str, extension: TrialExtension
+    ) -> int:
+        record = TrialExtensionRecord(
+            id=len(self.records) + 1,
+            tenant_id=tenant_id,
+            subscription_id=subscription_id,
+            operator_sub=operator_sub,
+            reason=extension.reason,
+            extend_days=extension.extend_days,
+            previous_trial_end=extension.previous_trial_end,
+            new_trial_end=extension.new_trial_end,
+            status="pending",
+            created_at=T0,
+        )
+        self.records.append(record)
+        return record.id
+
+    async def mark_applied(self, reservation: int, at: datetime) -> None:
+        self.records = [
+            dataclasses.replace(r, status="applied") if r.id == reservation else r
+            for r in self.records
+        ]
+
+    async def release(self, reservation: int) -> None:
+        self.records = [r for r in self.records if r.id != reservation or r.status != "pending"]
+
+    async def recent(self, *, tenant_id: str | None, limit: int) -> list[TrialExtensionRecord]:
+        found = [r for r in self.records if tenant_id is None or r.tenant_id == tenant_id]
+        return list(reversed(found))[:limit]
+
 
 class FakeProrationQuotes:
     """Issued proration dates: (tenant, plan, date) -> expiry."""
@@ -170,6 +246,7 @@ class FakeStore:
         self.cards: dict[tuple[str, str], StoredCard] = {}
         self.invoices: dict[tuple[str, str], InvoiceDocument] = {}
         self.defaults: dict[str, str | None] = {}
+        self.trial_extensions = FakeTrialExtensions()
         self.commits = 0
 
     def published_types(self) -> list[str]:
@@ -253,6 +330,7 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         super().__init__()
         self.accounts = _FakeAccounts(self)
         self.quotes = store.quotes
+        self.trial_extensions = store.trial_extensions
         self.outbox = _FakeOutbox(self)
         self.inbox = FakeMessageInbox(store.inbox, lambda: self.staged.inbox)
         self.self_service = _FakeSelfService(self)

@@ -34,8 +34,10 @@ def followable_url(url: str | None) -> str | None:
     return None
 
 
-def subscription_body(account: BillingAccount) -> dict[str, Any]:
-    """``GET /api/billing/subscription``: plain JSON-ready data, no Stripe involved."""
+def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, Any]:
+    """``GET /api/billing/subscription``: plain JSON-ready data, no Stripe involved.
+    ``now`` is our clock; the days left of a trial are counted on the subscription's
+    (``BillingAccount.trial_ends_in_days``)."""
     failure = account.payment_failure
     pending = account.pending_plan
     return {
@@ -57,4 +59,6 @@ def subscription_body(account: BillingAccount) -> dict[str, Any]:
         "pending_plan": None
         if pending is None
         else {"plan": pending.plan.value, "effective_at": to_rfc3339(pending.effective_at)},
+        "has_payment_method": account.has_payment_method,
+        "trial_ends_in_days": account.trial_ends_in_days(now),
     }

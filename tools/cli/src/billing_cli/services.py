@@ -54,6 +54,7 @@ SERVICES: dict[str, ServiceSpec] = {
             "/api/billing/proration",
             "/api/billing/payment-methods",
             "/api/billing/invoices",
+            "/api/billing/admin/",
         ),
     ),
     "webhooks": ServiceSpec(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_sandbox import cards, invoicing
+from stripe_sandbox import cards, invoicing, trials
 from stripe_sandbox.api import Ctx, paginate
 from stripe_sandbox.billing_engine import ENDED, after_payment
 from stripe_sandbox.cards import ChargeOutcome
@@ -35,6 +35,18 @@ def create_preview(ctx: Ctx) -> JSON:
             code="invoice_upcoming_none",
         )
     details = p.sub("subscription_details")
+    if details is not None and details.has("trial_end"):
+        if details.text("trial_end") != "now" or details.items("items"):
+            raise StripeError(
+                "The sandbox previews subscription_details[trial_end]=now alone.",
+                param="subscription_details[trial_end]",
+            )
+        if sub["status"] != "trialing":
+            raise StripeError(
+                "The sandbox previews ending a trial only for a trialing subscription.",
+                param="subscription_details[trial_end]",
+            )
+        return trials.preview_end_now(ctx.state, ctx.config, sub)
     changes = item_changes(ctx.state, details.items("items")) if details else []
     behavior = (
         details.choice("proration_behavior", PRORATION_BEHAVIORS, "create_prorations")

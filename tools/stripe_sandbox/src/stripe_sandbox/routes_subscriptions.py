@@ -278,7 +278,9 @@ def cancel(ctx: Ctx) -> JSON:
 def resume(ctx: Ctx) -> JSON:
     sub = _subscription(ctx)
     p = ctx.params
-    anchor = p.choice("billing_cycle_anchor", trials.RESUME_ANCHORS, "now")
+    # an object in this API version: billing_cycle_anchor[type] = now | unchanged
+    anchor_param = p.sub("billing_cycle_anchor")
+    anchor = anchor_param.choice("type", trials.RESUME_ANCHORS) if anchor_param else None
     behavior = p.choice("payment_behavior", trials.RESUME_PAYMENT_BEHAVIORS)
     p.choice("proration_behavior", PRORATION_BEHAVIORS)
     trials.resume(

@@ -19,7 +19,8 @@ What Stripe documents, and what the sandbox does:
 - ``trial_end=now`` ends the trial at once: the billing cycle restarts now and the first
   invoice is created and charged in the same request.
 - ``POST /v1/subscriptions/{id}/resume`` resumes only a ``paused`` subscription.
-  ``billing_cycle_anchor=now`` (default) starts a new period and invoices it;
+  ``billing_cycle_anchor[type]=now`` (default; an object in this API version) starts a
+  new period and invoices it;
   ``payment_behavior=resume_on_payment_success`` charges during the request and leaves the
   subscription ``paused`` until that invoice is paid; ``resume_on_payment_attempt``
   (default) resumes at once and a failed charge leaves it ``past_due``.
@@ -128,6 +129,27 @@ def end_trial_now(state: State, config: SandboxConfig, sub: JSON) -> None:
         return
     inv = _restart_cycle(state, config, sub, now, billing_reason="subscription_update")
     charge_now(state, config, inv)
+
+
+def preview_end_now(state: State, config: SandboxConfig, sub: JSON) -> JSON:
+    """``invoices.create_preview`` with ``subscription_details[trial_end]=now``: the first
+    invoice ending the trial now would make (a full period from now)."""
+    now = state.now()
+    after = copy.deepcopy(sub)
+    new_end = next_period_end(after["items"]["data"][0]["price"], now)
+    set_period(after, now, new_end)
+    after["status"] = "active"
+    return invoicing.draft_invoice(
+        state,
+        config,
+        customer=state.require("customer", sub["customer"]),
+        subscription=after,
+        lines=full_lines(state, after, now, new_end),
+        billing_reason="subscription_update",
+        period_start=now,
+        period_end=now,
+        preview=True,
+    )
 
 
 def move_trial_end(state: State, config: SandboxConfig, sub: JSON, trial_end: int) -> None:

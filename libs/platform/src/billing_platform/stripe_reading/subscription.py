@@ -16,7 +16,7 @@ from typing import Any
 from billing_domain.errors import RuleViolated
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus, parse_status
-from billing_domain.stripe_rules import is_trial, pending_change
+from billing_domain.stripe_rules import can_charge, collection_paused, is_trial, pending_change
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_domain.timestamps import from_unix
 
@@ -49,6 +49,10 @@ class SubscriptionReading:
     schedule_id: str | None
     tenant_hint: str | None
     created: datetime | None
+    trial_end_behavior: str | None = None
+    """``trial_settings.end_behavior.missing_payment_method``: create_invoice | pause | cancel."""
+    collection_paused: bool = False
+    """``pause_collection`` is set: invoices are not collected, the status is unchanged."""
 
 
 def first_item(subscription: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -97,6 +101,7 @@ def read_subscription(
         current_period_end=end,
         trial_end=timestamp(subscription, "trial_end"),
         pending_plan=pending_from_schedule(schedule, plan, catalog) if schedule else None,
+        has_payment_method=payment_method_known(subscription),
     )
     price = item_price(item)
     return SubscriptionReading(
@@ -114,6 +119,29 @@ def read_subscription(
         schedule_id=id_of(expanded) or id_of(schedule),
         tenant_hint=text(metadata(subscription), "tenant_id"),
         created=timestamp(subscription, "created"),
+        trial_end_behavior=text(
+            mapping(mapping(subscription, "trial_settings"), "end_behavior"),
+            "missing_payment_method",
+        ),
+        collection_paused=collection_paused(subscription.get("pause_collection")),
+    )
+
+
+def payment_method_known(subscription: Mapping[str, Any]) -> bool | None:
+    """``can_charge`` on the subscription and, when expanded, its customer."""
+    customer = subscription.get("customer")
+    customer_default = None
+    if isinstance(customer, Mapping):
+        customer_default = bool(
+            id_of(mapping(customer, "invoice_settings").get("default_payment_method"))
+            or id_of(customer.get("default_source"))
+        )
+    return can_charge(
+        subscription_default=bool(
+            id_of(subscription.get("default_payment_method"))
+            or id_of(subscription.get("default_source"))
+        ),
+        customer_default=customer_default,
     )
 
 

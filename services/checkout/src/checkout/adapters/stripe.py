@@ -54,6 +54,15 @@ class StripePaymentGateway:
         }
         if request.trial_days:
             subscription_data["trial_period_days"] = request.trial_days
+        cardless = bool(request.trial_days) and not request.trial_requires_card
+        if cardless:
+            subscription_data["trial_settings"] = {
+                "end_behavior": {
+                    "missing_payment_method": "cancel"
+                    if request.trial_end_without_card == "cancel"
+                    else "pause"
+                }
+            }
         params: SessionCreateParams = {
             "mode": "subscription",
             "customer": request.customer_id,
@@ -64,6 +73,8 @@ class StripePaymentGateway:
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
         }
+        if cardless:
+            params["payment_method_collection"] = "if_required"
         session = await self._call(
             "checkout.sessions.create",
             lambda: self._v1.checkout.sessions.create_async(

@@ -29,6 +29,7 @@ from billing_platform.sql_names import (
 
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceRepository
+from subscriptions.adapters.trial_extensions import PgTrialExtensions
 from subscriptions.ports import LinkedAccount
 from subscriptions.schema import SCHEMA
 
@@ -52,6 +53,7 @@ ACCOUNT_COLUMNS = (
     "pending_plan_effective_at",
     "last_applied",
     "failed_since",
+    "has_payment_method",
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -91,6 +93,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
         trial_end=row["trial_end"],
         payment_failure=failure,
         pending_plan=pending,
+        has_payment_method=bool(row["has_payment_method"]),
         last_applied={
             key: AppliedMark(created=parse_rfc3339(mark["created"]), event_id=mark["event_id"])
             for key, mark in _marks(row["last_applied"]).items()
@@ -129,6 +132,7 @@ def row_values(account: BillingAccount) -> dict[str, Any]:
             for key, mark in account.last_applied.items()
         },
         "failed_since": None if failure is None else failure.since,
+        "has_payment_method": account.has_payment_method,
     }
 
 
@@ -164,9 +168,11 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
     outbox: PgEventOutbox
     inbox: PgMessageInbox
     self_service: PgSelfServiceRepository
+    trial_extensions: PgTrialExtensions
 
     def _on_enter(self) -> None:
         self.accounts = PgBillingAccountRepository(self.connection)
+        self.trial_extensions = PgTrialExtensions(self.connection)
         self.quotes = PgProrationQuotes(self.connection)
         self.outbox = PgEventOutbox(self.connection, self.after_commit)
         self.inbox = PgMessageInbox(self.connection, SCHEMA)

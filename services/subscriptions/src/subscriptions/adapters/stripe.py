@@ -28,14 +28,16 @@ from billing_platform.stripe_reading.subscription import (
     phase_prices,
 )
 from stripe.params import (
+    SubscriptionResumeParams,
     SubscriptionScheduleUpdateParams,
     SubscriptionScheduleUpdateParamsPhase,
 )
 
-from subscriptions.ports import ProrationPreview
+from subscriptions.ports import ProrationPreview, TrialEndPreview
 
 T = TypeVar("T")
-SCHEDULE = ["schedule"]
+CHARGEABLE = ["schedule", "customer"]
+"""The customer expanded too: whether it has a default payment method is read with it."""
 
 
 class StripeSubscriptionGateway:
@@ -61,7 +63,7 @@ class StripeSubscriptionGateway:
                     "customer": customer_id,
                     "status": "all",
                     "limit": 20,
-                    "expand": ["data.schedule"],
+                    "expand": ["data.schedule", "data.customer"],
                 }
             ),
         )
@@ -158,7 +160,7 @@ class StripeSubscriptionGateway:
                     "items": [{"id": item["id"], "price": price}],
                     "proration_behavior": "create_prorations",
                     "proration_date": int(proration_date.timestamp()),
-                    "expand": SCHEDULE,
+                    "expand": CHARGEABLE,
                 },
                 options={"idempotency_key": idempotency_key},
             ),
@@ -207,6 +209,76 @@ class StripeSubscriptionGateway:
         )
         return await self.read_subscription(subscription_id)
 
+    # -- trials -----------------------------------------------------------------
+
+    async def preview_trial_end(self, subscription_id: str) -> TrialEndPreview:
+        preview = as_dict(
+            await self._call(
+                "invoices.create_preview",
+                lambda c: c.client.v1.invoices.create_preview_async(
+                    params={
+                        "subscription": subscription_id,
+                        "subscription_details": {"trial_end": "now"},
+                    }
+                ),
+            )
+        )
+        lines = (preview.get("lines") or {}).get("data") or []
+        ends = [int(line["period"]["end"]) for line in lines if line.get("period")]
+        return TrialEndPreview(
+            amount_due=Money(amount=int(preview["amount_due"]), currency=str(preview["currency"])),
+            period_end=from_unix(max(ends)) if ends else None,
+        )
+
+    async def end_trial_now(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        updated = await self._call(
+            "subscriptions.update",
+            lambda c: c.client.v1.subscriptions.update_async(
+                subscription_id,
+                params={"trial_end": "now", "expand": CHARGEABLE},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return await self._snapshot(as_dict(updated))
+
+    async def move_trial_end(
+        self, subscription_id: str, trial_end: datetime, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        updated = await self._call(
+            "subscriptions.update",
+            lambda c: c.client.v1.subscriptions.update_async(
+                subscription_id,
+                params={
+                    "trial_end": int(trial_end.timestamp()),
+                    # adding trial time prorates by default (Cashier #1149): never here
+                    "proration_behavior": "none",
+                    "expand": CHARGEABLE,
+                },
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return await self._snapshot(as_dict(updated))
+
+    async def resume_paused(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionSnapshot:
+        params: SubscriptionResumeParams = {
+            "billing_cycle_anchor": {"type": "now"},
+            "payment_behavior": "resume_on_payment_success",
+            "expand": CHARGEABLE,
+        }
+        resumed = await self._call(
+            "subscriptions.resume",
+            lambda c: c.client.v1.subscriptions.resume_async(
+                subscription_id,
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return await self._snapshot(as_dict(resumed))
+
     # -- internals --------------------------------------------------------------
 
     async def _call(self, operation: str, call: Callable[[StripeCaller], Awaitable[T]]) -> T:
@@ -219,7 +291,7 @@ class StripeSubscriptionGateway:
         found = await self._call(
             "subscriptions.retrieve",
             lambda c: c.client.v1.subscriptions.retrieve_async(
-                subscription_id, params={"expand": SCHEDULE}
+                subscription_id, params={"expand": CHARGEABLE}
             ),
         )
         return as_dict(found)
@@ -231,7 +303,7 @@ class StripeSubscriptionGateway:
             "subscriptions.update",
             lambda c: c.client.v1.subscriptions.update_async(
                 subscription_id,
-                params={"cancel_at_period_end": value, "expand": SCHEDULE},
+                params={"cancel_at_period_end": value, "expand": CHARGEABLE},
                 options={"idempotency_key": idempotency_key},
             ),
         )

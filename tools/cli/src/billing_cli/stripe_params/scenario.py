@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -60,6 +60,7 @@ class Scenario:
         tenant = f"audit-{uuid.uuid4().hex[:12]}"
         customer = await self._checkout(tenant)
         await self._subscription_life(tenant, customer)
+        await self._trial_without_card(f"audit-{uuid.uuid4().hex[:12]}")
 
     async def _checkout(self, tenant: str) -> str:
         gw, key = self.checkout, uuid.uuid4().hex
@@ -108,6 +109,10 @@ class Scenario:
             raise RuntimeError("the paid checkout left no subscription")
         sub = current.subscription_id
         await self._run(gw, "read_subscription", lambda: gw.read_subscription(sub))
+        await self._run(gw, "preview_trial_end", lambda: gw.preview_trial_end(sub))
+        await self._run(
+            gw, "end_trial_now", lambda: gw.end_trial_now(sub, idempotency_key=f"{key}.t")
+        )
         await self._run(
             gw,
             "preview_plan_change",
@@ -139,6 +144,43 @@ class Scenario:
             gw,
             "release_pending_change",
             lambda: gw.release_pending_change(sub, idempotency_key=f"{key}.x"),
+        )
+
+    async def _trial_without_card(self, tenant: str) -> None:
+        """A one-day trial started without a card, extended a day, paused at its end,
+        resumed once a card is added."""
+        checkout, gw, key = self.checkout, self.subscriptions, uuid.uuid4().hex
+        customer = await checkout.create_customer(tenant_id=tenant, idempotency_key=key)
+        request = NewCheckoutSession(
+            tenant_id=tenant,
+            customer_id=customer,
+            price_id=self.price_ids["team"],
+            plan=PlanType.TEAM,
+            trial_days=1,
+            trial_requires_card=False,
+            trial_end_without_card="pause",
+            success_url="https://app.example/billing/success?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url="https://app.example/billing",
+            idempotency_key=f"{key}.session",
+        )
+        opened = await checkout.create_checkout_session(request)
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as sandbox:
+            started = await sandbox.post(f"/checkout/{opened.session_id}/pay", data={"card": ""})
+            if started.status_code != 303:
+                raise RuntimeError(f"the sandbox refused a trial without a card: {started.text}")
+            current = await gw.current_subscription(customer)
+            if current is None or current.trial_end is None:
+                raise RuntimeError("the trial checkout left no trialing subscription")
+            sub, later = current.subscription_id, current.trial_end + timedelta(days=1)
+            await self._run(
+                gw,
+                "move_trial_end",
+                lambda: gw.move_trial_end(sub, later, idempotency_key=f"{key}.m"),
+            )
+            await sandbox.post("/_sandbox/clock/advance", json={"seconds": 2 * 86_400 + 120})
+            await sandbox.post(f"/_sandbox/customers/{customer}/card", json={"card": CARD_OK})
+        await self._run(
+            gw, "resume_paused", lambda: gw.resume_paused(sub, idempotency_key=f"{key}.p")
         )
 
     async def _read_as_webhooks_does(self, customer: str, subscription_id: str) -> None:
