@@ -1,8 +1,8 @@
 """subscriptions schema: trials (issue 20). Whether the tenant's subscription has a payment
 method, and the audit of operators' trial extensions (who, when, why, old and new end).
 
-Revision ID: subscriptions_0008
-Revises: subscriptions_0007
+Revision ID: subscriptions_0009
+Revises: subscriptions_0008
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "subscriptions_0008"
-down_revision: str | None = "subscriptions_0007"
+revision: str = "subscriptions_0009"
+down_revision: str | None = "subscriptions_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
