@@ -49,6 +49,11 @@ ENDPOINTS = [
     # webhooks (operators)
     Endpoint("GET", "/api/webhooks/events", None, "operator"),
     Endpoint("POST", "/api/webhooks/events/evt_unknown/replay", None, "operator"),
+    # subscriptions (operators: the failed-payment queue)
+    Endpoint("GET", "/api/billing/admin/past-due", None, "operator"),
+    Endpoint("GET", "/api/billing/admin/tenants/t-unknown/actions", None, "operator"),
+    Endpoint("POST", "/api/billing/admin/tenants/t-unknown/retry-payment", None, "operator"),
+    Endpoint("POST", "/api/billing/admin/tenants/t-unknown/remind", None, "operator"),
 ]
 OWNER_ENDPOINTS = [e for e in ENDPOINTS if e.who == "owner"]
 OPERATOR_ENDPOINTS = [e for e in ENDPOINTS if e.who == "operator"]

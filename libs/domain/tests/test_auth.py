@@ -41,11 +41,12 @@ def test_admin_scope_is_not_owner_rights() -> None:
     assert forbidden_code(operator, Action.MANAGE_BILLING) == "owner_only"
 
 
-def test_operating_webhooks_needs_the_admin_scope_whatever_the_tenant() -> None:
-    assert forbidden_code(principal(Role.OWNER), Action.OPERATE_WEBHOOKS) == "missing_scope"
+@pytest.mark.parametrize("action", sorted(OPERATOR_ACTIONS))
+def test_operating_needs_the_admin_scope_whatever_the_tenant(action: Action) -> None:
+    assert forbidden_code(principal(Role.OWNER), action) == "missing_scope"
     operator = principal(Role.MEMBER, ADMIN_SCOPE, tenant_id="ops")
-    assert forbidden_code(operator, Action.OPERATE_WEBHOOKS, tenant_id=TENANT) is None
-    assert forbidden_code(operator, Action.OPERATE_WEBHOOKS, tenant_id=None) is None
+    assert forbidden_code(operator, action, tenant_id=TENANT) is None
+    assert forbidden_code(operator, action, tenant_id=None) is None
 
 
 @pytest.mark.parametrize("action", [a for a in Action if a not in OPERATOR_ACTIONS])

@@ -34,11 +34,15 @@ class Action(StrEnum):
     OPERATE_WEBHOOKS = "operate_webhooks"
     OPERATE_TRIALS = "operate_trials"
     """Extend a tenant's trial, read the extensions' audit (issue 20)."""
+    OPERATE_PAYMENTS = "operate_payments"
+    """The failed-payment queue: list it, retry a payment, ask for a reminder."""
 
 
 OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING})
 MEMBER_ACTIONS = frozenset({Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION})
-OPERATOR_ACTIONS = frozenset({Action.OPERATE_WEBHOOKS, Action.OPERATE_TRIALS})
+OPERATOR_ACTIONS = frozenset(
+    {Action.OPERATE_WEBHOOKS, Action.OPERATE_TRIALS, Action.OPERATE_PAYMENTS}
+)
 
 
 @dataclass(frozen=True, kw_only=True)

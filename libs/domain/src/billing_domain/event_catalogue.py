@@ -223,6 +223,7 @@ class InvoicePaymentFailed(InvoiceEvent):
             hosted_invoice_url=self.hosted_invoice_url,
             next_payment_attempt=self.next_payment_attempt,
             invoice_id=self.stripe_invoice_id,
+            attempt_count=self.attempt_count,
         )
 
 

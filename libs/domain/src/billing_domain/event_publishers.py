@@ -27,6 +27,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "subscription.resumed",
             "subscription.canceled",
             "subscription.trial_extended",
+            "payment.reminder_requested",
         ),
         WEBHOOKS: (
             "checkout.completed",

@@ -20,6 +20,8 @@ class PaymentFailure:
     since: datetime | None = None
     """When the invoice first failed (Stripe's time of that event): how long the tenant
     has been in this state, and the start of "time to resolve a payment failure"."""
+    attempt_count: int = 1
+    """Stripe's ``attempt_count`` of the invoice: how many times it was tried."""
 
     def __post_init__(self) -> None:
         for name in ("next_payment_attempt", "since"):

@@ -18,6 +18,7 @@ from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog
 from fastapi import FastAPI
 
+from subscriptions.adapters.payment_queue import PgPaymentQueueReader
 from subscriptions.adapters.postgres import PgAccountReader, PgPool, PgSubscriptionsUnitOfWork
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceReader
@@ -75,6 +76,7 @@ def build_context(
         self_service_gateway=self_service_gateway or build_self_service_gateway(settings, gateway),
         trial_extensions=PgTrialExtensions(pool),
         trial_max_extension_days=settings.trial_max_extension_days,
+        queue=PgPaymentQueueReader(pool),
     )
 
 

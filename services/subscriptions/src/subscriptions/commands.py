@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billing_domain.auth import Principal
+from billing_domain.status import SubscriptionStatus
 from billing_platform.messaging.billing_events import ConsumedEvent
+
+from subscriptions.ports import QueuePosition
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,3 +55,35 @@ class ChangePlan:
 
 ProjectBillingEvent = ConsumedEvent
 """One message of ``billing.events`` to fold into the projection (the platform's type)."""
+
+
+# -- operators: the failed-payment queue ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListPastDue:
+    principal: Principal
+    statuses: tuple[SubscriptionStatus, ...]
+    currency: str | None
+    after: QueuePosition | None
+    limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperatorTenantAction:
+    """``retry-payment`` or ``remind`` on one tenant, by an operator."""
+
+    principal: Principal
+    tenant_id: str
+    request_key: str
+    """Makes the Stripe call idempotent: the caller's ``Idempotency-Key`` or a fresh id."""
+    causation_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListActions:
+    principal: Principal
+    tenant_id: str
+    before: int | None
+    limit: int

@@ -12,6 +12,7 @@ from billing_platform.stripe_budget import StripeBudget
 from subscriptions.ports import (
     AccountReader,
     PaymentGateway,
+    PaymentQueueReader,
     ProrationQuotes,
     TrialExtensions,
     UnitOfWorkFactory,
@@ -38,3 +39,5 @@ class SubscriptionsContext:
     """The audit of operators' trial extensions, read outside any transaction."""
     trial_max_extension_days: int = DEFAULT_MAX_EXTENSION_DAYS
     """``TRIAL_MAX_EXTENSION_DAYS``: a tenant's trial is extended by at most this in all."""
+    queue: PaymentQueueReader
+    """The failed-payment queue and the operators' audit (outside any transaction)."""

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from subscriptions import __doc__ as description
 from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
+from subscriptions.operator_api import router as operator_router
 from subscriptions.ports import PaymentGateway
 from subscriptions.self_service.api import router as self_service_router
 from subscriptions.trial_api import router as trial_router
@@ -27,7 +28,7 @@ def create_app(
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[router, self_service_router, trial_router],
+        routers=[router, self_service_router, trial_router, operator_router],
         lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

@@ -9,7 +9,9 @@ from typing import Protocol
 
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
+from billing_domain.payment_recovery import ActionOutcome, OperatorAction, PaymentAttempt
 from billing_domain.plans import PlanType
+from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_domain.trials import TrialExtension
@@ -134,6 +136,12 @@ class SubscriptionsUnitOfWork(TransactionalUnitOfWork, Protocol):
     @property
     def trial_extensions(self) -> TrialExtensions: ...
 
+    @property
+    def actions(self) -> OperatorActionLog: ...
+
+    @property
+    def last_emails(self) -> LastEmails: ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> SubscriptionsUnitOfWork: ...
@@ -221,3 +229,107 @@ class PaymentGateway(Protocol):
         effective_at: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot: ...
+
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+        """``invoices.pay`` with the customer's default method: Stripe's immediate answer
+        (the outcome arrives by webhook). ``Conflict`` when Stripe refuses (already paid,
+        void), ``GatewayUnavailable`` when it cannot be reached."""
+        ...
+
+
+# -- the failed-payment queue (operators) ----------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LastEmail:
+    """The newest email the notifications service reported for a tenant (``notification.sent``)."""
+
+    kind: str
+    subject_id: str | None
+    to: str | None
+    status: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRecord:
+    """One audited operator action."""
+
+    id: int
+    tenant_id: str
+    action: OperatorAction
+    operator_sub: str
+    requested_at: datetime
+    outcome: str
+    detail: str | None
+    stripe_invoice_id: str | None
+    settled_at: datetime | None
+    reason: str | None = None
+    """The operator's own words, when given."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueuePosition:
+    """Where a page of the queue ended: its sort key (amount due, -1 for none; tenant)."""
+
+    amount: int
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PastDueQuery:
+    statuses: tuple[SubscriptionStatus, ...]
+    currency: str | None
+    after: QueuePosition | None
+    limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PastDueRow:
+    account: BillingAccount
+    last_email: LastEmail | None
+    last_action: ActionRecord | None
+
+
+class PaymentQueueReader(Protocol):
+    """Reads of the queue outside any transaction (never Stripe)."""
+
+    async def past_due(self, query: PastDueQuery) -> list[PastDueRow]:
+        """Tenants in ``query.statuses``, by amount due (largest first), then tenant id."""
+        ...
+
+    async def actions(
+        self, tenant_id: str, *, before: int | None, limit: int
+    ) -> list[ActionRecord]:
+        """The tenant's audited actions, newest first."""
+        ...
+
+
+class OperatorActionLog(Protocol):
+    async def record(
+        self,
+        *,
+        tenant_id: str,
+        action: OperatorAction,
+        operator_sub: str,
+        requested_at: datetime,
+        outcome: ActionOutcome,
+        stripe_invoice_id: str | None,
+        request_id: str,
+        detail: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """Audit an action; its id."""
+        ...
+
+    async def settle(
+        self, action_id: int, *, outcome: ActionOutcome, detail: str | None, settled_at: datetime
+    ) -> None:
+        """Write how a pending action ended (Stripe's answer)."""
+        ...
+
+
+class LastEmails(Protocol):
+    async def record(self, tenant_id: str, email: LastEmail, *, message_id: str) -> None:
+        """Keep ``email`` as the tenant's last one unless a newer one is kept already."""
+        ...

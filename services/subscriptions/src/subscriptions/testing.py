@@ -25,6 +25,7 @@ from billing_domain.errors import NotFound
 from billing_domain.invoice_history import InvoiceDocument
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark
+from billing_domain.payment_recovery import ActionOutcome, PaymentAttempt
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
@@ -36,6 +37,7 @@ from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
 from subscriptions.ports import (
+    LastEmail,
     LinkedAccount,
     PaymentGateway,
     ProrationPreview,
@@ -59,6 +61,7 @@ class FakePaymentGateway:
         self.keys: list[str] = []
         self.proration_dates: list[datetime] = []
         self.fail_with: Exception | None = None
+        self.invoice_answers: dict[str, PaymentAttempt | Exception] = {}
 
     def _enter(self, name: str) -> None:
         self.calls.append(name)
@@ -175,6 +178,15 @@ class FakePaymentGateway:
         self.keys.append(idempotency_key)
         return self._update(subscription_id, status=SubscriptionStatus.ACTIVE)
 
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+        """``invoice_answers[invoice_id]``: the answer to give, or the error to raise."""
+        self._enter("pay_invoice")
+        self.keys.append(idempotency_key)
+        answer = self.invoice_answers.get(invoice_id, PaymentAttempt.PAID)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
 
 class FakeTrialExtensions:
     """The extensions' audit; reservations are written at once (the use case commits them)."""
@@ -242,6 +254,8 @@ class FakeStore:
         self.accounts: dict[str, BillingAccount] = {}
         self.outbox: list[IntegrationEvent] = []
         self.inbox: set[str] = set()
+        self.actions: list[dict[str, Any]] = []
+        self.last_emails: dict[str, LastEmail] = {}
         self.quotes = FakeProrationQuotes()
         self.cards: dict[tuple[str, str], StoredCard] = {}
         self.invoices: dict[tuple[str, str], InvoiceDocument] = {}
@@ -263,6 +277,9 @@ class Staged:
     cards: dict[tuple[str, str], StoredCard] = dataclasses.field(default_factory=dict)
     invoices: dict[tuple[str, str], InvoiceDocument] = dataclasses.field(default_factory=dict)
     defaults: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    settled: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    emails: dict[str, LastEmail] = dataclasses.field(default_factory=dict)
 
 
 class _FakeSelfService:
@@ -322,6 +339,36 @@ class _FakeOutbox:
         self._uow.staged.events.extend(events)
 
 
+class _FakeActions:
+    """The audit as a list; an action's id is its place in it, from 1."""
+
+    def __init__(self, uow: FakeSubscriptionsUnitOfWork) -> None:
+        self._uow = uow
+
+    async def record(self, **action: Any) -> int:
+        self._uow.staged.actions.append(action)
+        return len(self._uow.store.actions) + len(self._uow.staged.actions)
+
+    async def settle(
+        self, action_id: int, *, outcome: ActionOutcome, detail: str | None, settled_at: datetime
+    ) -> None:
+        self._uow.staged.settled[action_id] = {
+            "outcome": outcome,
+            "detail": detail,
+            "settled_at": settled_at,
+        }
+
+
+class _FakeLastEmails:
+    def __init__(self, uow: FakeSubscriptionsUnitOfWork) -> None:
+        self._uow = uow
+
+    async def record(self, tenant_id: str, email: LastEmail, *, message_id: str) -> None:
+        kept = self._uow.staged.emails.get(tenant_id) or self._uow.store.last_emails.get(tenant_id)
+        if kept is None or kept.sent_at <= email.sent_at:
+            self._uow.staged.emails[tenant_id] = email
+
+
 class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
     """Stages writes; only ``commit`` makes them visible in the store."""
 
@@ -334,6 +381,8 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         self.outbox = _FakeOutbox(self)
         self.inbox = FakeMessageInbox(store.inbox, lambda: self.staged.inbox)
         self.self_service = _FakeSelfService(self)
+        self.actions = _FakeActions(self)
+        self.last_emails = _FakeLastEmails(self)
 
     def _new_stage(self) -> Staged:
         return Staged()
@@ -345,6 +394,10 @@ class FakeSubscriptionsUnitOfWork(FakeUnitOfWork[Staged]):
         self.store.cards.update(staged.cards)
         self.store.invoices.update(staged.invoices)
         self.store.defaults.update(staged.defaults)
+        self.store.actions.extend(staged.actions)
+        for action_id, changes in staged.settled.items():
+            self.store.actions[action_id - 1].update(changes)
+        self.store.last_emails.update(staged.emails)
         self.store.commits += 1
 
 

@@ -27,6 +27,7 @@ from billing_platform.sql_names import (
     table_name,
 )
 
+from subscriptions.adapters.operator_actions import PgLastEmails, PgOperatorActionLog
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceRepository
 from subscriptions.adapters.trial_extensions import PgTrialExtensions
@@ -54,6 +55,7 @@ ACCOUNT_COLUMNS = (
     "last_applied",
     "failed_since",
     "has_payment_method",
+    "failed_attempt_count",
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -76,6 +78,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
             next_payment_attempt=row["failed_next_attempt"],
             invoice_id=row["failed_invoice_id"],
             since=row["failed_since"],
+            attempt_count=row["failed_attempt_count"] or 1,
         )
     pending = None
     if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
@@ -133,6 +136,7 @@ def row_values(account: BillingAccount) -> dict[str, Any]:
         },
         "failed_since": None if failure is None else failure.since,
         "has_payment_method": account.has_payment_method,
+        "failed_attempt_count": None if failure is None else failure.attempt_count,
     }
 
 
@@ -169,6 +173,8 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
     inbox: PgMessageInbox
     self_service: PgSelfServiceRepository
     trial_extensions: PgTrialExtensions
+    actions: PgOperatorActionLog
+    last_emails: PgLastEmails
 
     def _on_enter(self) -> None:
         self.accounts = PgBillingAccountRepository(self.connection)
@@ -177,6 +183,8 @@ class PgSubscriptionsUnitOfWork(PgUnitOfWork):
         self.outbox = PgEventOutbox(self.connection, self.after_commit)
         self.inbox = PgMessageInbox(self.connection, SCHEMA)
         self.self_service = PgSelfServiceRepository(self.connection)
+        self.actions = PgOperatorActionLog(self.connection)
+        self.last_emails = PgLastEmails(self.connection)
 
 
 class PgAccountReader:

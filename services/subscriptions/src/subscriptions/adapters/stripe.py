@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from billing_domain.errors import GatewayUnavailable, RuleViolated
+from billing_domain.errors import Conflict, GatewayUnavailable, NotFound, RuleViolated
 from billing_domain.money import Money
+from billing_domain.payment_recovery import PaymentAttempt
 from billing_domain.plans import PlanType
 from billing_domain.status import parse_status
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
@@ -278,6 +279,29 @@ class StripeSubscriptionGateway:
             ),
         )
         return await self._snapshot(as_dict(resumed))
+
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+        """``invoices.pay`` with no ``payment_method``: Stripe charges the default one
+        (the subscription's, else the customer's ``invoice_settings``). A declined card
+        is an answer, not an error: the webhook ``invoice.payment_failed`` follows."""
+        try:
+            paid = await self._call(
+                "invoices.pay",
+                lambda c: c.client.v1.invoices.pay_async(
+                    invoice_id, options={"idempotency_key": idempotency_key}
+                ),
+            )
+        except NotFound as exc:
+            raise Conflict("Stripe has no such invoice", code="stripe_refused") from exc
+        except RuleViolated as exc:
+            if exc.code == "stripe_invalid_request":  # already paid, void, uncollectible...
+                raise Conflict(str(exc), code="stripe_refused") from exc
+            if exc.code == "invoice_payment_intent_requires_action":
+                return PaymentAttempt.REQUIRES_ACTION
+            return PaymentAttempt.DECLINED  # a card error: declined, expired, ...
+        if as_dict(paid).get("status") == "paid":
+            return PaymentAttempt.PAID
+        return PaymentAttempt.REQUIRES_ACTION
 
     # -- internals --------------------------------------------------------------
 
