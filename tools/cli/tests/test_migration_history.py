@@ -134,3 +134,27 @@ async def test_an_empty_database_gets_the_schema_recorded_when_the_history_was_f
     assert upgraded == GOLDEN.read_text()
     assert all("alembic_version" in line for line in emptied.splitlines()), emptied
     assert again == upgraded
+
+
+def test_each_history_is_one_line_without_duplicate_revision_ids() -> None:
+    """Two helpers landing a ``000N`` each once left two ``subscriptions_0008``: alembic
+    only warns and keeps one of them, so the other's tables were silently never created."""
+    for name, spec in SERVICES.items():
+        revisions: dict[str, str | None] = {}
+        for path in (spec.migrations.directory / "migrations" / "versions").glob("*.py"):
+            values = {
+                target.id: node.value.value
+                for node in ast.parse(path.read_text()).body
+                if isinstance(node, ast.AnnAssign | ast.Assign)
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Name)
+                and target.id in ("revision", "down_revision")
+                and isinstance(node.value, ast.Constant)
+            }
+            revision = str(values["revision"])
+            assert revision not in revisions, f"{name}: {revision} twice ({path.name})"
+            revisions[revision] = values.get("down_revision")
+        parents = [parent for parent in revisions.values() if parent is not None]
+        assert len(parents) == len(set(parents)), f"{name}: a revision has two children"
+        heads = set(revisions) - set(parents)
+        assert len(heads) == 1, f"{name}: heads {sorted(heads)}"

@@ -7,8 +7,8 @@
 queue's listing off the rest of the tenants.
 Literal SQL: this revision must not change when live code does.
 
-Revision ID: subscriptions_0008
-Revises: subscriptions_0007
+Revision ID: subscriptions_0010
+Revises: subscriptions_0009
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "subscriptions_0008"
-down_revision: str | None = "subscriptions_0007"
+revision: str = "subscriptions_0010"
+down_revision: str | None = "subscriptions_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
