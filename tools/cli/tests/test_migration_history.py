@@ -153,7 +153,8 @@ def test_each_history_is_one_line_without_duplicate_revision_ids() -> None:
             }
             revision = str(values["revision"])
             assert revision not in revisions, f"{name}: {revision} twice ({path.name})"
-            revisions[revision] = values.get("down_revision")
+            parent = values.get("down_revision")
+            revisions[revision] = None if parent is None else str(parent)
         parents = [parent for parent in revisions.values() if parent is not None]
         assert len(parents) == len(set(parents)), f"{name}: a revision has two children"
         heads = set(revisions) - set(parents)
