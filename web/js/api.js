@@ -1,6 +1,7 @@
 // fetch() for the billing API: bearer token, JSON in and out, readable errors.
 // Every failure becomes an ApiError with a message fit to show to a person.
 
+import { wordingFor } from "./error-wording.js";
 import { getToken } from "./session.js";
 
 export class ApiError extends Error {
@@ -16,36 +17,9 @@ export class ApiError extends Error {
   }
 }
 
-const BY_STATUS = {
-  401: "Your session has expired or is not valid. Please sign in again.",
-  403: "You are not allowed to do this.",
-  404: "Not found.",
-  409: "This conflicts with the current state of your subscription.",
-  422: "The request was not valid.",
-  429: "Too many requests. Please wait a moment and try again.",
-  503: "The billing service is temporarily unavailable. Please try again in a moment.",
-};
-
-const BY_CODE = {
-  owner_only: "Only the account owner can do this.",
-  other_tenant: "This belongs to another account.",
-  missing_scope: "This page is for operators (billing:admin) only.",
-};
-
-function fallbackMessage(status) {
-  if (BY_STATUS[status]) return BY_STATUS[status];
-  if (status >= 500) return "Something went wrong on our side. Please try again in a moment.";
-  return `The request failed (HTTP ${status}).`;
-}
-
+// The words for each failure live in error-wording.js (one place).
 function readableMessage(status, detail) {
-  if (detail && BY_CODE[detail.code]) return BY_CODE[detail.code];
-  if (status === 401 || status >= 500) return fallbackMessage(status);
-  if (detail && typeof detail.message === "string" && detail.message.trim()) {
-    const text = detail.message.trim();
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  }
-  return fallbackMessage(status);
+  return wordingFor(status, detail?.code, detail?.message);
 }
 
 async function readJson(response) {

@@ -21,10 +21,10 @@ export function mountBilling(root, user) {
     const seenFailure = sessionStorage.getItem(FAILURE_SEEN) === "1";
     if (after.payment_failed) {
       sessionStorage.setItem(FAILURE_SEEN, "1");
-      if (before && !before.payment_failed) toastError("Payment failed. Please update your payment method.");
+      if (before && !before.payment_failed) toastError("A payment failed. See the banner to fix it.");
     } else if (seenFailure || before?.payment_failed) {
       sessionStorage.removeItem(FAILURE_SEEN);
-      toastSuccess("Payment method updated. Your outstanding invoice is paid.");
+      toastSuccess("Your outstanding invoice is paid. Thank you!");
     }
   }
 
@@ -32,6 +32,7 @@ export function mountBilling(root, user) {
     announceChange(current, sub);
     current = sub;
     root.replaceChildren(subscriptionPanel(sub, { plans, user, onUpdate: render }));
+    root.dispatchEvent(new CustomEvent("billing:rendered", { bubbles: true, detail: { sub } }));
   }
 
   async function load() {
@@ -73,6 +74,13 @@ export function mountBilling(root, user) {
     }
     return current;
   }
+
+  // A banner action (pay now ...) asks to re-read until its effect shows.
+  document.addEventListener("billing:refresh", (event) => {
+    const until = event.detail?.until;
+    if (until) waitFor(until, { attempts: 15 });
+    else refresh();
+  });
 
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && current) refresh();

@@ -1,13 +1,15 @@
 // /settings: where Stripe Checkout sends the browser back.
-// ?success=true&session_id=...: verify the session server-side, say how it went,
-// then drop the query from the URL. ?canceled=true: a neutral notice.
+// ?success=true&session_id=...: verify the session server-side, say how it went in ONE
+// place (a notice, or a toast for success), worded for the state the subscription is
+// in, then drop the query from the URL. ?canceled=true: a neutral notice.
 
 import { api } from "./api.js";
 import { mountBilling } from "./billing-panel.js";
 import { h, loadingNote } from "./dom.js";
 import { planName } from "./format.js";
-import { requireUser, startPage } from "./shell.js";
-import { toastError, toastInfo, toastSuccess } from "./toast.js";
+import { requireUser, signInAgain, startPage } from "./shell.js";
+import { describeSubscription } from "./subscription-state.js";
+import { toastInfo, toastSuccess } from "./toast.js";
 
 startPage();
 const root = document.getElementById("billing");
@@ -19,34 +21,51 @@ function cleanUrl() {
   history.replaceState(history.state, "", location.pathname);
 }
 
+function notice(tone, text, ...extra) {
+  return h("div", { class: `notice notice-${tone}`, role: tone === "danger" ? "alert" : "status", "data-testid": "checkout-result" }, h("p", {}, text), ...extra);
+}
+
+const toPricing = () => h("a", { class: "btn btn-secondary", href: "/pricing" }, "Back to plans");
+
+// Not verified: what Stripe's session says, beside what the subscription shows.
+function unverified(result, sub) {
+  const model = sub ? describeSubscription(sub, { user }) : null;
+  if (model?.banner && ["requires_action", "payment_failed", "payment_overdue"].includes(model.banner.kind)) {
+    return notice("warning", "Your subscription is created but the first payment is not complete yet. Finish it below to start your plan.");
+  }
+  if (result.status === "expired") return notice("info", "This checkout expired before it was completed. Nothing was charged.", toPricing());
+  if (result.status === "open") return notice("info", "This checkout is not finished yet. Nothing was charged.", toPricing());
+  if (result.payment_status === "unpaid") return notice("warning", "The payment of this checkout is not complete yet. We will update your plan as soon as it is.");
+  return notice("warning", "We could not confirm this checkout yet. Your plan will update as soon as the payment is confirmed.", toPricing());
+}
+
 async function verify(sessionId, billing) {
   status.replaceChildren(loadingNote("Verifying your payment…"));
   try {
     const result = await api("/api/billing/verify-session", { method: "POST", body: { session_id: sessionId } });
-    if (result.verified) {
-      const name = planName(result.plan);
-      if (result.trial) toastSuccess(`Trial verified: your ${name} trial has started.`);
-      else toastSuccess(`Payment successful: you are now on the ${name} plan.`);
-      status.replaceChildren(loadingNote("Updating your subscription…"));
-      const sub = await billing.waitFor((s) => s.plan_type === result.plan);
-      status.replaceChildren(
-        sub?.plan_type === result.plan ? "" : h("p", { class: "notice", role: "status" }, "Your payment is verified; your subscription will show the new plan in a moment."),
-      );
-    } else {
-      const state = result.payment_status || result.status || "unknown";
-      toastError(`Payment verification failed (${state}). You have not been upgraded; if you were charged, contact support.`);
-      status.replaceChildren(h("p", { class: "notice notice-danger", role: "alert" }, "We could not verify this checkout. Your plan is unchanged."));
-    }
     cleanUrl();
+    if (!result.verified) {
+      const sub = await billing.refresh();
+      status.replaceChildren(unverified(result, sub));
+      return;
+    }
+    const name = planName(result.plan);
+    if (result.trial) toastSuccess(`Your ${name} trial has started.`);
+    else toastSuccess(`Payment successful: you are now on the ${name} plan.`);
+    status.replaceChildren(loadingNote("Updating your subscription…"));
+    const sub = await billing.waitFor((s) => s.plan_type === result.plan && s.status !== "incomplete");
+    status.replaceChildren(
+      sub?.plan_type === result.plan ? "" : notice("info", "Your payment is confirmed; your subscription will show the new plan in a moment."),
+    );
   } catch (err) {
-    if (err.isNetwork) {
-      toastError("Network error: we could not verify your payment. Check your connection and try again.");
-    } else {
-      toastError(`Payment verification failed: ${err.message}`);
-    }
     cleanUrl();
+    if (err.status === 401) {
+      signInAgain(status, err);
+      return;
+    }
     const retry = h("button", { type: "button", class: "btn btn-secondary", onclick: () => verify(sessionId, billing) }, "Verify again");
-    status.replaceChildren(h("div", { class: "notice notice-danger", role: "alert" }, h("p", {}, err.message), retry));
+    const text = err.isNetwork ? "We could not reach the server to confirm your checkout. Check your connection and try again." : err.message;
+    status.replaceChildren(notice("danger", text, err.status === 404 ? toPricing() : retry));
   }
 }
 

@@ -2,6 +2,8 @@
 // focus goes back to the control that opened it.
 
 import { h } from "./dom.js";
+import { signInHref } from "./session.js";
+import { liftToasts } from "./toast.js";
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 let counter = 0;
@@ -21,14 +23,36 @@ function trapFocus(dialog, event) {
   }
 }
 
+function restoreFocus(opener, key) {
+  if (opener instanceof HTMLElement && opener.isConnected) {
+    opener.focus();
+    return;
+  }
+  if (!key) return;
+  const again = [...document.querySelectorAll("[data-focus-key], [data-action]")].find((el) => (el.dataset.focusKey || el.dataset.action) === key);
+  again?.focus();
+}
+
+// The failure of the confirm, in the dialog only (no toast beside it); a 401 offers
+// to sign in again.
+function showDialogError(node, err) {
+  node.replaceChildren(err?.message || "Something went wrong.");
+  if (err?.status === 401) {
+    node.append(" ", h("a", { href: signInHref(), class: "btn btn-primary btn-small" }, "Sign in again"));
+  }
+  node.hidden = false;
+}
+
 // openDialog({ title, body: [nodes], confirmLabel, busyLabel, danger, confirmEnabled,
 //              onConfirm: async () => result }) -> Promise<result | undefined (dismissed)>
 // `setup(controls)` gets { setConfirmEnabled, confirm } to wire inputs.
-export function openDialog({ title, body = [], confirmLabel = "Confirm", busyLabel = "Working…", cancelLabel = "Cancel", danger = false, confirmEnabled = true, onConfirm, setup }) {
+// `opener`: the control to give focus back to (default: the focused element). When it was
+// redrawn meanwhile, the control with the same data-focus-key (or data-action) gets it.
+export function openDialog({ title, body = [], confirmLabel = "Confirm", busyLabel = "Working…", cancelLabel = "Cancel", danger = false, confirmEnabled = true, onConfirm, setup, opener = document.activeElement }) {
   counter += 1;
   const titleId = `dialog-title-${counter}`;
   const bodyId = `dialog-body-${counter}`;
-  const opener = document.activeElement;
+  const openerKey = opener instanceof HTMLElement ? opener.dataset.focusKey || opener.dataset.action : null;
   const error = h("p", { class: "dialog-error", role: "alert", hidden: true });
   const cancel = h("button", { type: "button", class: "btn btn-secondary" }, cancelLabel);
   const confirm = h("button", { type: "submit", class: danger ? "btn btn-danger" : "btn btn-primary" }, confirmLabel);
@@ -54,7 +78,7 @@ export function openDialog({ title, body = [], confirmLabel = "Confirm", busyLab
     });
     dialog.addEventListener("close", () => {
       dialog.remove();
-      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      restoreFocus(opener, openerKey);
       resolve(result);
     });
     cancel.addEventListener("click", close);
@@ -76,12 +100,12 @@ export function openDialog({ title, body = [], confirmLabel = "Confirm", busyLab
         confirm.disabled = false;
         confirm.removeAttribute("aria-busy");
         confirm.textContent = label;
-        error.textContent = err?.message || "Something went wrong.";
-        error.hidden = false;
+        showDialogError(error, err);
       }
     });
     setup?.({ setConfirmEnabled: (on) => { if (!busy) confirm.disabled = !on; }, confirmButton: confirm });
     dialog.showModal();
+    liftToasts();
     const firstInput = dialog.querySelector("input, select, textarea");
     (firstInput || cancel).focus();
   });

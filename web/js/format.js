@@ -10,13 +10,15 @@ function fractionDigits(currency) {
   }
 }
 
-// 2900 "usd" -> "$29.00"; 500 "jpy" -> "¥500" (the currency's own minor unit).
+// 2900 "usd" -> "$29"; 2486 "usd" -> "$24.86"; 500 "jpy" -> "¥500" (the currency's own
+// minor unit). Whole amounts go without ".00".
 export function formatMoney(minor, currency = "usd") {
   const code = String(currency || "usd").toUpperCase();
   const digits = fractionDigits(code);
   const value = Number(minor) / 10 ** digits;
+  const whole = Number.isInteger(value);
   try {
-    return new Intl.NumberFormat(LOCALE, { style: "currency", currency: code }).format(value);
+    return new Intl.NumberFormat(LOCALE, { style: "currency", currency: code, minimumFractionDigits: whole ? 0 : digits }).format(value);
   } catch {
     return `${value.toFixed(digits)} ${code}`;
   }

@@ -15,7 +15,7 @@ export async function changePlan(button, { sub, target, onChanged }) {
       api("/api/billing/proration", { method: "POST", body: { plan: target.plan } }),
     );
   } catch (err) {
-    toastError(`Could not preview the change to ${target.name}: ${err.message}`);
+    toastError(`Could not preview the change to ${target.name}. ${err.message}`);
     return;
   }
   const periodEnd = formatDate(sub.current_period_end);
@@ -36,25 +36,22 @@ export async function changePlan(button, { sub, target, onChanged }) {
     ],
     confirmLabel: upgrade ? `Upgrade to ${target.name}` : `Downgrade to ${target.name}`,
     busyLabel: upgrade ? "Upgrading…" : "Scheduling…",
+    opener: button,
+    // a failure shows in the dialog only: one error per failure
     onConfirm: async () => {
-      try {
-        const result = await api("/api/billing/subscription/plan", {
-          method: "POST",
-          body: { plan: target.plan, proration_date: preview.proration_date },
-          idempotencyKey: newIdempotencyKey(),
-        });
-        if (result.effective === "now") {
-          toastSuccess(`Plan upgraded: you are now on ${target.name}.`);
-        } else {
-          const on = formatDate(result.pending_plan?.effective_at || result.current_period_end);
-          toastSuccess(`Plan downgrade scheduled: ${target.name} from ${on}.`);
-        }
-        onChanged(result);
-        return result;
-      } catch (err) {
-        toastError(`Could not change the plan: ${err.message}`);
-        throw err;
+      const result = await api("/api/billing/subscription/plan", {
+        method: "POST",
+        body: { plan: target.plan, proration_date: preview.proration_date },
+        idempotencyKey: newIdempotencyKey(),
+      });
+      if (result.effective === "now") {
+        toastSuccess(`Plan upgraded: you are now on ${target.name}.`);
+      } else {
+        const on = formatDate(result.pending_plan?.effective_at || result.current_period_end);
+        toastSuccess(`Plan downgrade scheduled: ${target.name} from ${on}.`);
       }
+      onChanged(result);
+      return result;
     },
   });
 }

@@ -6,6 +6,8 @@ import { formatDate, formatMoney, intervalLabel, planRank } from "./format.js";
 import { changePlan } from "./plan-change.js";
 import { requireUser, showError, startPage } from "./shell.js";
 import { openPortal, SUBSCRIPTION } from "./subscription-actions.js";
+import { currentState, trialIsAvailable } from "./pricing-state.js";
+import { planOffer } from "./subscription-state.js";
 import { isPaid } from "./subscription-view.js";
 import { toastError, toastInfo } from "./toast.js";
 
@@ -22,30 +24,32 @@ async function startCheckout(button, plan, trial) {
     button.disabled = true;
     location.assign(session.url);
   } catch (err) {
-    toastError(`Checkout failed: ${err.message}`);
+    toastError(`Could not start checkout. ${err.message}`);
   }
 }
 
-function action(plan, sub, reload) {
-  const current = plan.plan === sub.plan_type && isPaid(sub);
-  const onFree = !isPaid(sub);
-  if (plan.plan === "free") {
-    if (onFree) return null;
-    return h("a", { class: "btn btn-secondary", href: "/settings/billing?cancel=1" }, "Downgrade");
+// The card's button, from the presentation model's offer for this plan.
+function action(plan, sub, reload, trialAvailable) {
+  const offer = planOffer(sub, plan, { trialAvailable, rank: planRank });
+  const key = `plan-${plan.plan}`;
+  switch (offer.kind) {
+    case "current":
+      return offer.label ? h("button", { type: "button", class: "btn btn-secondary", "data-focus-key": key, onclick: (e) => openPortal(e.currentTarget) }, offer.label) : null;
+    case "cancel":
+      return h("a", { class: "btn btn-secondary", href: "/settings/billing?cancel=1" }, offer.label);
+    case "trial":
+    case "checkout":
+      return h("button", { type: "button", class: "btn btn-primary", "data-focus-key": key, onclick: (e) => startCheckout(e.currentTarget, plan, offer.kind === "trial") }, offer.label);
+    case "upgrade":
+    case "downgrade":
+      return h(
+        "button",
+        { type: "button", class: offer.kind === "upgrade" ? "btn btn-primary" : "btn btn-secondary", "data-focus-key": key, onclick: (e) => changePlan(e.currentTarget, { sub, target: plan, onChanged: reload }) },
+        offer.label,
+      );
+    default:
+      return null;
   }
-  if (current) {
-    return h("button", { type: "button", class: "btn btn-secondary", onclick: (e) => openPortal(e.currentTarget) }, "Manage Subscription");
-  }
-  if (onFree) {
-    const trial = plan.trial_days > 0;
-    return h("button", { type: "button", class: "btn btn-primary", onclick: (e) => startCheckout(e.currentTarget, plan, trial) }, trial ? "Start trial" : "Upgrade");
-  }
-  const upgrade = planRank(plan.plan) > planRank(sub.plan_type);
-  return h(
-    "button",
-    { type: "button", class: upgrade ? "btn btn-primary" : "btn btn-secondary", onclick: (e) => changePlan(e.currentTarget, { sub, target: plan, onChanged: reload }) },
-    upgrade ? "Upgrade" : "Downgrade",
-  );
 }
 
 // "Upgrade" alone is ambiguous to a screen reader among four cards: say which plan.
@@ -54,22 +58,22 @@ function described(control, titleId) {
   return control;
 }
 
-function card(plan, sub, reload) {
+function card(plan, sub, reload, trialAvailable) {
   const current = plan.plan === (isPaid(sub) ? sub.plan_type : "free");
   const pending = sub.pending_plan?.plan === plan.plan;
   const titleId = `plan-${plan.plan}`;
   const badges = h("div", { class: "badges" });
-  if (current) badges.append(h("span", { class: "badge badge-current" }, "Current Plan"));
-  if (pending) badges.append(h("span", { class: "badge badge-warning" }, `Starts ${formatDate(sub.pending_plan.effective_at)}`));
-  const price = plan.amount === 0 ? "Free" : formatMoney(plan.amount, plan.currency);
+  if (current) badges.append(h("span", { class: "badge badge-current" }, "Current plan"));
+  if (pending) badges.append(h("span", { class: "badge badge-warning", "data-testid": "scheduled" }, `Starts ${formatDate(sub.pending_plan.effective_at)}`));
+  const price = formatMoney(plan.amount, plan.currency);
   return h(
     "article",
     { class: current ? "plan-card is-current" : "plan-card", "aria-labelledby": titleId, "data-plan": plan.plan },
     h("h2", { id: titleId }, plan.name),
     badges,
-    h("p", { class: "price" }, h("span", { class: "amount" }, price), plan.amount === 0 ? "" : h("span", { class: "per" }, ` / ${intervalLabel(plan)}`)),
-    plan.trial_days > 0 ? h("p", { class: "trial" }, `${plan.trial_days}-day free trial`) : null,
-    user.isOwner ? described(action(plan, sub, reload), titleId) : null,
+    h("p", { class: "price" }, h("span", { class: "amount" }, price), plan.amount === 0 ? h("span", { class: "per" }, " forever") : h("span", { class: "per" }, ` per ${intervalLabel(plan)}`)),
+    plan.trial_days > 0 && trialAvailable && !isPaid(sub) ? h("p", { class: "trial" }, `${plan.trial_days}-day free trial`) : null,
+    user.isOwner ? described(action(plan, sub, reload, trialAvailable), titleId) : null,
   );
 }
 
@@ -79,9 +83,10 @@ async function load() {
   try {
     const [catalogue, sub] = await Promise.all([api("/api/billing/plans"), api(SUBSCRIPTION)]);
     const plans = [...catalogue.plans].sort((a, b) => planRank(a.plan) - planRank(b.plan));
-    const grid = h("div", { class: "plan-grid" }, plans.map((plan) => card(plan, sub, load)));
+    const trialAvailable = await trialIsAvailable(sub);
+    const grid = h("div", { class: "plan-grid" }, plans.map((plan) => card(plan, sub, load, trialAvailable)));
     const note = user.isOwner ? null : h("p", { class: "hint", "data-testid": "member-note" }, "Only the account owner can change the plan.");
-    root.replaceChildren(grid, note ?? "");
+    root.replaceChildren(currentState(sub, plans), grid, note ?? "");
   } catch (err) {
     showError(root, err, load);
   } finally {

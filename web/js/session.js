@@ -42,6 +42,7 @@ export function currentUser() {
     return {
       userId: claims.sub,
       tenantId: claims.tenant_id,
+      tenantName: typeof claims.tenant_name === "string" && claims.tenant_name.trim() ? claims.tenant_name.trim() : null,
       role: claims.role,
       scopes,
       isOwner: claims.role === "owner",

@@ -18,16 +18,18 @@ export function renderHeader() {
   const links = LINKS.filter((link) => !link.operator || user?.isOperator).map((link) =>
     h("li", {}, h("a", { href: link.href, "aria-current": link.href === here ? "page" : null }, link.label)),
   );
+  // The account's name from the token's optional tenant_name claim; never its raw id.
+  const who = [user?.tenantName, user?.isOperator ? "Operator" : null].filter(Boolean).join(" · ");
   const account = user
     ? h(
         "div",
         { class: "account" },
-        h("span", { class: "who" }, `${user.tenantId} · ${user.isOperator ? "operator" : user.role}`),
+        who ? h("span", { class: "who" }, who) : null,
         h("button", { type: "button", class: "btn btn-link", onclick: signOut }, "Sign out"),
       )
     : h("div", { class: "account" }, h("a", { class: "btn btn-secondary", href: signInHref() }, "Sign in"));
   header.replaceChildren(
-    h("a", { class: "brand", href: "/" }, "Billing"),
+    h("a", { class: "brand", href: user?.isOperator ? "/admin/webhooks" : "/settings/billing" }, h("img", { src: "/favicon.svg", alt: "", width: 22, height: 22 }), "Billing"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, links)),
     account,
   );
@@ -63,11 +65,25 @@ export function showError(container, error, retry) {
     h("p", { class: "error-message" }, error?.message || "Something went wrong."),
   );
   if (error?.status === 401) {
-    panel.append(h("a", { class: "btn btn-primary", href: signInHref() }, "Sign in again"));
+    signInAgain(container, error);
+    return;
   } else if (retry) {
     panel.append(h("button", { type: "button", class: "btn btn-secondary", onclick: retry }, "Try again"));
   }
   container.replaceChildren(panel);
+}
+
+// A 401 anywhere: one panel that says so and signs in again (no toast beside it).
+export function signInAgain(container, error) {
+  container.replaceChildren(
+    h(
+      "div",
+      { class: "panel error-panel", role: "alert", "data-testid": "session-expired" },
+      h("h2", {}, "Your session has expired"),
+      h("p", { class: "error-message" }, error?.message || "Sign in again to continue."),
+      h("a", { class: "btn btn-primary", href: signInHref() }, "Sign in again"),
+    ),
+  );
 }
 
 export function startPage() {

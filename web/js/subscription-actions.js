@@ -3,7 +3,7 @@
 import { api, newIdempotencyKey } from "./api.js";
 import { openDialog } from "./dialog.js";
 import { h, withLoading } from "./dom.js";
-import { formatDate } from "./format.js";
+import { formatDate, planName } from "./format.js";
 import { toastError, toastInfo, toastSuccess } from "./toast.js";
 
 export const SUBSCRIPTION = "/api/billing/subscription";
@@ -23,18 +23,23 @@ export async function openPortal(button) {
     }
   } catch (err) {
     tab?.close();
-    toastError(`Could not open the billing portal: ${err.message}`);
+    toastError(`Could not open the billing portal. ${err.message}`);
   }
 }
 
-export function confirmCancel(sub, onUpdate) {
+export function confirmCancel(sub, onUpdate, opener) {
   const endDate = formatDate(sub.current_period_end);
+  const pending = sub.pending_plan;
+  const dropsChange = pending
+    ? h("p", { class: "dialog-warning", "data-testid": "drops-pending" }, `You have a change to ${planName(pending.plan)} scheduled for ${formatDate(pending.effective_at)}. Cancelling drops that change: your subscription ends instead.`)
+    : null;
   const inputId = "cancel-confirm-input";
   const input = h("input", { id: inputId, name: "confirm", type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": "cancel-hint" });
   return openDialog({
     title: "Cancel subscription?",
     body: [
       h("p", {}, endDate ? `Your subscription stays active until the end of the current period, ${endDate}.` : "Your subscription stays active until the end of the current period."),
+      dropsChange,
       h("p", {}, "After that your account moves to the Free plan and you will not be charged again. You can resume any time before then."),
       h("label", { for: inputId }, "Type CANCEL to confirm"),
       input,
@@ -44,6 +49,7 @@ export function confirmCancel(sub, onUpdate) {
     busyLabel: "Cancelling…",
     cancelLabel: "Keep subscription",
     danger: true,
+    opener,
     confirmEnabled: false,
     setup: ({ setConfirmEnabled }) => {
       input.addEventListener("input", () => setConfirmEnabled(input.value.trim() === "CANCEL"));
@@ -56,8 +62,7 @@ export function confirmCancel(sub, onUpdate) {
         onUpdate(updated);
         return updated;
       } catch (err) {
-        toastError(`Could not cancel the subscription: ${err.message}`);
-        throw err;
+        throw err; // shown in the dialog: one error per failure
       }
     },
   });
@@ -72,6 +77,6 @@ export async function resume(button, onUpdate) {
     toastSuccess(renews ? `Subscription resumed. It renews on ${renews}.` : "Subscription resumed.");
     onUpdate(updated);
   } catch (err) {
-    toastError(`Could not resume the subscription: ${err.message}`);
+    toastError(`Could not resume the subscription. ${err.message}`);
   }
 }

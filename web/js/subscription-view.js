@@ -1,29 +1,19 @@
-// The subscription panel: plan, status badges, notices, payment-failure banner and
-// (for owners) the actions. Pure rendering; the actions live in subscription-actions.js.
+// The subscription panel, drawn from the presentation model (subscription-state.js):
+// status chip, date line, banner with its actions, pending change, owner actions.
+// The actions themselves live in subscription-actions.js and recovery-actions.js.
 
 import { h } from "./dom.js";
-import { formatDate, formatMoney, intervalLabel, planName } from "./format.js";
+import { formatDate, formatMoney, intervalLabel } from "./format.js";
+import { bannerView } from "./banner-view.js";
 import { confirmCancel, openPortal, resume } from "./subscription-actions.js";
+import { describeSubscription, subscriptionFacts } from "./subscription-state.js";
 
-export const STATUS_LABELS = {
-  active: "Active",
-  trialing: "Trial",
-  past_due: "Past Due",
-  canceled: "Canceled",
-  incomplete: "Incomplete",
-  incomplete_expired: "Expired",
-  unpaid: "Unpaid",
-  paused: "Paused",
-};
-const ENDED = new Set(["canceled", "incomplete_expired"]);
-
-export function statusBadge(sub) {
-  const label = sub.status_label || STATUS_LABELS[sub.status] || sub.status;
-  return h("span", { class: `badge status-${sub.status}`, "data-status": sub.status }, label);
+export function statusBadge(model, status) {
+  return h("span", { class: `badge status-${model.status.key} tone-${model.status.tone}`, "data-status": status, "data-tone": model.status.tone }, model.status.label);
 }
 
 export function isPaid(sub) {
-  return sub.plan_type !== "free" && !ENDED.has(sub.status);
+  return subscriptionFacts(sub).paid;
 }
 
 // A link from the API goes in an href only if it is https (or http to this machine, the
@@ -41,82 +31,56 @@ export function followableUrl(raw) {
   return url.protocol === "http:" && local ? url.href : null;
 }
 
-function failureBanner(sub, user) {
-  const failed = sub.payment_failed;
-  const amount = formatMoney(failed.amount_due, failed.currency);
-  const next = failed.next_payment_attempt
-    ? `We will try again on ${formatDate(failed.next_payment_attempt)}.`
-    : "No further attempts are scheduled.";
-  const actions = h("div", { class: "banner-actions" });
-  if (user.isOwner) {
-    actions.append(h("button", { type: "button", class: "btn btn-light", onclick: (e) => openPortal(e.currentTarget) }, "Update Payment"));
-  }
-  const invoiceUrl = followableUrl(failed.hosted_invoice_url);
-  if (invoiceUrl) {
-    actions.append(h("a", { class: "btn btn-outline-light", href: invoiceUrl, target: "_blank", rel: "noopener noreferrer" }, "View Invoice"));
-  }
-  return h(
-    "div",
-    { class: "banner banner-danger", role: "alert", "data-testid": "payment-failed" },
-    h("p", {}, h("strong", {}, "Payment Failed"), ` - Your payment of ${amount} could not be processed. ${next}`),
-    actions,
-  );
-}
-
-function priceLine(sub, plans) {
-  const plan = plans.find((p) => p.plan === sub.plan_type);
-  if (!plan) return null;
-  if (plan.amount === 0) return h("p", { class: "price-line" }, "No charge");
+function priceLine(model, plans) {
+  const plan = plans.find((p) => p.plan === model.plan.id);
+  if (!plan || plan.amount === 0) return null;
   return h("p", { class: "price-line" }, `${formatMoney(plan.amount, plan.currency)} per ${intervalLabel(plan)}`);
 }
 
-function dates(sub) {
-  const rows = [];
-  const add = (term, value) => value && rows.push(h("dt", {}, term), h("dd", {}, value));
-  const trialing = sub.status === "trialing" && sub.trial_end;
-  if (trialing) add(sub.cancel_at_period_end ? "Trial ends (not renewed)" : "Trial ends, first payment", formatDate(sub.trial_end));
-  if (isPaid(sub) && !trialing) add(sub.cancel_at_period_end ? "Access until" : "Renews on", formatDate(sub.current_period_end));
-  return rows.length ? h("dl", { class: "facts" }, rows) : null;
+function dateLine(model) {
+  const line = model.dateLine;
+  if (!line) return null;
+  return h("p", { class: "date-line", "data-testid": "date-line", "data-kind": line.kind }, line.label, " ", h("strong", {}, formatDate(line.date)));
 }
 
-function actions(sub, user, onUpdate) {
+function actions(sub, model, user, onUpdate) {
   if (!user.isOwner) {
-    return h("p", { class: "hint", "data-testid": "member-note" }, "Only the account owner can change the plan, payment method or cancel.");
+    return h("p", { class: "hint", "data-testid": "member-note" }, "Only the account owner can change the plan, the card or cancel.");
   }
+  const can = model.actions;
   const bar = h("div", { class: "actions" });
-  if (sub.plan_type !== "free") {
-    bar.append(h("button", { type: "button", class: "btn btn-secondary", onclick: (e) => openPortal(e.currentTarget) }, "Manage Subscription"));
+  if (can.manage) {
+    bar.append(h("button", { type: "button", class: "btn btn-secondary", onclick: (e) => openPortal(e.currentTarget) }, "Manage subscription"));
   }
-  bar.append(h("a", { class: "btn btn-secondary", href: "/pricing" }, sub.plan_type === "free" ? "See plans" : "Change plan"));
-  if (isPaid(sub) && sub.cancel_at_period_end) {
+  if (can.checkout) bar.append(h("a", { class: "btn btn-primary", href: "/pricing" }, "See plans"));
+  else if (can.changePlan) bar.append(h("a", { class: "btn btn-secondary", href: "/pricing" }, "Change plan"));
+  if (can.resume) {
     bar.append(h("button", { type: "button", class: "btn btn-primary", onclick: (e) => resume(e.currentTarget, onUpdate) }, "Resume subscription"));
-  } else if (isPaid(sub)) {
-    bar.append(h("button", { type: "button", class: "btn btn-danger-outline", "data-action": "cancel", onclick: () => confirmCancel(sub, onUpdate) }, "Cancel subscription"));
+  } else if (can.cancel) {
+    bar.append(h("button", { type: "button", class: "btn btn-danger-outline", "data-action": "cancel", onclick: (e) => confirmCancel(sub, onUpdate, e.currentTarget) }, "Cancel subscription"));
   }
-  return bar;
+  const hint = !can.changePlan && !can.checkout && can.blockedReason ? h("p", { class: "hint", "data-testid": "blocked-reason" }, can.blockedReason) : null;
+  return h("div", {}, bar, hint);
 }
 
 export function subscriptionPanel(sub, { plans = [], user, onUpdate }) {
-  const badges = h("div", { class: "badges" }, statusBadge(sub));
-  if (sub.cancel_at_period_end && sub.current_period_end) {
-    badges.append(h("span", { class: "badge badge-warning", "data-testid": "cancels-on" }, `Cancels on ${formatDate(sub.current_period_end)}`));
-  }
-  const pending = sub.pending_plan
-    ? h("p", { class: "notice", role: "status", "data-testid": "pending-plan" }, `Your plan changes to ${planName(sub.pending_plan.plan, plans)} on ${formatDate(sub.pending_plan.effective_at)}. Until then you keep your current plan.`)
+  const model = describeSubscription(sub, { plans, user });
+  const pending = model.pending
+    ? h("p", { class: "notice", role: "status", "data-testid": "pending-plan" }, model.pending.text)
     : null;
   return h(
     "div",
-    { class: "subscription" },
-    sub.payment_failed ? failureBanner(sub, user) : null,
+    { class: "subscription", "data-banner": model.banner?.kind || "" },
+    model.banner ? bannerView(model.banner, { sub, onUpdate }) : null,
     h(
       "section",
       { class: "panel", "aria-labelledby": "plan-title" },
       h("h2", { id: "plan-title" }, "Current plan"),
-      h("div", { class: "plan-heading" }, h("p", { class: "plan-name", "data-testid": "plan-name" }, planName(sub.plan_type, plans)), badges),
-      priceLine(sub, plans),
-      dates(sub),
+      h("div", { class: "plan-heading" }, h("p", { class: "plan-name", "data-testid": "plan-name" }, model.plan.name), h("div", { class: "badges" }, statusBadge(model, sub.status))),
+      priceLine(model, plans),
+      dateLine(model),
       pending,
-      actions(sub, user, onUpdate),
+      actions(sub, model, user, onUpdate),
     ),
   );
 }

@@ -9,9 +9,20 @@ function region() {
     node = document.createElement("div");
     node.id = "toasts";
     node.className = "toasts";
+    node.setAttribute("aria-live", "polite");
     document.body.append(node);
   }
+  if (!node.hasAttribute("popover")) node.setAttribute("popover", "manual");
   return node;
+}
+
+// A modal <dialog> sits in the browser's top layer, above any z-index: the toasts are a
+// manual popover, shown again (so on top) whenever a toast or a dialog appears.
+export function liftToasts() {
+  const node = document.getElementById("toasts");
+  if (!node || !node.showPopover) return;
+  if (node.matches(":popover-open")) node.hidePopover();
+  if (node.childElementCount > 0) node.showPopover();
 }
 
 export function toast(message, { kind = "info", duration } = {}) {
@@ -28,7 +39,11 @@ export function toast(message, { kind = "info", duration } = {}) {
   close.textContent = "×";
   item.append(text, close);
   region().append(item);
-  const dismiss = () => item.remove();
+  liftToasts();
+  const dismiss = () => {
+    item.remove();
+    liftToasts();
+  };
   close.addEventListener("click", dismiss);
   setTimeout(dismiss, duration ?? DURATION[kind] ?? DURATION.info);
   return item;

@@ -98,6 +98,7 @@ async def test_body_carries_payment_failure_and_pending_plan(
             hosted_invoice_url="https://pay.example/in_1",
             next_payment_attempt=world.clock.now(),
             invoice_id="in_1",
+            since=world.clock.now(),
         ),
         pending_plan=PendingPlanChange(plan=PlanType.SOLO, effective_at=world.clock.now()),
     )
@@ -118,6 +119,8 @@ async def test_body_carries_payment_failure_and_pending_plan(
         "currency": "usd",
         "hosted_invoice_url": "https://pay.example/in_1",
         "next_payment_attempt": "2026-12-01T12:00:00Z",
+        "invoice_id": "in_1",  # for POST /api/billing/invoices/{id}/pay
+        "since": "2026-12-01T12:00:00Z",  # "Payment overdue since" on the pages
     }
     assert body["pending_plan"] == {"plan": "solo", "effective_at": "2026-12-01T12:00:00Z"}
     assert world.gateway.calls == []

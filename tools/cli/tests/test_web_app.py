@@ -85,6 +85,28 @@ async def test_dev_sign_in_mints_tokens_for_owner_member_and_operator() -> None:
     assert {c["iss"] for c in claims.values()} == {"billing-dev"}  # never billing serve's
 
 
+async def test_dev_token_carries_the_optional_tenant_name_for_the_header() -> None:
+    async with _client(web_app(extra_routes=DevSignIn(jwt_secret=SECRET).routes())) as client:
+        named = await client.post(
+            "/dev/token", json={"tenant_id": "t", "role": "owner", "tenant_name": " Acme Inc "}
+        )
+        unnamed = await client.post("/dev/token", json={"tenant_id": "t", "role": "owner"})
+        blank = await client.post(
+            "/dev/token", json={"tenant_id": "t", "role": "owner", "tenant_name": "  "}
+        )
+        favicon = await client.get("/favicon.svg")
+
+    def decode(answer: httpx.Response) -> dict[str, object]:
+        claims: dict[str, object] = jwt.decode(answer.json()["token"], SECRET, algorithms=["HS256"])
+        return claims
+
+    assert decode(named)["tenant_name"] == "Acme Inc"
+    assert "tenant_name" not in decode(unnamed)
+    assert "tenant_name" not in decode(blank)
+    assert favicon.status_code == 200
+    assert favicon.headers["content-type"].startswith("image/svg+xml")
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
@@ -92,6 +114,12 @@ async def test_dev_sign_in_mints_tokens_for_owner_member_and_operator() -> None:
         ({"tenant_id": "bad tenant!", "role": "owner"}, 422, "invalid_tenant"),
         ({"tenant_id": "", "role": "owner"}, 422, "invalid_tenant"),
         (["tenant_x"], 422, "invalid_tenant"),
+        ({"tenant_id": "tenant_x", "role": "owner", "tenant_name": 7}, 422, "invalid_tenant_name"),
+        (
+            {"tenant_id": "tenant_x", "role": "owner", "tenant_name": "x" * 81},
+            422,
+            "invalid_tenant_name",
+        ),
     ],
 )
 async def test_dev_token_refuses_bad_input(body: object, status: int, code: str) -> None:

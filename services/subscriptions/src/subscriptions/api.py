@@ -42,6 +42,10 @@ class PaymentFailedOut(BaseModel):
     currency: str = Field(examples=["usd"])
     hosted_invoice_url: str | None
     next_payment_attempt: str | None = Field(description="RFC 3339, null once Stripe gave up")
+    invoice_id: str | None = Field(
+        default=None, description="the unpaid invoice (POST /api/billing/invoices/{id}/pay)"
+    )
+    since: str | None = Field(default=None, description="RFC 3339: when the invoice first failed")
 
 
 class PendingPlanOut(BaseModel):

@@ -55,6 +55,8 @@ def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, An
             "currency": failure.amount_due.currency,
             "hosted_invoice_url": followable_url(failure.hosted_invoice_url),
             "next_payment_attempt": _time(failure.next_payment_attempt),
+            "invoice_id": failure.invoice_id,
+            "since": _time(failure.since),
         },
         "pending_plan": None
         if pending is None

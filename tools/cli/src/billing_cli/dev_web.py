@@ -43,7 +43,7 @@ class DevSignIn:
             return None  # RS256 only: tokens come from the real identity provider
         return cls(jwt_secret=settings.jwt_secret, audience=settings.jwt_audience)
 
-    def mint(self, tenant_id: str, role: str) -> str:
+    def mint(self, tenant_id: str, role: str, tenant_name: str | None = None) -> str:
         operator = role == "operator"
         return mint_token(
             self.jwt_secret,
@@ -54,6 +54,7 @@ class DevSignIn:
             ttl_seconds=TOKEN_TTL_SECONDS,
             audience=self.audience,
             issuer=DEV_ISSUER,  # refused by every service but billing dev's own
+            tenant_name=tenant_name,
         )
 
     def routes(self, root: Path = SIGN_IN_ROOT) -> list[BaseRoute]:
@@ -86,7 +87,10 @@ class DevSignIn:
             return _error(422, "invalid_tenant", "tenant_id: 1-64 letters, digits, _ or -")
         if role not in DEV_ROLES:
             return _error(422, "invalid_role", "role: owner, member or operator")
-        token = self.mint(tenant_id, role)
+        name = body.get("tenant_name")
+        if name is not None and (not isinstance(name, str) or len(name.strip()) > 80):
+            return _error(422, "invalid_tenant_name", "tenant_name: text of at most 80 characters")
+        token = self.mint(tenant_id, role, (name or "").strip() or None)
         return JSONResponse(
             {
                 "token": token,

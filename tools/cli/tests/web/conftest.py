@@ -162,13 +162,23 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page], Path]:
 def sign_in() -> Callable[..., str]:
     """Sign in through the dev sign-in page, by clicking; returns the tenant id."""
 
-    def run(page: Page, role: str = "owner", tenant: str | None = None, next_path: str = "") -> str:
+    def run(
+        page: Page,
+        role: str = "owner",
+        tenant: str | None = None,
+        next_path: str = "",
+        name: str | None = None,
+    ) -> str:
         tenant_id = tenant or f"tenant_web_{uuid.uuid4().hex[:10]}"
         page.goto("/dev/sign-in" + (f"?next={next_path}" if next_path else ""))
         page.get_by_label("Account (tenant id)").fill(tenant_id)
+        shown = name if name is not None else f"Acme {tenant_id[-6:]}"
+        page.get_by_label("Account name (optional)").fill(shown)
         page.get_by_role("radio", name=role.capitalize()).check()
         page.get_by_role("button", name="Sign in").click()
-        expect(page.locator(".who")).to_contain_text(tenant_id)
+        page.wait_for_url(lambda url: "/dev/sign-in" not in url)
+        if shown:
+            expect(page.locator(".who")).to_contain_text(shown)
         return tenant_id
 
     return run
@@ -188,5 +198,6 @@ def subscribe() -> Callable[..., None]:
         page.wait_for_url("**/settings*")
         expect(page.locator(".toast-success")).to_be_visible()
         expect(page.get_by_test_id("plan-name")).to_have_text(plan.capitalize())
+        expect(page.locator(".badge[data-status='incomplete']")).to_have_count(0)
 
     return run

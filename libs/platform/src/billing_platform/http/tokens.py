@@ -23,6 +23,7 @@ def mint_token(
     ttl_seconds: int = 3600,
     audience: str | None = None,
     issuer: str | None = None,
+    tenant_name: str | None = None,
 ) -> str:
     now = int(time.time())
     claims: dict[str, object] = {
@@ -39,4 +40,6 @@ def mint_token(
         claims["aud"] = audience
     if issuer:
         claims["iss"] = issuer
+    if tenant_name:
+        claims["tenant_name"] = tenant_name  # optional, for display only
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -32,9 +32,10 @@ form.addEventListener("submit", async (event) => {
   error.hidden = true;
   const tenantId = form.elements.tenant.value.trim();
   const role = form.elements.role.value;
+  const tenantName = form.elements.tenantName.value.trim();
   try {
     const answer = await withLoading(form.querySelector("button[type=submit]"), "Signing in…", () =>
-      api("/dev/token", { method: "POST", body: { tenant_id: tenantId, role }, token: "" }),
+      api("/dev/token", { method: "POST", body: { tenant_id: tenantId, role, ...(tenantName ? { tenant_name: tenantName } : {}) }, token: "" }),
     );
     setToken(answer.token);
     location.assign(nextPath(role));

@@ -1,0 +1,47 @@
+// /pricing's view of where the tenant stands (from the presentation model): the status
+// chip, trial days left, a past-due warning with a link to fix it; and whether a free
+// trial may still be offered.
+
+import { api } from "./api.js";
+import { h } from "./dom.js";
+import { describeSubscription } from "./subscription-state.js";
+
+const DAY = 86_400_000;
+
+export function trialDaysLeft(sub, now = Date.now()) {
+  if (typeof sub.trial_ends_in_days === "number") return sub.trial_ends_in_days;
+  if (sub.status !== "trialing" || !sub.trial_end) return null;
+  return Math.max(0, Math.ceil((new Date(sub.trial_end).getTime() - now) / DAY));
+}
+
+export function currentState(sub, plans) {
+  const model = describeSubscription(sub, { plans });
+  const parts = [h("span", {}, "Your plan: ", h("strong", {}, model.plan.name)), h("span", { class: `badge tone-${model.status.tone}`, "data-testid": "pricing-status", "data-status": sub.status }, model.status.label)];
+  const days = model.facts.trialing ? trialDaysLeft(sub) : null;
+  if (days !== null) parts.push(h("span", { "data-testid": "trial-left" }, days === 1 ? "1 day left in your trial" : `${days} days left in your trial`));
+  else if (model.dateLine) parts.push(h("span", { class: "hint" }, model.dateLine.text));
+  const summary = h("div", { class: "pricing-state", "data-testid": "pricing-state" }, parts);
+  if (!model.banner || !["danger", "warning"].includes(model.banner.tone)) return summary;
+  const warning = h(
+    "p",
+    { class: `notice notice-${model.banner.tone}`, role: "alert", "data-testid": "pricing-warning" },
+    h("strong", {}, model.banner.title), ". ",
+    h("a", { href: "/settings/billing" }, model.banner.kind === "requires_action" ? "Confirm your payment" : "Fix your payment"),
+    " before changing plans.",
+  );
+  return h("div", {}, summary, warning);
+}
+
+// A tenant that has had a trial gets none again (checkout's trials_used):
+// GET /api/billing/checkout/trial -> { "trial_available": bool }. Unknown: offer none
+// if the subscription shows a trial, else offer it (checkout refuses a second one anyway).
+export async function trialIsAvailable(sub) {
+  if (typeof sub.trial_available === "boolean") return sub.trial_available;
+  try {
+    const answer = await api("/api/billing/checkout/trial");
+    if (typeof answer?.trial_available === "boolean") return answer.trial_available;
+  } catch {
+    // not deployed: fall back on what the subscription shows
+  }
+  return !sub.trial_end && sub.status !== "trialing";
+}
