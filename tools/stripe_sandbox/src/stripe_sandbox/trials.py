@@ -124,10 +124,13 @@ def end_trial_now(state: State, config: SandboxConfig, sub: JSON) -> None:
     now = state.now()
     sub["trial_end"] = now
     state.record("_sub", sub["id"])["trial_will_end_sent_for"] = now
-    emit(state, "customer.subscription.trial_will_end", sub)
     if end_without_payment_method(state, config, sub):
+        emit(state, "customer.subscription.trial_will_end", sub)
         return
     inv = _restart_cycle(state, config, sub, now, billing_reason="subscription_update")
+    # sent in the same request, with the subscription as the request leaves it (a
+    # snapshot still "trialing" would arrive after the answer and look current)
+    emit(state, "customer.subscription.trial_will_end", sub)
     charge_now(state, config, inv)
 
 
