@@ -27,13 +27,13 @@ test: sync test-tools  ## every test: unit, integration (real Postgres and Rabbi
 test-unit: sync  ## the fast lane: domain and fakes, no I/O (well under a minute)
 	$(UV) run pytest -m unit -q $(PYTEST_ARGS)
 
-test-tools: sync  ## chromium, nginx, promtool for the tests: installed when root with apt, else named
+test-tools: sync  ## chromium, nginx, promtool, kubectl (apt, when root) and checkov (uv tool, .tools/) for the tests
 	$(UV) run python -m billing_platform.testing.tools --install
 
 # Test directories share module names (conftest, test_journeys): one mypy run each.
 MYPY_TEST_DIRS := libs/domain/tests libs/platform/tests services/checkout/tests \
 	services/subscriptions/tests services/webhooks/tests tools/cli/tests \
-	tools/stripe_sandbox/tests tests/hostile tests/proof bench
+	tools/stripe_sandbox/tests tests/hostile tests/proof bench tests/deploy
 
 lint: sync  ## ruff, ruff format, mypy --strict (sources and tests), import-linter contracts
 	$(UV) run ruff check .

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -47,13 +48,61 @@ TOOLS: dict[str, Tool] = {
         Tool(name="nginx", package="nginx", needed_for="the gateway tests"),
         Tool(name="node", package="nodejs", needed_for="the pages' script unit tests"),
         Tool(name="promtool", package="prometheus", needed_for="the alert rules' unit tests"),
+        # Debian's kubernetes-client; images that ship a newer kubectl (with kustomize 5)
+        # keep theirs (deploy/k8s/README.md, "Checks").
+        Tool(
+            name="kubectl",
+            package="kubernetes-client",
+            needed_for="rendering deploy/k8s (kubectl kustomize)",
+        ),
     )
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class PythonTool:
+    """A Python program with a dependency tree too large or too pinned for the project's
+    lock (checkov pins dozens of packages): its own environment under ``.tools/``
+    (``uv tool install``), pinned here, found at ``.tools/bin/NAME``."""
+
+    name: str
+    requirement: str
+    needed_for: str
+
+    def path(self) -> str | None:
+        local = _tools_dir() / "bin" / self.name
+        return str(local) if local.is_file() else shutil.which(self.name)
+
+    def missing_line(self) -> str:
+        return (
+            f"{self.name} is not installed ({self.needed_for}): "
+            f"run `make test-tools` (uv tool install {self.requirement} into .tools/)"
+        )
+
+
+PYTHON_TOOLS: dict[str, PythonTool] = {
+    tool.name: tool
+    for tool in (
+        PythonTool(
+            name="checkov",
+            requirement="checkov==3.3.30",
+            needed_for="the policy scan of deploy/k8s and deploy/Dockerfile",
+        ),
+    )
+}
+
+
+def _tools_dir() -> Path:
+    """The repository's ``.tools/`` (where the Makefile keeps uv), found from here."""
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        if (base / "Makefile").is_file() and (base / "uv.lock").is_file():
+            return base / ".tools"
+    return Path.cwd() / ".tools"
+
+
 def require_tool(name: str) -> str:
     """The program's path; else skip this test (fail it under ``CI=true``) in one line."""
-    tool = TOOLS[name]
+    tool: Tool | PythonTool = TOOLS[name] if name in TOOLS else PYTHON_TOOLS[name]
     found = tool.path()
     if found is not None:
         return found
@@ -87,15 +136,40 @@ def install_missing() -> list[Tool]:
     return missing
 
 
+def install_missing_python_tools() -> list[PythonTool]:
+    """``uv tool install`` what is missing into ``.tools/``; return what is still missing."""
+    missing = [tool for tool in PYTHON_TOOLS.values() if tool.path() is None]
+    tools_dir = _tools_dir()
+    uv = shutil.which("uv") or str(tools_dir / "bin" / "uv")
+    for tool in missing:
+        print(f"installing {tool.requirement} into {tools_dir} for the tests", flush=True)
+        env = os.environ | {
+            "UV_TOOL_DIR": str(tools_dir / "uv-tools"),
+            "UV_TOOL_BIN_DIR": str(tools_dir / "bin"),
+        }
+        subprocess.run(  # noqa: S603 (uv, requirement pinned in PYTHON_TOOLS)
+            [uv, "tool", "install", "--quiet", "--python", sys.executable, tool.requirement],
+            env=env,
+            check=False,
+        )
+    return [tool for tool in missing if tool.path() is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--install", action="store_true", help="install what is missing")
     args = parser.parse_args(argv)
-    missing = install_missing() if args.install else [t for t in TOOLS.values() if not t.path()]
+    missing: list[Tool | PythonTool] = []
+    if args.install:
+        missing += install_missing()
+        missing += install_missing_python_tools()
+    else:
+        every: list[Tool | PythonTool] = [*TOOLS.values(), *PYTHON_TOOLS.values()]
+        missing += [tool for tool in every if not tool.path()]
     for tool in missing:
         print(f"test tools: {tool.missing_line()}; its tests will be skipped", flush=True)
     if not missing:
-        print("test tools: " + ", ".join(sorted(TOOLS)) + " present")
+        print("test tools: " + ", ".join(sorted([*TOOLS, *PYTHON_TOOLS])) + " present")
     return 1 if missing and in_ci() else 0
 
 
