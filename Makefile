@@ -33,12 +33,14 @@ test-tools: sync  ## chromium, nginx, promtool, kubectl (apt, when root) and che
 # Test directories share module names (conftest, test_journeys): one mypy run each.
 MYPY_TEST_DIRS := libs/domain/tests libs/platform/tests services/checkout/tests \
 	services/subscriptions/tests services/webhooks/tests tools/cli/tests \
-	tools/stripe_sandbox/tests tests/hostile tests/proof bench tests/deploy
+	tools/stripe_sandbox/tests tests/hostile tests/proof bench tests/deploy \
+	services/analytics/tests
 
 lint: sync  ## ruff, ruff format, mypy --strict (sources and tests), import-linter contracts
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src tools/stripe_sandbox/src
+	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src tools/stripe_sandbox/src \
+		services/analytics/src
 	for dir in $(MYPY_TEST_DIRS); do $(UV) run mypy --strict $$dir || exit 1; done
 	$(UV) run lint-imports
 

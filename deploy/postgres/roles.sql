@@ -9,6 +9,7 @@
 --   billing_checkout       SELECT/INSERT/UPDATE/DELETE in schema checkout only
 --   billing_subscriptions  the same in schema subscriptions only
 --   billing_webhooks       the same in schema webhooks only
+--   billing_analytics      the same in schema analytics only
 --
 -- Service roles can create nothing (no DDL): tables come from migrations, as the owner,
 -- and reach the service role through the default privileges below.
@@ -18,7 +19,7 @@ DECLARE
     name text;
 BEGIN
     FOREACH name IN ARRAY ARRAY['billing_owner', 'billing_checkout', 'billing_subscriptions',
-                                'billing_webhooks']
+                                'billing_webhooks', 'billing_analytics']
     LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', name);
@@ -35,7 +36,7 @@ DO $schemas$
 DECLARE
     service text;
 BEGIN
-    FOREACH service IN ARRAY ARRAY['checkout', 'subscriptions', 'webhooks']
+    FOREACH service IN ARRAY ARRAY['checkout', 'subscriptions', 'webhooks', 'analytics']
     LOOP
         EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION billing_owner', service);
         EXECUTE format('ALTER SCHEMA %I OWNER TO billing_owner', service);

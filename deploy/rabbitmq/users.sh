@@ -7,7 +7,8 @@
 # passwords and permissions. tests/hostile/test_trust_bus.py runs this very script
 # against a throwaway vhost and proves what each user can and cannot do.
 #
-# Environment: CHECKOUT_AMQP_PASSWORD, SUBSCRIPTIONS_AMQP_PASSWORD, WEBHOOKS_AMQP_PASSWORD
+# Environment: CHECKOUT_AMQP_PASSWORD, SUBSCRIPTIONS_AMQP_PASSWORD, WEBHOOKS_AMQP_PASSWORD,
+# ANALYTICS_AMQP_PASSWORD
 # (required); RABBITMQ_VHOST (default /); BILLING_USER_PREFIX (default billing-).
 #
 # Permissions are regexes over resource names (configure, write, read): a service may
@@ -23,6 +24,7 @@ set -eu
 : "${CHECKOUT_AMQP_PASSWORD:?set CHECKOUT_AMQP_PASSWORD}"
 : "${SUBSCRIPTIONS_AMQP_PASSWORD:?set SUBSCRIPTIONS_AMQP_PASSWORD}"
 : "${WEBHOOKS_AMQP_PASSWORD:?set WEBHOOKS_AMQP_PASSWORD}"
+: "${ANALYTICS_AMQP_PASSWORD:?set ANALYTICS_AMQP_PASSWORD}"
 VHOST="${RABBITMQ_VHOST:-/}"
 PREFIX="${BILLING_USER_PREFIX:-billing-}"
 EXCHANGE="billing.events"
@@ -61,4 +63,10 @@ user webhooks "$WEBHOOKS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx)\$" "^$X\$" '^$' \
   '^billing\.(checkout\.(completed|async_payment_failed|session_expired)|subscription\.(updated|trial_will_end)|invoice\.(paid|payment_failed|payment_action_required|voided|marked_uncollectible|created|finalized|updated)|payment_method\.(attached|updated|detached)|customer\.updated)$'
 
-echo "billing broker users ready in vhost $VHOST: ${PREFIX}checkout ${PREFIX}subscriptions ${PREFIX}webhooks"
+# analytics publishes nothing: it consumes its own queue only
+Q=$(own 'analytics\.billing-events')
+user analytics "$ANALYTICS_AMQP_PASSWORD" \
+  "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" \
+  '^$'
+
+echo "billing broker users ready in vhost $VHOST: ${PREFIX}checkout ${PREFIX}subscriptions ${PREFIX}webhooks ${PREFIX}analytics"

@@ -139,7 +139,10 @@ def broker_users() -> Iterator[tuple[str, dict[str, str]]]:
         pytest.skip("needs rabbitmqctl as root (the local broker's own tool)")
     vhost = f"billing-trust-{uuid.uuid4().hex[:8]}"
     prefix = f"{vhost}-"
-    passwords = {name: secrets.token_hex(16) for name in ("checkout", "subscriptions", "webhooks")}
+    passwords = {
+        name: secrets.token_hex(16)
+        for name in ("checkout", "subscriptions", "webhooks", "analytics")
+    }
     env = {
         **os.environ,
         "RABBITMQ_VHOST": vhost,

@@ -18,6 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import analytics.consumer
 import checkout.consumer
 import pytest
 import subscriptions.consumer
@@ -37,6 +38,7 @@ PUBLISHERS = PUBLISHED
 CONSUMERS = {
     "subscriptions": (subscriptions.consumer.QUEUE, subscriptions.consumer.BINDING_KEYS),
     "checkout": (checkout.consumer.QUEUE, checkout.consumer.BINDING_KEYS),
+    "analytics": (analytics.consumer.QUEUE, analytics.consumer.BINDING_KEYS),
 }
 
 

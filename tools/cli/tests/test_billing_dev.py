@@ -62,7 +62,12 @@ def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
         _wait_healthy(base, process)
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz").json()
-        assert ready["checks"] == {"checkout": "ok", "subscriptions": "ok", "webhooks": "ok"}
+        assert ready["checks"] == {
+            "checkout": "ok",
+            "subscriptions": "ok",
+            "webhooks": "ok",
+            "analytics": "ok",
+        }
         assert "billing_http_requests_total" in httpx.get(f"{base}/metrics").text
         unknown = httpx.get(f"{base}/api/billing/nope")  # the API's error shape, not a page's
         assert unknown.status_code == 404

@@ -46,6 +46,7 @@ def gateway(tmp_path: Path) -> Iterator[int]:
         "CHECKOUT_UPSTREAM": f"127.0.0.1:{nowhere}",
         "SUBSCRIPTIONS_UPSTREAM": f"127.0.0.1:{nowhere}",
         "WEBHOOKS_UPSTREAM": f"127.0.0.1:{nowhere}",
+        "ANALYTICS_UPSTREAM": f"127.0.0.1:{nowhere}",
         "GATEWAY_OPERATOR_NETWORKS": "127.0.0.1/32",
         "GATEWAY_WORKER_CONNECTIONS": str(WORKER_CONNECTIONS),
     }

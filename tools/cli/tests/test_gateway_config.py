@@ -25,6 +25,7 @@ def _values(state: Path) -> dict[str, str]:
         "CHECKOUT_UPSTREAM": "127.0.0.1:8001",
         "SUBSCRIPTIONS_UPSTREAM": "127.0.0.1:8002",
         "WEBHOOKS_UPSTREAM": "127.0.0.1:8003",
+        "ANALYTICS_UPSTREAM": "127.0.0.1:8005",
     }
 
 

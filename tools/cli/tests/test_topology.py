@@ -115,7 +115,7 @@ def _start_gateway(processes: Processes, tmp_path: Path, ports: dict[str, int]) 
     return base
 
 
-SERVICE_NAMES = ("checkout", "subscriptions", "webhooks")
+SERVICE_NAMES = ("checkout", "subscriptions", "webhooks", "analytics")
 
 
 @pytest.fixture

@@ -36,12 +36,19 @@ class Action(StrEnum):
     """Extend a tenant's trial, read the extensions' audit (issue 20)."""
     OPERATE_PAYMENTS = "operate_payments"
     """The failed-payment queue: list it, retry a payment, ask for a reminder."""
+    READ_REVENUE_METRICS = "read_revenue_metrics"
+    """The operators' revenue metrics (analytics)."""
 
 
 OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING})
 MEMBER_ACTIONS = frozenset({Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION})
 OPERATOR_ACTIONS = frozenset(
-    {Action.OPERATE_WEBHOOKS, Action.OPERATE_TRIALS, Action.OPERATE_PAYMENTS}
+    {
+        Action.OPERATE_WEBHOOKS,
+        Action.OPERATE_TRIALS,
+        Action.OPERATE_PAYMENTS,
+        Action.READ_REVENUE_METRICS,
+    }
 )
 
 

@@ -93,6 +93,10 @@ class SubscriptionEvent(StripeDerivedEvent):
     pending_plan: PlanType | None = None
     pending_plan_effective_at: datetime | None = None
     has_payment_method: bool | None = None
+    amount: int | None = None
+    """What one billing interval of the subscription costs (price x quantity, minor units),
+    when the publisher read it from Stripe (webhooks does); ``None`` otherwise."""
+    currency: str | None = None
 
     def snapshot(self) -> SubscriptionSnapshot:
         pending = None

@@ -216,8 +216,10 @@ def _subscription(
     plans: PriceCatalog,
     schedule: Mapping[str, Any] | None,
 ) -> list[ev.IntegrationEvent]:
-    snapshot = read_subscription(sub, plans, schedule=schedule).snapshot
-    data: dict[str, Any] = ev.snapshot_data(snapshot)
+    reading = read_subscription(sub, plans, schedule=schedule)
+    data: dict[str, Any] = ev.snapshot_data(reading.snapshot)
+    data["amount"] = reading.amount
+    data["currency"] = reading.currency
     if event_type == "customer.subscription.trial_will_end":
         cls: type[ev.SubscriptionEvent] = ev.SubscriptionTrialWillEnd
     else:

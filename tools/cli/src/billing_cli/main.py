@@ -37,12 +37,14 @@ class Service(StrEnum):
     checkout = "checkout"
     subscriptions = "subscriptions"
     webhooks = "webhooks"
+    analytics = "analytics"
 
 
 class Servable(StrEnum):
     checkout = "checkout"
     subscriptions = "subscriptions"
     webhooks = "webhooks"
+    analytics = "analytics"
     sandbox = "sandbox"
 
 

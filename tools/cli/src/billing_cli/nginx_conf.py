@@ -25,6 +25,7 @@ VARIABLES = (
     "CHECKOUT_UPSTREAM",
     "SUBSCRIPTIONS_UPSTREAM",
     "WEBHOOKS_UPSTREAM",
+    "ANALYTICS_UPSTREAM",
     "GATEWAY_RESOLVER",
     "GATEWAY_OPERATOR_NETWORKS",
     "GATEWAY_WORKER_CONNECTIONS",
@@ -41,6 +42,7 @@ COMPOSE_VALUES = {  # what deploy/gateway/nginx.conf (mounted by docker-compose)
     "CHECKOUT_UPSTREAM": "checkout:8001",
     "SUBSCRIPTIONS_UPSTREAM": "subscriptions:8002",
     "WEBHOOKS_UPSTREAM": "webhooks:8003",
+    "ANALYTICS_UPSTREAM": "analytics:8005",
     **DEFAULTS,
 }
 GENERATED_HEADER = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import analytics.main
+import analytics.schema
 import checkout.main
 import checkout.schema
 import subscriptions.main
@@ -63,5 +65,12 @@ SERVICES: dict[str, ServiceSpec] = {
         migrations=webhooks.schema.MIGRATIONS,
         default_port=webhooks.schema.DEFAULT_PORT,
         routes=("/api/webhooks/",),
+    ),
+    "analytics": ServiceSpec(
+        name="analytics",
+        create_app=analytics.main.create_app,
+        migrations=analytics.schema.MIGRATIONS,
+        default_port=analytics.schema.DEFAULT_PORT,
+        routes=("/api/billing/admin/metrics",),
     ),
 }

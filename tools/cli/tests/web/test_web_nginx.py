@@ -47,6 +47,7 @@ def gateway(
         "CHECKOUT_UPSTREAM": upstream,
         "SUBSCRIPTIONS_UPSTREAM": upstream,
         "WEBHOOKS_UPSTREAM": upstream,
+        "ANALYTICS_UPSTREAM": upstream,
     }
     conf.write_text(render(template_path().read_text(), values))
     directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")

@@ -29,7 +29,7 @@ from billing_platform.stripe_reading.fields import (
     text,
     timestamp,
 )
-from billing_platform.stripe_reading.price import PriceCatalog
+from billing_platform.stripe_reading.price import PriceCatalog, read_price
 
 LIVE_SCHEDULE = frozenset({"not_started", "active"})
 
@@ -53,6 +53,10 @@ class SubscriptionReading:
     """``trial_settings.end_behavior.missing_payment_method``: create_invoice | pause | cancel."""
     collection_paused: bool = False
     """``pause_collection`` is set: invoices are not collected, the status is unchanged."""
+    amount: int | None = None
+    """What one billing interval costs: the first item's price ``unit_amount`` x quantity
+    (minor units); ``None`` when the price is a bare id."""
+    currency: str | None = None
 
 
 def first_item(subscription: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -104,11 +108,13 @@ def read_subscription(
         has_payment_method=payment_method_known(subscription),
     )
     price = item_price(item)
+    quantity = integer(item, "quantity", 1)
+    priced = read_price(price) if isinstance(price, Mapping) else None
     return SubscriptionReading(
         snapshot=snapshot,
         item_id=text(item, "id"),
         price_id=id_of(price),
-        quantity=integer(item, "quantity", 1),
+        quantity=quantity,
         interval=text(mapping(price, "recurring"), "interval") or "month"
         if isinstance(price, Mapping)
         else "month",
@@ -119,6 +125,8 @@ def read_subscription(
         schedule_id=id_of(expanded) or id_of(schedule),
         tenant_hint=text(metadata(subscription), "tenant_id"),
         created=timestamp(subscription, "created"),
+        amount=None if priced is None else priced.amount * quantity,
+        currency=text(subscription, "currency") or (None if priced is None else priced.currency),
         trial_end_behavior=text(
             mapping(mapping(subscription, "trial_settings"), "end_behavior"),
             "missing_payment_method",
