@@ -23,6 +23,7 @@ BACKENDS = {
     "billing-checkout": "checkout",
     "billing-subscriptions": "subscriptions",
     "billing-webhooks-ingest": "webhooks",
+    "billing-analytics": "analytics",
 }
 _LOCATION = re.compile(r"^\s*location (=\s*)?(/\S*) \{$(.*?)^\s*\}$", re.M | re.S)
 _UPSTREAM = re.compile(r"proxy_pass http://\$(\w+)_upstream;")
