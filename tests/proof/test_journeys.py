@@ -43,6 +43,7 @@ async def test_checkout_pay_verify_active(product: Product) -> None:
         "payment_status": "paid",
         "plan": "solo",
         "trial": False,
+        "mode": "subscription",
     }
     state = await product.wait_subscription(
         tenant, lambda s: s["plan_type"] == "solo" and s["status"] == "active"

@@ -65,6 +65,7 @@ async def test_owner_pays_with_4242_and_the_session_verifies(
         "payment_status": "unpaid",
         "plan": None,
         "trial": False,
+        "mode": "subscription",
     }
 
     paid = await pay(sandbox_http, started["session_id"], CARD_OK)
@@ -84,6 +85,7 @@ async def test_owner_pays_with_4242_and_the_session_verifies(
         "payment_status": "paid",
         "plan": "solo",
         "trial": False,
+        "mode": "subscription",
     }
 
 
@@ -112,6 +114,7 @@ async def test_trial_journey_verifies_with_trial_and_no_payment_required(
         "payment_status": "no_payment_required",
         "plan": "team",
         "trial": True,
+        "mode": "subscription",
     }
 
 

@@ -104,3 +104,8 @@ def test_paid_invoice_says_its_number_status_and_the_card(build: type[Builders])
     [out] = _run(build.event("invoice.paid", invoice))
     assert isinstance(out, ev.InvoicePaid)
     assert (out.number, out.status, out.stripe_payment_method_id) == ("ABC-0002", "paid", "pm_new")
+
+
+def test_a_setup_mode_session_provisions_nothing(build: type[Builders]) -> None:
+    session = build.session(mode="setup", payment_status="no_payment_required")
+    assert _run(build.event("checkout.session.completed", session)) == []

@@ -147,6 +147,7 @@ def test_a_new_user_journey_on_billing_dev(tmp_path: Path) -> None:
                 "payment_status": "no_payment_required",
                 "plan": "team",
                 "trial": True,
+                "mode": "subscription",
             }
             deadline = time.monotonic() + 20
             state = api.get("/api/billing/subscription", headers=member).json()

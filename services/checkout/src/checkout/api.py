@@ -24,11 +24,13 @@ from checkout.api_models import (
     PlanOut,
     PlansOut,
     PortalOut,
+    SetupOut,
     VerifyBody,
     VerifyOut,
 )
 from checkout.bootstrap import SESSIONS
-from checkout.commands import OpenPortal, StartCheckout, VerifySession
+from checkout.card_setup import start_card_setup
+from checkout.commands import OpenPortal, StartCardSetup, StartCheckout, VerifySession
 from checkout.context import CheckoutContext
 from checkout.plans import list_plans
 from checkout.use_cases import open_portal, start_checkout, verify_session
@@ -140,7 +142,34 @@ async def verify(
         payment_status=result.payment_status,
         plan=result.plan.value if result.plan is not None else None,
         trial=result.trial,
+        mode=result.mode,
     )
+
+
+@router.post(
+    "/payment-methods/setup",
+    summary="Add a card: a Checkout session in setup mode (owner only)",
+    response_model=SetupOut,
+    responses=error_responses(401, 403, 422, 429, 503, described=ERROR_DESCRIPTIONS),
+)
+async def setup_payment_method(
+    request: Request,
+    principal: BillingManager,
+    request_id: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> SetupOut:
+    services = _services(request)
+    async with services.budget.spend(principal.tenant_id, SESSIONS):
+        started = await start_card_setup(
+            StartCardSetup(
+                principal=principal, idempotency_key=idempotency_key, causation_id=request_id
+            ),
+            uow_factory=services.uow_factory,
+            gateway=services.gateway,
+            config=services.config,
+            clock=services.clock,
+        )
+    return SetupOut(url=started.url)
 
 
 @router.get(

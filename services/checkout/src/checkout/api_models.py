@@ -56,6 +56,15 @@ class VerifyOut(BaseModel):
     )
     plan: PlanName | None = Field(description="The plan bought; null unless verified.")
     trial: bool = Field(description="True when verified and the subscription starts on a trial.")
+    mode: str | None = Field(
+        default=None,
+        description="subscription (a plan bought) or setup (a card saved by "
+        "POST /api/billing/payment-methods/setup; plan null).",
+    )
+
+
+class SetupOut(BaseModel):
+    url: str = Field(description="Stripe's hosted page to save a card: send the browser there.")
 
 
 class PlanOut(BaseModel):

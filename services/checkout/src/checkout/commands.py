@@ -27,6 +27,15 @@ class OpenPortal:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StartCardSetup:
+    """Add a card: a setup-mode Checkout session for the tenant's customer."""
+
+    principal: Principal
+    idempotency_key: str | None = None
+    causation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class VerifySession:
     principal: Principal
     session_id: str
@@ -50,6 +59,7 @@ class Verification:
     payment_status: str | None
     plan: PlanType | None
     trial: bool
+    mode: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

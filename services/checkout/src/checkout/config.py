@@ -11,6 +11,9 @@ from billing_platform.settings import BillingSettings
 DOUBLE_CLICK_WINDOW_S = 10
 """Without an ``Idempotency-Key``, the same checkout within this many seconds is a replay."""
 PLAN_CACHE_TTL_S = 300.0
+SETUP_CURRENCY = "usd"
+"""Stripe requires a currency for a setup-mode session (it picks the payment methods
+offered); the plans' prices are in it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,16 @@ class CheckoutConfig:
     @property
     def cancel_url(self) -> str:
         return f"{self.app_base_url}/settings?canceled=true"
+
+    @property
+    def setup_success_url(self) -> str:
+        """Where a saved card comes back: the billing settings page verifies the session."""
+        query = "setup=complete&session_id={CHECKOUT_SESSION_ID}"
+        return f"{self.app_base_url}/settings/billing?{query}"
+
+    @property
+    def setup_cancel_url(self) -> str:
+        return f"{self.app_base_url}/settings/billing?setup=canceled"
 
     @property
     def portal_return_url(self) -> str:

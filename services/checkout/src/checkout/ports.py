@@ -35,6 +35,18 @@ class NewCheckoutSession:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NewSetupSession:
+    """A setup-mode Checkout session: save a card to the tenant's customer, charge nothing."""
+
+    tenant_id: str
+    customer_id: str
+    currency: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpenedSession:
     session_id: str
     url: str
@@ -50,6 +62,8 @@ class StripeSessionView:
     customer_id: str | None
     client_reference_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    mode: str | None = None
+    """``subscription`` (a plan) or ``setup`` (a card saved, nothing bought)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +110,8 @@ class PaymentGateway(Protocol):
         ...
 
     async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession: ...
+
+    async def create_setup_session(self, request: NewSetupSession) -> OpenedSession: ...
 
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
         """``NotFound`` when Stripe does not know the session."""

@@ -35,6 +35,7 @@ from checkout.config import CheckoutConfig
 from checkout.ports import (
     CheckoutSessionRecord,
     NewCheckoutSession,
+    NewSetupSession,
     OpenedSession,
     PriceInfo,
     StripeSessionView,
@@ -57,6 +58,7 @@ class FakePaymentGateway:
         self.customers: dict[str, str] = {}  # customer id -> tenant id
         self.sessions: dict[str, StripeSessionView] = {}
         self.requests: list[NewCheckoutSession] = []
+        self.setup_requests: list[NewSetupSession] = []
         self.by_key: dict[str, str] = {}  # idempotency key -> object id
         self.portal_calls: list[tuple[str, str]] = []
         self.price_table: dict[str, PriceInfo] = {}
@@ -95,6 +97,24 @@ class FakePaymentGateway:
                     "plan": request.plan.value,
                     "trial": "true" if request.trial_days else "false",
                 },
+            )
+        return OpenedSession(session_id=session_id, url=f"https://pay.test/{session_id}")
+
+    async def create_setup_session(self, request: NewSetupSession) -> OpenedSession:
+        self._call("checkout.sessions.create")
+        session_id = self.by_key.get(request.idempotency_key)
+        if session_id is None:
+            session_id = f"cs_test_setup_{len(self.sessions) + 1}"
+            self.by_key[request.idempotency_key] = session_id
+            self.setup_requests.append(request)
+            self.sessions[session_id] = StripeSessionView(
+                session_id=session_id,
+                status="open",
+                payment_status="no_payment_required",
+                customer_id=request.customer_id,
+                client_reference_id=request.tenant_id,
+                metadata={"tenant_id": request.tenant_id, "purpose": "card_setup"},
+                mode="setup",
             )
         return OpenedSession(session_id=session_id, url=f"https://pay.test/{session_id}")
 

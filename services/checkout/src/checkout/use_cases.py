@@ -290,6 +290,7 @@ async def verify_session(
         payment_status=session.payment_status,
         plan=plan,
         trial=trial,
+        mode=session.mode,
     )
 
 

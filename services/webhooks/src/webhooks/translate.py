@@ -235,6 +235,8 @@ def _checkout(
     subscription: Mapping[str, Any] | None,
 ) -> list[ev.IntegrationEvent]:
     session = read_checkout_session(obj)
+    if session.mode == "setup":
+        return []  # a card saved (setup mode): its payment_method.attached is what counts
     plan = _session_plan(session, plans, subscription)
     if event_type == "checkout.session.expired":
         expired = ev.CheckoutSessionExpired

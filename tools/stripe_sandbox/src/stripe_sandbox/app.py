@@ -17,6 +17,7 @@ from stripe_sandbox import (
     routes_customers,
     routes_events,
     routes_invoices,
+    routes_payment_methods,
     routes_schedules,
     routes_subscriptions,
     routes_test_clocks,
@@ -30,6 +31,7 @@ from stripe_sandbox.webhooks import WebhookDispatcher
 
 ROUTES: list[tuple[str, str, Handler]] = [
     *routes_customers.ROUTES,
+    *routes_payment_methods.ROUTES,
     *routes_catalog.ROUTES,
     *routes_checkout.ROUTES,
     *routes_subscriptions.ROUTES,

@@ -15,6 +15,7 @@ from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.checkout import customer_details
 from stripe_sandbox.objects.common import JSON
 from stripe_sandbox.objects.customer import customer
+from stripe_sandbox.setup_flow import save_card
 from stripe_sandbox.state import State
 
 
@@ -72,6 +73,9 @@ def pay(
 ) -> PayResult:
     """Submit the page with ``card``; a card that needs 3D Secure waits for ``authenticate``."""
     _require_open(state, config, session)
+    if session["mode"] == "setup":
+        saved = save_card(state, session, cards.normalize(card))
+        return PayResult.COMPLETED if saved else PayResult.DECLINED
     record = state.require("_cs", session["id"])
     if not card.strip() and card_optional(record):
         record.pop("authenticating", None)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from stripe_sandbox import billing_cycle
+from stripe_sandbox import billing_cycle, routes_payment_methods
 from stripe_sandbox.api import Sandbox
 from stripe_sandbox.errors import StripeError, parameter_missing
 from stripe_sandbox.forms import Params, decode_form
@@ -178,6 +178,20 @@ def build_router(sandbox: Sandbox) -> APIRouter:
         def action(p: Params) -> JSON:
             cus = state.require("customer", customer_id, "customer")
             return set_card(state, cus, p.req("card"))
+
+        return await mutate(request, action)
+
+    @router.post("/payment_methods/{payment_method_id}/automatic_update")
+    async def automatic_update(payment_method_id: str, request: Request) -> JSONResponse:
+        """The card network's account updater renewed the card: new expiry, same id
+        (``payment_method.automatically_updated``). Form: ``exp_month``, ``exp_year``."""
+
+        def action(p: Params) -> JSON:
+            pm = state.require("payment_method", payment_method_id, "payment_method")
+            month, year = p.integer("exp_month", minimum=1), p.integer("exp_year", minimum=2000)
+            if month is None or year is None:
+                raise StripeError("exp_month and exp_year are required.")
+            return routes_payment_methods.automatic_update(state, pm, month, year)
 
         return await mutate(request, action)
 

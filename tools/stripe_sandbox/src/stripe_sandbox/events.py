@@ -38,7 +38,10 @@ def emit(
     As on Stripe, only ``*.updated`` events carry ``data.previous_attributes``.
     """
     request_id, idempotency_key = current_request.get()
-    updated = event_type.endswith(".updated") and previous is not None
+    # a detached payment method names the customer it left there too
+    updated = (
+        event_type.endswith(".updated") or event_type == "payment_method.detached"
+    ) and previous is not None
     previous_attributes = diff(previous, obj) if updated and previous is not None else None
     evt = event(
         id=new_id("evt_"),

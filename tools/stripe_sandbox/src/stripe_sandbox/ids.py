@@ -25,6 +25,7 @@ KIND_BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("in_", "invoice"),
     ("evt_", "event"),
     ("pm_", "payment_method"),
+    ("seti_", "setup_intent"),
     ("we_", "webhook_endpoint"),
     ("clock_", "test_helpers.test_clock"),
 )

@@ -56,6 +56,35 @@ def _card_form(action: str, label: str) -> str:
     )
 
 
+def invoice_pdf_bytes(lines: list[str]) -> bytes:
+    """A one-page PDF 1.4 with ``lines`` in Helvetica (enough for a browser to show it)."""
+    text = " ".join(
+        f"({line.replace(chr(92), '').replace('(', '[').replace(')', ']')}) Tj 0 -18 Td"
+        for line in lines
+    )
+    stream = f"BT /F1 14 Tf 72 720 Td {text} ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
 def build_router(sandbox: Sandbox) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     state, config = sandbox.state, sandbox.config
@@ -78,7 +107,10 @@ def build_router(sandbox: Sandbox) -> APIRouter:
         body += "</div>"
         if error:
             body += f"<p class='error'>{html.escape(error)}</p>"
-        if session["status"] == "open":
+        if session["status"] == "open" and session["mode"] == "setup":
+            body += "<p>Save a card for future payments. Nothing is charged today.</p>"
+            body += _card_form(f"/checkout/{session['id']}/pay", "Save card")
+        elif session["status"] == "open":
             body += _card_form(f"/checkout/{session['id']}/pay", "Subscribe")
             if trial and record.get("payment_method_collection") == "if_required":
                 body += (
@@ -306,6 +338,21 @@ def build_router(sandbox: Sandbox) -> APIRouter:
         if inv["status"] == "open":
             body += _card_form(f"/invoice/{inv['id']}/pay", "Pay")
         return _page("Sandbox Invoice", body)
+
+    @router.get("/invoice/{invoice_id}/pdf")
+    async def invoice_pdf(invoice_id: str) -> Response:
+        inv = state.get("invoice", invoice_id)
+        if inv is None or inv["status"] == "draft":
+            return _page("Not found", "<p>No such invoice.</p>", 404)
+        lines = [
+            f"Invoice {inv['number']} ({inv['status']})",
+            f"Total {_money(inv['total'], inv['currency'])}",
+        ]
+        return Response(
+            invoice_pdf_bytes(lines),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{inv["number"]}.pdf"'},
+        )
 
     @router.post("/invoice/{invoice_id}/pay")
     async def pay_invoice(invoice_id: str, card: str = Form("")) -> Response:

@@ -9,6 +9,7 @@ from stripe_sandbox.errors import StripeError, parameter_missing
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.checkout import checkout_session, portal_session
 from stripe_sandbox.objects.common import JSON, list_object
+from stripe_sandbox.setup_flow import refuse_setup_params
 
 MODES = ("subscription", "payment", "setup")
 SESSION_TTL = 24 * 3600
@@ -20,9 +21,9 @@ def create(ctx: Ctx) -> JSON:
     mode = p.choice("mode", MODES)
     if mode is None:
         raise parameter_missing("mode")
-    if mode != "subscription":
+    if mode == "payment":
         raise StripeError(
-            "The sandbox supports only mode=subscription.",
+            "The sandbox supports only mode=subscription and mode=setup.",
             param="mode",
         )
     customer_id = p.text("customer")
@@ -40,6 +41,8 @@ def create(ctx: Ctx) -> JSON:
             "You may only specify one of these parameters: customer, customer_email.",
             param="customer_email",
         )
+    if mode == "setup":
+        return _create_setup(ctx, customer_id)
     lines = p.items("line_items")
     if not lines:
         raise parameter_missing("line_items")
@@ -117,6 +120,37 @@ def create(ctx: Ctx) -> JSON:
         subscription_description=sub_data.text("description") if sub_data else None,
         payment_method_collection=collection or "always",
         trial_end_behavior=end_behavior,
+    )
+    return session
+
+
+def _create_setup(ctx: Ctx, customer_id: str | None) -> JSON:
+    p = ctx.params
+    currency = refuse_setup_params(p)
+    session_id = new_id("cs_test_c1", 56)
+    session = checkout_session(
+        id=session_id,
+        created=ctx.now,
+        expires_at=p.integer("expires_at") or ctx.now + SESSION_TTL,
+        url=f"{ctx.config.base_url}/checkout/{session_id}",
+        mode="setup",
+        customer=customer_id,
+        customer_email=p.text("customer_email"),
+        client_reference_id=p.text("client_reference_id"),
+        success_url=p.text("success_url"),
+        cancel_url=p.text("cancel_url"),
+        currency=currency,
+        amount_subtotal=None,
+        amount_total=None,
+        metadata=p.metadata() or {},
+    )
+    session["payment_status"] = "no_payment_required"
+    ctx.state.put("checkout.session", session)
+    intent_data = p.sub("setup_intent_data")
+    ctx.state.record("_cs", session_id).update(
+        line_items=[],
+        trial_days=None,
+        setup_intent_metadata=intent_data.metadata() if intent_data else None,
     )
     return session
 

@@ -13,6 +13,7 @@ from stripe_sandbox.forms import merge_metadata
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.common import JSON, search_result
 from stripe_sandbox.objects.customer import customer
+from stripe_sandbox.routes_payment_methods import require_attached
 
 _FIELDS = ("email", "name", "description", "phone")
 
@@ -68,7 +69,7 @@ def update(ctx: Ctx) -> JSON:
     if settings is not None and settings.has("default_payment_method"):
         pm = settings.text("default_payment_method")
         if pm is not None:
-            ctx.state.require("payment_method", pm, "invoice_settings[default_payment_method]")
+            require_attached(ctx.state, pm, cus["id"], "invoice_settings[default_payment_method]")
         cus["invoice_settings"]["default_payment_method"] = pm
     ctx.state.touch("customer", cus["id"])
     if cus != before:

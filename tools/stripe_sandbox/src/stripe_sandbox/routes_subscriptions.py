@@ -19,6 +19,7 @@ from stripe_sandbox.plan_changes import (
     proration_lines,
 )
 from stripe_sandbox.routes_checkout import MAX_TRIAL_DAYS
+from stripe_sandbox.routes_payment_methods import require_attached
 from stripe_sandbox.state import State
 
 PAYMENT_BEHAVIORS = (
@@ -102,7 +103,7 @@ def create(ctx: Ctx) -> JSON:
         prices.append((change.price, change.quantity or 1))
     pm = p.text("default_payment_method")
     if pm is not None:
-        ctx.state.require("payment_method", pm, "default_payment_method")
+        require_attached(ctx.state, pm, cus["id"], "default_payment_method")
     trial_days = p.integer("trial_period_days", minimum=0)
     trial_end = p.timestamp_or_now("trial_end", ctx.now)
     if trial_end is not None and trial_end > ctx.now:
@@ -181,7 +182,7 @@ def update(ctx: Ctx) -> JSON:
         )
     pm = p.text("default_payment_method")
     if pm is not None:
-        ctx.state.require("payment_method", pm, "default_payment_method")
+        require_attached(ctx.state, pm, sub["customer"], "default_payment_method")
     trial_end = p.timestamp_or_now("trial_end", ctx.now) if p.has("trial_end") else None
     ends_trial_now = p.text("trial_end") == "now"
     if p.has("trial_end") and sub["status"] != "trialing":

@@ -29,6 +29,7 @@ KIND_LABEL = {
     "invoice": "invoice",
     "event": "event",
     "payment_method": "PaymentMethod",
+    "setup_intent": "setup_intent",
     "_webhook": "webhook endpoint",
     "test_helpers.test_clock": "test_clock",
     "_cs": "checkout.session",

@@ -31,6 +31,9 @@ class CheckoutSessionReading:
     amount_total: int
     currency: str
     metadata: dict[str, str]
+    mode: str | None = None
+    """``subscription``, ``setup`` (saving a card: never provisions) or ``payment``."""
+    setup_intent_id: str | None = None
 
     @property
     def tenant_hint(self) -> str | None:
@@ -46,11 +49,12 @@ def read_checkout_session(session: Mapping[str, Any]) -> CheckoutSessionReading:
     plan = text(named, "plan")
     trial = text(named, "trial")
     status, payment_status = text(session, "status"), text(session, "payment_status")
+    mode = text(session, "mode")
     return CheckoutSessionReading(
         session_id=session_id,
         status=status,
         payment_status=payment_status,
-        provisions=provisions(status=status, payment_status=payment_status),
+        provisions=mode != "setup" and provisions(status=status, payment_status=payment_status),
         customer_id=id_of(session.get("customer")),
         subscription_id=id_of(session.get("subscription")),
         client_reference_id=text(session, "client_reference_id"),
@@ -60,4 +64,6 @@ def read_checkout_session(session: Mapping[str, Any]) -> CheckoutSessionReading:
         amount_total=integer(session, "amount_total"),
         currency=text(session, "currency") or "usd",
         metadata={str(k): str(v) for k, v in named.items() if v is not None},
+        mode=mode,
+        setup_intent_id=id_of(session.get("setup_intent")),
     )

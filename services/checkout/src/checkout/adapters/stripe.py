@@ -20,7 +20,13 @@ from stripe.params import CustomerCreateParams, PriceRetrieveParams
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
 
-from checkout.ports import NewCheckoutSession, OpenedSession, PriceInfo, StripeSessionView
+from checkout.ports import (
+    NewCheckoutSession,
+    NewSetupSession,
+    OpenedSession,
+    PriceInfo,
+    StripeSessionView,
+)
 
 log = structlog.get_logger("checkout.stripe")
 
@@ -87,6 +93,30 @@ class StripePaymentGateway:
             )
         return OpenedSession(session_id=session.id, url=session.url)
 
+    async def create_setup_session(self, request: NewSetupSession) -> OpenedSession:
+        metadata = {"tenant_id": request.tenant_id, "purpose": "card_setup"}
+        params: SessionCreateParams = {
+            "mode": "setup",
+            "currency": request.currency,
+            "customer": request.customer_id,
+            "client_reference_id": request.tenant_id,
+            "metadata": metadata,
+            "setup_intent_data": {"metadata": {"tenant_id": request.tenant_id}},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        session = await self._call(
+            "checkout.sessions.create",
+            lambda: self._v1.checkout.sessions.create_async(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            ),
+        )
+        if not session.url:
+            raise GatewayUnavailable(
+                "Stripe returned a session without a URL", code="stripe_no_url"
+            )
+        return OpenedSession(session_id=session.id, url=session.url)
+
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
         session = read_checkout_session(
             as_dict(
@@ -103,6 +133,7 @@ class StripePaymentGateway:
             customer_id=session.customer_id,
             client_reference_id=session.client_reference_id,
             metadata=session.metadata,
+            mode=session.mode,
         )
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
@@ -150,6 +181,9 @@ class UnconfiguredPaymentGateway:
         raise self._unavailable()
 
     async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession:
+        raise self._unavailable()
+
+    async def create_setup_session(self, request: NewSetupSession) -> OpenedSession:
         raise self._unavailable()
 
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:

@@ -10,17 +10,20 @@ adapter method called, so the audit can say which one a change left out.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from billing_domain.errors import RuleViolated
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog, id_of
 from checkout.adapters.stripe import StripePaymentGateway
-from checkout.ports import NewCheckoutSession
+from checkout.ports import NewCheckoutSession, NewSetupSession
+from subscriptions.adapters.self_service_stripe import StripeSelfServiceGateway
 from subscriptions.adapters.stripe import StripeSubscriptionGateway
 from webhooks.adapters.stripe import StripeObjectReader
 
@@ -28,6 +31,7 @@ T = TypeVar("T")
 ADAPTERS: tuple[type[Any], ...] = (
     StripePaymentGateway,
     StripeSubscriptionGateway,
+    StripeSelfServiceGateway,
     StripeObjectReader,
 )
 CARD_OK = "4242424242424242"
@@ -48,6 +52,7 @@ class Scenario:
         self.checkout = StripePaymentGateway(caller)
         self.subscriptions = StripeSubscriptionGateway(caller, PriceCatalog({}))  # lookup keys
         self.webhooks = StripeObjectReader(caller)
+        self.self_service = StripeSelfServiceGateway(caller)
         self.sandbox_url = sandbox_url
         self.price_ids = price_ids
         self.exercised: set[str] = set()
@@ -60,6 +65,7 @@ class Scenario:
         tenant = f"audit-{uuid.uuid4().hex[:12]}"
         customer = await self._checkout(tenant)
         await self._subscription_life(tenant, customer)
+        await self._self_service(tenant, customer)
         await self._trial_without_card(f"audit-{uuid.uuid4().hex[:12]}")
 
     async def _checkout(self, tenant: str) -> str:
@@ -195,3 +201,50 @@ class Scenario:
         await self._run(
             reader, "subscription_schedule", lambda: reader.subscription_schedule(schedule_id)
         )
+
+    async def _self_service(self, tenant: str, customer: str) -> None:
+        """A card added in setup mode, made the default, the old one removed, an invoice
+        read and paid (already paid: Stripe refuses, the parameters are still audited)."""
+        gw, key = self.self_service, uuid.uuid4().hex
+        checkout = self.checkout
+        request = NewSetupSession(
+            tenant_id=tenant,
+            customer_id=customer,
+            currency="usd",
+            success_url="https://app.example/billing?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url="https://app.example/billing",
+            idempotency_key=f"{key}.setup",
+        )
+        opened = await self._run(
+            checkout, "create_setup_session", lambda: checkout.create_setup_session(request)
+        )
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as page:
+            saved = await page.post(f"/checkout/{opened.session_id}/pay", data={"card": CARD_OK})
+        if saved.status_code != 303:
+            raise RuntimeError(f"the sandbox's setup page refused the card: {saved.text}")
+        wallet = await self._run(gw, "wallet", lambda: gw.wallet(customer, tenant))
+        newest = max(
+            wallet.cards, key=lambda card: card.created or datetime.min.replace(tzinfo=UTC)
+        )
+        await self._run(
+            gw,
+            "set_default_payment_method",
+            lambda: gw.set_default_payment_method(
+                customer, newest.payment_method_id, idempotency_key=f"{key}.default"
+            ),
+        )
+        for card in wallet.cards:
+            if card.payment_method_id != newest.payment_method_id:
+                await self._run(
+                    gw,
+                    "detach_payment_method",
+                    lambda card=card: gw.detach_payment_method(  # type: ignore[misc]
+                        card.payment_method_id, idempotency_key=f"{key}.{card.payment_method_id}"
+                    ),
+                )
+        invoice_id = wallet.invoices[0].invoice_id
+        await self._run(gw, "invoice_state", lambda: gw.invoice_state(invoice_id))
+        with contextlib.suppress(RuleViolated):  # paid already: nothing due
+            await self._run(
+                gw, "pay_invoice", lambda: gw.pay_invoice(invoice_id, idempotency_key=f"{key}.pay")
+            )
