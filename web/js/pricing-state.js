@@ -6,21 +6,27 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { describeSubscription } from "./subscription-state.js";
 
-const DAY = 86_400_000;
+const TRIAL_BANNERS = new Set(["trial_ending", "paused"]);
 
-export function trialDaysLeft(sub, now = Date.now()) {
-  if (typeof sub.trial_ends_in_days === "number") return sub.trial_ends_in_days;
-  if (sub.status !== "trialing" || !sub.trial_end) return null;
-  return Math.max(0, Math.ceil((new Date(sub.trial_end).getTime() - now) / DAY));
-}
+export { trialDaysLeft } from "./subscription-state.js";
 
 export function currentState(sub, plans) {
   const model = describeSubscription(sub, { plans });
   const parts = [h("span", {}, "Your plan: ", h("strong", {}, model.plan.name)), h("span", { class: `badge tone-${model.status.tone}`, "data-testid": "pricing-status", "data-status": sub.status }, model.status.label)];
-  const days = model.facts.trialing ? trialDaysLeft(sub) : null;
+  const days = model.facts.trialDaysLeft;
   if (days !== null) parts.push(h("span", { "data-testid": "trial-left" }, days === 1 ? "1 day left in your trial" : `${days} days left in your trial`));
   else if (model.dateLine) parts.push(h("span", { class: "hint" }, model.dateLine.text));
   const summary = h("div", { class: "pricing-state", "data-testid": "pricing-state" }, parts);
+  if (model.banner && TRIAL_BANNERS.has(model.banner.kind)) {
+    // the trial's own warning, as the billing page words it, with the way to act on it
+    const trial = h(
+      "p",
+      { class: `notice notice-${model.banner.tone}`, role: "status", "data-testid": "pricing-trial", "data-kind": model.banner.kind },
+      h("strong", {}, model.banner.title), ". ", model.banner.text, " ",
+      h("a", { href: "/settings/billing" }, "Add a card"),
+    );
+    return h("div", {}, summary, trial);
+  }
   if (!model.banner || !["danger", "warning"].includes(model.banner.tone)) return summary;
   const warning = h(
     "p",

@@ -10,6 +10,10 @@
 import { declineWording } from "./error-wording.js";
 import { formatDate, formatMoney, planName } from "./format.js";
 
+// Stripe warns three days before a trial ends (customer.subscription.trial_will_end):
+// the trial's warning shows from then on.
+export const TRIAL_WARNING_DAYS = 3;
+
 export const ACTIONS = {
   confirm_payment: { label: "Confirm payment", ownerOnly: false, needs: "invoice_url" },
   pay_now: { label: "Pay now", ownerOnly: true },
@@ -19,6 +23,12 @@ export const ACTIONS = {
   choose_plan: { label: "Choose a plan", ownerOnly: true, href: "/pricing" },
   resume: { label: "Resume subscription", ownerOnly: true },
 };
+
+function daysWording(days) {
+  if (days <= 0) return "today";
+  if (days === 1) return "in 1 day";
+  return `in ${days} days`;
+}
 
 const amountOf = ({ facts }) => (facts.failed ? formatMoney(facts.failed.amount_due, facts.failed.currency) : "");
 const cardOf = ({ facts }) => {
@@ -120,6 +130,25 @@ export const BANNERS = [
     title: ({ facts, plans }) => `Your ${planName(facts.endedInfo.plan, plans) || "paid"} subscription ended`,
     text: ({ facts }) => `It ended${facts.endedInfo.at ? ` on ${formatDate(facts.endedInfo.at)}` : ""} as requested. You are on the Free plan now.`,
     actions: () => ["choose_plan"],
+  },
+  {
+    // paused at the end of a trial without a card: the Free plan until a card is added
+    kind: "paused",
+    tone: "warning",
+    applies: ({ facts }) => facts.paused,
+    title: ({ sub, plans }) => `Your ${planName(sub.plan_type, plans)} subscription is paused`,
+    text: ({ sub, plans }) => `Your trial ended without a card, so your account is on the Free plan for now. Add a card to keep ${planName(sub.plan_type, plans)}: it resumes as soon as the first payment goes through.`,
+    actions: () => ["add_card"],
+  },
+  {
+    // from Stripe's trial_will_end (three days before), as long as it still applies: a
+    // card added or a trial converted since means no warning
+    kind: "trial_ending",
+    tone: "warning",
+    applies: ({ facts }) => facts.trialing && facts.hasCard === false && !facts.cancelScheduled && facts.trialDaysLeft !== null && facts.trialDaysLeft <= TRIAL_WARNING_DAYS,
+    title: ({ facts }) => `Your trial ends ${daysWording(facts.trialDaysLeft)}`,
+    text: ({ sub, plans }) => `Add a card to keep ${planName(sub.plan_type, plans)}. Without one, your subscription pauses on ${formatDate(sub.trial_end)} and your account moves to the Free plan.`,
+    actions: () => ["add_card"],
   },
   {
     kind: "trial_without_card",

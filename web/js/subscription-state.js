@@ -10,7 +10,7 @@
 //     dateLine: { kind, label, date, text } | null,
 //     banner: { kind, tone, title, text, details, timeline, actions: [{ kind, label, href? }] } | null,
 //     pending: { plan, name, date, text } | null,
-//     actions: { manage, changePlan, cancel, resume, undoPendingChange, checkout, blockedReason },
+//     actions: { manage, changePlan, cancel, resume, undoPendingChange, checkout, endTrial, blockedReason },
 //   }
 
 import { formatDate, planName } from "./format.js";
@@ -54,8 +54,19 @@ export function subscriptionFacts(sub) {
     failed,
     requiresAction: Boolean(failed?.requires_action),
     hasCard: typeof sub?.has_payment_method === "boolean" ? sub.has_payment_method : null,
+    trialDaysLeft: paid && status === "trialing" ? trialDaysLeft(sub) : null,
     endedInfo: sub?.ended || null,
   };
+}
+
+const DAY_MS = 86_400_000;
+
+// Whole days left in a trial, rounded up: the API's `trial_ends_in_days` (counted on the
+// subscription's clock), else from `trial_end` and this browser's clock.
+export function trialDaysLeft(sub, now = Date.now()) {
+  if (typeof sub?.trial_ends_in_days === "number") return sub.trial_ends_in_days;
+  if (sub?.status !== "trialing" || !sub?.trial_end) return null;
+  return Math.max(0, Math.ceil((new Date(sub.trial_end).getTime() - now) / DAY_MS));
 }
 
 export function statusOf(sub, facts = subscriptionFacts(sub)) {
@@ -106,6 +117,7 @@ export function actionsOf(facts) {
       : null;
   return {
     manage: facts.plan !== "free" || facts.ended,
+    endTrial: facts.trialing && facts.hasCard === true && !facts.cancelScheduled,
     checkout: !facts.paid,
     changePlan: facts.paid && CHANGEABLE.has(facts.status) && !facts.cancelScheduled,
     cancel: facts.paid && !facts.cancelScheduled && facts.status !== "incomplete",

@@ -7,6 +7,7 @@ import { formatDate, formatMoney, intervalLabel } from "./format.js";
 import { bannerView } from "./banner-view.js";
 import { confirmCancel, openPortal, resume } from "./subscription-actions.js";
 import { describeSubscription, subscriptionFacts } from "./subscription-state.js";
+import { confirmEndTrial } from "./trial-actions.js";
 
 export function statusBadge(model, status) {
   return h("span", { class: `badge status-${model.status.key} tone-${model.status.tone}`, "data-status": status, "data-tone": model.status.tone }, model.status.label);
@@ -43,7 +44,7 @@ function dateLine(model) {
   return h("p", { class: "date-line", "data-testid": "date-line", "data-kind": line.kind }, line.label, " ", h("strong", {}, formatDate(line.date)));
 }
 
-function actions(sub, model, user, onUpdate) {
+function actions(sub, model, user, onUpdate, plans) {
   if (!user.isOwner) {
     return h("p", { class: "hint", "data-testid": "member-note" }, "Only the account owner can change the plan, the card or cancel.");
   }
@@ -54,6 +55,9 @@ function actions(sub, model, user, onUpdate) {
   }
   if (can.checkout) bar.append(h("a", { class: "btn btn-primary", href: "/pricing" }, "See plans"));
   else if (can.changePlan) bar.append(h("a", { class: "btn btn-secondary", href: "/pricing" }, "Change plan"));
+  if (can.endTrial) {
+    bar.append(h("button", { type: "button", class: "btn btn-secondary", "data-action": "end-trial", onclick: (e) => confirmEndTrial(sub, onUpdate, e.currentTarget, plans) }, "End trial now"));
+  }
   if (can.resume) {
     bar.append(h("button", { type: "button", class: "btn btn-primary", onclick: (e) => resume(e.currentTarget, onUpdate) }, "Resume subscription"));
   } else if (can.cancel) {
@@ -80,7 +84,7 @@ export function subscriptionPanel(sub, { plans = [], user, onUpdate }) {
       priceLine(model, plans),
       dateLine(model),
       pending,
-      actions(sub, model, user, onUpdate),
+      actions(sub, model, user, onUpdate, plans),
     ),
   );
 }

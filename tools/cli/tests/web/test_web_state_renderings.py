@@ -96,7 +96,23 @@ STATES: dict[str, tuple[dict[str, Any], str | None, str | None, list[str]]] = {
         "payment_failed",
         ["We will not try again automatically"],
     ),
-    "paused": (_sub(status="paused"), None, None, []),
+    "paused": (
+        _sub(status="paused", has_payment_method=False),
+        None,
+        "paused",
+        ["Your Team subscription is paused", "Add a card"],
+    ),
+    "trial-ending-without-card": (
+        _sub(
+            status="trialing",
+            trial_end="2027-01-10T12:00:00Z",
+            has_payment_method=False,
+            trial_ends_in_days=2,
+        ),
+        "Trial ends on Jan 10, 2027",
+        "trial_ending",
+        ["Your trial ends in 2 days", "Add a card to keep Team"],
+    ),
     "canceled-after-failed-payment": (
         _sub(
             plan_type="free",

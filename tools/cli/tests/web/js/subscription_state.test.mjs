@@ -46,6 +46,7 @@ function expectedBanner({ status, cancel, failed, card }, requiresAction) {
   if (!ended && failed) return requiresAction ? "requires_action" : "payment_failed";
   if (["past_due", "incomplete", "unpaid"].includes(status)) return "payment_overdue";
   if (status === "incomplete_expired") return "checkout_not_completed";
+  if (status === "paused") return "paused";
   if (status === "trialing" && card === false && !cancel) return "trial_without_card";
   return null;
 }
@@ -74,6 +75,7 @@ test(`${combos.length} combinations: date line, banner, actions`, () => {
       assert.equal(model.actions.cancel, !ended && !c.cancel && c.status !== "incomplete", name);
       assert.equal(model.actions.changePlan, !ended && !c.cancel && ["active", "trialing"].includes(c.status), name);
       assert.equal(model.actions.undoPendingChange, !ended && c.pending, name);
+      assert.equal(model.actions.endTrial, c.status === "trialing" && c.card && !c.cancel, `convert now needs a trial and a card: ${name}`);
       assert.match(model.status.label, /^[A-Z][a-z ]+$/, `sentence case: ${name}`);
       for (const action of model.banner?.actions ?? []) assert.match(action.label, /^[A-Z][a-z ]+$/, `sentence case: ${name}`);
     }
@@ -145,4 +147,33 @@ test("pricing offers: no second downgrade to a scheduled plan, no trial after on
   const active = body({ status: "active", cancel: false, pending: false, failed: false, card: true });
   assert.equal(planOffer(active, { plan: "enterprise", trial_days: 14 }, { rank }).kind, "upgrade");
   assert.equal(planOffer(active, free, { rank }).kind, "cancel");
+});
+
+test("the trial's warning: from 3 days before, with no card only, checked against the state", () => {
+  const trial = (days, card, extra = {}) => ({ ...body({ status: "trialing", cancel: false, pending: false, failed: false, card }), trial_ends_in_days: days, ...extra });
+  const warned = describeSubscription(trial(3, false), { plans: PLANS, user: OWNER });
+  assert.equal(warned.banner.kind, "trial_ending");
+  assert.equal(warned.banner.tone, "warning");
+  assert.equal(warned.banner.title, "Your trial ends in 3 days");
+  assert.match(warned.banner.text, /^Add a card to keep Team\. Without one, your subscription pauses on Jan 10, 2027/);
+  assert.deepEqual(warned.banner.actions.map((a) => [a.kind, a.label]), [["add_card", "Add a card"]]);
+  assert.equal(describeSubscription(trial(1, false), { plans: PLANS }).banner.title, "Your trial ends in 1 day");
+  assert.equal(describeSubscription(trial(0, false), { plans: PLANS }).banner.title, "Your trial ends today");
+  // before the warning: the quieter reminder; a card added, or converted: no warning at all
+  assert.equal(describeSubscription(trial(4, false), { plans: PLANS }).banner.kind, "trial_without_card");
+  assert.equal(describeSubscription(trial(3, true), { plans: PLANS }).banner, null);
+  const converted = { ...trial(null, true), status: "active", trial_ends_in_days: null };
+  assert.equal(describeSubscription(converted, { plans: PLANS }).banner, null);
+  // days left come from the API (the subscription's clock) when it says them
+  assert.equal(describeSubscription(trial(2, false), { plans: PLANS }).facts.trialDaysLeft, 2);
+  assert.equal(describeSubscription(trial(undefined, false, { trial_end: new Date(Date.now() + 2.5 * 86_400_000).toISOString() }), { plans: PLANS }).facts.trialDaysLeft, 3);
+});
+
+test("a paused subscription: Free for now, add a card to resume", () => {
+  const paused = { ...body({ status: "paused", cancel: false, pending: false, failed: false, card: false }) };
+  const model = describeSubscription(paused, { plans: PLANS, user: OWNER });
+  assert.equal(model.banner.title, "Your Team subscription is paused");
+  assert.match(model.banner.text, /on the Free plan for now\. Add a card to keep Team/);
+  assert.equal(model.dateLine, null);
+  assert.equal(model.actions.changePlan, false);
 });
