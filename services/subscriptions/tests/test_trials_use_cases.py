@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import pytest
 from billing_domain.auth import ADMIN_SCOPE, Principal, Role
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, NotFound
-from billing_domain.events import SubscriptionTrialExtended
+from billing_domain.events import SubscriptionTrialExtended, new_event
 from billing_domain.status import SubscriptionStatus
 from subscriptions import trials
+from subscriptions.commands import ProjectBillingEvent
+from subscriptions.projection import project_billing_event
 from subscriptions.testing import T0, Builders, World
 
 pytestmark = pytest.mark.unit
@@ -162,3 +165,55 @@ async def test_a_paused_subscription_is_resumed_once_a_card_is_known(
     assert resumed.status is SubscriptionStatus.ACTIVE
     assert world.gateway.keys[-1].endswith("evt_2")
     assert "subscription.activated" in world.store.published_types()
+
+
+async def test_a_customer_default_card_makes_a_paused_trial_payable(
+    world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    account = world.seed(build.paid_account(tenant, status=SubscriptionStatus.PAUSED))
+    assert account.stripe_customer_id is not None
+    added = new_event(
+        CustomerUpdated,
+        tenant_id=tenant,
+        source="webhooks",
+        causation_id="evt_customer_1",
+        clock=world.clock,
+        stripe_customer_id=account.stripe_customer_id,
+        default_payment_method_id="pm_1",
+        stripe_created=T0,
+    )
+    cmd = ProjectBillingEvent(message_id=str(added.id), routing_key=added.routing_key, event=added)
+    await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
+    assert world.store.accounts[tenant].has_payment_method
+    resumed = await trials.resume_if_payable(
+        tenant, world.uow, world.gateway, world.clock, causation_id="evt_customer_1"
+    )
+    assert resumed is not None
+    assert world.gateway.calls == ["resume_paused"]
+
+
+async def test_another_customers_default_changes_nothing(
+    world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    world.seed(build.paid_account(tenant, status=SubscriptionStatus.PAUSED))
+    stray = new_event(
+        CustomerUpdated,
+        tenant_id=tenant,
+        source="webhooks",
+        causation_id="evt_customer_2",
+        clock=world.clock,
+        stripe_customer_id="cus_someone_else",
+        default_payment_method_id="pm_9",
+        stripe_created=T0,
+    )
+    cmd = ProjectBillingEvent(message_id=str(stray.id), routing_key=stray.routing_key, event=stray)
+    await project_billing_event(cmd, world.uow(), world.gateway, world.clock)
+    assert not world.store.accounts[tenant].has_payment_method
+    assert (
+        await trials.resume_if_payable(
+            tenant, world.uow, world.gateway, world.clock, causation_id="evt_customer_2"
+        )
+        is None
+    )

@@ -14,6 +14,7 @@ from enum import StrEnum
 import structlog
 from billing_domain import events
 from billing_domain.clock import Clock
+from billing_domain.customer_events import CustomerUpdated
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.ordering import AppliedMark, ApplyOutcome
 from billing_domain.status import SubscriptionStatus
@@ -64,6 +65,7 @@ async def project_billing_event(
             return Projected.DUPLICATE_MESSAGE
         folded = await project_self_service(event, uow.self_service)
         if isinstance(event, ONLY_SELF_SERVICE):  # cards and invoice documents only
+            await _note_customer_default(uow, event)
             await uow.commit()
             bound.info("subscriptions.event.projected", result=folded.value)
             return Projected.APPLIED if folded is Folded.APPLIED else Projected.IGNORED
@@ -82,6 +84,24 @@ async def project_billing_event(
         await uow.commit()
     bound.info("subscriptions.event.projected", result=result.value)
     return result
+
+
+async def _note_customer_default(
+    uow: SubscriptionsUnitOfWork, event: events.IntegrationEvent
+) -> None:
+    """A customer with a default payment method can be charged (``can_charge``): the
+    trial's banner goes, and a subscription paused for the lack of one is resumed by the
+    consumer (``trials.resume_if_payable``). A default removed says nothing of the
+    subscription's own, so it changes nothing here."""
+    if not isinstance(event, CustomerUpdated) or not event.default_payment_method_id:
+        return
+    account = await uow.accounts.get_for_update(event.tenant_id)
+    if account.stripe_customer_id not in (None, event.stripe_customer_id):
+        return
+    if account.stripe_subscription_id is None or account.has_payment_method:
+        return
+    account.has_payment_method = True
+    await uow.accounts.save(account)
 
 
 async def _apply(
