@@ -3,7 +3,8 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \\
     AMQP_URL=amqp://guest:guest@127.0.0.1:5672/ uv run python -m bench.run_all
 
-Runs ``bench.webhook_ingest`` and ``bench.subscription_read`` as they are (their
+Runs ``bench.webhook_ingest`` and ``bench.subscription_read`` (the subscription, card
+and invoice reads) as they are (their
 printed figures are read back) and ``bench.webhook_to_projection`` in process,
 plus the service pipeline alone at 50 events/s and at twice the target rate for
 context (latency when not loaded; the headroom left), then prints one markdown
@@ -22,6 +23,7 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import webhook_to_projection
@@ -171,6 +173,35 @@ def projection_rows(
     return rows
 
 
+def self_service_rows(
+    row: Callable[[str, str], tuple[float, float]], base_rate: float, base_p99: float
+) -> list[Row]:
+    """Issue 21: the card list and the first page of invoices, on the same server."""
+    rows = []
+    for label in ("GET /api/billing/payment-methods", "GET /api/billing/invoices (20)"):
+        rate, _ = row(label, "max")
+        _, p99 = row(label, "fixed")
+        rows += [
+            [
+                f"{label[4:]} read, requests/s (32 connections)",
+                fmt(rate),
+                f"asyncpg PK select {fmt(base_rate)}",
+                ratio(rate, base_rate),
+                ">= 0.60x PK select",
+                met(None if rate != rate else rate >= 0.6 * base_rate),
+            ],
+            [
+                f"{label[4:]} read p99 at a fixed 500/s",
+                fmt(p99, " ms"),
+                f"asyncpg PK select {fmt(base_p99, ' ms')}",
+                ratio(p99, base_p99),
+                "< 30 ms",
+                met(None if p99 != p99 else p99 < 30),
+            ],
+        ]
+    return rows
+
+
 def read_rows(output: str) -> list[Row]:
     nan = float("nan")
 
@@ -204,6 +235,7 @@ def read_rows(output: str) -> list[Row]:
             "< 30 ms",
             met(None if svc_p99 != svc_p99 else svc_p99 < 30),
         ],
+        *self_service_rows(row, base_rate, base_p99),
         [
             "subscription read: Stripe calls",
             "n/a" if stripe_calls is None else str(stripe_calls),

@@ -1,11 +1,13 @@
-"""Benchmark: ``GET /api/billing/subscription`` beside a minimal asyncpg primary-key endpoint.
+"""Benchmark: the tenant reads (``GET /api/billing/subscription``, ``/payment-methods``,
+``/invoices``) beside a minimal asyncpg primary-key endpoint.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m bench.subscription_read
 
 What it does, all in one run so both sides see the same machine:
 
 1. creates a database of its own (dropped at the end), applies the subscriptions
-   migrations and fills ``subscriptions.billing_accounts`` with 10,000 tenants;
+   migrations and fills ``subscriptions.billing_accounts`` with 10,000 tenants (each
+   paid one with 2 cards and 12 invoices in the self-service projections);
 2. starts a stand-in Stripe API that only counts requests (``STRIPE_API_BASE``);
 3. starts two uvicorn processes (one worker each, same flags): the subscriptions
    service (real app: JWT, middleware, metrics, projection read) and a minimal
@@ -18,7 +20,9 @@ What it does, all in one run so both sides see the same machine:
 5. prints a table, the ratio to the baseline and the Stripe calls counted.
 
 It asserts nothing: the figures depend on the machine. Targets (issue 6): at least
-60 % of the baseline's requests/s, p99 under 30 ms at 500 requests/s, zero Stripe calls.
+60 % of the baseline's requests/s, p99 under 30 ms at 500 requests/s, zero Stripe calls;
+issue 21 measures the card list and the first page of invoices (20) on the same server
+against the same targets.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from bench.loadgen import (
     cycling,
     get_request,
 )
+from bench.self_service_data import seed_self_service
 
 JWT_SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 PLANS = ("free", "solo", "team", "enterprise")
@@ -179,6 +184,7 @@ async def seed(url: str, tenants: int) -> list[str]:
             "UPDATE subscriptions.billing_accounts SET current_period_end = now() + interval "
             "'20 days' WHERE stripe_subscription_id IS NOT NULL"
         )
+        await seed_self_service(conn, [row[0] for row in rows if row[1]])
         await conn.execute("ANALYZE subscriptions.billing_accounts")
     finally:
         await conn.close()
@@ -197,8 +203,15 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
         else:
             token = mint_serve_token(JWT_SECRET, tenant_id=tenant, role="member", ttl_seconds=7200)
             headers = {"Authorization": f"Bearer {token}"}
-            out.append(get_request("127.0.0.1", port, "/api/billing/subscription", headers))
+            out.append(get_request("127.0.0.1", port, PATHS[kind], headers))
     return out
+
+
+def paid_tenants(tenants: Sequence[str], kind: str) -> Sequence[str]:
+    """Cards and invoices are read for tenants that have some (every plan but free)."""
+    if kind not in SAME_SERVER:
+        return tenants
+    return [t for i, t in enumerate(tenants) if PLANS[i % len(PLANS)] != "free"]
 
 
 def table(results: list[tuple[str, str, LoadResult]]) -> str:
@@ -242,6 +255,13 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"subscription / baseline req/s:  {ratio:.0%}   (target >= 60%)")
     p99 = fixed[LABELS["subscriptions"]].percentile(99)
     print(f"p99 at {args.rate:.0f} req/s:              {p99:.2f} ms   (target < 30 ms)")
+    for kind in SAME_SERVER:
+        read = maxima[LABELS[kind]]
+        share = read.rate / base.rate if base.rate else 0
+        print(
+            f"{kind.replace('_', '-')} / baseline req/s: {share:.0%}   "
+            f"p99 at {args.rate:.0f} req/s: {fixed[LABELS[kind]].percentile(99):.2f} ms"
+        )
     print(f"Stripe calls during the run:    {stripe.requests}   (target 0)")
     print(
         "server CPU per request (max):   "
@@ -255,7 +275,16 @@ async def bench(args: argparse.Namespace) -> int:
 LABELS = {
     "baseline": "baseline: asyncpg PK select",
     "subscriptions": "GET /api/billing/subscription",
+    "payment_methods": "GET /api/billing/payment-methods",
+    "invoices": "GET /api/billing/invoices (20)",
 }
+PATHS = {
+    "subscriptions": "/api/billing/subscription",
+    "payment_methods": "/api/billing/payment-methods",
+    "invoices": "/api/billing/invoices?limit=20",
+}
+# Served by the subscriptions process (same server, same pool): measured beside it.
+SAME_SERVER = ("payment_methods", "invoices")
 
 
 async def measure(
@@ -277,19 +306,21 @@ async def measure(
         for which, port in ports.items():
             command = python_module("bench.subscription_read", "serve", which, "--port", str(port))
             process = stack.enter_context(server(command, port, env, ready[which]))
-            raws = requests_for(which, port, tenants, args.requests_pool)
-            targets.append(Target(LABELS[which], port, cycling(raws), process.pid))
-            # Warm-up: every distinct request once (pools filled, each user's token seen
-            # once, as in steady state where a browser reuses its token), then 2 s more.
-            for requests in (len(raws), None):
-                await closed_loop(
-                    "127.0.0.1",
-                    port,
-                    targets[-1].make,
-                    connections=args.concurrency,
-                    seconds=2.0,
-                    requests=requests,
-                )
+            kinds = [which, *(SAME_SERVER if which == "subscriptions" else ())]
+            for kind in kinds:
+                raws = requests_for(kind, port, paid_tenants(tenants, kind), args.requests_pool)
+                targets.append(Target(LABELS[kind], port, cycling(raws), process.pid))
+                # Warm-up: every distinct request once (pools filled, each user's token seen
+                # once, as in steady state where a browser reuses its token), then 2 s more.
+                for requests in (len(raws), None):
+                    await closed_loop(
+                        "127.0.0.1",
+                        port,
+                        targets[-1].make,
+                        connections=args.concurrency,
+                        seconds=2.0,
+                        requests=requests,
+                    )
         return await alternating_rounds(
             targets,
             rounds=args.rounds,
