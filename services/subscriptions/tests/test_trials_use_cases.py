@@ -11,6 +11,7 @@ from billing_domain.customer_events import CustomerUpdated
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, NotFound
 from billing_domain.events import SubscriptionTrialExtended, new_event
 from billing_domain.status import SubscriptionStatus
+from prometheus_client import REGISTRY
 from subscriptions import trials
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.projection import project_billing_event
@@ -22,6 +23,10 @@ OPERATOR = Principal(
     user_id="ops-ann", tenant_id="ops", role=Role.MEMBER, scopes=frozenset({ADMIN_SCOPE})
 )
 TRIAL_END = T0 + timedelta(days=10)
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def seed_trial(world: World, build: type[Builders], *, card: bool) -> str:
@@ -95,7 +100,10 @@ async def test_an_extension_moves_the_end_is_audited_and_published(
     world: World, build: type[Builders]
 ) -> None:
     tenant = seed_trial(world, build, card=False)
+    days_before = _sample("billing_trial_extension_days_total")
     done = await run_extend(world, extend(tenant, 7))
+    assert _sample("billing_trial_extension_days_total") - days_before == 7
+    assert _sample("billing_trial_actions_total", action="extended") >= 1
     assert done.account.trial_end == TRIAL_END + timedelta(days=7)
     assert done.total_extended_days == 7
     assert world.gateway.calls == ["move_trial_end"]

@@ -66,3 +66,15 @@ def count_recorded(recorded: Iterable[account_events.AccountEvent]) -> None:
             resolved_after = event.failure_resolved_after
             if resolved_after is not None:
                 PAYMENT_FAILURE_RESOLUTION.observe(resolved_after)
+
+
+TRIAL_ACTIONS = Counter(
+    "billing_trial_actions_total",
+    "Trial actions this service carried out at Stripe (issue 20), by action: converted "
+    "(an owner's convert now), extended (an operator's extension), paused_resume_requested "
+    "(a subscription paused at the end of a cardless trial, resumed once it has a card).",
+    ["action"],
+)
+TRIAL_EXTENSION_DAYS = Counter(
+    "billing_trial_extension_days_total", "Trial days operators granted (issue 20)."
+)

@@ -22,6 +22,7 @@ from billing_domain.subscription import BillingAccount
 from billing_domain.timestamps import to_rfc3339
 from billing_domain.trials import TrialExtension, decide_extension
 
+from subscriptions import metrics
 from subscriptions.ports import (
     AccountReader,
     PaymentGateway,
@@ -95,6 +96,7 @@ async def end_trial_now(
         idempotency_key=_stripe_key("trial_end", subscription_id, cmd.request_key),
     )
     account = await _apply_answer(uow, gateway, cmd, convert, fresh, seen=seen, clock=clock)
+    metrics.TRIAL_ACTIONS.labels("converted").inc()
     log.info("subscriptions.trial.converted", tenant_id=cmd.tenant_id, status=account.status)
     return account
 
@@ -168,6 +170,8 @@ async def extend_trial(
         )
         await uow.outbox.add_all(messages)
         await uow.commit()
+    metrics.TRIAL_ACTIONS.labels("extended").inc()
+    metrics.TRIAL_EXTENSION_DAYS.inc(extension.extend_days)
     log.info(
         "subscriptions.trial.extended",
         tenant_id=cmd.tenant_id,
@@ -222,6 +226,7 @@ async def resume_if_payable(
         await uow.accounts.save(account)
         await uow.outbox.add_all(events_to_publish(account, causation_id=causation_id, clock=clock))
         await uow.commit()
+    metrics.TRIAL_ACTIONS.labels("paused_resume_requested").inc()
     log.info("subscriptions.paused.resume_requested", tenant_id=tenant_id, status=account.status)
     return account
 
