@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/pricing", label: "Pricing" },
   { href: "/settings/billing", label: "Billing" },
   { href: "/admin/webhooks", label: "Webhooks", operator: true },
+  { href: "/admin/payments", label: "Failed payments", operator: true },
 ];
 
 export function renderHeader() {

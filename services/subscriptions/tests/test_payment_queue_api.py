@@ -128,6 +128,13 @@ async def test_the_queue_lists_exactly_the_failing_tenants_by_amount_at_risk(
         assert by_tenant[gave_up]["next_payment_attempt"] is None
         assert by_tenant[gave_up]["stripe_gave_up"] is True
 
+        one = await client.get(QUEUE, params={"tenant_id": small}, headers=operator)
+        assert [r["tenant_id"] for r in one.json()["tenants"]] == [small]
+        healthy_row = await client.get(
+            QUEUE, params={"tenant_id": healthy.tenant_id}, headers=operator
+        )
+        assert healthy_row.json()["tenants"] == []
+
         only_unpaid = await client.get(
             QUEUE, params={"currency": cur, "status": "unpaid"}, headers=operator
         )
@@ -331,6 +338,8 @@ async def test_bad_filters_cursors_ids_and_bodies_are_422(
             {"limit": "201"},
             {"cursor": "!!!"},
             {"cursor": "bm90LWEtY3Vyc29y"},
+            {"tenant_id": "x" * 201},
+            {"tenant_id": "a\x00b"},
         ):
             answer = await client.get(QUEUE, params=params, headers=operator)
             assert answer.status_code == 422, (params, answer.text)

@@ -67,6 +67,7 @@ class ListPastDue:
     currency: str | None
     after: QueuePosition | None
     limit: int
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -213,6 +213,10 @@ async def past_due(
     currency: Annotated[str | None, Query(max_length=8, description="ISO code")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=600)] = None,
+    tenant_id: Annotated[
+        str | None,
+        Query(max_length=MAX_TENANT, pattern=r"^[^\x00]+$", description="only this tenant's row"),
+    ] = None,
 ) -> PastDueList:
     context = _context(request)
     cmd = ListPastDue(
@@ -221,6 +225,7 @@ async def past_due(
         currency=None if currency is None else parse_currency(currency),
         after=None if cursor is None else _position(cursor),
         limit=limit + 1,
+        tenant_id=tenant_id,
     )
     rows = await payment_queue.list_past_due(cmd, context.queue)
     page, more = rows[:limit], len(rows) > limit

@@ -48,7 +48,13 @@ UowFactory = Callable[[], SubscriptionsUnitOfWork]
 async def list_past_due(cmd: ListPastDue, queue: PaymentQueueReader) -> list[PastDueRow]:
     authorize(cmd.principal, Action.OPERATE_PAYMENTS)
     return await queue.past_due(
-        PastDueQuery(statuses=cmd.statuses, currency=cmd.currency, after=cmd.after, limit=cmd.limit)
+        PastDueQuery(
+            statuses=cmd.statuses,
+            currency=cmd.currency,
+            after=cmd.after,
+            limit=cmd.limit,
+            tenant_id=cmd.tenant_id,
+        )
     )
 
 

@@ -282,6 +282,8 @@ class PastDueQuery:
     currency: str | None
     after: QueuePosition | None
     limit: int
+    tenant_id: str | None = None
+    """Only this tenant's row (a page polling one row after an action)."""
 
 
 @dataclass(frozen=True, kw_only=True)

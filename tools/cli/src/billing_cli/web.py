@@ -32,6 +32,7 @@ PAGES = {
     "/settings": "settings.html",
     "/settings/billing": "billing.html",
     "/admin/webhooks": "webhooks.html",
+    "/admin/payments": "admin-payments.html",
 }
 
 # The pages load only their own scripts and styles; API data is inserted as text.

@@ -30,6 +30,7 @@ PAST_DUE = (
     "WHERE a.status = ANY($1::text[]) "
     "AND a.status IN ('past_due', 'unpaid', 'incomplete', 'paused') "
     "AND ($2::text IS NULL OR a.failed_currency = $2) "
+    "AND ($6::text IS NULL OR a.tenant_id = $6) "
     f"AND ($3::bigint IS NULL OR {_AMOUNT} < $3 OR ({_AMOUNT} = $3 AND a.tenant_id > $4)) "
     f"ORDER BY {_AMOUNT} DESC, a.tenant_id LIMIT $5"
 )
@@ -64,6 +65,7 @@ class PgPaymentQueueReader:
             None if after is None else after.amount,
             None if after is None else after.tenant_id,
             query.limit,
+            query.tenant_id,
         )
         return [_row(row) for row in rows]
 
