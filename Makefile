@@ -34,13 +34,13 @@ test-tools: sync  ## chromium, nginx, promtool, kubectl (apt, when root) and che
 MYPY_TEST_DIRS := libs/domain/tests libs/platform/tests services/checkout/tests \
 	services/subscriptions/tests services/webhooks/tests tools/cli/tests \
 	tools/stripe_sandbox/tests tests/hostile tests/proof bench tests/deploy \
-	services/analytics/tests
+	services/analytics/tests services/notifications/tests
 
 lint: sync  ## ruff, ruff format, mypy --strict (sources and tests), import-linter contracts
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy --strict libs/domain/src libs/platform/src services/checkout/src services/subscriptions/src services/webhooks/src tools/cli/src tools/stripe_sandbox/src \
-		services/analytics/src
+		services/analytics/src services/notifications/src
 	for dir in $(MYPY_TEST_DIRS); do $(UV) run mypy --strict $$dir || exit 1; done
 	$(UV) run lint-imports
 

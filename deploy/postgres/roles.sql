@@ -10,6 +10,7 @@
 --   billing_subscriptions  the same in schema subscriptions only
 --   billing_webhooks       the same in schema webhooks only
 --   billing_analytics      the same in schema analytics only
+--   billing_notifications  the same in schema notifications only
 --
 -- Service roles can create nothing (no DDL): tables come from migrations, as the owner,
 -- and reach the service role through the default privileges below.
@@ -19,7 +20,8 @@ DECLARE
     name text;
 BEGIN
     FOREACH name IN ARRAY ARRAY['billing_owner', 'billing_checkout', 'billing_subscriptions',
-                                'billing_webhooks', 'billing_analytics']
+                                'billing_webhooks', 'billing_analytics',
+                                'billing_notifications']
     LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', name);
@@ -36,7 +38,7 @@ DO $schemas$
 DECLARE
     service text;
 BEGIN
-    FOREACH service IN ARRAY ARRAY['checkout', 'subscriptions', 'webhooks', 'analytics']
+    FOREACH service IN ARRAY ARRAY['checkout', 'subscriptions', 'webhooks', 'analytics', 'notifications']
     LOOP
         EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION billing_owner', service);
         EXECUTE format('ALTER SCHEMA %I OWNER TO billing_owner', service);

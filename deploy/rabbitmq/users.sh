@@ -25,6 +25,7 @@ set -eu
 : "${SUBSCRIPTIONS_AMQP_PASSWORD:?set SUBSCRIPTIONS_AMQP_PASSWORD}"
 : "${WEBHOOKS_AMQP_PASSWORD:?set WEBHOOKS_AMQP_PASSWORD}"
 : "${ANALYTICS_AMQP_PASSWORD:?set ANALYTICS_AMQP_PASSWORD}"
+: "${NOTIFICATIONS_AMQP_PASSWORD:?set NOTIFICATIONS_AMQP_PASSWORD}"
 VHOST="${RABBITMQ_VHOST:-/}"
 PREFIX="${BILLING_USER_PREFIX:-billing-}"
 EXCHANGE="billing.events"
@@ -69,4 +70,10 @@ user analytics "$ANALYTICS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" \
   '^$'
 
-echo "billing broker users ready in vhost $VHOST: ${PREFIX}checkout ${PREFIX}subscriptions ${PREFIX}webhooks ${PREFIX}analytics"
+Q=$(own 'notifications\.billing-events')
+user notifications "$NOTIFICATIONS_AMQP_PASSWORD" \
+  "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" \
+  '^billing\.notification\.sent$'
+
+
+echo "billing broker users ready in vhost $VHOST: ${PREFIX}checkout ${PREFIX}subscriptions ${PREFIX}webhooks ${PREFIX}analytics ${PREFIX}notifications"

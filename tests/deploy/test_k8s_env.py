@@ -28,6 +28,9 @@ OPTIONAL = {
     "JWT_SECRETS": "more HS256 keys during a rotation",
     "JWT_JWKS_FILE": "an alternative to JWT_SECRET (the identity provider's keys)",
     "JWT_JWKS_URL": "an alternative to JWT_SECRET (the identity provider's keys)",
+    "SMTP_URL": "notifications only (its Secret); unset there, every mail waits (deferred)",
+    "MAIL_REPLY_TO": "optional Reply-To of the billing emails",
+    "NOTIFICATIONS_UNSUBSCRIBE_SECRET": "notifications only (its Secret); else JWT_SECRET",
 }
 
 
@@ -91,6 +94,7 @@ def _strong_value(key: str) -> str:
         "AMQP_URL": f"amqp://user:{token}@billing-rabbitmq:5672/",
         "STRIPE_API_KEY": f"rk_live_{token}",
         "STRIPE_WEBHOOK_SECRET": f"whsec_{token}",
+        "SMTP_URL": f"smtp://billing:{token}@smtp.example.com:587?starttls=true",
     }.get(key, token)
 
 

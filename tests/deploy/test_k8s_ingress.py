@@ -24,6 +24,7 @@ BACKENDS = {
     "billing-subscriptions": "subscriptions",
     "billing-webhooks-ingest": "webhooks",
     "billing-analytics": "analytics",
+    "billing-notifications": "notifications",
 }
 _LOCATION = re.compile(r"^\s*location (=\s*)?(/\S*) \{$(.*?)^\s*\}$", re.M | re.S)
 _UPSTREAM = re.compile(r"proxy_pass http://\$(\w+)_upstream;")

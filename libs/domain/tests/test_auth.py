@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_domain.auth import ADMIN_SCOPE, OPERATOR_ACTIONS, Action, Principal, Role, authorize
+from billing_domain.auth import (
+    ADMIN_SCOPE,
+    OPERATOR_ACTIONS,
+    OWNER_ACTIONS,
+    Action,
+    Principal,
+    Role,
+    authorize,
+)
 from billing_domain.errors import Forbidden
 
 pytestmark = pytest.mark.unit
@@ -73,7 +81,7 @@ def test_policy_table(role: Role, action: Action, scopes: frozenset[str], own_te
         expected = None if ADMIN_SCOPE in scopes else "missing_scope"
     elif not own_tenant:
         expected = "other_tenant"
-    elif action is Action.MANAGE_BILLING and role is not Role.OWNER:
+    elif action in OWNER_ACTIONS and role is not Role.OWNER:
         expected = "owner_only"
     else:
         expected = None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import billing_platform.metrics
 import checkout.metrics
+import notifications.metrics
 import pytest
 import subscriptions.metrics
 import webhooks.metrics
@@ -30,6 +31,7 @@ def _exported_names() -> set[str]:
         checkout.metrics,
         subscriptions.metrics,
         webhooks.metrics,
+        notifications.metrics,
     ):
         for value in vars(module).values():
             if isinstance(value, MetricWrapperBase):
@@ -69,6 +71,8 @@ def test_the_alerts_of_the_runbook_exist() -> None:
         "BillingDeadLetters",
         "BillingOutboxStuck",
         "BillingConsumerLagGrowing",
+        # notifications
+        "BillingNotificationsFailing",
     }
 
 

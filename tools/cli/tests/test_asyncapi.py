@@ -20,6 +20,7 @@ from typing import Any
 
 import analytics.consumer
 import checkout.consumer
+import notifications.consumer
 import pytest
 import subscriptions.consumer
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lockfile
@@ -39,6 +40,7 @@ CONSUMERS = {
     "subscriptions": (subscriptions.consumer.QUEUE, subscriptions.consumer.BINDING_KEYS),
     "checkout": (checkout.consumer.QUEUE, checkout.consumer.BINDING_KEYS),
     "analytics": (analytics.consumer.QUEUE, analytics.consumer.BINDING_KEYS),
+    "notifications": (notifications.consumer.QUEUE, notifications.consumer.BINDING_KEYS),
 }
 
 

@@ -61,7 +61,7 @@ def test_docker_compose_config_accepts_it() -> None:
 def test_the_topology_has_its_parts() -> None:
     assert set(SERVICES_OF) == {
         *SERVICES,
-        *("postgres", "rabbitmq", "migrate", "sandbox", "gateway", "retention"),
+        *("postgres", "rabbitmq", "migrate", "sandbox", "gateway", "retention", "mailcatcher"),
     }
     assert SERVICES_OF["retention"]["command"] == ["prune", "--every", "86400"]
     assert "management" in SERVICES_OF["rabbitmq"]["image"]

@@ -46,6 +46,9 @@ def test_every_route_of_the_services_table_goes_to_its_service_and_nothing_else(
     # /api/webhooks/events its operator part (allowed networks only).
     assert proxied.pop("/api/webhooks/stripe") == "webhooks"
     assert proxied.pop("/api/webhooks/events") == "webhooks"
+    # the notifications operator API, likewise for the allowed networks only
+    assert proxied.pop("/api/notifications/log") == "notifications"
+    assert proxied.pop("/api/notifications/preview/") == "notifications"
     assert proxied == expected
 
 

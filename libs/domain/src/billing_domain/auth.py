@@ -38,16 +38,25 @@ class Action(StrEnum):
     """The failed-payment queue: list it, retry a payment, ask for a reminder."""
     READ_REVENUE_METRICS = "read_revenue_metrics"
     """The operators' revenue metrics (analytics)."""
+    READ_NOTIFICATIONS = "read_notifications"
+    """A tenant's email preferences."""
+    MANAGE_NOTIFICATIONS = "manage_notifications"
+    """Switching a tenant's non-critical emails on or off."""
+    OPERATE_NOTIFICATIONS = "operate_notifications"
+    """The send log and template previews."""
 
 
-OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING})
-MEMBER_ACTIONS = frozenset({Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION})
+OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING, Action.MANAGE_NOTIFICATIONS})
+MEMBER_ACTIONS = frozenset(
+    {Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION, Action.READ_NOTIFICATIONS}
+)
 OPERATOR_ACTIONS = frozenset(
     {
         Action.OPERATE_WEBHOOKS,
         Action.OPERATE_TRIALS,
         Action.OPERATE_PAYMENTS,
         Action.READ_REVENUE_METRICS,
+        Action.OPERATE_NOTIFICATIONS,
     }
 )
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 CHECKOUT = "checkout"
 SUBSCRIPTIONS = "subscriptions"
 WEBHOOKS = "webhooks"
+NOTIFICATIONS = "notifications"
 
 PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -48,6 +49,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "invoice.updated",
             "customer.updated",
         ),
+        NOTIFICATIONS: ("notification.sent",),
     }
 )
 """Event types by publishing service."""

@@ -36,13 +36,17 @@ from billing_domain.event_catalogue import (
     SubscriptionUpdated,
     snapshot_data,
 )
+from billing_domain.notification_events import NOTIFICATION_CATALOGUE, NotificationSent
 from billing_domain.operator_events import OPERATOR_CATALOGUE
 from billing_domain.payment_events import PAYMENT_CATALOGUE
 from billing_domain.stripe_derived import StripeDerivedEvent
 from billing_domain.trial_events import SubscriptionTrialExtended
 
 EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
-    {cls.type: cls for cls in (*CATALOGUE, *PAYMENT_CATALOGUE, *OPERATOR_CATALOGUE)}
+    {
+        cls.type: cls
+        for cls in (*CATALOGUE, *PAYMENT_CATALOGUE, *OPERATOR_CATALOGUE, *NOTIFICATION_CATALOGUE)
+    }
 )
 
 
@@ -74,6 +78,7 @@ __all__ = [
     "InvoicePaymentActionRequired",
     "InvoicePaymentFailed",
     "InvoiceVoided",
+    "NotificationSent",
     "StripeDerivedEvent",
     "SubscriptionActivated",
     "SubscriptionCancelScheduled",

@@ -80,12 +80,35 @@ class BillingSettings(BaseSettings):
     stripe_tenant_concurrency: int = Field(default=2, ge=1, le=100)
     stripe_tenant_queue: int = Field(default=8, ge=0, le=10_000)
     checkout_sessions_per_minute: float = Field(default=10.0, gt=0, le=100_000)
+    # Notifications (docs/architecture.md section 8.5): the SMTP server
+    # (smtp://user:pass@host:587?starttls=true; smtps:// for implicit TLS), the From and
+    # Reply-To addresses, the plan intervals that get an upcoming-renewal email
+    # (comma-separated), and the key of the signed one-click unsubscribe links.
+    smtp_url: str | None = None
+    mail_from: str = "Billing <billing@localhost>"
+    mail_reply_to: str | None = None
+    renewal_reminder_intervals: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["year"]
+    )
+    notifications_unsubscribe_secret: str | None = None
 
-    @field_validator("stripe_webhook_secret", "stripe_connect_accounts", mode="before")
+    @field_validator(
+        "stripe_webhook_secret",
+        "stripe_connect_accounts",
+        "renewal_reminder_intervals",
+        mode="before",
+    )
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must be an smtp:// or smtps:// URL")
         return value
 
     @field_validator("log_level", mode="before")

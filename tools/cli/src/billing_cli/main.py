@@ -38,6 +38,7 @@ class Service(StrEnum):
     subscriptions = "subscriptions"
     webhooks = "webhooks"
     analytics = "analytics"
+    notifications = "notifications"
 
 
 class Servable(StrEnum):
@@ -45,6 +46,7 @@ class Servable(StrEnum):
     subscriptions = "subscriptions"
     webhooks = "webhooks"
     analytics = "analytics"
+    notifications = "notifications"
     sandbox = "sandbox"
 
 

@@ -9,6 +9,8 @@ import analytics.main
 import analytics.schema
 import checkout.main
 import checkout.schema
+import notifications.main
+import notifications.schema
 import subscriptions.main
 import subscriptions.schema
 import webhooks.main
@@ -72,5 +74,12 @@ SERVICES: dict[str, ServiceSpec] = {
         migrations=analytics.schema.MIGRATIONS,
         default_port=analytics.schema.DEFAULT_PORT,
         routes=("/api/billing/admin/metrics",),
+    ),
+    "notifications": ServiceSpec(
+        name="notifications",
+        create_app=notifications.main.create_app,
+        migrations=notifications.schema.MIGRATIONS,
+        default_port=notifications.schema.DEFAULT_PORT,
+        routes=("/api/notifications/",),
     ),
 }

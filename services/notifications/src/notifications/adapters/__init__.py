@@ -1,0 +1,1 @@
+"""Adapters of the notifications service: Postgres and SMTP."""
