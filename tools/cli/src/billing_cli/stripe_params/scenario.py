@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from billing_domain.errors import RuleViolated
+from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog, id_of
@@ -247,4 +247,11 @@ class Scenario:
         with contextlib.suppress(RuleViolated):  # paid already: nothing due
             await self._run(
                 gw, "pay_invoice", lambda: gw.pay_invoice(invoice_id, idempotency_key=f"{key}.pay")
+            )
+        operator = self.subscriptions  # the failed-payment queue's retry (issue 23)
+        with contextlib.suppress(Conflict):  # paid already: Stripe refuses
+            await self._run(
+                operator,
+                "pay_invoice",
+                lambda: operator.pay_invoice(invoice_id, idempotency_key=f"{key}.retry"),
             )
