@@ -6,20 +6,24 @@ from __future__ import annotations
 import json
 import random
 import string
+import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from billing_domain.envelope import new_event
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.money import Money
+from billing_domain.notification_events import NotificationSent
 from billing_domain.payment_failure import PaymentFailure
 from billing_domain.payment_recovery import PaymentAttempt
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_platform.messaging.memory import InMemoryBus
+from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.waiting import wait_until
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
@@ -370,4 +374,52 @@ async def test_bad_filters_cursors_ids_and_bodies_are_422(
             headers=operator,
         )
         assert bad_cursor.status_code == 422
+    assert world.gateway.calls == []
+
+
+def _sent(tenant: str, *, at: datetime, kind: str = "payment_failed", status: str = "sent") -> Any:
+    return new_event(
+        NotificationSent,
+        tenant_id=tenant,
+        source="notifications",
+        causation_id=f"mail-{uuid.uuid4().hex[:8]}",
+        clock=FakeClock(at),
+        kind=kind,
+        subject_id=f"in_{tenant}",
+        to="billing@example.com",
+        status=status,
+        sent_at=at,
+    )
+
+
+async def test_the_last_email_comes_from_notification_sent_newest_wins(
+    app_client: AppClient,
+    pool: asyncpg.Pool,
+    world: World,
+    build: type[Builders],
+    operator: dict[str, str],
+) -> None:
+    cur = currency()
+    tenant = build.tenant()
+    await seed(pool, world, failing(build, tenant, amount=2900, cur=cur))
+    newer = _sent(tenant, at=T0 + timedelta(hours=2), kind="payment_failed")
+    older = _sent(tenant, at=T0, kind="trial_ending", status="failed")
+    bus = InMemoryBus()
+    async with app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _):
+        for event in (newer, older, newer):  # late and redelivered
+            await bus.publish(OutgoingMessage.from_event(event))
+        await bus.drain()
+        listed = await client.get(QUEUE, params={"tenant_id": tenant}, headers=operator)
+    (row,) = listed.json()["tenants"]
+    assert row["last_email"] == {
+        "kind": "payment_failed",
+        "subject_id": f"in_{tenant}",
+        "to": "billing@example.com",
+        "status": "sent",
+        "sent_at": "2026-12-01T14:00:00Z",
+    }
+    kept = await pool.fetchval(
+        f"SELECT count(*) FROM {SCHEMA}.last_notifications WHERE tenant_id = $1", tenant
+    )
+    assert kept == 1
     assert world.gateway.calls == []

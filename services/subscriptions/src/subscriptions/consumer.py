@@ -33,6 +33,7 @@ BINDING_KEYS = [
     "billing.invoice.#",
     "billing.payment_method.#",
     "billing.customer.updated",
+    "billing.notification.sent",
 ]
 PREFETCH = 16
 DELIVERY_LIMIT = 5

@@ -19,6 +19,7 @@ from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
 from billing_domain.envelope import new_event
 from billing_domain.errors import Conflict, GatewayUnavailable, NotFound
+from billing_domain.notification_events import NotificationSent
 from billing_domain.operator_events import PaymentReminderRequested
 from billing_domain.payment_recovery import (
     ActionOutcome,
@@ -32,6 +33,7 @@ from subscriptions.commands import ListActions, ListPastDue, OperatorTenantActio
 from subscriptions.ports import (
     AccountReader,
     ActionRecord,
+    LastEmail,
     PastDueQuery,
     PastDueRow,
     PaymentGateway,
@@ -141,6 +143,17 @@ async def remind(
         message_id=str(event.id),
     )
     return record
+
+
+def last_email_of(event: NotificationSent) -> LastEmail:
+    """The email a ``notification.sent`` reports, as the queue shows it."""
+    return LastEmail(
+        kind=event.kind,
+        subject_id=event.subject_id or None,
+        to=event.to or None,
+        status=event.status,
+        sent_at=event.sent_at,
+    )
 
 
 async def _known(reader: AccountReader, tenant_id: str) -> BillingAccount:

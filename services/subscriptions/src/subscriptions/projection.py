@@ -16,12 +16,14 @@ from billing_domain import events
 from billing_domain.clock import Clock
 from billing_domain.customer_events import CustomerUpdated
 from billing_domain.errors import GatewayUnavailable
+from billing_domain.notification_events import NotificationSent
 from billing_domain.ordering import AppliedMark, ApplyOutcome
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
 from subscriptions.commands import ProjectBillingEvent
+from subscriptions.payment_queue import last_email_of
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.publishing import events_to_publish
 from subscriptions.self_service.projection import (
@@ -63,6 +65,13 @@ async def project_billing_event(
         if not await uow.inbox.record(cmd.message_id, cmd.routing_key):
             bound.info("subscriptions.event.duplicate_message")
             return Projected.DUPLICATE_MESSAGE
+        if isinstance(event, NotificationSent):  # the failed-payment queue's "last email"
+            await uow.last_emails.record(
+                event.tenant_id, last_email_of(event), message_id=cmd.message_id
+            )
+            await uow.commit()
+            bound.info("subscriptions.event.projected", result=Projected.APPLIED.value)
+            return Projected.APPLIED
         folded = await project_self_service(event, uow.self_service)
         if isinstance(event, ONLY_SELF_SERVICE):  # cards and invoice documents only
             await _note_customer_default(uow, event)
