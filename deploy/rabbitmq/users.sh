@@ -53,7 +53,7 @@ own() { printf '%s(\\.dlq|\\.retry|\\.retry\\.[0-9]+s|\\.requeue)?' "$1"; }
 Q=$(own 'checkout\.billing-events')
 user checkout "$CHECKOUT_AMQP_PASSWORD" \
   "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" \
-  '^billing\.(checkout\.session_created|customer\.created)$'
+  '^billing\.(checkout\.session_created|customer\.created|portal\.session_created)$'
 
 Q=$(own 'subscriptions\.billing-events')
 user subscriptions "$SUBSCRIPTIONS_AMQP_PASSWORD" \

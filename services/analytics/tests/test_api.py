@@ -135,3 +135,7 @@ async def test_the_ledger_on_postgres_answers_the_metrics(
     assert usd["series"][-1]["active_subscriptions"] == {"solo": 0, "team": 1, "enterprise": 0}
     # nobody paid 30 days before: a churn rate has no base
     assert usd["series"][-1]["logo_churn_pct"] is None
+    context: AnalyticsContext = app.state.context
+    kpis = await context.reader.kpis(day + timedelta(days=3))
+    assert kpis.mrr[cur] == 3000
+    assert kpis.paying[cur] == 1

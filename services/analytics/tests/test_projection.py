@@ -16,6 +16,7 @@ from analytics.testing import (
     consumed,
     invoice_paid,
     payment_failed,
+    portal_opened,
     subscription_updated,
 )
 from analytics.use_cases import get_metrics
@@ -154,6 +155,8 @@ async def test_checkout_conversion_and_cancellations() -> None:
         checkout_created("a", at=DAY1, session_id="cs_1"),
         checkout_created("b", at=DAY1, session_id="cs_2"),
         checkout_completed("a", at=DAY1, session_id="cs_1"),
+        portal_opened("a", at=DAY1),
+        portal_opened("b", at=DAY1 + timedelta(days=1)),
         subscription_updated("a", at=DAY1, amount=1000),
         subscription_updated(
             "a", at=DAY1 + timedelta(hours=1), amount=1000, cancel_at_period_end=True
@@ -167,3 +170,27 @@ async def test_checkout_conversion_and_cancellations() -> None:
     assert activity["checkout_completed"] == 1
     assert activity["checkout_conversion_pct"] == 50.0
     assert activity["cancellations_scheduled"] == 1
+    assert activity["portal_sessions"] == 1  # the other one is the next day's
+
+
+async def test_the_kpi_gauges_come_from_the_ledger() -> None:
+    from analytics import metrics
+    from analytics.kpi_gauges import set_gauges
+
+    store = FakeStore()
+    now = DAY1 + timedelta(minutes=30)
+    await apply(
+        store,
+        subscription_updated("k1", at=DAY1, amount=1000, currency="kpi"),
+        payment_failed("k1", at=DAY1, invoice_id="in_k1", amount_due=1000),
+        payment_failed(
+            "k1", at=DAY1 + timedelta(minutes=5), invoice_id="in_k1", amount_due=1000, attempt=2
+        ),
+        invoice_paid("k2", at=DAY1, invoice_id="in_k2", amount_paid=500),
+        invoice_paid("k3", at=DAY1 - timedelta(hours=2), invoice_id="in_old", amount_paid=500),
+    )
+    set_gauges(await FakeMetricsReader(store).kpis(now), now.timestamp())
+    assert metrics.MRR.labels("kpi")._value.get() == 1000
+    assert metrics.INVOICE_PAYMENT_ATTEMPTS.labels("failed")._value.get() == 2
+    assert metrics.INVOICE_PAYMENT_ATTEMPTS.labels("paid")._value.get() == 1
+    assert metrics.PAYMENT_FAILURE_RATIO._value.get() == 2 / 3

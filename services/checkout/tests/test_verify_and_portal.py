@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from billing_domain.errors import Forbidden, NotFound
 from billing_domain.plans import PlanType
+from billing_domain.portal_events import PortalSessionCreated
 from checkout.ports import StripeSessionView
 from checkout.testing import World
 
@@ -108,6 +109,10 @@ async def test_the_portal_returns_to_the_billing_settings(world: World) -> None:
     url = await world.portal()
     assert url == "https://portal.test/cus_1"
     assert world.gateway.portal_calls == [("cus_1", "https://app.example/settings/billing")]
+    opened = [e for e in world.db.tables.outbox if isinstance(e, PortalSessionCreated)]
+    assert [(e.tenant_id, e.stripe_customer_id, e.source) for e in opened] == [
+        ("t-1", "cus_1", "checkout")
+    ]
 
 
 async def test_only_the_owner_opens_the_portal(world: World) -> None:

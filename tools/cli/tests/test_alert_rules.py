@@ -5,6 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import analytics.metrics
 import billing_platform.metrics
 import checkout.metrics
 import notifications.metrics
@@ -32,6 +33,7 @@ def _exported_names() -> set[str]:
         subscriptions.metrics,
         webhooks.metrics,
         notifications.metrics,
+        analytics.metrics,
     ):
         for value in vars(module).values():
             if isinstance(value, MetricWrapperBase):

@@ -17,6 +17,7 @@ from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.payment_failure import PaymentFailure
 from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.portal_events import PORTAL_EVENTS
 from billing_domain.status import SubscriptionStatus
 from billing_domain.stripe_derived import StripeDerivedEvent as StripeDerivedEvent
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
@@ -276,4 +277,5 @@ CATALOGUE: tuple[type[IntegrationEvent], ...] = (
     InvoiceMarkedUncollectible,
     CustomerUpdated,
     *TRIAL_EVENTS,
+    *PORTAL_EVENTS,
 )

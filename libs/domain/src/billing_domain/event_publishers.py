@@ -20,7 +20,7 @@ NOTIFICATIONS = "notifications"
 
 PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        CHECKOUT: ("checkout.session_created", "customer.created"),
+        CHECKOUT: ("checkout.session_created", "customer.created", "portal.session_created"),
         SUBSCRIPTIONS: (
             "subscription.activated",
             "subscription.plan_changed",

@@ -28,6 +28,7 @@ from billing_domain.events import (
     StripeDerivedEvent,
     SubscriptionUpdated,
 )
+from billing_domain.portal_events import PortalSessionCreated
 from billing_platform.messaging.billing_events import ConsumedEvent
 
 from analytics import metrics
@@ -44,6 +45,7 @@ CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
     InvoiceMarkedUncollectible,
     CheckoutSessionCreated,
     CheckoutCompleted,
+    PortalSessionCreated,
 )
 
 
@@ -121,6 +123,15 @@ async def apply_event(uow: UnitOfWork, event: IntegrationEvent) -> None:
                 occurred_at=at,
                 currency=event.currency,
                 amount=event.amount,
+            )
+        )
+    elif isinstance(event, PortalSessionCreated):
+        await ledger.add_activity(
+            Activity(
+                kind=ActivityKind.PORTAL_SESSION,
+                key=str(event.id),
+                tenant_id=tenant,
+                occurred_at=at,
             )
         )
     else:

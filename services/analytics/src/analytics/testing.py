@@ -23,6 +23,7 @@ from billing_domain.events import (
     SubscriptionUpdated,
 )
 from billing_domain.plans import PlanType
+from billing_domain.portal_events import PortalSessionCreated
 from billing_domain.status import SubscriptionStatus
 from billing_platform.messaging.billing_events import ConsumedEvent
 from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
@@ -129,6 +130,13 @@ def checkout_completed(tenant_id: str, *, at: datetime, session_id: str) -> Chec
         payment_status="paid",
         amount=1000,
         currency="usd",
+    )
+
+
+def portal_opened(tenant_id: str, *, at: datetime) -> PortalSessionCreated:
+    return PortalSessionCreated(
+        **_header(tenant_id, at, "checkout", f"req_{uuid.uuid4().hex[:8]}"),
+        stripe_customer_id=f"cus_{tenant_id}",
     )
 
 

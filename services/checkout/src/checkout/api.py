@@ -107,14 +107,17 @@ async def create_checkout(
     response_model=PortalOut,
     responses=error_responses(401, 403, 404, 429, 503, described=ERROR_DESCRIPTIONS),
 )
-async def create_portal(request: Request, principal: CurrentPrincipal) -> PortalOut:
+async def create_portal(
+    request: Request, principal: CurrentPrincipal, request_id: RequestId
+) -> PortalOut:
     services = _services(request)
     async with services.budget.spend(principal.tenant_id, SESSIONS):
         url = await open_portal(
-            OpenPortal(principal=principal),
+            OpenPortal(principal=principal, causation_id=request_id),
             uow_factory=services.uow_factory,
             gateway=services.gateway,
             config=services.config,
+            clock=services.clock,
         )
     metrics.PORTAL_SESSIONS_CREATED.inc()
     return PortalOut(url=url)

@@ -24,6 +24,8 @@ class StartCheckout:
 @dataclass(frozen=True, kw_only=True)
 class OpenPortal:
     principal: Principal
+    causation_id: str
+    """The request's id: ``portal.session_created``'s causation."""
 
 
 @dataclass(frozen=True, kw_only=True)

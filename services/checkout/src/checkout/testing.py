@@ -358,10 +358,11 @@ class World:
 
     async def portal(self, *, tenant_id: str = "t-1", role: str = "owner") -> str:
         return await open_portal(
-            OpenPortal(principal=self.principal(tenant_id, role)),
+            OpenPortal(principal=self.principal(tenant_id, role), causation_id="req-portal"),
             uow_factory=self.db.uow,
             gateway=self.gateway,
             config=self.config,
+            clock=self.clock,
         )
 
 

@@ -18,6 +18,7 @@ from billing_domain.envelope import new_event
 from billing_domain.errors import Conflict, Forbidden, NotFound, RuleViolated
 from billing_domain.events import CheckoutSessionCreated, CustomerCreated
 from billing_domain.plans import PlanType, parse_plan
+from billing_domain.portal_events import PortalSessionCreated
 from billing_domain.stripe_rules import provisions
 
 from checkout.commands import (
@@ -251,17 +252,32 @@ async def open_portal(
     uow_factory: UnitOfWorkFactory,
     gateway: PaymentGateway,
     config: CheckoutConfig,
+    clock: Clock,
 ) -> str:
-    """The URL of a Customer Portal session for the tenant's customer."""
+    """The URL of a Customer Portal session for the tenant's customer; records
+    ``portal.session_created`` (portal usage) once Stripe opened it."""
     principal = cmd.principal
     authorize(principal, Action.MANAGE_BILLING, tenant_id=principal.tenant_id)
     async with uow_factory() as uow:
         customer_id = await uow.customers.get(principal.tenant_id)
     if customer_id is None:
         raise NotFound("this tenant has no billing customer yet", code="no_customer")
-    return await gateway.create_portal_session(
+    url = await gateway.create_portal_session(
         customer_id=customer_id, return_url=config.portal_return_url
     )
+    async with uow_factory() as uow:
+        await uow.outbox.add(
+            new_event(
+                PortalSessionCreated,
+                tenant_id=principal.tenant_id,
+                source=SOURCE,
+                causation_id=cmd.causation_id,
+                clock=clock,
+                stripe_customer_id=customer_id,
+            )
+        )
+        await uow.commit()
+    return url
 
 
 async def verify_session(
