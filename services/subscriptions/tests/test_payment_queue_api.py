@@ -26,6 +26,7 @@ from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.messaging.message import OutgoingMessage
 from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.waiting import wait_until
+from prometheus_client import REGISTRY
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
 from subscriptions.schema import SCHEMA
 from subscriptions.testing import T0, AppClient, Builders, World
@@ -180,6 +181,12 @@ async def test_retry_payment_asks_stripe_once_and_is_audited(
         assert body["action"]["operator"] == "op-7"
         assert body["action"]["reason"] == "called them"
         assert world.gateway.calls == ["pay_invoice"]
+        declined = REGISTRY.get_sample_value(
+            "billing_operator_actions_total",
+            {"action": "retry_payment", "outcome": "stripe_declined"},
+        )
+        assert declined is not None
+        assert declined >= 1
         assert world.gateway.keys == [f"subscriptions.retry_payment.in_{tenant}.k1"]
 
         # The row is unchanged until the webhook comes; the audit is in it.

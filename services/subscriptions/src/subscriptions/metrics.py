@@ -78,3 +78,11 @@ TRIAL_ACTIONS = Counter(
 TRIAL_EXTENSION_DAYS = Counter(
     "billing_trial_extension_days_total", "Trial days operators granted (issue 20)."
 )
+
+OPERATOR_ACTIONS = Counter(
+    "billing_operator_actions_total",
+    "Operators' actions on the failed-payment queue (issue 23), by action (retry_payment, "
+    "remind) and outcome (requested, stripe_paid, stripe_declined, stripe_requires_action, "
+    "stripe_refused, stripe_unavailable, nothing_due).",
+    ["action", "outcome"],
+)

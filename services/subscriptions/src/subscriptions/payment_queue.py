@@ -29,6 +29,7 @@ from billing_domain.payment_recovery import (
 )
 from billing_domain.subscription import BillingAccount
 
+from subscriptions import metrics
 from subscriptions.commands import ListActions, ListPastDue, OperatorTenantAction
 from subscriptions.ports import (
     AccountReader,
@@ -173,6 +174,8 @@ async def _record(
     detail: str | None = None,
 ) -> ActionRecord:
     now = clock.now()
+    if outcome is not ActionOutcome.PENDING:
+        metrics.OPERATOR_ACTIONS.labels(action.value, outcome.value).inc()
     action_id = await uow.actions.record(
         tenant_id=cmd.tenant_id,
         action=action,
@@ -223,6 +226,7 @@ async def _settle(
     clock: Clock,
 ) -> ActionRecord:
     now = clock.now()
+    metrics.OPERATOR_ACTIONS.labels(pending.action.value, outcome.value).inc()
     uow = uow_factory()
     async with uow:
         await uow.actions.settle(pending.id, outcome=outcome, detail=detail, settled_at=now)
