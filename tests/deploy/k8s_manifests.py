@@ -81,8 +81,9 @@ def pod_specs(manifests: list[Manifest]) -> dict[str, Manifest]:
     return specs
 
 
-def checkov_failures(checkov: str, target: Path, framework: str) -> list[str]:
-    """checkov's failed checks on a file or a directory (framework kubernetes or dockerfile)."""
+def checkov_failures(checkov: str, target: Path, *frameworks: str) -> list[str]:
+    """checkov's failed checks on a file or a directory (frameworks: kubernetes,
+    dockerfile); one run, since checkov takes seconds to start."""
     result = subprocess.run(
         [
             checkov,
@@ -91,7 +92,7 @@ def checkov_failures(checkov: str, target: Path, framework: str) -> list[str]:
             "--output",
             "json",
             "--framework",
-            framework,
+            *frameworks,
             "--directory" if target.is_dir() else "--file",
             str(target),
             "--skip-download",

@@ -133,23 +133,25 @@ def test_the_tree_is_read_only_to_the_process(image_tree: Path) -> None:
     assert not list(image_tree.rglob("billing_cli/dev.py"))  # the dev server is not there
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
 def test_billing_serve_runs_as_nobody_read_only(
-    image_tree: Path, migrated: str, amqp_url: str, exchange_name: str, service: str,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    port = free_port()
+    image_tree: Path, migrated: str, amqp_url: str, exchange_name: str, tmp_path: Path
+) -> None:
+    """Every service at once (they start in parallel: the test stays short)."""
     env = serve_env(migrated, amqp_url, exchange_name)
-    command = as_nobody(
-        image_tree, env, "serve", service, "--host", "127.0.0.1", "--port", str(port)
-    )
-    process = ServiceProcess(service, command, {}, tmp_path)
-    process.start()
+    running: dict[str, tuple[ServiceProcess, int]] = {}
     try:
-        process.wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=60)
-        process.wait_healthy(f"http://127.0.0.1:{port}/readyz", timeout=60)
-        assert process.process is not None
-        owner = Path(f"/proc/{process.process.pid}").stat().st_uid
-        assert owner == 65534  # setpriv exec'd billing in place: this pid runs as nobody
+        for service in sorted(SERVICES):
+            port = free_port()
+            serve = ("serve", service, "--host", "127.0.0.1", "--port", str(port))
+            process = ServiceProcess(service, as_nobody(image_tree, env, *serve), {}, tmp_path)
+            process.start()
+            running[service] = (process, port)
+        for service, (process, port) in running.items():
+            process.wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=90)
+            process.wait_healthy(f"http://127.0.0.1:{port}/readyz", timeout=60)
+            assert process.process is not None
+            # setpriv and env exec in place: this pid is billing, running as nobody.
+            assert Path(f"/proc/{process.process.pid}").stat().st_uid == 65534, service
     finally:
-        process.stop()
+        for process, _ in running.values():
+            process.stop()
