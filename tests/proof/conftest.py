@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from billing_cli.gateway import DevGateway
+from billing_cli.mail_catcher import MailCatcher
 from billing_cli.services import SERVICES
 from billing_cli.testing.product import JWT_SECRET, WEBHOOK_SECRETS, Product
 from billing_platform.migrations import upgrade_async
@@ -37,6 +38,10 @@ async def product(
     stripe_sandbox: RunningSandbox,
     sandbox_prices: dict[str, str],
 ) -> AsyncIterator[Product]:
+    mail = None
+    if request.node.get_closest_marker("mail_catcher"):  # notifications sends to it
+        mail = MailCatcher()
+        await mail.start()
     settings = BillingSettings(
         database_url=product_database,
         amqp_url=amqp_url,
@@ -49,6 +54,7 @@ async def product(
         stripe_price_enterprise=sandbox_prices["enterprise"],
         jwt_secret=JWT_SECRET,
         app_base_url="http://app.test",
+        smtp_url=None if mail is None else mail.url,
     )
     gateway = DevGateway(
         [
@@ -60,6 +66,8 @@ async def product(
     )
     headers = {"Authorization": f"Bearer {API_KEY}"}
     async with contextlib.AsyncExitStack() as stack:
+        if mail is not None:
+            stack.push_async_callback(mail.close)
         events = await stack.enter_async_context(EventCollector(amqp_url, exchange_name))
         base = await stack.enter_async_context(serve_app(gateway))  # type: ignore[arg-type]
         stripe_http = await stack.enter_async_context(

@@ -52,6 +52,7 @@ async def card(product: Product, tenant: str, number: str) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.mail_catcher
 async def test_the_queue_shows_the_failing_tenants_and_a_fixed_card_clears_one(
     product: Product,
 ) -> None:
@@ -61,6 +62,11 @@ async def test_the_queue_shows_the_failing_tenants_and_a_fixed_card_clears_one(
     await product.subscribe(healthy, "enterprise")
     await card(product, team, DECLINING)
     await card(product, solo, DECLINING)
+    solo_customer = await product.customer_of(solo)  # a billing email to mail (customer.updated)
+    named = await product.stripe.post(
+        f"/v1/customers/{solo_customer}", data={"email": "billing@solo.example"}
+    )
+    assert named.status_code == 200, named.text
 
     # A month can be 31 days; the renewal is charged about an hour after the period ends.
     await product.advance(31 * DAY + 2 * 3600)
@@ -130,6 +136,18 @@ async def test_the_queue_shows_the_failing_tenants_and_a_fixed_card_clears_one(
     (reminder,) = [e for e in product.events_of(solo) if e["type"] == "payment.reminder_requested"]
     assert reminder["data"]["requested_by"] == "op-journey"
     assert reminder["data"]["stripe_invoice_id"] == listed[1]["stripe_invoice_id"]
+
+    # The notifications service mailed the payment failure and said so (notification.sent):
+    # the row shows it as the last email.
+    async def mailed() -> bool:
+        row = next((r for r in await queue(product) if r["tenant_id"] == solo), None)
+        return row is not None and row["last_email"] is not None
+
+    assert await wait_until(mailed, timeout=30)
+    row = next(r for r in await queue(product) if r["tenant_id"] == solo)
+    assert row["last_email"]["kind"] == "payment_failed"
+    assert row["last_email"]["status"] == "sent"
+    assert row["last_email"]["to"] == "billing@solo.example"
 
     history = await product.api.get(
         f"/api/billing/admin/tenants/{team}/actions", headers=operator()
