@@ -3,6 +3,9 @@ and its outcome published as ``notification.sent`` (fakes, no I/O)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from billing_domain import events as ev
 from billing_domain.notification_events import NotificationSent
@@ -183,3 +186,65 @@ async def test_an_older_customer_reading_never_overwrites_a_newer_one(
     recipient = await world.uow().recipients.get("t1")
     assert recipient is not None
     assert recipient.email == "new@tenant.example"
+
+
+async def test_an_operators_reminder_sends_the_payment_failed_mail_once_a_day(
+    world: World, events: Events
+) -> None:
+    from billing_domain.operator_events import PaymentReminderRequested
+
+    def reminder() -> PaymentReminderRequested:
+        return PaymentReminderRequested(
+            id=uuid.uuid4(),
+            occurred_at=world.clock.now(),
+            tenant_id="t1",
+            source="subscriptions",
+            causation_id="req_1",
+            stripe_invoice_id="in_1",
+            requested_by="ops_1",
+        )
+
+    await consume(world, events.customer("t1"))
+    await consume(world, events.payment_failed("t1"))
+    assert await drain(world) == ["sent"]
+    await consume(world, reminder())  # the same day: already sent
+    assert await drain(world) == []
+    world.clock.advance(86400)
+    await consume(world, reminder())
+    await consume(world, reminder())
+    assert await drain(world) == ["sent"]
+    assert [m.kind for m in world.transport.sent] == [MailKind.PAYMENT_FAILED] * 2
+    world.clock.advance(86400)
+    await consume(world, events.paid("t1"))
+    await consume(world, reminder())  # nothing owed any more
+    assert await drain(world) == ["sent"]  # the recovered mail only
+    assert world.transport.sent[-1].kind is MailKind.PAYMENT_RECOVERED
+
+
+async def test_a_trial_extension_sends_its_new_end(world: World, events: Events) -> None:
+    from billing_domain.trial_events import SubscriptionTrialExtended
+
+    await consume(world, events.customer("t1"))
+    new_end = world.clock.now() + timedelta(days=10)
+    extended = SubscriptionTrialExtended(
+        id=uuid.uuid4(),
+        occurred_at=world.clock.now(),
+        tenant_id="t1",
+        source="subscriptions",
+        causation_id="req_2",
+        stripe_subscription_id="sub_t1",
+        stripe_customer_id="cus_t1",
+        plan=PlanType.TEAM,
+        previous_trial_end=world.clock.now(),
+        trial_end=new_end,
+        extend_days=10,
+        total_extended_days=10,
+        reason="onboarding",
+        extended_by="ops_1",
+    )
+    await consume(world, extended)
+    await consume(world, extended)
+    assert await drain(world) == ["sent"]
+    [mail] = world.transport.sent
+    assert mail.kind is MailKind.TRIAL_EXTENDED
+    assert "December 10, 2026" in mail.text

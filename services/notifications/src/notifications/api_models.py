@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from notifications.ports import SendLogEntry
 
@@ -66,4 +66,4 @@ class PreferencesOut(BaseModel):
 
 
 class PreferencesIn(BaseModel):
-    preferences: dict[str, bool] = Field(max_length=16)
+    preferences: dict[str, StrictBool] = Field(max_length=16)
