@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from billing_cli.services import SERVICES
+from billing_platform.testing.backends import in_ci
 from billing_platform.testing.plugin import throwaway_database
 from billing_platform.testing.processes import ServiceProcess, free_port
 
@@ -53,7 +54,10 @@ def _uv() -> str:
 def image_tree() -> Iterator[Path]:
     """/app as the runtime image has it, read-only; yields its path."""
     if os.geteuid() != 0 or not shutil.which("setpriv") or not Path(SYSTEM_PYTHON).is_file():
-        pytest.skip(f"needs root, setpriv (util-linux) and {SYSTEM_PYTHON} to switch users")
+        why = f"needs root, setpriv (util-linux) and {SYSTEM_PYTHON} to switch users"
+        if in_ci():
+            pytest.fail(why + "; CI=true requires it", pytrace=False)
+        pytest.skip(why)
     top = Path(tempfile.mkdtemp(prefix="billing-image-"))
     top.chmod(0o755)
     app = top / "app"
