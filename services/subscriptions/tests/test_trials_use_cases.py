@@ -198,7 +198,7 @@ async def test_a_customer_default_card_makes_a_paused_trial_payable(
         tenant, world.uow, world.gateway, world.clock, causation_id="evt_customer_1"
     )
     assert resumed is not None
-    assert world.gateway.calls == ["resume_paused"]
+    assert world.gateway.calls == ["read_subscription", "resume_paused"]
 
 
 async def test_another_customers_default_changes_nothing(
@@ -225,3 +225,23 @@ async def test_another_customers_default_changes_nothing(
         )
         is None
     )
+
+
+async def test_a_paused_projection_of_a_resumed_subscription_is_read_again(
+    world: World, build: type[Builders]
+) -> None:
+    """A paused snapshot sent before the resume can arrive after it: Stripe, read again,
+    says active, and no second resume is asked for."""
+    tenant = build.tenant()
+    world.seed(
+        build.paid_account(tenant, status=SubscriptionStatus.PAUSED, has_payment_method=True)
+    )
+    subscription_id = world.store.accounts[tenant].stripe_subscription_id
+    assert subscription_id is not None
+    world.gateway._update(subscription_id, status=SubscriptionStatus.ACTIVE)
+    resumed = await trials.resume_if_payable(
+        tenant, world.uow, world.gateway, world.clock, causation_id="evt_late"
+    )
+    assert resumed is not None
+    assert resumed.status is SubscriptionStatus.ACTIVE
+    assert world.gateway.calls == ["read_subscription"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import structlog
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.clock import Clock
-from billing_domain.errors import NotFound
+from billing_domain.errors import Conflict, NotFound, RuleViolated
 from billing_domain.events import SubscriptionTrialExtended, new_event
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
@@ -215,10 +215,18 @@ async def resume_if_payable(
         or subscription_id is None
     ):
         return None
-    fresh = await gateway.resume_paused(
-        subscription_id,
-        idempotency_key=_stripe_key("resume_paused", subscription_id, causation_id),
-    )
+    # The projection may lag or lead (a paused snapshot sent before an earlier resume can
+    # arrive after it): ask Stripe first, and when it refuses, read again.
+    fresh = await gateway.read_subscription(subscription_id)
+    if fresh.status is SubscriptionStatus.PAUSED:
+        try:
+            fresh = await gateway.resume_paused(
+                subscription_id,
+                idempotency_key=_stripe_key("resume_paused", subscription_id, causation_id),
+            )
+        except (RuleViolated, Conflict):
+            log.info("subscriptions.paused.resume_refused", tenant_id=tenant_id)
+            fresh = await gateway.read_subscription(subscription_id)
     uow = uow_factory()
     async with uow:
         account = await uow.accounts.get_for_update(tenant_id)
