@@ -129,18 +129,22 @@ def test_failed_renewal_shows_the_banner_until_a_new_card_pays(
     expect(page.get_by_test_id("date-line")).to_contain_text("Payment overdue since")
     expect(page.get_by_role("main")).not_to_contain_text("Renews on")
 
-    with page.context.expect_page() as opened:
-        banner.get_by_role("button", name="Update card").click()
-    portal = opened.value
-    portal.get_by_label("Card number").fill("4242424242424242")
-    with portal.expect_navigation():
-        portal.get_by_role("button", name="Update card").click()
-    expect(portal.locator(".error")).to_have_count(0)
-    portal.close()
-    billing_dev.advance_clock(4 * 86_400)  # Stripe's next attempt charges the new card
+    # "Update card" (issue 21): Checkout in setup mode in this tab, then "pay now"
+    banner.get_by_role("button", name="Update card").click()
+    expect(page).to_have_title("Sandbox Checkout")
+    page.get_by_label("Card number").fill("5555555555554444")
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url("**/settings/billing*")
+    offer = page.get_by_test_id("pay-now-offer")
+    expect(offer).to_contain_text("Mastercard ending in 4444 is saved")
+    offer.get_by_role("button", name="Make it the default and pay now").click()
+    expect(page.locator(".toast-success").last).to_contain_text("Payment sent")
     _reload_until(page, banner, present=False)
-    expect(page.locator(".toast-success")).to_contain_text("Your outstanding invoice is paid")
     _reload_until(page, page.locator(".badge[data-status='active']"), present=True)
+    newest = page.get_by_test_id("invoice-row").first
+    expect(newest.get_by_test_id("invoice-status")).to_have_text("Paid")
+    mastercard = page.get_by_test_id("payment-method").filter(has_text="ending in 4444")
+    expect(mastercard.get_by_test_id("default-badge")).to_be_visible()
     screenshot(page)
 
 

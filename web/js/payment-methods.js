@@ -1,0 +1,178 @@
+// /settings/billing, "Payment methods": the tenant's cards (brand, last4, expiry, the
+// default badge, an expiring warning) from GET /api/billing/payment-methods, and the
+// owner's add (Checkout in setup mode) / make default / remove (confirmed). Coming back
+// from the setup page (?setup=complete&session_id=...) verifies the session server-side
+// and, while a payment has failed, offers to use the new card and pay now.
+
+import { api, newIdempotencyKey } from "./api.js";
+import { openDialog } from "./dialog.js";
+import { h, loadingNote, withLoading } from "./dom.js";
+import { registerAction, requestRefresh } from "./recovery-actions.js";
+import { showError } from "./shell.js";
+import { toastError, toastInfo, toastSuccess } from "./toast.js";
+
+const METHODS = "/api/billing/payment-methods";
+const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function brandName(brand) {
+  return BRANDS[brand] || (brand ? brand[0].toUpperCase() + brand.slice(1) : "Card");
+}
+
+export function expiryText(card) {
+  if (!card.exp_month || !card.exp_year) return "";
+  return `${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year).slice(-2)}`;
+}
+
+// "Update card" / "Add a card" anywhere on the page: Stripe Checkout in setup mode.
+export async function startSetup(button) {
+  const go = async () => {
+    const { url } = await api(`${METHODS}/setup`, { method: "POST", idempotencyKey: newIdempotencyKey() });
+    location.assign(url);
+  };
+  try {
+    if (button) await withLoading(button, "Opening…", go);
+    else await go();
+  } catch (err) {
+    toastError(err.message);
+  }
+}
+
+function cardItem(card, { owner, onChange }) {
+  const label = `${brandName(card.brand)} ending in ${card.last4 ?? "····"}`;
+  const badges = h(
+    "span",
+    { class: "badges" },
+    card.default ? h("span", { class: "badge badge-current", "data-testid": "default-badge" }, "Default") : null,
+    card.expiring_soon ? h("span", { class: "badge badge-warning", "data-testid": "expiring-badge" }, "Expires soon") : null,
+  );
+  const actions = owner
+    ? h(
+        "span",
+        { class: "card-actions" },
+        card.default
+          ? null
+          : h("button", { type: "button", class: "btn btn-secondary btn-small", "data-focus-key": `default-${card.id}`, "aria-label": `Make ${label} the default`, onclick: (e) => makeDefault(card, e.currentTarget, onChange) }, "Make default"),
+        h("button", { type: "button", class: "btn btn-danger-outline btn-small", "data-focus-key": `remove-${card.id}`, "aria-label": `Remove ${label}`, onclick: (e) => confirmRemove(card, label, e.currentTarget, onChange) }, "Remove"),
+      )
+    : null;
+  return h(
+    "li",
+    { class: "card-row", "data-testid": "payment-method", "data-id": card.id },
+    h("span", { class: "card-label" }, h("strong", {}, label), h("span", { class: "muted" }, ` · expires ${expiryText(card)}`)),
+    badges,
+    actions,
+  );
+}
+
+async function makeDefault(card, button, onChange) {
+  try {
+    await withLoading(button, "Saving…", () => api(`${METHODS}/${encodeURIComponent(card.id)}/default`, { method: "POST", idempotencyKey: newIdempotencyKey() }));
+    toastSuccess("Default card updated: renewals and retries charge it from now on.");
+    await onChange();
+  } catch (err) {
+    toastError(err.message);
+  }
+}
+
+function confirmRemove(card, label, opener, onChange) {
+  const body = [h("p", {}, `Remove ${label}? It can no longer be charged.`)];
+  if (card.default) body.push(h("p", {}, "It is your default card: another card on file becomes the default."));
+  return openDialog({
+    title: "Remove this card?",
+    body,
+    confirmLabel: "Remove card",
+    busyLabel: "Removing…",
+    danger: true,
+    opener,
+    onConfirm: async () => {
+      const result = await api(`${METHODS}/${encodeURIComponent(card.id)}`, { method: "DELETE", idempotencyKey: newIdempotencyKey() });
+      toastSuccess(result.default_note ? `Card removed. ${result.default_note}` : "Card removed.");
+      await onChange();
+      return result;
+    },
+  });
+}
+
+export function mountPaymentMethods(root, user, { subscription }) {
+  const owner = user.isOwner;
+  let cards = [];
+
+  function render(notice) {
+    const list = cards.length
+      ? h("ul", { class: "card-list" }, cards.map((card) => cardItem(card, { owner, onChange: load })))
+      : h("p", { class: "muted" }, "No card on file yet.");
+    const add = owner ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "add-card", onclick: (e) => startSetup(e.currentTarget) }, "Add a card") : null;
+    root.replaceChildren(
+      h("h2", { class: "section-title", id: "payment-methods-title" }, "Payment methods"),
+      notice || "",
+      list,
+      add ? h("div", { class: "actions" }, add) : h("p", { class: "muted" }, "Only the account owner can change payment methods."),
+    );
+  }
+
+  async function load() {
+    root.setAttribute("aria-busy", "true");
+    try {
+      cards = await api(METHODS);
+      render();
+    } catch (err) {
+      showError(root, err, load);
+    } finally {
+      root.removeAttribute("aria-busy");
+    }
+    return cards;
+  }
+
+  // Back from the setup page: the session is verified by the server (never the URL),
+  // then the new card is waited for (it arrives as a webhook).
+  async function returned(sessionId) {
+    history.replaceState(history.state, "", location.pathname);
+    root.replaceChildren(loadingNote("Saving your card…"));
+    const before = new Set(cards.map((card) => card.id));
+    let result;
+    try {
+      result = await api("/api/billing/verify-session", { method: "POST", body: { session_id: sessionId } });
+    } catch (err) {
+      toastError(err.message);
+      return load();
+    }
+    if (!result.verified || result.mode !== "setup") {
+      toastInfo("The card was not saved. Nothing changed.");
+      return load();
+    }
+    let added = null;
+    for (let i = 0; i < 20 && !added; i += 1) {
+      await load();
+      added = cards.find((card) => !before.has(card.id) && !card.default) ?? null;
+      if (!added) await sleep(1000);
+    }
+    toastSuccess("Card saved.");
+    const sub = await subscription();
+    if (added && sub?.payment_failed && owner) render(payNowNotice(added, sub));
+  }
+
+  function payNowNotice(card, sub) {
+    const pay = h("button", { type: "button", class: "btn btn-primary", "data-testid": "use-card-pay-now", onclick: (e) => useAndPay(card, sub, e.currentTarget) }, "Make it the default and pay now");
+    return h("div", { class: "notice notice-warning", role: "status", "data-testid": "pay-now-offer" }, h("p", {}, `${brandName(card.brand)} ending in ${card.last4} is saved. Make it your default card and pay the overdue invoice with it now?`), pay);
+  }
+
+  async function useAndPay(card, sub, button) {
+    try {
+      await withLoading(button, "Paying…", async () => {
+        await api(`${METHODS}/${encodeURIComponent(card.id)}/default`, { method: "POST", idempotencyKey: newIdempotencyKey() });
+        await api(`/api/billing/invoices/${encodeURIComponent(sub.payment_failed.invoice_id)}/pay`, { method: "POST", idempotencyKey: newIdempotencyKey() });
+      });
+      toastSuccess("Payment sent. The banner goes as soon as Stripe confirms it.");
+      await load();
+      requestRefresh((s) => !s.payment_failed);
+    } catch (err) {
+      toastError(err.message);
+      await load();
+    }
+  }
+
+  // The banner's "Update card" (a payment failed) goes to the setup flow too.
+  registerAction("update_card", (button) => startSetup(button));
+  return { load, returned };
+}
