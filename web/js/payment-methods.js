@@ -141,13 +141,13 @@ export function mountPaymentMethods(root, user, { subscription }) {
       toastInfo("The card was not saved. Nothing changed.");
       return load();
     }
+    toastSuccess("Card saved.");
     let added = null;
-    for (let i = 0; i < 20 && !added; i += 1) {
+    for (let i = 0; i < 30 && !added; i += 1) {
       await load();
       added = cards.find((card) => !before.has(card.id) && !card.default) ?? null;
       if (!added) await sleep(1000);
     }
-    toastSuccess("Card saved.");
     const sub = await subscription();
     if (added && sub?.payment_failed && owner) render(payNowNotice(added, sub));
   }

@@ -126,7 +126,9 @@ def test_failed_renewal_shows_the_banner_until_a_new_card_pays(
     banner = page.locator("[data-testid=banner][data-kind=payment_failed]")
     _reload_until(page, banner, present=True)
     expect(banner).to_contain_text("We could not collect $9 for your Solo plan")
-    expect(page.get_by_test_id("date-line")).to_contain_text("Payment overdue since")
+    # invoice.payment_failed and the past_due subscription are two events: wait for both
+    overdue = page.get_by_test_id("date-line").filter(has_text="Payment overdue since")
+    _reload_until(page, overdue, present=True)
     expect(page.get_by_role("main")).not_to_contain_text("Renews on")
 
     # "Update card" (issue 21): Checkout in setup mode in this tab, then "pay now"
