@@ -58,7 +58,7 @@ user checkout "$CHECKOUT_AMQP_PASSWORD" \
 Q=$(own 'subscriptions\.billing-events')
 user subscriptions "$SUBSCRIPTIONS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" "^($X|$X\\.dlx|$Q)\$" \
-  '^billing\.(subscription\.(activated|plan_changed|cancel_scheduled|resumed|canceled|trial_extended)|payment\.reminder_requested)$'
+  '^billing\.(subscription\.(activated|plan_changed|cancel_scheduled|resumed|canceled|trial_extended)|payment\.reminder_requested|entitlements\.changed)$'
 
 user webhooks "$WEBHOOKS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx)\$" "^$X\$" '^$' \

@@ -6,7 +6,7 @@ import pytest
 from billing_domain import account_events as ev
 from billing_domain.auth import Principal, Role
 from billing_domain.errors import Conflict, Forbidden, RuleViolated
-from billing_domain.plans import ChangeDirection, PlanChangeEffective, PlanType
+from billing_domain.plans import BillingInterval, ChangeDirection, PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
@@ -154,7 +154,15 @@ def test_upgrade_is_effective_now_and_drops_a_pending_downgrade() -> None:
             to_plan=PlanType.ENTERPRISE,
             effective=PlanChangeEffective.NOW,
             effective_at=NOW,
-        )
+            from_interval=BillingInterval.MONTH,
+            to_interval=BillingInterval.MONTH,
+        ),
+        ev.EntitlementsChanged(
+            tenant_id="t1",
+            subscription_id="sub_1",
+            from_plan=PlanType.TEAM,
+            to_plan=PlanType.ENTERPRISE,
+        ),
     ]
 
 

@@ -68,7 +68,10 @@ def test_first_subscription_activates_the_tenant() -> None:
             subscription_id="sub_1",
             plan=PlanType.TEAM,
             status=SubscriptionStatus.TRIALING,
-        )
+        ),
+        ev.EntitlementsChanged(
+            tenant_id="t1", subscription_id="sub_1", from_plan=PlanType.FREE, to_plan=PlanType.TEAM
+        ),
     ]
 
 
@@ -99,7 +102,11 @@ def test_a_tie_is_settled_by_the_authoritative_read() -> None:
     assert account.plan is PlanType.SOLO
     assert account.cancel_at_period_end
     assert account.last_applied["sub_1"] == tied
-    assert event_types(account) == [ev.SubscriptionPlanChanged, ev.SubscriptionCancelScheduled]
+    assert event_types(account) == [
+        ev.SubscriptionPlanChanged,
+        ev.EntitlementsChanged,
+        ev.SubscriptionCancelScheduled,
+    ]
 
 
 def test_the_authoritative_read_never_moves_the_watermark_back() -> None:
@@ -144,7 +151,10 @@ def test_an_ended_subscription_drops_the_tenant_to_free(status: SubscriptionStat
     assert account.events == [
         ev.SubscriptionCanceled(
             tenant_id="t1", subscription_id="sub_1", previous_plan=PlanType.TEAM, status=status
-        )
+        ),
+        ev.EntitlementsChanged(
+            tenant_id="t1", subscription_id="sub_1", from_plan=PlanType.TEAM, to_plan=PlanType.FREE
+        ),
     ]
     account.pull_events()
     account.apply_stripe_snapshot(snap(status=status), mark(2))
@@ -168,7 +178,7 @@ def test_a_new_subscription_after_the_end_activates_again() -> None:
     account.apply_stripe_snapshot(snap(status=SubscriptionStatus.CANCELED), mark(1))
     account.pull_events()
     account.apply_stripe_snapshot(snap(subscription_id="sub_2", plan=PlanType.SOLO), mark(2))
-    assert event_types(account) == [ev.SubscriptionActivated]
+    assert event_types(account) == [ev.SubscriptionActivated, ev.EntitlementsChanged]
     assert account.plan is PlanType.SOLO
 
 
@@ -177,10 +187,10 @@ def test_status_changes_are_updates_and_losing_access_is_one_too() -> None:
     account.apply_stripe_snapshot(snap(status=SubscriptionStatus.PAST_DUE), mark(1))
     assert event_types(account) == [ev.SubscriptionUpdated]
     account.apply_stripe_snapshot(snap(status=SubscriptionStatus.UNPAID), mark(2))
-    assert event_types(account) == [ev.SubscriptionUpdated]
+    assert event_types(account) == [ev.EntitlementsChanged, ev.SubscriptionUpdated]
     assert not account.has_paid_access
     account.apply_stripe_snapshot(snap(status=SubscriptionStatus.ACTIVE), mark(3))
-    assert event_types(account) == [ev.SubscriptionActivated]
+    assert event_types(account) == [ev.SubscriptionActivated, ev.EntitlementsChanged]
 
 
 def test_renewal_moves_the_period_end() -> None:
@@ -204,7 +214,11 @@ def test_scheduled_downgrade_then_taking_effect() -> None:
         snap(plan=PlanType.SOLO, current_period_end=PERIOD_END + timedelta(days=30)), mark(2)
     )
     events = account.pull_events()
-    assert [type(e) for e in events] == [ev.SubscriptionPlanChanged, ev.SubscriptionUpdated]
+    assert [type(e) for e in events] == [
+        ev.SubscriptionPlanChanged,
+        ev.EntitlementsChanged,
+        ev.SubscriptionUpdated,
+    ]
     assert isinstance(events[0], ev.SubscriptionPlanChanged)
     assert events[0].effective is PlanChangeEffective.NOW
     assert account.pending_plan is None

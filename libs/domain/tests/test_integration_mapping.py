@@ -52,8 +52,10 @@ def publish(account: BillingAccount) -> list[integration.IntegrationEvent]:
 
 
 def test_activation_carries_the_whole_subscription() -> None:
-    (message,) = publish(team_account())
+    message, granted = publish(team_account())
     assert isinstance(message, integration.SubscriptionActivated)
+    assert isinstance(granted, integration.EntitlementsChanged)
+    assert (granted.previous_plan, granted.plan) == (PlanType.FREE, PlanType.TEAM)
     assert (message.tenant_id, message.source, message.causation_id) == (
         "t1",
         "subscriptions",
@@ -94,7 +96,9 @@ def test_cancellation_names_the_plan_that_ended() -> None:
             status=SubscriptionStatus.CANCELED,
         )
     )
-    (message,) = publish(account)
+    message, granted = publish(account)
+    assert isinstance(granted, integration.EntitlementsChanged)
+    assert (granted.previous_plan, granted.plan) == (PlanType.TEAM, PlanType.FREE)
     assert isinstance(message, integration.SubscriptionCanceled)
     assert message.plan is PlanType.TEAM
     assert message.status is SubscriptionStatus.CANCELED

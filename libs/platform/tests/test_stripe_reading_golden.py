@@ -199,6 +199,27 @@ def test_sandbox_checkout_and_invoice(read: dict[str, Any]) -> None:
     assert card["last4"] == "4242"
 
 
+def test_sandbox_yearly_subscription_reads_its_interval(read: dict[str, Any]) -> None:
+    yearly = read["sandbox.subscription.team_yearly"]
+    assert (yearly["snapshot"]["plan"], yearly["snapshot"]["interval"]) == ("team", "year")
+    assert yearly["interval"] == "year"
+    price = read["sandbox.price.team_yearly"]
+    assert (price["plan"], price["price"]["interval"]) == ("team", "year")
+    monthly = read["sandbox.subscription.solo_active"]
+    assert monthly["snapshot"]["interval"] == "month"
+
+
+def test_sandbox_yearly_to_monthly_at_renewal_is_pending(read: dict[str, Any]) -> None:
+    objects = _sandbox()
+    reading = read["sandbox.subscription.team_yearly_to_monthly_schedule"]
+    schedule = objects["subscription.team_yearly_to_monthly_schedule"]["schedule"]
+    second_start = datetime.fromtimestamp(schedule["phases"][1]["start_date"]).astimezone()
+    pending = reading["snapshot"]["pending_plan"]
+    assert reading["snapshot"]["interval"] == "year"
+    assert (pending["plan"], pending["interval"]) == ("team", "month")
+    assert datetime.fromisoformat(pending["effective_at"]) == second_start
+
+
 def test_stripe_fixtures_unpaid_session_does_not_provision(read: dict[str, Any]) -> None:
     session = read["fixture.checkout.session"]
     assert (session["status"], session["provisions"]) == ("open", False)

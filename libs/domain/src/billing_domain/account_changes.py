@@ -11,6 +11,7 @@ from datetime import datetime
 
 from billing_domain.account_events import (
     AccountEvent,
+    EntitlementsChanged,
     PendingPlanChangeDropped,
     SubscriptionActivated,
     SubscriptionCanceled,
@@ -19,7 +20,8 @@ from billing_domain.account_events import (
     SubscriptionResumed,
     SubscriptionUpdated,
 )
-from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.plan_catalogue import granted_plan
+from billing_domain.plans import BillingInterval, PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange
 
@@ -35,10 +37,33 @@ class AccountState:
     current_period_end: datetime | None
     trial_end: datetime | None
     pending_plan: PendingPlanChange | None
+    interval: BillingInterval = BillingInterval.MONTH
 
     @property
     def has_paid_access(self) -> bool:
         return self.plan.is_paid and self.status.has_paid_access
+
+    @property
+    def granted(self) -> PlanType:
+        """The plan whose features the tenant gets in this state."""
+        return granted_plan(self.plan, self.status)
+
+
+def entitlement_change(
+    tenant_id: str, before: AccountState, after: AccountState
+) -> list[AccountEvent]:
+    """``EntitlementsChanged`` when the granted plan differs, else nothing (a change of
+    price or interval alone, a status change that keeps access, grant nothing new)."""
+    if before.granted is after.granted:
+        return []
+    return [
+        EntitlementsChanged(
+            tenant_id=tenant_id,
+            subscription_id=after.subscription_id or before.subscription_id,
+            from_plan=before.granted,
+            to_plan=after.granted,
+        )
+    ]
 
 
 def describe_changes(
@@ -54,7 +79,8 @@ def describe_changes(
                 subscription_id=sub,
                 previous_plan=before.plan,
                 status=after.status,
-            )
+            ),
+            *entitlement_change(tenant_id, before, after),
         ]
     events: list[AccountEvent] = []
     activated = after.has_paid_access and not before.has_paid_access
@@ -64,7 +90,7 @@ def describe_changes(
                 tenant_id=tenant_id, subscription_id=sub, plan=after.plan, status=after.status
             )
         )
-    elif after.plan != before.plan:
+    elif after.plan != before.plan or after.interval != before.interval:
         events.append(
             SubscriptionPlanChanged(
                 tenant_id=tenant_id,
@@ -73,8 +99,11 @@ def describe_changes(
                 to_plan=after.plan,
                 effective=PlanChangeEffective.NOW,
                 effective_at=None,
+                from_interval=before.interval,
+                to_interval=after.interval,
             )
         )
+    events.extend(entitlement_change(tenant_id, before, after))
     events.extend(_pending_plan_events(tenant_id, sub, before, after))
     if after.cancel_at_period_end and not before.cancel_at_period_end:
         events.append(
@@ -112,10 +141,14 @@ def _pending_plan_events(
                 to_plan=after.pending_plan.plan,
                 effective=PlanChangeEffective.PERIOD_END,
                 effective_at=after.pending_plan.effective_at,
+                from_interval=after.interval,
+                to_interval=after.pending_plan.interval,
             )
         ]
     assert before.pending_plan is not None
-    if after.plan != before.plan and after.plan == before.pending_plan.plan:
+    was_pending = (before.pending_plan.plan, before.pending_plan.interval)
+    moved = (after.plan, after.interval) != (before.plan, before.interval)
+    if moved and (after.plan, after.interval) == was_pending:
         return []  # the scheduled change took effect: already a plan change
     return [
         PendingPlanChangeDropped(

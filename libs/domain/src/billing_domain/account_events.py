@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billing_domain.money import Money
-from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.plans import BillingInterval, PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 
 
@@ -39,6 +39,17 @@ class SubscriptionPlanChanged(AccountEvent):
     to_plan: PlanType
     effective: PlanChangeEffective
     effective_at: datetime | None
+    from_interval: BillingInterval | None = None
+    to_interval: BillingInterval | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntitlementsChanged(AccountEvent):
+    """The plan whose features the tenant gets changed (``plan_catalogue.granted_plan``)."""
+
+    subscription_id: str | None
+    from_plan: PlanType
+    to_plan: PlanType
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.payment_failure import PaymentFailure
-from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.plans import BillingInterval, PlanChangeEffective, PlanType
 from billing_domain.portal_events import PORTAL_EVENTS
 from billing_domain.status import SubscriptionStatus
 from billing_domain.stripe_derived import StripeDerivedEvent as StripeDerivedEvent
@@ -39,6 +39,8 @@ class CheckoutCompleted(StripeDerivedEvent):
     payment_status: str
     amount: int
     currency: str
+    interval: BillingInterval = BillingInterval.MONTH
+    """The billing interval bought (absent from messages before yearly prices: a month)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +69,7 @@ class CheckoutSessionCreated(IntegrationEvent):
     stripe_customer_id: str
     plan: PlanType
     trial: bool
+    interval: BillingInterval = BillingInterval.MONTH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,12 +101,19 @@ class SubscriptionEvent(StripeDerivedEvent):
     """What one billing interval of the subscription costs (price x quantity, minor units),
     when the publisher read it from Stripe (webhooks does); ``None`` otherwise."""
     currency: str | None = None
+    interval: BillingInterval = BillingInterval.MONTH
+    """The billing interval of the subscription's price; messages from before yearly
+    prices lack it and decode as a month."""
+    pending_interval: BillingInterval | None = None
+    """The interval of the pending change's price (with ``pending_plan``)."""
 
     def snapshot(self) -> SubscriptionSnapshot:
         pending = None
         if self.pending_plan is not None and self.pending_plan_effective_at is not None:
             pending = PendingPlanChange(
-                plan=self.pending_plan, effective_at=self.pending_plan_effective_at
+                plan=self.pending_plan,
+                effective_at=self.pending_plan_effective_at,
+                interval=self.pending_interval or BillingInterval.MONTH,
             )
         return SubscriptionSnapshot(
             subscription_id=self.stripe_subscription_id,
@@ -115,6 +125,7 @@ class SubscriptionEvent(StripeDerivedEvent):
             trial_end=self.trial_end,
             pending_plan=pending,
             has_payment_method=self.has_payment_method,
+            interval=self.interval,
         )
 
 
@@ -132,6 +143,8 @@ def snapshot_data(snapshot: SubscriptionSnapshot) -> dict[str, object]:
         "pending_plan": None if pending is None else pending.plan,
         "pending_plan_effective_at": None if pending is None else pending.effective_at,
         "has_payment_method": snapshot.has_payment_method,
+        "interval": snapshot.interval,
+        "pending_interval": None if pending is None else pending.interval,
     }
 
 
@@ -159,13 +172,16 @@ class SubscriptionResumed(SubscriptionEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class SubscriptionPlanChanged(SubscriptionEvent):
-    """Upgrade taking effect now, or downgrade scheduled for ``effective_at``."""
+    """Upgrade taking effect now, or downgrade scheduled for ``effective_at``; a change of
+    interval on the same plan (month -> year) is one too, with ``from_plan == to_plan``."""
 
     type = "subscription.plan_changed"
     from_plan: PlanType
     to_plan: PlanType
     effective: PlanChangeEffective
     effective_at: datetime | None = None
+    from_interval: BillingInterval | None = None
+    to_interval: BillingInterval | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

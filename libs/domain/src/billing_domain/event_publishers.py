@@ -29,6 +29,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "subscription.canceled",
             "subscription.trial_extended",
             "payment.reminder_requested",
+            "entitlements.changed",
         ),
         WEBHOOKS: (
             "checkout.completed",

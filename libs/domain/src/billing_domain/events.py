@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from billing_domain.customer_events import CustomerUpdated
+from billing_domain.entitlement_events import ENTITLEMENT_CATALOGUE, EntitlementsChanged
 from billing_domain.envelope import ROUTING_PREFIX, IntegrationEvent, new_event
 from billing_domain.errors import RuleViolated
 from billing_domain.event_catalogue import (
@@ -45,7 +46,10 @@ from billing_domain.trial_events import SubscriptionTrialExtended
 EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
     {
         cls.type: cls
-        for cls in (*CATALOGUE, *PAYMENT_CATALOGUE, *OPERATOR_CATALOGUE, *NOTIFICATION_CATALOGUE)
+        for cls in (
+            *CATALOGUE, *PAYMENT_CATALOGUE, *OPERATOR_CATALOGUE, *NOTIFICATION_CATALOGUE,
+            *ENTITLEMENT_CATALOGUE,
+        )
     }
 )
 
@@ -71,6 +75,7 @@ __all__ = [
     "CheckoutSessionExpired",
     "CustomerCreated",
     "CustomerUpdated",
+    "EntitlementsChanged",
     "IntegrationEvent",
     "InvoiceEvent",
     "InvoiceMarkedUncollectible",

@@ -24,6 +24,7 @@ from typing import Any
 from billing_domain import account_events as domain
 from billing_domain import events as integration
 from billing_domain.clock import Clock
+from billing_domain.entitlement_events import EntitlementsChanged
 from billing_domain.envelope import IntegrationEvent, new_event
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 
@@ -46,7 +47,7 @@ def to_integration_events(
             "clock": clock,
             "stripe_created": stripe_created,
         }
-        message = _invoice_message(event, header, state)
+        message = _invoice_message(event, header, state) or _entitlement_message(event, header)
         if message is None and state is not None:
             message = _subscription_message(event, header, state)
         if message is not None:
@@ -69,6 +70,8 @@ def _subscription_message(
                 to_plan=event.to_plan,
                 effective=event.effective,
                 effective_at=event.effective_at,
+                from_interval=event.from_interval,
+                to_interval=event.to_interval,
             )
         case domain.SubscriptionCancelScheduled():
             return new_event(integration.SubscriptionCancelScheduled, **data)
@@ -80,6 +83,21 @@ def _subscription_message(
         case domain.SubscriptionUpdated() | domain.PendingPlanChangeDropped():
             return new_event(integration.SubscriptionUpdated, **data)
     return None
+
+
+def _entitlement_message(
+    event: domain.AccountEvent, header: dict[str, Any]
+) -> IntegrationEvent | None:
+    if not isinstance(event, domain.EntitlementsChanged):
+        return None
+    fields = {key: value for key, value in header.items() if key != "stripe_created"}
+    return new_event(
+        EntitlementsChanged,
+        **fields,
+        plan=event.to_plan,
+        previous_plan=event.from_plan,
+        stripe_subscription_id=event.subscription_id,
+    )
 
 
 def _invoice_message(

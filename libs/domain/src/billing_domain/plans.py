@@ -73,6 +73,61 @@ def change_direction(current: PlanType, target: PlanType) -> ChangeDirection:
     return ChangeDirection.SAME
 
 
+class BillingInterval(StrEnum):
+    """How often a paid plan is billed: each plan has a monthly and a yearly price."""
+
+    MONTH = "month"
+    YEAR = "year"
+
+    @property
+    def lookup_suffix(self) -> str:
+        """The suffix of the price's lookup key: ``<plan>_monthly`` / ``<plan>_yearly``."""
+        return "monthly" if self is BillingInterval.MONTH else "yearly"
+
+    @property
+    def rank(self) -> int:
+        """month 0 < year 1: a longer commitment is an upgrade of the same plan."""
+        return 0 if self is BillingInterval.MONTH else 1
+
+
+INTERVALS: tuple[BillingInterval, ...] = (BillingInterval.MONTH, BillingInterval.YEAR)
+
+
+def parse_interval(value: str) -> BillingInterval:
+    """Read an interval from outside (``month`` / ``year``); else
+    ``RuleViolated(code="unknown_interval")``."""
+    try:
+        return BillingInterval(value.strip().lower())
+    except (ValueError, AttributeError):
+        raise RuleViolated(
+            f"unknown interval {value!r}; expected month or year", code="unknown_interval"
+        ) from None
+
+
+def lookup_key(plan: PlanType, interval: BillingInterval) -> str:
+    """The lookup key of a plan's price for an interval (``team_yearly``)."""
+    return f"{plan.value}_{interval.lookup_suffix}"
+
+
+def price_change_direction(
+    current: PlanType,
+    current_interval: BillingInterval,
+    target: PlanType,
+    target_interval: BillingInterval,
+) -> ChangeDirection:
+    """A higher plan is an upgrade whatever the interval; on the same plan, month -> year
+    is an upgrade (charged now, prorated) and year -> month a downgrade (at renewal).
+    A lower plan is a downgrade even when yearly."""
+    by_plan = change_direction(current, target)
+    if by_plan is not ChangeDirection.SAME:
+        return by_plan
+    if target_interval.rank > current_interval.rank:
+        return ChangeDirection.UPGRADE
+    if target_interval.rank < current_interval.rank:
+        return ChangeDirection.DOWNGRADE
+    return ChangeDirection.SAME
+
+
 class PlanChangeEffective(StrEnum):
     """When a plan change takes effect (the ``effective`` field of the HTTP contract)."""
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PlanType, parse_plan
+from billing_domain.plans import BillingInterval, PlanType, parse_plan
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange
 
@@ -93,6 +93,34 @@ def plan_from_price(
     raise RuleViolated(f"price {price_id!r} is not one of our plans", code="unknown_price")
 
 
+def interval_from_price(
+    *, recurring_interval: str | None, interval_count: int = 1, lookup_key: str | None
+) -> BillingInterval:
+    """The billing interval a Stripe price stands for.
+
+    Stripe's ``recurring.interval`` decides (``month`` or ``year``, every 1 of them);
+    without it (a bare id learned by lookup key) the key's suffix ``_monthly`` /
+    ``_yearly``; else a month, what every price was before yearly prices existed. A
+    price billed by the day or week, or every N months, is none of our plans:
+    ``RuleViolated(code="unknown_price")``.
+    """
+    if recurring_interval:
+        try:
+            interval = BillingInterval(recurring_interval)
+        except ValueError:
+            interval = None
+        if interval is None or interval_count != 1:
+            raise RuleViolated(
+                f"a price billed every {interval_count} {recurring_interval} is not one of "
+                "our plans",
+                code="unknown_price",
+            )
+        return interval
+    if lookup_key and lookup_key.endswith("_" + BillingInterval.YEAR.lookup_suffix):
+        return BillingInterval.YEAR
+    return BillingInterval.MONTH
+
+
 def _paid_plan(name: str | None) -> PlanType | None:
     if not name:
         return None
@@ -104,16 +132,24 @@ def _paid_plan(name: str | None) -> PlanType | None:
 
 
 def pending_change(
-    current: PlanType, upcoming: Iterable[tuple[PlanType, datetime]]
+    current: PlanType,
+    upcoming: Iterable[tuple[PlanType, datetime]]
+    | Iterable[tuple[PlanType, datetime, BillingInterval]],
+    *,
+    interval: BillingInterval = BillingInterval.MONTH,
 ) -> PendingPlanChange | None:
     """The next plan the tenant will be on, and when: the first upcoming schedule phase
     (in order, after the current one) whose plan differs from ``current``.
 
     A phase on the same plan is not a change (it renews, maybe at another price or
     quantity), so it is skipped and the search goes on: team -> team -> solo has the
-    pending plan solo, effective at the start of the third phase.
+    pending plan solo, effective at the start of the third phase. With intervals (a
+    phase given as ``(plan, starts_at, interval)``), a phase on the same plan at another
+    interval (team yearly -> team monthly at renewal) is a pending change too.
     """
-    for plan, starts_at in upcoming:
-        if plan is not current:
-            return PendingPlanChange(plan=plan, effective_at=starts_at)
+    for phase in upcoming:
+        plan, starts_at = phase[0], phase[1]
+        phase_interval = phase[2] if len(phase) > 2 else interval
+        if plan is not current or phase_interval is not interval:
+            return PendingPlanChange(plan=plan, effective_at=starts_at, interval=phase_interval)
     return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from billing_domain.account_changes import AccountState, describe_changes
+from billing_domain.account_changes import AccountState, describe_changes, entitlement_change
 from billing_domain.account_events import (
     AccountEvent,
     InvoiceClosedUnpaid,
@@ -35,8 +35,9 @@ from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark, ApplyOutcome, judge, later_mark
 from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plan_catalogue import granted_plan
 from billing_domain.plan_change import PlanChangeDecision, decide_plan_change
-from billing_domain.plans import PlanChangeEffective, PlanType
+from billing_domain.plans import BillingInterval, PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 from billing_domain.timestamps import ensure_utc
@@ -56,6 +57,7 @@ class BillingAccount:
     payment_failure: PaymentFailure | None = None
     pending_plan: PendingPlanChange | None = None
     has_payment_method: bool = False
+    interval: BillingInterval = BillingInterval.MONTH
     last_applied: dict[str, AppliedMark] = field(default_factory=dict)
     events: list[AccountEvent] = field(default_factory=list, init=False, compare=False, repr=False)
 
@@ -69,6 +71,11 @@ class BillingAccount:
         return self.plan.is_paid and self.status.has_paid_access
 
     @property
+    def granted_plan(self) -> PlanType:
+        """The plan whose features and limits the tenant gets now (its entitlements)."""
+        return granted_plan(self.plan, self.status)
+
+    @property
     def state(self) -> AccountState:
         return AccountState(
             subscription_id=self.stripe_subscription_id,
@@ -78,6 +85,7 @@ class BillingAccount:
             current_period_end=self.current_period_end,
             trial_end=self.trial_end,
             pending_plan=self.pending_plan,
+            interval=self.interval,
         )
 
     def snapshot(self) -> SubscriptionSnapshot | None:
@@ -94,6 +102,7 @@ class BillingAccount:
             trial_end=self.trial_end,
             pending_plan=self.pending_plan,
             has_payment_method=self.has_payment_method,
+            interval=self.interval,
         )
 
     def pull_events(self) -> list[AccountEvent]:
@@ -141,21 +150,32 @@ class BillingAccount:
         )
 
     def request_plan_change(
-        self, principal: Principal, target: PlanType, now: datetime
+        self,
+        principal: Principal,
+        target: PlanType,
+        now: datetime,
+        *,
+        interval: BillingInterval | None = None,
+        when: PlanChangeEffective | None = None,
     ) -> PlanChangeDecision:
-        """Upgrade now (prorated) or downgrade at the end of the period.
+        """Move to ``target`` at ``interval`` (default: the current one), ``when`` asked
+        (default: upgrades now, prorated; downgrades at the end of the period).
 
-        An upgrade drops a pending downgrade. Going to free is a cancellation
+        A change now drops a pending change. Going to free is a cancellation
         (``RuleViolated``); from free it is a checkout (``Conflict``).
         """
         authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
         subscription_id = self._require_live_paid_subscription()
-        decision = decide_plan_change(self.state, target, now)
+        decision = decide_plan_change(self.state, target, now, interval=interval, when=when)
+        before = self.state
         if decision.effective is PlanChangeEffective.NOW:
             self.plan = target
+            self.interval = decision.to_interval
             self.pending_plan = None
         else:
-            self.pending_plan = PendingPlanChange(plan=target, effective_at=decision.effective_at)
+            self.pending_plan = PendingPlanChange(
+                plan=target, effective_at=decision.effective_at, interval=decision.to_interval
+            )
         self.events.append(
             SubscriptionPlanChanged(
                 tenant_id=self.tenant_id,
@@ -164,8 +184,11 @@ class BillingAccount:
                 to_plan=target,
                 effective=decision.effective,
                 effective_at=decision.effective_at,
+                from_interval=decision.from_interval,
+                to_interval=decision.to_interval,
             )
         )
+        self.events.extend(entitlement_change(self.tenant_id, before, self.state))
         return decision
 
     def end_trial_now(self, principal: Principal) -> str:
@@ -184,6 +207,16 @@ class BillingAccount:
         """Days left in the trial on the subscription's clock (see ``trials.stripe_now``)."""
         clock = stripe_now(now, (mark.created for mark in self.last_applied.values()))
         return days_left(status=self.status, trial_end=self.trial_end, now=clock)
+    def withdraw_pending_change(self, principal: Principal) -> PendingPlanChange:
+        """Undo a scheduled change (a downgrade, or yearly -> monthly): the tenant stays
+        on its plan and price. ``Conflict(no_pending_change)`` when none is scheduled."""
+        authorize(principal, Action.MANAGE_BILLING, tenant_id=self.tenant_id)
+        subscription_id = self._require_live_paid_subscription()
+        pending = self.pending_plan
+        if pending is None:
+            raise Conflict("no plan change is scheduled", code="no_pending_change")
+        self._drop_pending_plan(subscription_id)
+        return pending
 
     # -- what Stripe says ---------------------------------------------------
 
@@ -360,12 +393,17 @@ class BillingAccount:
         self.stripe_subscription_id = snapshot.subscription_id
         self.status = snapshot.status
         self.plan = PlanType.FREE if ended else snapshot.plan
+        self.interval = snapshot.interval
         self.cancel_at_period_end = snapshot.cancel_at_period_end and not ended
         self.current_period_end = snapshot.current_period_end
         self.trial_end = snapshot.trial_end
         pending = snapshot.pending_plan
         self.pending_plan = (
-            None if ended or pending is None or pending.plan is self.plan else pending
+            None
+            if ended
+            or pending is None
+            or (pending.plan, pending.interval) == (self.plan, self.interval)
+            else pending
         )
         if ended:
             self.payment_failure = None

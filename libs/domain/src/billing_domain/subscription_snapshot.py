@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.timestamps import ensure_utc
 
 
 @dataclass(frozen=True, kw_only=True)
 class PendingPlanChange:
-    """A downgrade scheduled for the end of the period (a subscription schedule)."""
+    """A change scheduled for the end of the period (a subscription schedule): a lower
+    plan, or the same plan at another interval (year -> month at renewal)."""
 
     plan: PlanType
     effective_at: datetime
+    interval: BillingInterval = BillingInterval.MONTH
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effective_at", ensure_utc(self.effective_at, name="effective_at"))
@@ -45,6 +47,8 @@ class SubscriptionSnapshot:
         if None in (self.has_payment_method, other.has_payment_method):
             return replace(self, has_payment_method=None) == replace(other, has_payment_method=None)
         return self == other
+    interval: BillingInterval = BillingInterval.MONTH
+    """The billing interval of the subscription's price (month or year)."""
 
     def __post_init__(self) -> None:
         for name in ("current_period_end", "trial_end"):

@@ -34,6 +34,11 @@ class BillingSettings(BaseSettings):
     stripe_price_solo: str | None = None
     stripe_price_team: str | None = None
     stripe_price_enterprise: str | None = None
+    # The yearly price of each paid plan (STRIPE_PRICE_<PLAN>_YEARLY); the ones above
+    # are the monthly prices.
+    stripe_price_solo_yearly: str | None = None
+    stripe_price_team_yearly: str | None = None
+    stripe_price_enterprise_yearly: str | None = None
     team_trial_days: int = Field(default=14, ge=0, le=730)
     # Trials (issue 20): a trial starts without a card unless TRIAL_REQUIRES_CARD; what
     # Stripe does at its end with no card (pause | cancel); operators' extension cap.
@@ -148,6 +153,15 @@ class BillingSettings(BaseSettings):
             "solo": self.stripe_price_solo,
             "team": self.stripe_price_team,
             "enterprise": self.stripe_price_enterprise,
+        }
+        return {plan: price for plan, price in prices.items() if price}
+
+    def yearly_price_ids(self) -> dict[str, str]:
+        """Configured yearly Stripe price id per paid plan name (``STRIPE_PRICE_<PLAN>_YEARLY``)."""
+        prices = {
+            "solo": self.stripe_price_solo_yearly,
+            "team": self.stripe_price_team_yearly,
+            "enterprise": self.stripe_price_enterprise_yearly,
         }
         return {plan: price for plan, price in prices.items() if price}
 

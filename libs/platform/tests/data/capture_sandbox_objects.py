@@ -91,6 +91,35 @@ async def capture(journey: Journey, client: stripe.StripeClient) -> dict[str, di
         cardless.id, params={"expand": ["customer"]}
     )
     out["subscription.team_paused_customer_expanded"] = plain(expanded_customer)
+    # yearly prices: a yearly subscription, and one moving to monthly at renewal
+    out["price.team_yearly"] = plain(await journey.price("team_yearly"))
+    out["price.solo_yearly"] = plain(await journey.price("solo_yearly"))
+    yearly = await journey.subscribe("team_yearly")
+    out["subscription.team_yearly"] = plain(
+        await v1.subscriptions.retrieve_async(yearly.id, params=expand)
+    )
+    yearly_end = int(yearly["items"]["data"][0]["current_period_end"])
+    to_monthly = await v1.subscription_schedules.create_async(
+        params={"from_subscription": yearly.id}
+    )
+    yearly_price = (await journey.price("team_yearly")).id
+    await v1.subscription_schedules.update_async(
+        to_monthly.id,
+        params={
+            "phases": [
+                {
+                    "items": [{"price": yearly_price}],
+                    "start_date": int(to_monthly.phases[0].start_date),
+                    "end_date": yearly_end,
+                },
+                {"items": [{"price": team_price}], "duration": {"interval": "month"}},
+            ],
+            "end_behavior": "release",
+        },
+    )
+    out["subscription.team_yearly_to_monthly_schedule"] = plain(
+        await v1.subscriptions.retrieve_async(yearly.id, params=expand)
+    )
     return out
 
 

@@ -29,6 +29,7 @@ PUBLISHED_TYPES: frozenset[str] = frozenset(
         events.SubscriptionCancelScheduled,
         events.SubscriptionResumed,
         events.SubscriptionCanceled,
+        events.EntitlementsChanged,
     )
 )
 

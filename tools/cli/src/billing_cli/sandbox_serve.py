@@ -50,10 +50,12 @@ def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 30.0) -> B
     if not (settings.stripe_api_base and settings.stripe_api_key):
         return settings  # Stripe itself: STRIPE_PRICE_* are the operator's
     try:
-        from stripe_sandbox.config import PLAN_LOOKUP_KEYS
+        from stripe_sandbox.config import PLAN_LOOKUP_KEYS, PLAN_YEARLY_LOOKUP_KEYS
     except ImportError:  # an image without the sandbox: nothing to look up from
         return settings
-    missing = [plan for plan in PLAN_LOOKUP_KEYS if not getattr(settings, f"stripe_price_{plan}")]
+    keys = {f"stripe_price_{plan}": key for plan, key in PLAN_LOOKUP_KEYS.items()}
+    keys |= {f"stripe_price_{plan}_yearly": key for plan, key in PLAN_YEARLY_LOOKUP_KEYS.items()}
+    missing = [setting for setting in keys if not getattr(settings, setting)]
     if not missing:
         return settings
     deadline = time.monotonic() + wait_s
@@ -61,7 +63,7 @@ def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 30.0) -> B
         try:
             response = httpx.get(
                 f"{settings.stripe_api_base.rstrip('/')}/v1/prices",
-                params=[("lookup_keys[]", PLAN_LOOKUP_KEYS[plan]) for plan in missing],
+                params=[("lookup_keys[]", keys[setting]) for setting in missing],
                 headers={"Authorization": f"Bearer {settings.stripe_api_key}"},
                 timeout=5,
             )
@@ -73,9 +75,5 @@ def with_sandbox_prices(settings: BillingSettings, *, wait_s: float = 30.0) -> B
                 return settings  # the service starts as configured, without those plans
             time.sleep(1)
     by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
-    found = {
-        f"stripe_price_{plan}": by_key[PLAN_LOOKUP_KEYS[plan]]
-        for plan in missing
-        if PLAN_LOOKUP_KEYS[plan] in by_key
-    }
+    found = {setting: by_key[keys[setting]] for setting in missing if keys[setting] in by_key}
     return settings.model_copy(update=found)

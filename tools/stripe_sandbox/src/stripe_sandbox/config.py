@@ -15,7 +15,7 @@ API_VERSION: str = stripe.api_version
 
 @dataclass(frozen=True, kw_only=True)
 class SeedPrice:
-    """A recurring monthly price (and its product) created at start and on reset."""
+    """A recurring price (and its product) created at start and on reset."""
 
     lookup_key: str
     product_name: str
@@ -29,12 +29,24 @@ DEFAULT_SEED_PRICES: tuple[SeedPrice, ...] = (
     SeedPrice(lookup_key="solo_monthly", product_name="Solo", unit_amount=900),
     SeedPrice(lookup_key="team_monthly", product_name="Team", unit_amount=2900),
     SeedPrice(lookup_key="enterprise_monthly", product_name="Enterprise", unit_amount=9900),
+    # yearly: two months free (ten months' price)
+    SeedPrice(lookup_key="solo_yearly", product_name="Solo", unit_amount=9000, interval="year"),
+    SeedPrice(lookup_key="team_yearly", product_name="Team", unit_amount=29000, interval="year"),
+    SeedPrice(
+        lookup_key="enterprise_yearly", product_name="Enterprise", unit_amount=99000, interval="year"
+    ),
 )
 # Which seeded price stands for which paid plan (what STRIPE_PRICE_* are wired to).
 PLAN_LOOKUP_KEYS: dict[str, str] = {
     "solo": "solo_monthly",
     "team": "team_monthly",
     "enterprise": "enterprise_monthly",
+}
+# The yearly price of each paid plan (what STRIPE_PRICE_<PLAN>_YEARLY are wired to).
+PLAN_YEARLY_LOOKUP_KEYS: dict[str, str] = {
+    "solo": "solo_yearly",
+    "team": "team_yearly",
+    "enterprise": "enterprise_yearly",
 }
 
 

@@ -7,7 +7,8 @@
   webhook endpoints and disarms the faults the test set up.
 - ``sandbox_prices``: the seeded price id of each paid plan
   (``{"solo": "price_...", "team": ..., "enterprise": ...}``), what
-  ``STRIPE_PRICE_*`` should be.
+  ``STRIPE_PRICE_*`` should be; ``sandbox_yearly_prices`` the yearly ones
+  (``STRIPE_PRICE_<PLAN>_YEARLY``).
 
 Tests that want a clean slate POST ``/_sandbox/reset`` themselves (it reseeds
 the same lookup keys with new ids, so re-read ``sandbox_prices`` after it) or,
@@ -21,7 +22,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from stripe_sandbox.config import PLAN_LOOKUP_KEYS, SandboxConfig
+from stripe_sandbox.config import PLAN_LOOKUP_KEYS, PLAN_YEARLY_LOOKUP_KEYS, SandboxConfig
 from stripe_sandbox.server import RunningSandbox, running
 from stripe_sandbox.testing import API_KEY
 
@@ -33,22 +34,30 @@ async def stripe_sandbox() -> AsyncIterator[RunningSandbox]:
         yield served
 
 
-async def plan_price_ids(sandbox: RunningSandbox) -> dict[str, str]:
-    """The seeded price id of each paid plan (they change with every reset)."""
+async def plan_price_ids(
+    sandbox: RunningSandbox, keys: dict[str, str] = PLAN_LOOKUP_KEYS
+) -> dict[str, str]:
+    """The seeded price id of each paid plan (they change with every reset); monthly
+    unless given ``PLAN_YEARLY_LOOKUP_KEYS``."""
     async with httpx.AsyncClient(
         base_url=sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
     ) as http:
         response = await http.get(
-            "/v1/prices", params=[("lookup_keys[]", key) for key in PLAN_LOOKUP_KEYS.values()]
+            "/v1/prices", params=[("lookup_keys[]", key) for key in keys.values()]
         )
     response.raise_for_status()
     by_key = {price["lookup_key"]: price["id"] for price in response.json()["data"]}
-    return {plan: by_key[key] for plan, key in PLAN_LOOKUP_KEYS.items()}
+    return {plan: by_key[key] for plan, key in keys.items()}
 
 
 @pytest.fixture
 async def sandbox_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
     return await plan_price_ids(stripe_sandbox)
+
+
+@pytest.fixture
+async def sandbox_yearly_prices(stripe_sandbox: RunningSandbox) -> dict[str, str]:
+    return await plan_price_ids(stripe_sandbox, PLAN_YEARLY_LOOKUP_KEYS)
 
 
 @pytest.fixture

@@ -92,17 +92,25 @@ def seed(state: State, config: SandboxConfig) -> None:
 
 
 def _seed(state: State, config: SandboxConfig) -> None:
+    """One product per plan name, with its prices (a plan's monthly and yearly prices
+    are two prices of one product, as on Stripe)."""
     for spec in config.seed_prices:
         if any(p["lookup_key"] == spec.lookup_key for p in state.all("price")):
             continue
+        product = next(
+            (p["id"] for p in state.all("product") if p.get("name") == spec.product_name), None
+        )
         data: dict[str, object] = {
             "currency": spec.currency,
             "unit_amount": str(spec.unit_amount),
             "lookup_key": spec.lookup_key,
             "nickname": spec.product_name,
-            "product_data": {"name": spec.product_name},
             "recurring": {"interval": spec.interval},
         }
+        if product is None:
+            data["product_data"] = {"name": spec.product_name}
+        else:
+            data["product"] = product
         if spec.trial_period_days is not None:
             data["recurring"] = {
                 "interval": spec.interval,

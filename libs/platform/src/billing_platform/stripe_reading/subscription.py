@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus, parse_status
 from billing_domain.stripe_rules import can_charge, collection_paused, is_trial, pending_change
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
@@ -87,7 +87,9 @@ def read_subscription(
             "subscription without id, customer or status", code="malformed_subscription"
         )
     item = first_item(subscription)
-    plan = catalog.plan_of(item_price(item))
+    price = item_price(item)
+    plan = catalog.plan_of(price)
+    interval = catalog.interval_of(price)
     status = parse_status(raw_status)
     end = timestamp(item, "current_period_end") or timestamp(subscription, "current_period_end")
     cancel_at = timestamp(subscription, "cancel_at")
@@ -104,10 +106,12 @@ def read_subscription(
         or (cancel_at is not None and end is not None and cancel_at <= end),
         current_period_end=end,
         trial_end=timestamp(subscription, "trial_end"),
-        pending_plan=pending_from_schedule(schedule, plan, catalog) if schedule else None,
+        pending_plan=pending_from_schedule(schedule, plan, catalog, interval=interval)
+        if schedule
+        else None,
         has_payment_method=payment_method_known(subscription),
+        interval=interval,
     )
-    price = item_price(item)
     quantity = integer(item, "quantity", 1)
     priced = read_price(price) if isinstance(price, Mapping) else None
     return SubscriptionReading(
@@ -115,9 +119,7 @@ def read_subscription(
         item_id=text(item, "id"),
         price_id=id_of(price),
         quantity=quantity,
-        interval=text(mapping(price, "recurring"), "interval") or "month"
-        if isinstance(price, Mapping)
-        else "month",
+        interval=interval.value,
         current_period_start=timestamp(item, "current_period_start")
         or timestamp(subscription, "current_period_start"),
         trial_start=timestamp(subscription, "trial_start"),
@@ -187,12 +189,19 @@ def upcoming_phases(schedule: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def pending_from_schedule(
-    schedule: Mapping[str, Any] | None, current: PlanType, catalog: PriceCatalog
+    schedule: Mapping[str, Any] | None,
+    current: PlanType,
+    catalog: PriceCatalog,
+    *,
+    interval: BillingInterval = BillingInterval.MONTH,
 ) -> PendingPlanChange | None:
-    """The next different plan a live schedule moves the subscription to, and when."""
+    """The next different plan (or interval) a live schedule moves the subscription to,
+    and when."""
     if schedule is None or not is_live_schedule(schedule):
         return None
-    return pending_change(current, _phase_plans(upcoming_phases(schedule), catalog))
+    return pending_change(
+        current, _phase_plans(upcoming_phases(schedule), catalog), interval=interval
+    )
 
 
 def phase_prices(schedule: Mapping[str, Any]) -> list[Any]:
@@ -207,12 +216,13 @@ def phase_prices(schedule: Mapping[str, Any]) -> list[Any]:
 
 def _phase_plans(
     phases: list[Mapping[str, Any]], catalog: PriceCatalog
-) -> Iterator[tuple[PlanType, datetime]]:
+) -> Iterator[tuple[PlanType, datetime, BillingInterval]]:
     for phase in phases:
         items = listed(phase, "items")
         start = integer(phase, "start_date")
         if items and start:
-            yield catalog.plan_of(item_price(items[0])), from_unix(start)
+            price = item_price(items[0])
+            yield catalog.plan_of(price), from_unix(start), catalog.interval_of(price)
 
 
 def status_of(subscription: Mapping[str, Any]) -> SubscriptionStatus | None:
