@@ -1,5 +1,5 @@
 """Benchmark: the tenant reads (``GET /api/billing/subscription``, ``/payment-methods``,
-``/invoices``) beside a minimal asyncpg primary-key endpoint.
+``/invoices``, ``/entitlements``) beside a minimal asyncpg primary-key endpoint.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m bench.subscription_read
 
@@ -22,7 +22,7 @@ What it does, all in one run so both sides see the same machine:
 It asserts nothing: the figures depend on the machine. Targets (issue 6): at least
 60 % of the baseline's requests/s, p99 under 30 ms at 500 requests/s, zero Stripe calls;
 issue 21 measures the card list and the first page of invoices (20) on the same server
-against the same targets.
+against the same targets, and issue 19 the entitlements read (every tenant, free ones too).
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
 
 def paid_tenants(tenants: Sequence[str], kind: str) -> Sequence[str]:
     """Cards and invoices are read for tenants that have some (every plan but free)."""
-    if kind not in SAME_SERVER:
+    if kind not in SAME_SERVER or kind in EVERY_TENANT:
         return tenants
     return [t for i, t in enumerate(tenants) if PLANS[i % len(PLANS)] != "free"]
 
@@ -277,14 +277,18 @@ LABELS = {
     "subscriptions": "GET /api/billing/subscription",
     "payment_methods": "GET /api/billing/payment-methods",
     "invoices": "GET /api/billing/invoices (20)",
+    "entitlements": "GET /api/billing/entitlements",
 }
 PATHS = {
     "subscriptions": "/api/billing/subscription",
     "payment_methods": "/api/billing/payment-methods",
     "invoices": "/api/billing/invoices?limit=20",
+    "entitlements": "/api/billing/entitlements",
 }
 # Served by the subscriptions process (same server, same pool): measured beside it.
-SAME_SERVER = ("payment_methods", "invoices")
+SAME_SERVER = ("payment_methods", "invoices", "entitlements")
+# Read for every tenant (free ones too); the others only for paid tenants.
+EVERY_TENANT = ("entitlements",)
 
 
 async def measure(

@@ -13,12 +13,14 @@ from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
+from billing_domain.timestamps import to_rfc3339
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
 from subscriptions.testing import AppClient, Builders, World
 
 pytestmark = pytest.mark.integration
 
 SUBSCRIPTION_KEYS = {
+    "interval",
     "tenant_id",
     "plan_type",
     "status",
@@ -74,6 +76,7 @@ async def test_never_seen_tenant_is_free_and_active(
         "pending_plan": None,
         "has_payment_method": False,
         "trial_ends_in_days": None,
+        "interval": "month",
     }
     assert world.gateway.calls == []
 
@@ -122,7 +125,11 @@ async def test_body_carries_payment_failure_and_pending_plan(
         "invoice_id": "in_1",  # for POST /api/billing/invoices/{id}/pay
         "since": "2026-12-01T12:00:00Z",  # "Payment overdue since" on the pages
     }
-    assert body["pending_plan"] == {"plan": "solo", "effective_at": "2026-12-01T12:00:00Z"}
+    assert body["pending_plan"] == {
+        "plan": "solo",
+        "effective_at": "2026-12-01T12:00:00Z",
+        "interval": "month",
+    }
     assert world.gateway.calls == []
 
 
@@ -140,6 +147,7 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
         canceled = await client.delete("/api/billing/subscription", headers=owner)
         assert canceled.status_code == 200, canceled.text
         assert canceled.json()["cancel_at_period_end"] is True
+        assert canceled.json()["pending_change_dropped"] is None
         read = await client.get("/api/billing/subscription", headers=owner)
         assert read.json()["cancel_at_period_end"] is True  # at once, before any webhook
         again = await client.delete("/api/billing/subscription", headers=owner)
@@ -160,6 +168,9 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
             "next_invoice_amount": 4900,
             "currency": "usd",
             "proration_date": int(world.clock.now().timestamp()),
+            "effective": "now",
+            "effective_at": to_rfc3339(world.clock.now()),
+            "interval": "month",
         }
         changed = await client.post(
             "/api/billing/subscription/plan",
@@ -169,7 +180,7 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
         assert changed.status_code == 200, changed.text
         assert changed.json()["effective"] == "now"
         assert changed.json()["plan_type"] == "team"
-        assert set(changed.json()) == SUBSCRIPTION_KEYS | {"effective"}
+        assert set(changed.json()) == SUBSCRIPTION_KEYS | {"effective", "effective_at"}
         assert world.gateway.proration_dates == [world.clock.now()]
 
         down = await client.post(
@@ -186,6 +197,7 @@ async def test_owner_flow_cancel_resume_preview_and_plan_change(
         "billing.subscription.cancel_scheduled",
         "billing.subscription.resumed",
         "billing.subscription.plan_changed",
+        "billing.entitlements.changed",  # the upgrade now; the downgrade grants at its time
         "billing.subscription.plan_changed",
     ]
 

@@ -67,4 +67,5 @@ async def test_every_change_publishes_the_request_id_as_causation(
         ("billing.subscription.cancel_scheduled", "req-cancel-1"),
         ("billing.subscription.resumed", resumed.headers["x-request-id"]),
         ("billing.subscription.plan_changed", "req-plan-3"),
+        ("billing.entitlements.changed", "req-plan-3"),
     ]

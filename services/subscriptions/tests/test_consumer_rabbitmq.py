@@ -118,6 +118,7 @@ async def test_twice_and_out_of_order_ends_on_stripes_final_state(
         "subscription.activated",
         "subscription.plan_changed",
         "subscription.cancel_scheduled",
+        "entitlements.changed",
     }
     ours = [m for m in await drain(probe) if m["source"] == "subscriptions"]
     assert sorted(m["type"] for m in ours) == sorted(published)
@@ -180,7 +181,7 @@ async def test_consumer_lost_between_commit_and_ack_applies_once(
         await proxy.close()
         await doomed.close()
     assert redeliveries == [True]
-    assert await outbox_types(pool, tenant) == ["subscription.activated"]
+    assert await outbox_types(pool, tenant) == ["subscription.activated", "entitlements.changed"]
     account = await PgAccountReader(pool).find(tenant)
     assert account is not None
     assert account.plan is PlanType.TEAM

@@ -333,8 +333,10 @@ async def test_cancel_at_period_end_then_free(journey: Journey) -> None:
     )
     assert journey.published() == [
         "subscription.activated",
+        "entitlements.changed",
         "subscription.cancel_scheduled",
         "subscription.canceled",
+        "entitlements.changed",  # when the cancellation took effect, not when scheduled
     ]
 
 
@@ -358,6 +360,7 @@ async def test_resume_keeps_the_subscription_renewing(journey: Journey) -> None:
     assert view["current_period_end"] > datetime.fromtimestamp(end, UTC).isoformat()
     assert journey.published() == [
         "subscription.activated",
+        "entitlements.changed",
         "subscription.cancel_scheduled",
         "subscription.resumed",
     ]
@@ -402,7 +405,12 @@ async def test_upgrade_invoices_what_the_preview_showed(journey: Journey) -> Non
     assert sum(prorations) == shown["proration_amount"]
     assert renewal.amount_due == shown["next_invoice_amount"]
     assert renewal.status == "paid"
-    assert journey.published() == ["subscription.activated", "subscription.plan_changed"]
+    assert journey.published() == [
+        "subscription.activated",
+        "entitlements.changed",
+        "subscription.plan_changed",
+        "entitlements.changed",  # the upgrade, at once
+    ]
 
 
 async def test_downgrade_is_pending_then_applied_at_period_end(journey: Journey) -> None:
@@ -417,6 +425,7 @@ async def test_downgrade_is_pending_then_applied_at_period_end(journey: Journey)
     expected_pending = {
         "plan": "solo",
         "effective_at": datetime.fromtimestamp(end, UTC).isoformat().replace("+00:00", "Z"),
+        "interval": "month",
     }
     assert body["pending_plan"] == expected_pending
     await journey.webhooks.deliver()  # the schedule's events keep it pending
@@ -433,8 +442,10 @@ async def test_downgrade_is_pending_then_applied_at_period_end(journey: Journey)
     assert renewal.amount_due == 900
     assert journey.published() == [
         "subscription.activated",
+        "entitlements.changed",
         "subscription.plan_changed",  # scheduled (period_end)
         "subscription.plan_changed",  # took effect
+        "entitlements.changed",  # the downgrade's grant, when it took effect
     ]
 
 
@@ -460,4 +471,4 @@ async def test_failed_renewal_shows_the_banner_until_paid(journey: Journey) -> N
         None,
         "team",
     )
-    assert journey.published() == ["subscription.activated"]
+    assert journey.published() == ["subscription.activated", "entitlements.changed"]

@@ -73,8 +73,10 @@ async def test_in_order_lifecycle_publishes_each_change_once(
         await project(world, event)  # redelivered
     assert world.store.published_types() == [
         "subscription.activated",
+        "entitlements.changed",
         "subscription.cancel_scheduled",
         "subscription.canceled",
+        "entitlements.changed",
     ]
     assert {e.source for e in world.store.outbox} == {"subscriptions"}
 
@@ -86,7 +88,7 @@ async def test_redelivered_message_is_a_no_op(world: World, build: type[Builders
     commits = world.store.commits
     assert await project(world, event) is Projected.DUPLICATE_MESSAGE
     assert world.store.commits == commits
-    assert world.store.published_types() == ["subscription.activated"]
+    assert world.store.published_types() == ["subscription.activated", "entitlements.changed"]
 
 
 async def test_older_event_never_overwrites_newer_state(
@@ -161,7 +163,7 @@ async def test_checkout_before_any_subscription_event_provisions_from_stripe(
     assert (account.plan, account.status) == (PlanType.TEAM, SubscriptionStatus.ACTIVE)
     assert account.stripe_customer_id == "cus_new"
     assert account.current_period_end == T + timedelta(days=30)
-    assert world.store.published_types() == ["subscription.activated"]
+    assert world.store.published_types() == ["subscription.activated", "entitlements.changed"]
 
     # Stripe's own events of that second then agree, or are older: nothing more to say.
     created = build.subscription_updated(
@@ -173,7 +175,7 @@ async def test_checkout_before_any_subscription_event_provisions_from_stripe(
     )
     assert await project(world, created) is Projected.STALE
     assert world.store.accounts[tenant].status is SubscriptionStatus.ACTIVE
-    assert world.store.published_types() == ["subscription.activated"]
+    assert world.store.published_types() == ["subscription.activated", "entitlements.changed"]
 
 
 async def test_checkout_while_stripe_is_down_gives_access_from_the_event(
@@ -201,7 +203,7 @@ async def test_checkout_while_stripe_is_down_gives_access_from_the_event(
     )
     await project(world, later)
     assert world.store.accounts[tenant].trial_end == T + timedelta(days=14)
-    assert world.store.published_types() == ["subscription.activated"]
+    assert world.store.published_types() == ["subscription.activated", "entitlements.changed"]
 
 
 async def test_payment_failure_shown_then_cleared_in_any_order(

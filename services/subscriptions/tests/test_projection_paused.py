@@ -40,7 +40,13 @@ async def test_a_paused_trial_reads_paused_then_resumes_with_access(
 
     await project_status(world, build, tenant, "active", 2)  # customer.subscription.resumed
     assert world.store.accounts[tenant].has_paid_access
-    assert world.store.published_types() == ["subscription.activated", "subscription.activated"]
+    assert world.store.published_types() == [
+        "subscription.activated",
+        "entitlements.changed",  # free -> team (the trial)
+        "entitlements.changed",  # team -> free: paused at the trial's end without a card
+        "subscription.activated",
+        "entitlements.changed",  # free -> team again
+    ]
 
 
 async def test_a_late_pause_does_not_undo_the_resume(world: World, build: type[Builders]) -> None:

@@ -52,6 +52,8 @@ async def test_missed_webhooks_are_repaired_and_published(
     assert world.store.accounts[canceled].plan is PlanType.FREE
     assert world.store.accounts[upgraded].plan is PlanType.TEAM
     assert sorted(world.store.published_types()) == [
+        "entitlements.changed",
+        "entitlements.changed",
         "subscription.canceled",
         "subscription.plan_changed",
     ]
@@ -75,7 +77,7 @@ async def test_one_tenant_never_seen_is_found_through_its_customer(
     assert report.repaired == [tenant]
     account = world.store.accounts[tenant]
     assert (account.plan, account.status) == (PlanType.TEAM, SubscriptionStatus.ACTIVE)
-    assert world.store.published_types() == ["subscription.activated"]
+    assert world.store.published_types() == ["subscription.activated", "entitlements.changed"]
 
 
 @pytest.mark.unit

@@ -69,7 +69,7 @@ async def test_the_tenants_row_is_free_while_stripe_is_called(
     )
 
     assert touched == [tenant]
-    assert done.cancel_at_period_end is True
+    assert done.account.cancel_at_period_end is True
     async with PgSubscriptionsUnitOfWork(pool) as uow:
         assert (await uow.accounts.get_for_update(tenant)).cancel_at_period_end is True
 
@@ -119,7 +119,7 @@ async def test_a_stripe_event_applied_during_the_call_is_not_undone_by_the_answe
         cancel(build, tenant), world.uow(), world.gateway, world.clock
     )
 
-    assert result.status is SubscriptionStatus.CANCELED
+    assert result.account.status is SubscriptionStatus.CANCELED
     stored = world.store.accounts[tenant]
     assert stored.status is SubscriptionStatus.CANCELED
     assert stored.cancel_at_period_end is False
@@ -151,7 +151,7 @@ async def test_events_applied_before_the_decision_do_not_void_the_answer(
         cancel(build, tenant), world.uow(), world.gateway, world.clock
     )
 
-    assert result.cancel_at_period_end is True
+    assert result.account.cancel_at_period_end is True
     assert world.store.accounts[tenant].cancel_at_period_end is True
     assert "subscription.cancel_scheduled" in world.store.published_types()
     assert world.gateway.calls == ["schedule_cancel"]

@@ -11,7 +11,7 @@ from billing_domain.event_catalogue import SubscriptionPlanChanged
 from billing_domain.plans import PlanChangeEffective, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription_snapshot import PendingPlanChange
-from subscriptions import use_cases
+from subscriptions import plan_changes, use_cases
 from subscriptions.commands import (
     CancelSubscription,
     ChangePlan,
@@ -82,7 +82,8 @@ async def test_cancel_calls_stripe_once_with_an_idempotency_key_and_commits(
         cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
     )
 
-    assert result.cancel_at_period_end is True
+    assert result.account.cancel_at_period_end is True
+    assert result.dropped_pending is None
     assert world.store.accounts[tenant].cancel_at_period_end is True
     assert world.gateway.calls == ["schedule_cancel"]
     assert world.gateway.keys == [f"subscriptions.cancel.{account.stripe_subscription_id}.k1"]
@@ -162,18 +163,21 @@ async def test_cancel_with_a_pending_downgrade_releases_the_schedule_first(
         cancel_cmd(build, tenant), world.uow(), world.gateway, world.clock
     )
     assert world.gateway.calls == ["release_pending_change", "schedule_cancel"]
-    assert result.pending_plan is None
+    assert result.account.pending_plan is None
+    assert result.dropped_pending == pending  # said, not silently dropped
 
 
 async def test_preview_follows_the_plan_change_rules(world: World, build: type[Builders]) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
 
-    def preview(plan: str, role: str = "owner") -> Any:
+    async def preview(plan: str, role: str = "owner") -> Any:
         cmd = PreviewProration(principal=build.principal(tenant, role), tenant_id=tenant, plan=plan)
-        return use_cases.preview_proration(
-            cmd, world.reader, world.gateway, world.clock, world.quotes
-        )
+        return (
+            await plan_changes.preview_proration(
+                cmd, world.reader, world.gateway, world.clock, world.quotes
+            )
+        ).preview
 
     up = await preview("enterprise")
     assert up.proration_amount.amount == 7000
@@ -189,7 +193,7 @@ async def test_preview_follows_the_plan_change_rules(world: World, build: type[B
         await preview("enterprise", role="admin")
     free = build.tenant()
     with pytest.raises(Conflict):
-        await use_cases.preview_proration(
+        await plan_changes.preview_proration(
             PreviewProration(principal=build.principal(free), tenant_id=free, plan="team"),
             world.reader,
             world.gateway,
@@ -206,12 +210,12 @@ async def test_upgrade_is_immediate_at_the_previews_proration_date(
     world.seed(build.paid_account(tenant, plan=PlanType.SOLO))
     preview = PreviewProration(principal=build.principal(tenant), tenant_id=tenant, plan="team")
     shown = (
-        await use_cases.preview_proration(
+        await plan_changes.preview_proration(
             preview, world.reader, world.gateway, world.clock, world.quotes
         )
-    ).proration_date
+    ).preview.proration_date
     world.clock.advance(60)  # the owner reads the preview for a minute
-    result = await use_cases.change_plan(
+    result = await plan_changes.change_plan(
         plan_cmd(build, tenant, "team", proration_date=shown),
         world.uow(),
         world.gateway,
@@ -221,7 +225,7 @@ async def test_upgrade_is_immediate_at_the_previews_proration_date(
     assert result.account.plan is PlanType.TEAM
     assert world.gateway.proration_dates == [shown]
     assert world.store.accounts[tenant].plan is PlanType.TEAM
-    assert world.store.published_types() == ["subscription.plan_changed"]
+    assert world.store.published_types() == ["subscription.plan_changed", "entitlements.changed"]
     changed = world.store.outbox[0]
     assert isinstance(changed, SubscriptionPlanChanged)
     assert changed.effective is PlanChangeEffective.NOW
@@ -232,7 +236,7 @@ async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_
 ) -> None:
     tenant = build.tenant()
     account = world.seed(build.paid_account(tenant, plan=PlanType.ENTERPRISE))
-    result = await use_cases.change_plan(
+    result = await plan_changes.change_plan(
         plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
     )
     assert result.effective is PlanChangeEffective.PERIOD_END
@@ -242,15 +246,15 @@ async def test_downgrade_is_pending_until_the_period_end_then_an_upgrade_clears_
         plan=PlanType.SOLO, effective_at=account.current_period_end
     )
     with pytest.raises(Conflict):
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
         )
     with pytest.raises(Conflict):  # the plan it is on
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
         )
     # Changing one's mind: a downgrade to team replaces the pending one.
-    again = await use_cases.change_plan(
+    again = await plan_changes.change_plan(
         plan_cmd(build, tenant, "team"), world.uow(), world.gateway, world.clock
     )
     assert again.account.pending_plan is not None
@@ -267,10 +271,10 @@ async def test_upgrade_with_a_pending_downgrade_releases_it(
 ) -> None:
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM))
-    await use_cases.change_plan(
+    await plan_changes.change_plan(
         plan_cmd(build, tenant, "solo"), world.uow(), world.gateway, world.clock
     )
-    result = await use_cases.change_plan(
+    result = await plan_changes.change_plan(
         plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
     )
     assert result.account.plan is PlanType.ENTERPRISE
@@ -286,16 +290,16 @@ async def test_plan_change_refusals(world: World, build: type[Builders]) -> None
     tenant = build.tenant()
     world.seed(build.paid_account(tenant, plan=PlanType.TEAM, cancel_at_period_end=True))
     with pytest.raises(Conflict) as scheduled:
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
         )
     assert scheduled.value.code == "cancel_scheduled"
     with pytest.raises(RuleViolated):
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "free"), world.uow(), world.gateway, world.clock
         )
     with pytest.raises(Forbidden):
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "enterprise", role="member"),
             world.uow(),
             world.gateway,
@@ -341,10 +345,10 @@ async def test_a_proration_date_no_preview_issued_is_refused_before_stripe(
 
     async def preview(who: str, plan: str) -> datetime:
         cmd = PreviewProration(principal=build.principal(who), tenant_id=who, plan=plan)
-        shown = await use_cases.preview_proration(
+        shown = await plan_changes.preview_proration(
             cmd, world.reader, world.gateway, world.clock, world.quotes
         )
-        return shown.proration_date
+        return shown.preview.proration_date
 
     issued = await preview(tenant, "enterprise")
     world.clock.advance(1)
@@ -360,16 +364,16 @@ async def test_a_proration_date_no_preview_issued_is_refused_before_stripe(
     ]
     for date in forged:
         with pytest.raises(RuleViolated) as refused:
-            await use_cases.change_plan(
+            await plan_changes.change_plan(
                 plan_cmd(build, tenant, "enterprise", proration_date=date),
                 world.uow(),
                 world.gateway,
                 world.clock,
             )
         assert refused.value.code == "proration_date_not_issued"
-    world.clock.advance(use_cases.PRORATION_QUOTE_TTL.total_seconds())
+    world.clock.advance(plan_changes.PRORATION_QUOTE_TTL.total_seconds())
     with pytest.raises(RuleViolated):  # expired
-        await use_cases.change_plan(
+        await plan_changes.change_plan(
             plan_cmd(build, tenant, "enterprise", proration_date=issued),
             world.uow(),
             world.gateway,
@@ -379,8 +383,8 @@ async def test_a_proration_date_no_preview_issued_is_refused_before_stripe(
     assert world.store.commits == 0
     assert world.store.accounts[tenant].plan is PlanType.SOLO
 
-    without = await use_cases.change_plan(
+    without = await plan_changes.change_plan(
         plan_cmd(build, tenant, "enterprise"), world.uow(), world.gateway, world.clock
     )
     assert without.account.plan is PlanType.ENTERPRISE
-    assert world.gateway.proration_dates == [world.clock.now()]  # none sent: the server's now
+    assert world.gateway.proration_dates == [None]  # none sent: Stripe's now for it

@@ -47,7 +47,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert again.customer == sub.customer
         assert (await http.get("/_sandbox/clock")).json()["now"] >= clock
         prices = await journey.client.v1.prices.list_async(params={"limit": 100})
-        assert len(prices.data) == 3  # seeded once, not again on restart
+        assert len(prices.data) == 6  # seeded once (3 plans x month, year), not again on restart
         sessions = await journey.client.v1.checkout.sessions.list_async()
         assert len(sessions.data) == session_count
         await journey.advance(30 * DAY)

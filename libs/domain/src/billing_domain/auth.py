@@ -17,6 +17,8 @@ from enum import StrEnum
 from billing_domain.errors import Forbidden
 
 ADMIN_SCOPE = "billing:admin"
+READ_SCOPE = "billing:read"
+"""Another service's token: reads a tenant's entitlements (``?tenant_id=``), any tenant."""
 
 
 class Role(StrEnum):
@@ -44,12 +46,21 @@ class Action(StrEnum):
     """Switching a tenant's non-critical emails on or off."""
     OPERATE_NOTIFICATIONS = "operate_notifications"
     """The send log and template previews."""
+    READ_ENTITLEMENTS = "read_entitlements"
+    """Any member of the tenant, or a service token with ``billing:read`` for any tenant."""
 
 
 OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING, Action.MANAGE_NOTIFICATIONS})
 MEMBER_ACTIONS = frozenset(
-    {Action.READ_SUBSCRIPTION, Action.READ_PLANS, Action.VERIFY_SESSION, Action.READ_NOTIFICATIONS}
+    {
+        Action.READ_SUBSCRIPTION,
+        Action.READ_PLANS,
+        Action.VERIFY_SESSION,
+        Action.READ_NOTIFICATIONS,
+        Action.READ_ENTITLEMENTS,
+    }
 )
+SERVICE_READ_ACTIONS = frozenset({Action.READ_ENTITLEMENTS})
 OPERATOR_ACTIONS = frozenset(
     {
         Action.OPERATE_WEBHOOKS,
@@ -78,6 +89,11 @@ class Principal:
     def is_operator(self) -> bool:
         return ADMIN_SCOPE in self.scopes
 
+    @property
+    def reads_any_tenant(self) -> bool:
+        """A service token (``billing:read``): reads entitlements of any tenant."""
+        return READ_SCOPE in self.scopes
+
 
 def authorize(principal: Principal, action: Action, *, tenant_id: str | None = None) -> None:
     """Raise ``Forbidden`` unless ``principal`` may perform ``action``.
@@ -88,6 +104,8 @@ def authorize(principal: Principal, action: Action, *, tenant_id: str | None = N
     if action in OPERATOR_ACTIONS:
         if not principal.is_operator:
             raise Forbidden(f"{action.value} needs the {ADMIN_SCOPE} scope", code="missing_scope")
+        return
+    if action in SERVICE_READ_ACTIONS and principal.reads_any_tenant:
         return
     if tenant_id is not None and tenant_id != principal.tenant_id:
         raise Forbidden("this belongs to another tenant", code="other_tenant")

@@ -47,7 +47,10 @@ EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
     {
         cls.type: cls
         for cls in (
-            *CATALOGUE, *PAYMENT_CATALOGUE, *OPERATOR_CATALOGUE, *NOTIFICATION_CATALOGUE,
+            *CATALOGUE,
+            *PAYMENT_CATALOGUE,
+            *OPERATOR_CATALOGUE,
+            *NOTIFICATION_CATALOGUE,
             *ENTITLEMENT_CATALOGUE,
         )
     }

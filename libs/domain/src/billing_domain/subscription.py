@@ -207,6 +207,7 @@ class BillingAccount:
         """Days left in the trial on the subscription's clock (see ``trials.stripe_now``)."""
         clock = stripe_now(now, (mark.created for mark in self.last_applied.values()))
         return days_left(status=self.status, trial_end=self.trial_end, now=clock)
+
     def withdraw_pending_change(self, principal: Principal) -> PendingPlanChange:
         """Undo a scheduled change (a downgrade, or yearly -> monthly): the tenant stays
         on its plan and price. ``Conflict(no_pending_change)`` when none is scheduled."""

@@ -47,6 +47,7 @@ class SubscriptionSnapshot:
         if None in (self.has_payment_method, other.has_payment_method):
             return replace(self, has_payment_method=None) == replace(other, has_payment_method=None)
         return self == other
+
     interval: BillingInterval = BillingInterval.MONTH
     """The billing interval of the subscription's price (month or year)."""
 

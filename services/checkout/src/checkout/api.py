@@ -85,6 +85,7 @@ async def create_checkout(
                     principal=principal,
                     plan=body.plan,
                     trial=body.trial,
+                    interval=body.interval,
                     idempotency_key=idempotency_key,
                     causation_id=request_id,
                 ),

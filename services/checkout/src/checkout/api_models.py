@@ -23,6 +23,9 @@ class CheckoutBody(BaseModel):
         default=False,
         description="Start with the plan's trial (only plans that offer one; team).",
     )
+    interval: Literal["month", "year"] = Field(
+        default="month", description="Which of the plan's prices: billed by the month or year."
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "team", "trial": True}]})
 

@@ -16,6 +16,8 @@ class StartCheckout:
     principal: Principal
     plan: str
     trial: bool = False
+    interval: str = "month"
+    """``month`` | ``year``: which of the plan's two prices."""
     idempotency_key: str | None = None
     causation_id: str
     """The request id: becomes the ``causation_id`` of the events this causes."""

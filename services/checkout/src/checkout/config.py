@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PAID_PLANS, PlanType
+from billing_domain.plans import PAID_PLANS, BillingInterval, PlanType
 from billing_platform.settings import BillingSettings
 
 DOUBLE_CLICK_WINDOW_S = 10
@@ -19,7 +19,9 @@ offered); the plans' prices are in it."""
 @dataclass(frozen=True, kw_only=True)
 class CheckoutConfig:
     prices: dict[PlanType, str]
-    """Stripe price id of each paid plan that is offered (``STRIPE_PRICE_*``)."""
+    """Stripe price id of each paid plan that is offered (``STRIPE_PRICE_*``), monthly."""
+    yearly_prices: dict[PlanType, str] = field(default_factory=dict)
+    """The yearly price of each paid plan (``STRIPE_PRICE_<PLAN>_YEARLY``)."""
     trial_days: int
     """Length of a trial, for plans that allow one (``TEAM_TRIAL_DAYS``); 0 = no trials."""
     app_base_url: str
@@ -33,16 +35,23 @@ class CheckoutConfig:
     def from_settings(cls, settings: BillingSettings) -> CheckoutConfig:
         return cls(
             prices={PlanType(plan): price for plan, price in settings.price_ids().items()},
+            yearly_prices={
+                PlanType(plan): price for plan, price in settings.yearly_price_ids().items()
+            },
             trial_days=settings.team_trial_days,
             app_base_url=settings.app_base_url.rstrip("/"),
             trial_requires_card=settings.trial_requires_card,
             trial_end_without_card=settings.trial_end_without_card,
         )
 
-    def price_for(self, plan: PlanType) -> str:
-        price = self.prices.get(plan)
+    def price_for(self, plan: PlanType, interval: BillingInterval = BillingInterval.MONTH) -> str:
+        prices = self.yearly_prices if interval is BillingInterval.YEAR else self.prices
+        price = prices.get(plan)
         if price is None:
-            raise RuleViolated(f"the {plan.value} plan is not offered", code="plan_unavailable")
+            raise RuleViolated(
+                f"the {plan.value} plan is not offered by the {interval.value}",
+                code="plan_unavailable",
+            )
         return price
 
     def trial_days_for(self, plan: PlanType) -> int:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from billing_domain.envelope import IntegrationEvent
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_platform.messaging.inbox import MessageInbox
 from billing_platform.uow import TransactionalUnitOfWork
 
@@ -90,6 +90,7 @@ class CheckoutSessionRecord:
     status: str = "open"
     idempotency_key: str | None = None
     created_at: datetime
+    interval: BillingInterval = BillingInterval.MONTH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,9 +157,16 @@ class CheckoutSessionRepository(Protocol):
     ) -> CheckoutSessionRecord | None: ...
 
     async def latest_open(
-        self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        trial: bool,
+        since: datetime,
+        interval: BillingInterval = ...,
     ) -> CheckoutSessionRecord | None:
-        """The newest open session for this tenant, plan and trial created at ``since`` or later,
+        """The newest open session for this tenant, plan, interval and trial created at
+        ``since`` or later,
         that was opened without an ``Idempotency-Key``."""
         ...
 

@@ -18,7 +18,7 @@ import httpx
 from billing_domain.auth import Principal, Role
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.errors import GatewayUnavailable, NotFound
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.testing.clock import FakeClock
 from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
@@ -222,12 +222,19 @@ class FakeSessions:
         return found[0] if found else None
 
     async def latest_open(
-        self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        trial: bool,
+        since: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> CheckoutSessionRecord | None:
         found = [
             s
             for s in self._rows().values()
-            if (s.tenant_id, s.plan, s.trial, s.status) == (tenant_id, plan, trial, "open")
+            if (s.tenant_id, s.plan, s.trial, s.status, s.interval)
+            == (tenant_id, plan, trial, "open", interval)
             and s.created_at >= since
             and s.idempotency_key is None
         ]

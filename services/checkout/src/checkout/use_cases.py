@@ -17,7 +17,7 @@ from billing_domain.clock import Clock
 from billing_domain.envelope import new_event
 from billing_domain.errors import Conflict, Forbidden, NotFound, RuleViolated
 from billing_domain.events import CheckoutSessionCreated, CustomerCreated
-from billing_domain.plans import PlanType, parse_plan
+from billing_domain.plans import PlanType, parse_interval, parse_plan
 from billing_domain.portal_events import PortalSessionCreated
 from billing_domain.stripe_rules import provisions
 
@@ -95,7 +95,8 @@ async def start_checkout(
     trial_days = config.trial_days_for(plan) if cmd.trial else None
     if cmd.trial and not trial_days:
         raise RuleViolated(f"the {plan.value} plan has no trial", code="trial_not_offered")
-    price_id = config.price_for(plan)
+    interval = parse_interval(cmd.interval)
+    price_id = config.price_for(plan, interval)
     async with one_trial_checkout_at_a_time(uow_factory, tenant, trial=cmd.trial):
         return await _open_session(
             cmd,
@@ -143,7 +144,10 @@ async def _open_session(
         stripe_key = f"checkout-session-{_digest(tenant, 'key', cmd.idempotency_key)}"
     else:
         bucket = int(now.timestamp()) // config.double_click_window_s
-        stripe_key = f"checkout-session-{_digest(tenant, plan.value, cmd.trial, bucket)}"
+        parts: tuple[object, ...] = (tenant, plan.value, cmd.trial, bucket)
+        if cmd.interval != "month":  # the monthly key stays what it was
+            parts = (*parts, cmd.interval)
+        stripe_key = f"checkout-session-{_digest(*parts)}"
     opened = await gateway.create_checkout_session(
         NewCheckoutSession(
             tenant_id=tenant,
@@ -167,6 +171,7 @@ async def _open_session(
         stripe_customer_id=customer_id,
         idempotency_key=cmd.idempotency_key,
         created_at=now,
+        interval=parse_interval(cmd.interval),
     )
     async with uow_factory() as uow:
         created = await uow.sessions.add(record)
@@ -182,6 +187,7 @@ async def _open_session(
                     stripe_customer_id=customer_id,
                     plan=plan,
                     trial=cmd.trial,
+                    interval=record.interval,
                 )
             )
         await uow.commit()
@@ -196,13 +202,23 @@ async def _earlier_session(
     tenant = cmd.principal.tenant_id
     if cmd.idempotency_key is not None:
         earlier = await uow.sessions.by_idempotency_key(tenant, cmd.idempotency_key)
-        if earlier is not None and (earlier.plan, earlier.trial) != (plan, cmd.trial):
+        if earlier is not None and (earlier.plan, earlier.trial, earlier.interval) != (
+            plan,
+            cmd.trial,
+            parse_interval(cmd.interval),
+        ):
             raise Conflict(
                 "this Idempotency-Key was used for another checkout", code="idempotency_key_reused"
             )
         return earlier
     since = now - timedelta(seconds=config.double_click_window_s)
-    return await uow.sessions.latest_open(tenant_id=tenant, plan=plan, trial=cmd.trial, since=since)
+    return await uow.sessions.latest_open(
+        tenant_id=tenant,
+        plan=plan,
+        trial=cmd.trial,
+        since=since,
+        interval=parse_interval(cmd.interval),
+    )
 
 
 async def ensure_customer(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
-from billing_domain.timestamps import ensure_utc
 from billing_platform.http.auth import CurrentPrincipal, bearer_principal
 from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
@@ -17,24 +15,20 @@ from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field
 
 from subscriptions import use_cases
 from subscriptions.commands import (
     CancelSubscription,
-    ChangePlan,
     GetSubscription,
-    PreviewProration,
     ResumeSubscription,
 )
 from subscriptions.context import SubscriptionsContext
-from subscriptions.views import subscription_body
+from subscriptions.views import pending_body, subscription_body
 
 router = APIRouter(prefix="/api/billing", tags=["subscription"])
 
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
-MIN_UNIX = 946_684_800  # 2000-01-01
-MAX_UNIX = 253_402_300_799  # 9999-12-31
 
 
 class PaymentFailedOut(BaseModel):
@@ -51,6 +45,7 @@ class PaymentFailedOut(BaseModel):
 class PendingPlanOut(BaseModel):
     plan: str = Field(examples=["solo"])
     effective_at: str = Field(description="RFC 3339")
+    interval: str = Field(examples=["month"], description="the pending price's interval")
 
 
 class SubscriptionOut(BaseModel):
@@ -68,37 +63,12 @@ class SubscriptionOut(BaseModel):
         description="whole days left in the trial (rounded up) on the subscription's clock; "
         "null unless trialing"
     )
+    interval: str = Field(examples=["month", "year"], description="billing interval")
 
 
-class PlanChangeOut(SubscriptionOut):
-    effective: str = Field(examples=["now", "period_end"])
-
-
-class PlanIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "enterprise"}]})
-    plan: str = Field(min_length=1, max_length=64)
-
-
-class PlanChangeIn(PlanIn):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"plan": "enterprise", "proration_date": 1767225600}]}
-    )
-    proration_date: StrictInt | datetime | None = Field(
-        default=None,
-        description=(
-            "the proration_date a preview of this plan returned in the last 10 minutes "
-            "(Unix seconds or RFC 3339); any other value is a 422 proration_date_not_issued; "
-            "left out: now"
-        ),
-    )
-
-
-class ProrationOut(BaseModel):
-    proration_amount: int = Field(examples=[1000], description="minor units")
-    next_invoice_amount: int = Field(examples=[10900], description="minor units")
-    currency: str = Field(examples=["usd"])
-    proration_date: int = Field(
-        description="Unix seconds; pass it to the plan change within 10 minutes"
+class CancelOut(SubscriptionOut):
+    pending_change_dropped: PendingPlanOut | None = Field(
+        description="the scheduled plan change this cancellation withdrew (not kept), if any"
     )
 
 
@@ -123,8 +93,11 @@ TenantHeader = Annotated[str | None, Header(alias="X-Tenant-ID", max_length=MAX_
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _context(request: Request) -> SubscriptionsContext:
+def subscriptions_context(request: Request) -> SubscriptionsContext:
     return context_of(request, SubscriptionsContext)
+
+
+_context = subscriptions_context  # the name self_service.api imports
 
 
 def _tenant(principal: Principal, query: str | None, header: str | None) -> str:
@@ -145,7 +118,7 @@ async def _owner_tenant(
 OwnerTenant = Annotated[str, Depends(_owner_tenant)]
 
 
-def _request_key(idempotency_key: str | None) -> str:
+def request_key(idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return uuid.uuid4().hex
     if not _KEY.match(idempotency_key):
@@ -155,14 +128,7 @@ def _request_key(idempotency_key: str | None) -> str:
     return idempotency_key
 
 
-def _proration_date(value: int | datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return ensure_utc(value, name="proration_date")
-    if not MIN_UNIX <= value <= MAX_UNIX:
-        raise RuleViolated("proration_date is out of range", code="bad_proration_date")
-    return datetime.fromtimestamp(value, tz=UTC)
+_request_key = request_key  # the name self_service.api imports
 
 
 @router.get(
@@ -196,7 +162,7 @@ def _proration_date(value: int | datetime | None) -> datetime | None:
 )
 async def get_subscription(request: Request) -> JSONResponse:
     """The hot path, kept lean: no dependency injection (the platform's verifier), one select."""
-    context = _context(request)
+    context = subscriptions_context(request)
     principal = bearer_principal(request)
     requested = request.query_params.get("tenant_id") or request.headers.get("x-tenant-id")
     if requested is not None and len(requested) > MAX_TENANT:
@@ -208,8 +174,8 @@ async def get_subscription(request: Request) -> JSONResponse:
 
 @router.delete(
     "/subscription",
-    summary="Cancel at the end of the paid period (owner)",
-    response_model=SubscriptionOut,
+    summary="Cancel at the end of the paid period (owner); a scheduled plan change is dropped",
+    response_model=CancelOut,
     responses=CHANGE_ERRORS,
 )
 async def cancel_subscription(
@@ -219,18 +185,24 @@ async def cancel_subscription(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = CancelSubscription(
         principal=principal,
         tenant_id=tenant_id,
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
         causation_id=request_id,
     )
     async with context.budget.spend(tenant_id, STRIPE):
-        account = await use_cases.cancel_subscription(
+        result = await use_cases.cancel_subscription(
             cmd, context.uow_factory(), context.gateway, context.clock
         )
-    return JSONResponse(subscription_body(account, now=context.clock.now()))
+    dropped = result.dropped_pending
+    return JSONResponse(
+        {
+            **subscription_body(result.account, now=context.clock.now()),
+            "pending_change_dropped": None if dropped is None else pending_body(dropped),
+        }
+    )
 
 
 @router.post(
@@ -246,11 +218,11 @@ async def resume_subscription(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = ResumeSubscription(
         principal=principal,
         tenant_id=tenant_id,
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
         causation_id=request_id,
     )
     async with context.budget.spend(tenant_id, STRIPE):
@@ -258,64 +230,3 @@ async def resume_subscription(
             cmd, context.uow_factory(), context.gateway, context.clock
         )
     return JSONResponse(subscription_body(account, now=context.clock.now()))
-
-
-@router.post(
-    "/proration",
-    summary="What a plan change would cost (Stripe invoice preview; owner)",
-    response_model=ProrationOut,
-    responses=BODY_ERRORS,
-)
-async def preview_proration(
-    request: Request,
-    body: PlanIn,
-    principal: CurrentPrincipal,
-    tenant_id: OwnerTenant,
-) -> ProrationOut:
-    context = _context(request)
-    cmd = PreviewProration(principal=principal, tenant_id=tenant_id, plan=body.plan)
-    async with context.budget.spend(tenant_id, STRIPE):
-        preview = await use_cases.preview_proration(
-            cmd, context.reader, context.gateway, context.clock, context.quotes
-        )
-    return ProrationOut(
-        proration_amount=preview.proration_amount.amount,
-        next_invoice_amount=preview.next_invoice_amount.amount,
-        currency=preview.next_invoice_amount.currency,
-        proration_date=int(preview.proration_date.timestamp()),
-    )
-
-
-@router.post(
-    "/subscription/plan",
-    summary="Upgrade now (prorated) or downgrade at the period end (owner)",
-    response_model=PlanChangeOut,
-    responses=BODY_ERRORS,
-)
-async def change_plan(
-    request: Request,
-    body: PlanChangeIn,
-    principal: CurrentPrincipal,
-    tenant_id: OwnerTenant,
-    request_id: RequestId,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    context = _context(request)
-    cmd = ChangePlan(
-        principal=principal,
-        tenant_id=tenant_id,
-        plan=body.plan,
-        proration_date=_proration_date(body.proration_date),
-        request_key=_request_key(idempotency_key),
-        causation_id=request_id,
-    )
-    async with context.budget.spend(tenant_id, STRIPE):
-        result = await use_cases.change_plan(
-            cmd, context.uow_factory(), context.gateway, context.clock
-        )
-    return JSONResponse(
-        {
-            **subscription_body(result.account, now=context.clock.now()),
-            "effective": result.effective.value,
-        }
-    )

@@ -42,7 +42,9 @@ from subscriptions.self_service.ports import SelfServiceGateway
 def build_gateway(settings: BillingSettings) -> PaymentGateway:
     """Stripe through the platform's caller; without ``STRIPE_API_KEY`` every call is a 503."""
     caller = StripeCaller.from_settings(settings) if settings.stripe_api_key else None
-    return StripeSubscriptionGateway(caller, PriceCatalog(settings.price_ids()))
+    return StripeSubscriptionGateway(
+        caller, PriceCatalog(settings.price_ids(), settings.yearly_price_ids())
+    )
 
 
 def build_self_service_gateway(

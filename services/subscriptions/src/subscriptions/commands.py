@@ -36,10 +36,28 @@ class ResumeSubscription:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GetEntitlements:
+    principal: Principal
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PreviewProration:
     principal: Principal
     tenant_id: str
     plan: str
+    interval: str | None = None
+    """``month`` | ``year``; None: the subscription's current interval."""
+    when: str | None = None
+    """``now`` | ``period_end``; None: upgrades now, downgrades at the period end."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawPendingChange:
+    principal: Principal
+    tenant_id: str
+    request_key: str
+    causation_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +65,8 @@ class ChangePlan:
     principal: Principal
     tenant_id: str
     plan: str
+    interval: str | None = None
+    when: str | None = None
     proration_date: datetime | None
     """The preview's ``proration_date``, so the invoice matches what was shown."""
     request_key: str

@@ -12,6 +12,7 @@ from subscriptions import __doc__ as description
 from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
 from subscriptions.operator_api import router as operator_router
+from subscriptions.plan_api import router as plan_router
 from subscriptions.ports import PaymentGateway
 from subscriptions.self_service.api import router as self_service_router
 from subscriptions.trial_api import router as trial_router
@@ -28,7 +29,7 @@ def create_app(
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[router, self_service_router, trial_router, operator_router],
+        routers=[router, plan_router, self_service_router, trial_router, operator_router],
         lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

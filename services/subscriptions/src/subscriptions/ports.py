@@ -10,7 +10,7 @@ from typing import Protocol
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.payment_recovery import ActionOutcome, OperatorAction, PaymentAttempt
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
@@ -30,7 +30,18 @@ class ProrationPreview:
     next_invoice_amount: Money
     """The next invoice: prorations plus the next period on the new plan."""
     proration_date: datetime
-    """The moment the proration is computed for; pass it back to change the plan."""
+    """The moment the proration is computed for (Stripe's now for the subscription: its
+    test clock's time when it has one); pass it back to change the plan."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredGrant:
+    """What the projection holds for a tenant's entitlements (one primary-key read)."""
+
+    plan: PlanType
+    status: SubscriptionStatus
+    as_of: datetime
+    """When the projection last changed for the tenant."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,13 +118,26 @@ class ProrationQuotes(Protocol):
     """
 
     async def issue(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        expires_at: datetime,
+        interval: BillingInterval = ...,
     ) -> None: ...
 
     async def issued(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        now: datetime,
+        interval: BillingInterval = ...,
     ) -> bool:
-        """True when a preview issued this date for this tenant and plan, unexpired at ``now``."""
+        """True when a preview issued this date for this tenant, plan and interval,
+        unexpired at ``now``."""
         ...
 
 
@@ -152,6 +176,10 @@ class AccountReader(Protocol):
 
     async def find(self, tenant_id: str) -> BillingAccount | None: ...
 
+    async def grant(self, tenant_id: str) -> StoredGrant | None:
+        """The tenant's plan and status as the projection holds them (the entitlements read)."""
+        ...
+
     async def linked_accounts(
         self, *, tenant_id: str | None, after: str | None, limit: int
     ) -> list[LinkedAccount]:
@@ -185,17 +213,31 @@ class PaymentGateway(Protocol):
         ...
 
     async def preview_plan_change(
-        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
-    ) -> ProrationPreview: ...
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        interval: BillingInterval = ...,
+        proration_date: datetime | None = None,
+        now: datetime | None = None,
+        prorate: bool,
+    ) -> ProrationPreview:
+        """Stripe's preview of moving to ``target`` at ``interval``: prorated at
+        ``proration_date`` (None: Stripe's now for the subscription, its test clock's time,
+        else ``now``); ``prorate`` False: the next invoice at the new price, no proration."""
+        ...
 
     async def change_plan_now(
         self,
         subscription_id: str,
         target: PlanType,
         *,
-        proration_date: datetime,
+        interval: BillingInterval = ...,
+        proration_date: datetime | None,
         idempotency_key: str,
-    ) -> SubscriptionSnapshot: ...
+    ) -> SubscriptionSnapshot:
+        """Change the price now, prorated at ``proration_date`` (None: Stripe's now)."""
+        ...
 
     # -- trials (issue 20) ------------------------------------------------------
 
@@ -226,6 +268,7 @@ class PaymentGateway(Protocol):
         subscription_id: str,
         target: PlanType,
         *,
+        interval: BillingInterval = ...,
         effective_at: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot: ...

@@ -26,7 +26,7 @@ from billing_domain.invoice_history import InvoiceDocument
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark
 from billing_domain.payment_recovery import ActionOutcome, PaymentAttempt
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
@@ -41,12 +41,20 @@ from subscriptions.ports import (
     LinkedAccount,
     PaymentGateway,
     ProrationPreview,
+    StoredGrant,
     TrialEndPreview,
     TrialExtensionRecord,
 )
 from subscriptions.self_service.ports import StoredCard
 
 PRICES = {PlanType.SOLO: 900, PlanType.TEAM: 2900, PlanType.ENTERPRISE: 9900}
+YEARLY_FACTOR = 10  # a year costs ten months (the sandbox's seed)
+
+
+def price_of(plan: PlanType, interval: BillingInterval) -> int:
+    return PRICES[plan] * (YEARLY_FACTOR if interval is BillingInterval.YEAR else 1)
+
+
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
@@ -59,9 +67,11 @@ class FakePaymentGateway:
         self.customers: dict[str, str] = {}  # tenant -> customer
         self.calls: list[str] = []
         self.keys: list[str] = []
-        self.proration_dates: list[datetime] = []
+        self.proration_dates: list[datetime | None] = []
         self.fail_with: Exception | None = None
         self.invoice_answers: dict[str, PaymentAttempt | Exception] = {}
+        self.clock_time: datetime | None = None
+        """The test clock's frozen time, when the subscriptions live on one."""
 
     def _enter(self, name: str) -> None:
         self.calls.append(name)
@@ -113,15 +123,25 @@ class FakePaymentGateway:
         self._update(subscription_id, pending_plan=None)
 
     async def preview_plan_change(
-        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        interval: BillingInterval = BillingInterval.MONTH,
+        proration_date: datetime | None = None,
+        now: datetime | None = None,
+        prorate: bool,
     ) -> ProrationPreview:
         self._enter("preview_plan_change")
         current = self.subscriptions[subscription_id]
-        difference = PRICES[target] - PRICES[current.plan] if prorate else 0
+        new, old = price_of(target, interval), price_of(current.plan, current.interval)
+        difference = new - old if prorate else 0
+        when = proration_date or self.clock_time or now
+        assert when is not None
         return ProrationPreview(
             proration_amount=Money(amount=difference, currency="usd"),
-            next_invoice_amount=Money(amount=PRICES[target] + difference, currency="usd"),
-            proration_date=proration_date,
+            next_invoice_amount=Money(amount=new + difference, currency="usd"),
+            proration_date=when.replace(microsecond=0),
         )
 
     async def change_plan_now(
@@ -129,25 +149,27 @@ class FakePaymentGateway:
         subscription_id: str,
         target: PlanType,
         *,
-        proration_date: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
+        proration_date: datetime | None,
         idempotency_key: str,
     ) -> SubscriptionSnapshot:
         self._enter("change_plan_now")
         self.keys.append(idempotency_key)
         self.proration_dates.append(proration_date)
-        return self._update(subscription_id, plan=target, pending_plan=None)
+        return self._update(subscription_id, plan=target, interval=interval, pending_plan=None)
 
     async def schedule_plan_change(
         self,
         subscription_id: str,
         target: PlanType,
         *,
+        interval: BillingInterval = BillingInterval.MONTH,
         effective_at: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot:
         self._enter("schedule_plan_change")
         self.keys.append(idempotency_key)
-        pending = PendingPlanChange(plan=target, effective_at=effective_at)
+        pending = PendingPlanChange(plan=target, effective_at=effective_at, interval=interval)
         return self._update(subscription_id, pending_plan=pending)
 
     async def preview_trial_end(self, subscription_id: str) -> TrialEndPreview:
@@ -230,20 +252,32 @@ class FakeTrialExtensions:
 
 
 class FakeProrationQuotes:
-    """Issued proration dates: (tenant, plan, date) -> expiry."""
+    """Issued proration dates: (tenant, plan, interval, date) -> expiry."""
 
     def __init__(self) -> None:
-        self.issued_until: dict[tuple[str, PlanType, datetime], datetime] = {}
+        self.issued_until: dict[tuple[str, PlanType, BillingInterval, datetime], datetime] = {}
 
     async def issue(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        expires_at: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> None:
-        self.issued_until[(tenant_id, plan, proration_date)] = expires_at
+        self.issued_until[(tenant_id, plan, interval, proration_date)] = expires_at
 
     async def issued(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        now: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> bool:
-        expires_at = self.issued_until.get((tenant_id, plan, proration_date))
+        expires_at = self.issued_until.get((tenant_id, plan, interval, proration_date))
         return expires_at is not None and expires_at > now
 
 
@@ -407,6 +441,12 @@ class FakeAccountReader:
 
     async def find(self, tenant_id: str) -> BillingAccount | None:
         return copy.deepcopy(self.store.accounts.get(tenant_id))
+
+    async def grant(self, tenant_id: str) -> StoredGrant | None:
+        account = self.store.accounts.get(tenant_id)
+        if account is None:
+            return None
+        return StoredGrant(plan=account.plan, status=account.status, as_of=T0)
 
     async def linked_accounts(
         self, *, tenant_id: str | None, after: str | None, limit: int

@@ -33,7 +33,10 @@ from subscriptions.ports import (
     UnitOfWorkFactory,
 )
 from subscriptions.publishing import SOURCE, events_to_publish
-from subscriptions.use_cases import _apply_answer, _last_applied, _stripe_key, take_fresh
+from subscriptions.use_cases import apply_answer as _apply_answer
+from subscriptions.use_cases import last_applied_mark as _last_applied
+from subscriptions.use_cases import stripe_key as _stripe_key
+from subscriptions.use_cases import take_fresh
 
 log = structlog.get_logger("subscriptions.trials")
 

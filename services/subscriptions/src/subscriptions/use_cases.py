@@ -11,10 +11,8 @@ Stripe.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -22,37 +20,29 @@ from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
 from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.ordering import AppliedMark
-from billing_domain.plan_change import PlanChangeDecision
-from billing_domain.plans import PlanChangeEffective, PlanType, parse_plan
 from billing_domain.subscription import BillingAccount
-from billing_domain.subscription_snapshot import SubscriptionSnapshot
+from billing_domain.subscription_snapshot import PendingPlanChange, SubscriptionSnapshot
 
 from subscriptions.commands import (
     CancelSubscription,
-    ChangePlan,
     GetSubscription,
-    PreviewProration,
     ResumeSubscription,
 )
 from subscriptions.ports import (
     AccountReader,
     PaymentGateway,
-    ProrationPreview,
-    ProrationQuotes,
     SubscriptionsUnitOfWork,
 )
 from subscriptions.publishing import events_to_publish
 
 log = structlog.get_logger("subscriptions.use_cases")
 
-PRORATION_QUOTE_TTL = timedelta(minutes=10)
-"""How long a preview's ``proration_date`` may be sent back to change the plan."""
-
 
 @dataclass(frozen=True, kw_only=True)
-class PlanChangeResult:
+class CancelResult:
     account: BillingAccount
-    effective: PlanChangeEffective
+    dropped_pending: PendingPlanChange | None
+    """The scheduled plan change the cancellation withdrew (it is not kept), if any."""
 
 
 async def get_subscription(cmd: GetSubscription, reader: AccountReader) -> BillingAccount:
@@ -60,14 +50,15 @@ async def get_subscription(cmd: GetSubscription, reader: AccountReader) -> Billi
     return await reader.find(cmd.tenant_id) or BillingAccount.free(cmd.tenant_id)
 
 
-def _stripe_key(action: str, subscription_id: str, request_key: str) -> str:
+def stripe_key(action: str, subscription_id: str, request_key: str) -> str:
     return f"subscriptions.{action}.{subscription_id}.{request_key}"[:255]
 
 
 async def cancel_subscription(
     cmd: CancelSubscription, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
-) -> BillingAccount:
-    """Cancel at the end of the paid period; a pending downgrade is dropped too."""
+) -> CancelResult:
+    """Cancel at the end of the paid period; a pending downgrade is dropped too (and
+    said so: ``dropped_pending``, so the caller can tell the owner)."""
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
     now = clock.now()
 
@@ -76,21 +67,26 @@ async def cancel_subscription(
 
     async with uow:  # decide: the rules refuse before Stripe is called; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
-        seen = _last_applied(account)
-        had_pending = account.pending_plan is not None
+        seen = last_applied_mark(account)
+        dropped = account.pending_plan
+        had_pending = dropped is not None
         cancel(account)
-    subscription_id = _subscription_id(account)
+    subscription_id = live_subscription_id(account)
     if had_pending:
         await gateway.release_pending_change(
             subscription_id,
-            idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
+            idempotency_key=stripe_key("release", subscription_id, cmd.request_key),
         )
     fresh = await gateway.schedule_cancel(
-        subscription_id, idempotency_key=_stripe_key("cancel", subscription_id, cmd.request_key)
+        subscription_id, idempotency_key=stripe_key("cancel", subscription_id, cmd.request_key)
     )
-    account = await _apply_answer(uow, gateway, cmd, cancel, fresh, seen=seen, clock=clock)
-    log.info("subscriptions.cancel.scheduled", tenant_id=cmd.tenant_id)
-    return account
+    account = await apply_answer(uow, gateway, cmd, cancel, fresh, seen=seen, clock=clock)
+    log.info(
+        "subscriptions.cancel.scheduled",
+        tenant_id=cmd.tenant_id,
+        dropped_pending=None if dropped is None else dropped.plan.value,
+    )
+    return CancelResult(account=account, dropped_pending=dropped)
 
 
 async def resume_subscription(
@@ -103,113 +99,18 @@ async def resume_subscription(
 
     async with uow:  # decide; nothing is written
         account = await uow.accounts.get_for_update(cmd.tenant_id)
-        seen = _last_applied(account)
+        seen = last_applied_mark(account)
         resume(account)
-    subscription_id = _subscription_id(account)
+    subscription_id = live_subscription_id(account)
     fresh = await gateway.resume(
-        subscription_id, idempotency_key=_stripe_key("resume", subscription_id, cmd.request_key)
+        subscription_id, idempotency_key=stripe_key("resume", subscription_id, cmd.request_key)
     )
-    account = await _apply_answer(uow, gateway, cmd, resume, fresh, seen=seen, clock=clock)
+    account = await apply_answer(uow, gateway, cmd, resume, fresh, seen=seen, clock=clock)
     log.info("subscriptions.cancel.resumed", tenant_id=cmd.tenant_id)
     return account
 
 
-async def preview_proration(
-    cmd: PreviewProration,
-    reader: AccountReader,
-    gateway: PaymentGateway,
-    clock: Clock,
-    quotes: ProrationQuotes,
-) -> ProrationPreview:
-    """What changing to ``cmd.plan`` would cost, under the same rules as the change itself.
-
-    Its ``proration_date`` (now, whole seconds) is recorded as issued to this tenant
-    and plan for ``PRORATION_QUOTE_TTL``: the one date the plan change accepts back.
-    """
-    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
-    target = parse_plan(cmd.plan)
-    account = await reader.find(cmd.tenant_id) or BillingAccount.free(cmd.tenant_id)
-    now = clock.now().replace(microsecond=0)
-    decision = copy.deepcopy(account).request_plan_change(cmd.principal, target, now)
-    preview = await gateway.preview_plan_change(
-        _subscription_id(account),
-        target,
-        proration_date=now,
-        prorate=decision.effective is PlanChangeEffective.NOW,
-    )
-    await quotes.issue(
-        tenant_id=cmd.tenant_id,
-        plan=target,
-        proration_date=preview.proration_date,
-        expires_at=now + PRORATION_QUOTE_TTL,
-    )
-    return preview
-
-
-async def _refuse_unissued(
-    quotes: ProrationQuotes, cmd: ChangePlan, target: PlanType, now: datetime
-) -> None:
-    """A client may send back only a date a recent preview issued for this tenant and plan."""
-    if cmd.proration_date is None:
-        return
-    if not await quotes.issued(
-        tenant_id=cmd.tenant_id, plan=target, proration_date=cmd.proration_date, now=now
-    ):
-        raise RuleViolated(
-            "proration_date must be the one a preview of this plan returned in the last "
-            f"{int(PRORATION_QUOTE_TTL.total_seconds() // 60)} minutes (or be left out)",
-            code="proration_date_not_issued",
-        )
-
-
-async def change_plan(
-    cmd: ChangePlan, uow: SubscriptionsUnitOfWork, gateway: PaymentGateway, clock: Clock
-) -> PlanChangeResult:
-    """Upgrade now (prorated at the preview's date) or downgrade at the period end."""
-    authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
-    target = parse_plan(cmd.plan)
-    now = clock.now()
-
-    def change(account: BillingAccount) -> PlanChangeDecision:
-        return account.request_plan_change(cmd.principal, target, now)
-
-    async with uow:  # decide: the rules and the quote refuse before Stripe; nothing is written
-        account = await uow.accounts.get_for_update(cmd.tenant_id)
-        seen = _last_applied(account)
-        had_pending = account.pending_plan is not None
-        decision = change(account)
-        await _refuse_unissued(uow.quotes, cmd, target, now)
-    subscription_id = _subscription_id(account)
-    if decision.effective is PlanChangeEffective.NOW:
-        if had_pending:
-            await gateway.release_pending_change(
-                subscription_id,
-                idempotency_key=_stripe_key("release", subscription_id, cmd.request_key),
-            )
-        fresh = await gateway.change_plan_now(
-            subscription_id,
-            target,
-            proration_date=cmd.proration_date or now,
-            idempotency_key=_stripe_key("upgrade", subscription_id, cmd.request_key),
-        )
-    else:
-        fresh = await gateway.schedule_plan_change(
-            subscription_id,
-            target,
-            effective_at=decision.effective_at,
-            idempotency_key=_stripe_key("downgrade", subscription_id, cmd.request_key),
-        )
-    account = await _apply_answer(uow, gateway, cmd, change, fresh, seen=seen, clock=clock)
-    log.info(
-        "subscriptions.plan.changed",
-        tenant_id=cmd.tenant_id,
-        to_plan=target.value,
-        effective=decision.effective.value,
-    )
-    return PlanChangeResult(account=account, effective=decision.effective)
-
-
-class _Command(Protocol):
+class CommandOrigin(Protocol):
     @property
     def tenant_id(self) -> str: ...
 
@@ -217,7 +118,7 @@ class _Command(Protocol):
     def causation_id(self) -> str: ...
 
 
-def _last_applied(account: BillingAccount) -> AppliedMark | None:
+def last_applied_mark(account: BillingAccount) -> AppliedMark | None:
     """What the projection last applied to the tenant's subscription, when deciding
     (read before the rules run: a free account has no subscription and is refused by them)."""
     if account.stripe_subscription_id is None:
@@ -225,10 +126,10 @@ def _last_applied(account: BillingAccount) -> AppliedMark | None:
     return account.last_applied.get(account.stripe_subscription_id)
 
 
-async def _apply_answer(
+async def apply_answer(
     uow: SubscriptionsUnitOfWork,
     gateway: PaymentGateway,
-    cmd: _Command,
+    cmd: CommandOrigin,
     command: Callable[[BillingAccount], object],
     fresh: SubscriptionSnapshot,
     *,
@@ -286,7 +187,7 @@ def take_fresh(
     account.apply_authoritative(fresh, mark=AppliedMark(created=read_at, event_id=causation_id))
 
 
-def _subscription_id(account: BillingAccount) -> str:
+def live_subscription_id(account: BillingAccount) -> str:
     # The aggregate's rules already refused accounts without a live subscription.
     assert account.stripe_subscription_id is not None
     return account.stripe_subscription_id

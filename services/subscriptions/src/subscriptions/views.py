@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from billing_domain.subscription import BillingAccount
+from billing_domain.subscription_snapshot import PendingPlanChange
 from billing_domain.timestamps import to_rfc3339
 
 
@@ -58,9 +59,16 @@ def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, An
             "invoice_id": failure.invoice_id,
             "since": _time(failure.since),
         },
-        "pending_plan": None
-        if pending is None
-        else {"plan": pending.plan.value, "effective_at": to_rfc3339(pending.effective_at)},
+        "pending_plan": None if pending is None else pending_body(pending),
         "has_payment_method": account.has_payment_method,
         "trial_ends_in_days": account.trial_ends_in_days(now),
+        "interval": account.interval.value,
+    }
+
+
+def pending_body(pending: PendingPlanChange) -> dict[str, Any]:
+    return {
+        "plan": pending.plan.value,
+        "effective_at": to_rfc3339(pending.effective_at),
+        "interval": pending.interval.value,
     }

@@ -80,7 +80,7 @@ def lifespan_for(
                 uow_factory=lambda: PgWebhooksUnitOfWork(own_pool, wake_relay=infra.relay.wake),
                 claims=PgEventClaims(own_pool),
                 stripe=stripe or _stripe_reader(settings),
-                plans=PriceCatalog(settings.price_ids()),
+                plans=PriceCatalog(settings.price_ids(), settings.yearly_price_ids()),
                 clock=real_clock,
                 policy=retry_policy(settings),
                 lease=timedelta(seconds=settings.webhook_lease_seconds),

@@ -59,6 +59,7 @@ SERVICES: dict[str, ServiceSpec] = {
             "/api/billing/payment-methods",
             "/api/billing/invoices",
             "/api/billing/admin/",
+            "/api/billing/entitlements",
         ),
     ),
     "webhooks": ServiceSpec(

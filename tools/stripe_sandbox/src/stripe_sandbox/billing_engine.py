@@ -131,6 +131,7 @@ def create_subscription(
         default_payment_method=new.payment_method,
         description=new.description,
     )
+    sub["test_clock"] = new.customer.get("test_clock")  # the customer's, as on Stripe
     if new.trial_end_behavior is not None:
         sub["trial_settings"] = {"end_behavior": {"missing_payment_method": new.trial_end_behavior}}
     state.put("subscription", sub)

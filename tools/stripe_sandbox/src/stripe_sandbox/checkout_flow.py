@@ -15,6 +15,7 @@ from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.checkout import customer_details
 from stripe_sandbox.objects.common import JSON
 from stripe_sandbox.objects.customer import customer
+from stripe_sandbox.routes_test_clocks import sandbox_clock
 from stripe_sandbox.setup_flow import save_card
 from stripe_sandbox.state import State
 
@@ -57,6 +58,7 @@ def _customer_for(state: State, config: SandboxConfig, session: JSON, email: str
         metadata={},
         invoice_prefix=new_id("", 8).upper(),
     )
+    cus["test_clock"] = sandbox_clock(state)
     state.put("customer", cus)
     emit(state, "customer.created", cus)
     return cus

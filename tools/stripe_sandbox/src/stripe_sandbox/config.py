@@ -33,7 +33,10 @@ DEFAULT_SEED_PRICES: tuple[SeedPrice, ...] = (
     SeedPrice(lookup_key="solo_yearly", product_name="Solo", unit_amount=9000, interval="year"),
     SeedPrice(lookup_key="team_yearly", product_name="Team", unit_amount=29000, interval="year"),
     SeedPrice(
-        lookup_key="enterprise_yearly", product_name="Enterprise", unit_amount=99000, interval="year"
+        lookup_key="enterprise_yearly",
+        product_name="Enterprise",
+        unit_amount=99000,
+        interval="year",
     ),
 )
 # Which seeded price stands for which paid plan (what STRIPE_PRICE_* are wired to).

@@ -15,6 +15,7 @@ from stripe_sandbox.billing_engine import (
     period_of,
     product_name,
     set_latest_invoice,
+    set_period,
 )
 from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.errors import StripeError
@@ -168,6 +169,67 @@ def take_pending(state: State, sub: JSON) -> list[Line]:
     return lines
 
 
+def _cadence(price: JSON) -> tuple[str, int]:
+    recurring = price.get("recurring") or {}
+    return str(recurring.get("interval") or "month"), int(recurring.get("interval_count") or 1)
+
+
+def changes_interval(sub: JSON, changes: list[ItemChange]) -> bool:
+    """Whether the change moves the subscription to a price billed at another interval.
+
+    Stripe then resets the billing cycle anchor to the time of the change and invoices
+    at once: credit for the unused time of the old price (when prorating), and the new
+    price's whole first period.
+    """
+    current = _cadence(sub["items"]["data"][0]["price"])
+    return any(
+        c.price is not None and not c.deleted and _cadence(c.price) != current for c in changes
+    )
+
+
+def _interval_change_lines(
+    state: State, sub: JSON, changes: list[ItemChange], behavior: str, proration_date: int
+) -> list[Line]:
+    """The credits for the unused time of the old prices (the new ones bill whole)."""
+    if behavior == "none":
+        return []
+    return [
+        line for line in proration_lines(state, sub, changes, proration_date) if line.amount < 0
+    ]
+
+
+def _change_interval_now(
+    state: State,
+    config: SandboxConfig,
+    sub: JSON,
+    changes: list[ItemChange],
+    behavior: str,
+    proration_date: int,
+) -> None:
+    now = state.now()
+    credits = _interval_change_lines(state, sub, changes, behavior, proration_date)
+    apply_changes(state, sub, changes)
+    new_end = next_period_end(sub["items"]["data"][0]["price"], now)
+    set_period(sub, now, new_end)
+    sub["billing_cycle_anchor"] = now
+    if credits:
+        credits = invoicing.invoice_items(state, sub, credits)
+    customer = state.require("customer", sub["customer"])
+    inv = invoicing.draft_invoice(
+        state,
+        config,
+        customer=customer,
+        subscription=sub,
+        lines=[*take_pending(state, sub), *credits, *full_lines(state, sub, now, new_end)],
+        billing_reason="subscription_update",
+        period_start=now,
+        period_end=new_end,
+    )
+    set_latest_invoice(state, sub, inv)
+    invoicing.finalize(state, config, inv)
+    after_payment(state, config, inv, invoicing.charge(state, config, inv))
+
+
 def change_items(
     state: State,
     config: SandboxConfig,
@@ -176,7 +238,11 @@ def change_items(
     behavior: str,
     proration_date: int,
 ) -> None:
-    """Apply the change; prorations go on the next invoice or on one issued now."""
+    """Apply the change; prorations go on the next invoice or on one issued now. A change
+    of billing interval restarts the period now and is invoiced at once (as Stripe does)."""
+    if sub["status"] != "trialing" and changes_interval(sub, changes):
+        _change_interval_now(state, config, sub, changes, behavior, proration_date)
+        return
     lines = [] if behavior == "none" else proration_lines(state, sub, changes, proration_date)
     apply_changes(state, sub, changes)
     if lines and behavior in ("create_prorations", "always_invoice"):
@@ -212,6 +278,8 @@ def preview(
     """What ``invoices.create_preview`` answers: the invoice the change (or renewal) makes."""
     customer = state.require("customer", sub["customer"])
     start, end = period_of(sub)
+    if changes and sub["status"] != "trialing" and changes_interval(sub, changes):
+        return _interval_change_preview(state, config, sub, changes, behavior, proration_date)
     prorations = [] if behavior == "none" else proration_lines(state, sub, changes, proration_date)
     after = copy.deepcopy(sub)
     if changes:
@@ -242,5 +310,32 @@ def preview(
         billing_reason="upcoming",
         period_start=start,
         period_end=end,
+        preview=True,
+    )
+
+
+def _interval_change_preview(
+    state: State,
+    config: SandboxConfig,
+    sub: JSON,
+    changes: list[ItemChange],
+    behavior: str,
+    proration_date: int,
+) -> JSON:
+    """The invoice a change of interval issues at once: credits, then a whole new period."""
+    now = state.now()
+    credits = _interval_change_lines(state, sub, changes, behavior, proration_date)
+    after = copy.deepcopy(sub)
+    apply_changes(State(), after, changes)
+    new_end = next_period_end(after["items"]["data"][0]["price"], now)
+    return invoicing.draft_invoice(
+        state,
+        config,
+        customer=state.require("customer", sub["customer"]),
+        subscription=after,
+        lines=[*pending_lines(state, sub), *credits, *full_lines(state, after, now, new_end)],
+        billing_reason="subscription_update",
+        period_start=now,
+        period_end=new_end,
         preview=True,
     )

@@ -14,6 +14,7 @@ from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.common import JSON, search_result
 from stripe_sandbox.objects.customer import customer
 from stripe_sandbox.routes_payment_methods import require_attached
+from stripe_sandbox.routes_test_clocks import sandbox_clock
 
 _FIELDS = ("email", "name", "description", "phone")
 
@@ -31,6 +32,10 @@ def create(ctx: Ctx) -> JSON:
         invoice_prefix=new_id("", 8).upper(),
     )
     cus["preferred_locales"] = p.strings("preferred_locales")
+    clock = p.text("test_clock")
+    if clock is not None:
+        ctx.state.require("test_helpers.test_clock", clock, "test_clock")
+    cus["test_clock"] = clock or sandbox_clock(ctx.state)
     pm = p.text("payment_method")
     if pm is not None:
         found = ctx.state.require("payment_method", pm, "payment_method")
@@ -65,6 +70,10 @@ def update(ctx: Ctx) -> JSON:
     cus["metadata"] = merge_metadata(cus["metadata"], p.metadata())
     if p.has("preferred_locales"):  # an empty string clears them, as on Stripe
         cus["preferred_locales"] = p.strings("preferred_locales")
+    clock = p.text("test_clock")
+    if clock is not None:
+        ctx.state.require("test_helpers.test_clock", clock, "test_clock")
+    cus["test_clock"] = clock or sandbox_clock(ctx.state)
     settings = p.sub("invoice_settings")
     if settings is not None and settings.has("default_payment_method"):
         pm = settings.text("default_payment_method")

@@ -3,6 +3,12 @@
 Stripe scopes a test clock to the customers attached to it; the sandbox has one clock
 for everything, so every test clock shows that clock's time and advancing any of them
 advances it (running renewals, trial ends and retries, like ``/_sandbox/clock/advance``).
+
+Since every customer lives on that clock, every customer is attached to a test clock, as
+on Stripe: the one named in ``customers.create``'s ``test_clock``, else the sandbox's own
+(``sandbox_clock``, made on first use). Their subscriptions carry it (``test_clock``), so a
+client reads Stripe's notion of now for a subscription as it must on Stripe: the test
+clock's ``frozen_time``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ DELETES_AFTER = 30 * 86_400
 
 
 def _view(state: State, clock: JSON) -> JSON:
-    return {**clock, "frozen_time": state.now()}
+    shown = {key: value for key, value in clock.items() if not key.startswith("_")}
+    return {**shown, "frozen_time": state.now()}
 
 
 def create(ctx: Ctx) -> JSON:
@@ -35,6 +42,31 @@ def create(ctx: Ctx) -> JSON:
     }
     ctx.state.put("test_helpers.test_clock", clock)
     return _view(ctx.state, clock)
+
+
+SANDBOX_CLOCK_NAME = "sandbox"
+
+
+def sandbox_clock(state: State) -> str:
+    """The id of the sandbox's own test clock, made on first use (and after a reset)."""
+    for clock in state.all("test_helpers.test_clock"):
+        if clock.get("name") == SANDBOX_CLOCK_NAME and clock.get("_sandbox"):
+            return str(clock["id"])
+    now = state.now()
+    clock = {
+        "id": new_id("clock_"),
+        "object": "test_helpers.test_clock",
+        "created": now,
+        "deletes_after": now + DELETES_AFTER,
+        "frozen_time": now,
+        "livemode": False,
+        "name": SANDBOX_CLOCK_NAME,
+        "status": "ready",
+        "status_details": {},
+        "_sandbox": True,
+    }
+    state.put("test_helpers.test_clock", clock)
+    return str(clock["id"])
 
 
 def _clock(ctx: Ctx) -> JSON:

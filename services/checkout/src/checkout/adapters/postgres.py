@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_platform.db import PgUnitOfWork
 from billing_platform.messaging.inbox import PgMessageInbox
 from billing_platform.messaging.outbox import OutboxWriter
@@ -25,6 +25,7 @@ _SESSION_COLUMNS = (
     "stripe_customer_id",
     "idempotency_key",
     "created_at",
+    "billing_interval",
 )
 _INSERT_SESSION = f"{insert_sql(_SESSIONS, _SESSION_COLUMNS)} ON CONFLICT DO NOTHING RETURNING true"
 _SELECT_SESSIONS = f"SELECT {column_list(_SESSION_COLUMNS)} FROM {_SESSIONS} "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -75,6 +76,7 @@ def _session(row: asyncpg.Record) -> CheckoutSessionRecord:
         stripe_customer_id=row["stripe_customer_id"],
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
+        interval=BillingInterval(row["billing_interval"]),
     )
 
 
@@ -93,6 +95,7 @@ class PgCheckoutSessionRepository:
             "stripe_customer_id": record.stripe_customer_id,
             "idempotency_key": record.idempotency_key,
             "created_at": record.created_at,
+            "billing_interval": record.interval.value,
         }
         inserted = await self._conn.fetchval(
             _INSERT_SESSION, *in_column_order(values, _SESSION_COLUMNS)
@@ -117,17 +120,24 @@ class PgCheckoutSessionRepository:
         return None if row is None else _session(row)
 
     async def latest_open(
-        self, *, tenant_id: str, plan: PlanType, trial: bool, since: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        trial: bool,
+        since: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> CheckoutSessionRecord | None:
         row = await self._conn.fetchrow(
             _SELECT_SESSIONS
             + "WHERE tenant_id = $1 AND plan = $2 AND trial = $3 AND created_at >= $4 "
-            "AND status = 'open' AND idempotency_key IS NULL "
+            "AND status = 'open' AND idempotency_key IS NULL AND billing_interval = $5 "
             "ORDER BY created_at DESC LIMIT 1",
             tenant_id,
             plan.value,
             trial,
             since,
+            interval.value,
         )
         return None if row is None else _session(row)
 

@@ -11,7 +11,7 @@ from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark
 from billing_domain.payment_failure import PaymentFailure
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
@@ -31,7 +31,7 @@ from subscriptions.adapters.operator_actions import PgLastEmails, PgOperatorActi
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceRepository
 from subscriptions.adapters.trial_extensions import PgTrialExtensions
-from subscriptions.ports import LinkedAccount
+from subscriptions.ports import LinkedAccount, StoredGrant
 from subscriptions.schema import SCHEMA
 
 PgPool = asyncpg.Pool
@@ -56,8 +56,11 @@ ACCOUNT_COLUMNS = (
     "failed_since",
     "has_payment_method",
     "failed_attempt_count",
+    "billing_interval",
+    "pending_interval",
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
+SELECT_GRANT = f"SELECT plan, status, updated_at FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
 LOCK_ONE = (
     f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -83,7 +86,9 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
     pending = None
     if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
         pending = PendingPlanChange(
-            plan=PlanType(row["pending_plan"]), effective_at=row["pending_plan_effective_at"]
+            plan=PlanType(row["pending_plan"]),
+            effective_at=row["pending_plan_effective_at"],
+            interval=BillingInterval(row["pending_interval"] or "month"),
         )
     return BillingAccount(
         tenant_id=row["tenant_id"],
@@ -97,6 +102,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
         payment_failure=failure,
         pending_plan=pending,
         has_payment_method=bool(row["has_payment_method"]),
+        interval=BillingInterval(row["billing_interval"]),
         last_applied={
             key: AppliedMark(created=parse_rfc3339(mark["created"]), event_id=mark["event_id"])
             for key, mark in _marks(row["last_applied"]).items()
@@ -137,6 +143,8 @@ def row_values(account: BillingAccount) -> dict[str, Any]:
         "failed_since": None if failure is None else failure.since,
         "has_payment_method": account.has_payment_method,
         "failed_attempt_count": None if failure is None else failure.attempt_count,
+        "billing_interval": account.interval.value,
+        "pending_interval": None if pending is None else pending.interval.value,
     }
 
 
@@ -196,6 +204,16 @@ class PgAccountReader:
     async def find(self, tenant_id: str) -> BillingAccount | None:
         row = await self._pool.fetchrow(SELECT_ONE, tenant_id)
         return None if row is None else account_from_row(row)
+
+    async def grant(self, tenant_id: str) -> StoredGrant | None:
+        row = await self._pool.fetchrow(SELECT_GRANT, tenant_id)
+        if row is None:
+            return None
+        return StoredGrant(
+            plan=PlanType(row["plan"]),
+            status=SubscriptionStatus(row["status"]),
+            as_of=row["updated_at"],
+        )
 
     async def linked_accounts(
         self, *, tenant_id: str | None, after: str | None, limit: int

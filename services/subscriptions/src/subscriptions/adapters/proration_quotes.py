@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 
 from subscriptions.schema import SCHEMA
 
@@ -17,12 +17,14 @@ TABLE = f"{SCHEMA}.proration_quotes"
 # One round trip: drop what expired by now (the preview's date; indexed), then record this quote.
 ISSUE = f"""
 WITH expired AS (DELETE FROM {TABLE} WHERE expires_at <= $3)
-INSERT INTO {TABLE} (tenant_id, plan, proration_date, expires_at) VALUES ($1, $2, $3, $4)
-ON CONFLICT (tenant_id, plan, proration_date) DO UPDATE SET expires_at = EXCLUDED.expires_at
+INSERT INTO {TABLE} (tenant_id, plan, billing_interval, proration_date, expires_at)
+VALUES ($1, $2, $5, $3, $4)
+ON CONFLICT (tenant_id, plan, billing_interval, proration_date)
+DO UPDATE SET expires_at = EXCLUDED.expires_at
 """  # noqa: S608 (identifiers from sql_names, values are parameters)
 ISSUED = (
     f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE tenant_id = $1 AND plan = $2 "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    "AND proration_date = $3 AND expires_at > $4)"
+    "AND proration_date = $3 AND expires_at > $4 AND billing_interval = $5)"
 )
 
 
@@ -33,12 +35,28 @@ class PgProrationQuotes:
         self._db = db
 
     async def issue(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, expires_at: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        expires_at: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> None:
-        await self._db.execute(ISSUE, tenant_id, plan.value, proration_date, expires_at)
+        await self._db.execute(
+            ISSUE, tenant_id, plan.value, proration_date, expires_at, interval.value
+        )
 
     async def issued(
-        self, *, tenant_id: str, plan: PlanType, proration_date: datetime, now: datetime
+        self,
+        *,
+        tenant_id: str,
+        plan: PlanType,
+        proration_date: datetime,
+        now: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
     ) -> bool:
-        found = await self._db.fetchval(ISSUED, tenant_id, plan.value, proration_date, now)
+        found = await self._db.fetchval(
+            ISSUED, tenant_id, plan.value, proration_date, now, interval.value
+        )
         return bool(found)

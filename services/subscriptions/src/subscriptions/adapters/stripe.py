@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from billing_domain.errors import Conflict, GatewayUnavailable, NotFound, RuleViolated
 from billing_domain.money import Money
 from billing_domain.payment_recovery import PaymentAttempt
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType, lookup_key
 from billing_domain.status import parse_status
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_domain.timestamps import from_unix
@@ -32,6 +32,7 @@ from stripe.params import (
     SubscriptionResumeParams,
     SubscriptionScheduleUpdateParams,
     SubscriptionScheduleUpdateParamsPhase,
+    SubscriptionUpdateParams,
 )
 
 from subscriptions.ports import ProrationPreview, TrialEndPreview
@@ -87,13 +88,34 @@ class StripeSubscriptionGateway:
         customers = as_dict(found).get("data") or []
         return str(customers[0]["id"]) if customers else None
 
+    async def stripe_now(self, subscription_id: str, *, fallback: datetime) -> datetime:
+        """Stripe's notion of now for this subscription: its test clock's frozen time when
+        it lives on one (test mode), else ``fallback`` (our clock: Stripe's own in live mode)."""
+        return await self._now_of(await self._subscription(subscription_id), fallback)
+
     async def preview_plan_change(
-        self, subscription_id: str, target: PlanType, *, proration_date: datetime, prorate: bool
+        self,
+        subscription_id: str,
+        target: PlanType,
+        *,
+        interval: BillingInterval = BillingInterval.MONTH,
+        proration_date: datetime | None = None,
+        now: datetime | None = None,
+        prorate: bool,
     ) -> ProrationPreview:
+        """Stripe's invoice preview of the change. ``proration_date`` None: Stripe's now
+        for the subscription (its test clock's time, else ``now``), whole seconds."""
         subscription = await self._subscription(subscription_id)
         item = first_item(subscription)
-        price = await self._price_for(target)
+        price = await self._price_for(target, interval)
+        if proration_date is None:
+            proration_date = await self._now_of(subscription, now)
         stamp = int(proration_date.timestamp())
+        current_interval = self._catalog.interval_of(item_price(item))
+        if not prorate and current_interval is not interval:
+            # At the period end on another interval: Stripe's preview of an item change
+            # would restart the period now; the next invoice is one period of the new price.
+            return await self._next_period_of(price, item, proration_date)
         preview = as_dict(
             await self._call(
                 "invoices.create_preview",
@@ -116,6 +138,18 @@ class StripeSubscriptionGateway:
             proration_amount=Money(amount=prorated, currency=currency),
             next_invoice_amount=Money(amount=int(preview["amount_due"]), currency=currency),
             proration_date=from_unix(stamp),
+        )
+
+    async def _next_period_of(
+        self, price_id: str, item: Mapping[str, Any], proration_date: datetime
+    ) -> ProrationPreview:
+        price = await self._price(price_id)
+        currency = str(price["currency"])
+        amount = int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)
+        return ProrationPreview(
+            proration_amount=Money(amount=0, currency=currency),
+            next_invoice_amount=Money(amount=amount, currency=currency),
+            proration_date=proration_date,
         )
 
     # -- changes ----------------------------------------------------------------
@@ -147,23 +181,27 @@ class StripeSubscriptionGateway:
         subscription_id: str,
         target: PlanType,
         *,
-        proration_date: datetime,
+        interval: BillingInterval = BillingInterval.MONTH,
+        proration_date: datetime | None,
         idempotency_key: str,
     ) -> SubscriptionSnapshot:
+        """Change the price now, prorated at ``proration_date`` (a preview's), or, None,
+        at Stripe's own now for the subscription (the parameter is left out: Stripe then
+        prorates at its clock, a test clock's time included)."""
         subscription = await self._subscription(subscription_id)
         item = first_item(subscription)
-        price = await self._price_for(target)
+        price = await self._price_for(target, interval)
+        params: SubscriptionUpdateParams = {
+            "items": [{"id": item["id"], "price": price}],
+            "proration_behavior": "create_prorations",
+            "expand": CHARGEABLE,
+        }
+        if proration_date is not None:
+            params["proration_date"] = int(proration_date.timestamp())
         updated = await self._call(
             "subscriptions.update",
             lambda c: c.client.v1.subscriptions.update_async(
-                subscription_id,
-                params={
-                    "items": [{"id": item["id"], "price": price}],
-                    "proration_behavior": "create_prorations",
-                    "proration_date": int(proration_date.timestamp()),
-                    "expand": CHARGEABLE,
-                },
-                options={"idempotency_key": idempotency_key},
+                subscription_id, params=params, options={"idempotency_key": idempotency_key}
             ),
         )
         return await self._snapshot(as_dict(updated))
@@ -173,12 +211,13 @@ class StripeSubscriptionGateway:
         subscription_id: str,
         target: PlanType,
         *,
+        interval: BillingInterval = BillingInterval.MONTH,
         effective_at: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot:
         subscription = await self._subscription(subscription_id)
         item = first_item(subscription)
-        price = await self._price_for(target)
+        price = await self._price_for(target, interval)
         schedule = subscription.get("schedule")
         if not is_live_schedule(schedule) or not isinstance(schedule, Mapping):
             schedule = as_dict(
@@ -352,21 +391,40 @@ class StripeSubscriptionGateway:
         )
         return as_dict(found)
 
-    async def _price_for(self, plan: PlanType) -> str:
-        configured = self._catalog.configured_price(plan)
+    async def _now_of(self, subscription: Mapping[str, Any], fallback: datetime | None) -> datetime:
+        clock = subscription.get("test_clock")
+        clock_id = id_of(clock)
+        if clock_id is None:
+            if fallback is None:
+                raise ValueError("a subscription without a test clock needs our clock's now")
+            return fallback.replace(microsecond=0)
+        found = await self._call(
+            "test_helpers.test_clocks.retrieve",
+            lambda c: c.client.v1.test_helpers.test_clocks.retrieve_async(clock_id),
+        )
+        return from_unix(int(as_dict(found)["frozen_time"]))
+
+    async def _price_for(
+        self, plan: PlanType, interval: BillingInterval = BillingInterval.MONTH
+    ) -> str:
+        configured = self._catalog.configured_price(plan, interval)
         if configured is not None:
             return configured
+        key = lookup_key(plan, interval)
         found = await self._call(
             "prices.list",
             lambda c: c.client.v1.prices.list_async(
-                params={"lookup_keys": [f"{plan.value}_monthly"], "active": True, "limit": 1}
+                params={"lookup_keys": [key], "active": True, "limit": 1}
             ),
         )
         prices = as_dict(found).get("data") or []
         if not prices:
-            raise RuleViolated(f"no Stripe price for plan {plan.value}", code="unknown_plan")
+            raise RuleViolated(
+                f"no Stripe price for plan {plan.value} billed by the {interval.value}",
+                code="plan_unavailable" if interval is BillingInterval.YEAR else "unknown_plan",
+            )
         price_id = str(prices[0]["id"])
-        self._catalog.remember(plan, price_id)
+        self._catalog.remember(plan, price_id, interval)
         return price_id
 
 
