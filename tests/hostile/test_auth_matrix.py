@@ -34,9 +34,10 @@ ENDPOINTS = [
     # checkout
     Endpoint("POST", "/api/billing/checkout", {"plan": "solo"}, "owner"),
     Endpoint("GET", "/api/billing/checkout", None, "owner"),
-    Endpoint("GET", "/api/billing/plans", None, "member"),
     Endpoint("POST", "/api/billing/verify-session", {"session_id": "cs_test_unknown"}, "member"),
     # subscriptions
+    Endpoint("GET", "/api/billing/entitlements", None, "member"),
+    Endpoint("DELETE", "/api/billing/subscription/pending-change", None, "owner"),
     Endpoint("GET", "/api/billing/subscription", None, "member"),
     Endpoint("DELETE", "/api/billing/subscription", None, "owner"),
     Endpoint("POST", "/api/billing/subscription/resume", None, "owner"),

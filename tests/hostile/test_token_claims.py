@@ -19,7 +19,7 @@ SECRET = "hostile-jwt-secret-0123456789abcdef"  # the suite's JWT_SECRET (confte
 ENDPOINTS = [
     ("POST", "/api/billing/checkout", {"plan": "solo"}),
     ("GET", "/api/billing/checkout", None),
-    ("GET", "/api/billing/plans", None),
+    ("GET", "/api/billing/entitlements", None),
     ("POST", "/api/billing/verify-session", {"session_id": "cs_test_unknown"}),
     ("GET", "/api/billing/subscription", None),
     ("DELETE", "/api/billing/subscription", None),

@@ -44,7 +44,10 @@ def token() -> Callable[..., str]:
 
 @pytest.fixture
 def settings(
-    migrated_url: str, stripe_sandbox: RunningSandbox, sandbox_prices: dict[str, str]
+    migrated_url: str,
+    stripe_sandbox: RunningSandbox,
+    sandbox_prices: dict[str, str],
+    sandbox_yearly_prices: dict[str, str],
 ) -> BillingSettings:
     return BillingSettings(
         database_url=migrated_url,
@@ -54,6 +57,9 @@ def settings(
         stripe_price_solo=sandbox_prices["solo"],
         stripe_price_team=sandbox_prices["team"],
         stripe_price_enterprise=sandbox_prices["enterprise"],
+        stripe_price_solo_yearly=sandbox_yearly_prices["solo"],
+        stripe_price_team_yearly=sandbox_yearly_prices["team"],
+        stripe_price_enterprise_yearly=sandbox_yearly_prices["enterprise"],
         team_trial_days=14,
         app_base_url=APP_BASE_URL,
     )

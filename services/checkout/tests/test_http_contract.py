@@ -11,6 +11,8 @@ import httpx
 import jwt
 import pytest
 from asgi_lifespan import LifespanManager
+from billing_domain.plan_catalogue import COMPARISON_ROWS, plan_definition
+from billing_domain.plans import PlanType
 from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.settings import BillingSettings
 from checkout.main import create_app
@@ -105,7 +107,6 @@ def _token(secret: str, **overrides: Any) -> str:
         ("POST", CHECKOUT, {"plan": "solo"}),
         ("GET", CHECKOUT, None),
         ("POST", VERIFY, {"session_id": "cs_test_x"}),
-        ("GET", PLANS, None),
     ],
 )
 async def test_missing_expired_or_bad_tokens_are_401(
@@ -125,51 +126,52 @@ async def test_a_bad_idempotency_key_is_422(
     assert_error(response, 422)
 
 
-async def test_plans_come_from_stripe_prices_for_any_member(
+def plan_row(
+    plan: str, name: str, month: int, year: int, trial_days: int, saving: int | None
+) -> dict[str, object]:
+    definition = plan_definition(PlanType(plan))
+    return {
+        "plan": plan,
+        "name": name,
+        "amount": month,
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "trial_days": trial_days,
+        "prices": {
+            "month": {"amount": month, "currency": "usd"},
+            "year": {"amount": year, "currency": "usd"},
+        },
+        "yearly_saving_percent": saving,
+        "summary": definition.summary,
+        "features": definition.features.as_dict(),
+        "limits": definition.limits.as_dict(),
+    }
+
+
+async def test_plans_are_public_with_both_intervals_and_features(
     client: httpx.AsyncClient, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
-    response = await client.get(PLANS, headers=auth(new_tenant(), "member"))
+    response = await client.get(PLANS)  # no token: the pricing page before sign-in
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "plans": [
-            {
-                "plan": "free",
-                "name": "Free",
-                "amount": 0,
-                "currency": "usd",
-                "interval": "month",
-                "interval_count": 1,
-                "trial_days": 0,
-            },
-            {
-                "plan": "solo",
-                "name": "Solo",
-                "amount": 900,
-                "currency": "usd",
-                "interval": "month",
-                "interval_count": 1,
-                "trial_days": 0,
-            },
-            {
-                "plan": "team",
-                "name": "Team",
-                "amount": 2900,
-                "currency": "usd",
-                "interval": "month",
-                "interval_count": 1,
-                "trial_days": 14,
-            },
-            {
-                "plan": "enterprise",
-                "name": "Enterprise",
-                "amount": 9900,
-                "currency": "usd",
-                "interval": "month",
-                "interval_count": 1,
-                "trial_days": 0,
-            },
-        ]
-    }
+    body = response.json()
+    assert body["plans"] == [
+        plan_row("free", "Free", 0, 0, 0, None),
+        plan_row("solo", "Solo", 900, 9000, 0, 17),
+        plan_row("team", "Team", 2900, 29000, 14, 17),
+        plan_row("enterprise", "Enterprise", 9900, 99000, 0, 17),
+    ]
+    assert [row["key"] for row in body["comparison"]] == [row.key for row in COMPARISON_ROWS]
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    etag = response.headers["ETag"]
+    again = await client.get(PLANS, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == etag
+    assert again.content == b""
+    other = await client.get(PLANS, headers={"If-None-Match": '"stale"'})
+    assert other.status_code == 200
+    signed_in = await client.get(PLANS, headers=auth(new_tenant(), "member"))
+    assert signed_in.json() == body  # a token changes nothing (and is not required)
 
 
 async def test_too_many_sessions_are_429_with_retry_after(
@@ -242,7 +244,6 @@ async def test_the_openapi_schema_documents_every_route(client: httpx.AsyncClien
         ("post", CHECKOUT): {"200", "400", "401", "403", "409", "422", "429", "503"},
         ("get", CHECKOUT): {"200", "401", "403", "404", "429", "503"},
         ("post", VERIFY): {"200", "400", "401", "403", "404", "422", "429", "503"},
-        ("get", PLANS): {"200", "401", "503"},
     }
     for (method, path), statuses in expected.items():
         operation = paths[path][method]
@@ -256,6 +257,9 @@ async def test_the_openapi_schema_documents_every_route(client: httpx.AsyncClien
         if method == "post":
             body = operation["requestBody"]["content"]["application/json"]["schema"]
             assert "$ref" in body
+    public = paths[PLANS]["get"]  # issue 19: the pricing page's catalogue needs no token
+    assert set(public["responses"]) == {"200", "304", "503"}
+    assert "security" not in public
     checkout_params = paths[CHECKOUT]["post"]["parameters"]
     assert [p["name"] for p in checkout_params] == ["Idempotency-Key"]
     components = schema["components"]["schemas"]

@@ -206,9 +206,9 @@ class Journey:
         self.customer_id = ""
         self.subscription_id = ""
 
-    async def subscribe(self, plan: str, *, card: str = CARD_OK) -> None:
+    async def subscribe(self, plan: str, *, card: str = CARD_OK, every: str = "monthly") -> None:
         price = (
-            await self.client.v1.prices.list_async(params={"lookup_keys": [f"{plan}_monthly"]})
+            await self.client.v1.prices.list_async(params={"lookup_keys": [f"{plan}_{every}"]})
         ).data[0]
         customer = await self.client.v1.customers.create_async(
             params={"email": f"{self.tenant}@example.com", "metadata": {"tenant_id": self.tenant}}
@@ -259,6 +259,15 @@ class Journey:
             f"/_sandbox/customers/{self.customer_id}/card", json={"card": number}
         )
         assert response.status_code == 200, response.text
+
+    async def granted(self) -> str:
+        """The plan ``GET /api/billing/entitlements`` grants now (never a Stripe call)."""
+        before = len(self.gateway.calls)
+        response = await self.api.get("/api/billing/entitlements", headers=self.member)
+        assert response.status_code == 200, response.text
+        assert len(self.gateway.calls) == before
+        plan: str = response.json()["plan"]
+        return plan
 
     def published(self) -> list[str]:
         return [
@@ -472,3 +481,141 @@ async def test_failed_renewal_shows_the_banner_until_paid(journey: Journey) -> N
         "team",
     )
     assert journey.published() == ["subscription.activated", "entitlements.changed"]
+
+
+# -- issue 19: intervals, "when", entitlements; issue 18: Stripe's clock ---------------------
+
+
+async def test_monthly_to_yearly_now_charges_the_prorated_difference(journey: Journey) -> None:
+    await journey.subscribe("team")
+    await journey.advance(10 * DAY)
+    yearly = {"plan": "team", "interval": "year"}
+    preview = await journey.api.post("/api/billing/proration", json=yearly, headers=journey.owner)
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert (shown["effective"], shown["interval"]) == ("now", "year")
+    assert -2900 < shown["proration_amount"] < 0  # the unused part of the month, credited
+    assert shown["next_invoice_amount"] == 29000 + shown["proration_amount"]
+
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan",
+        json={**yearly, "proration_date": shown["proration_date"]},
+        headers=journey.owner,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["effective"], changed.json()["interval"]) == ("now", "year")
+    sub = await journey.client.v1.subscriptions.retrieve_async(journey.subscription_id)
+    invoice = await journey.client.v1.invoices.retrieve_async(str(sub.latest_invoice))
+    assert invoice.status == "paid"
+    assert invoice.amount_paid == shown["next_invoice_amount"]  # charged now, as previewed
+    await journey.webhooks.deliver()
+    view = await journey.view()
+    assert (view["plan_type"], view["interval"]) == ("team", "year")
+    assert await journey.granted() == "team"
+    assert journey.published() == [
+        "subscription.activated",
+        "entitlements.changed",
+        "subscription.plan_changed",  # the price changed; the grant did not
+    ]
+
+
+async def test_yearly_to_monthly_waits_for_the_renewal(journey: Journey) -> None:
+    await journey.subscribe("team", every="yearly")
+    end = await journey.period_end()
+    assert (await journey.view())["interval"] == "year"
+    monthly = {"plan": "team", "interval": "month"}
+    preview = await journey.api.post("/api/billing/proration", json=monthly, headers=journey.owner)
+    assert preview.json()["effective"] == "period_end"
+    assert preview.json()["proration_amount"] == 0
+    assert preview.json()["next_invoice_amount"] == 2900  # the next invoice at the new price
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan", json=monthly, headers=journey.owner
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["effective"] == "period_end"
+    await journey.webhooks.deliver()
+    view = await journey.view()
+    assert view["interval"] == "year"
+    assert view["pending_plan"] == {
+        "plan": "team",
+        "interval": "month",
+        "effective_at": datetime.fromtimestamp(end, UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+    await journey.advance(end - journey.clock_now() + 60)
+    view = await journey.view()
+    assert (view["plan_type"], view["interval"], view["pending_plan"]) == ("team", "month", None)
+    assert await journey.granted() == "team"
+    assert journey.published() == [
+        "subscription.activated",
+        "entitlements.changed",
+        "subscription.plan_changed",  # scheduled
+        "subscription.plan_changed",  # took effect at the renewal: no grant change
+    ]
+
+
+async def test_team_to_solo_now_when_asked(journey: Journey) -> None:
+    await journey.subscribe("team")
+    await journey.advance(5 * DAY)
+    now = {"plan": "solo", "when": "now"}
+    preview = await journey.api.post("/api/billing/proration", json=now, headers=journey.owner)
+    assert preview.json()["effective"] == "now"
+    assert preview.json()["proration_amount"] < 0  # a credit for the unused team time
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan",
+        json={**now, "proration_date": preview.json()["proration_date"]},
+        headers=journey.owner,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["plan_type"], changed.json()["effective"]) == ("solo", "now")
+    assert await journey.granted() == "solo"  # at once, before any webhook
+    await journey.webhooks.deliver()
+    assert await journey.granted() == "solo"
+    assert journey.published() == [
+        "subscription.activated",
+        "entitlements.changed",
+        "subscription.plan_changed",
+        "entitlements.changed",
+    ]
+
+
+async def test_proration_follows_the_subscriptions_clock_not_ours(journey: Journey) -> None:
+    """Issue 18: with the sandbox's clock moved on, our wall clock is before the period's
+    start; the preview used it and prorated the whole difference ($70.00). Stripe's now
+    for the subscription is its test clock's."""
+    await journey.subscribe("team")
+    end = await journey.period_end()
+    await journey.advance(end - journey.clock_now() + 10 * DAY)
+    journey.clock.offset = timedelta(0)  # our clock: the wall clock, behind the sandbox's
+    sub = await journey.client.v1.subscriptions.retrieve_async(journey.subscription_id)
+    item = sub["items"]["data"][0]
+    start, new_end = item["current_period_start"], item["current_period_end"]
+    clock_id = sub.test_clock
+    assert isinstance(clock_id, str)  # the sandbox puts every customer on its test clock
+    frozen = await journey.client.v1.test_helpers.test_clocks.retrieve_async(clock_id)
+    preview = await journey.api.post(
+        "/api/billing/proration", json={"plan": "enterprise"}, headers=journey.owner
+    )
+    shown = preview.json()
+    assert abs(shown["proration_date"] - frozen.frozen_time) <= 5
+    expected = round(7000 * (new_end - frozen.frozen_time) / (new_end - start))
+    assert abs(shown["proration_amount"] - expected) <= 10
+    assert shown["proration_amount"] < 7000 - 1000  # not the whole difference
+
+    changed = await journey.api.post(
+        "/api/billing/subscription/plan",
+        json={"plan": "enterprise", "proration_date": shown["proration_date"]},
+        headers=journey.owner,
+    )
+    assert changed.status_code == 200, changed.text
+    upcoming = await journey.client.v1.invoices.create_preview_async(
+        params={"subscription": journey.subscription_id}
+    )
+    prorated = sum(
+        line.amount
+        for line in upcoming.lines.data
+        if line.parent is not None
+        and line.parent.subscription_item_details is not None
+        and line.parent.subscription_item_details.proration
+    )
+    assert prorated == shown["proration_amount"]  # billed what the preview showed

@@ -14,14 +14,14 @@ from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
 from billing_platform.stripe_budget import STRIPE
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 
 from checkout import metrics
 from checkout.api_models import (
     ERROR_DESCRIPTIONS,
     CheckoutBody,
     CheckoutSessionOut,
-    PlanOut,
     PlansOut,
     PortalOut,
     SetupOut,
@@ -33,6 +33,7 @@ from checkout.card_setup import start_card_setup
 from checkout.commands import OpenPortal, StartCardSetup, StartCheckout, VerifySession
 from checkout.context import CheckoutContext
 from checkout.plans import list_plans
+from checkout.plans_view import CACHE_CONTROL, etag_of, matches, plans_body
 from checkout.use_cases import open_portal, start_checkout, verify_session
 
 router = APIRouter(prefix="/api/billing", tags=["checkout"])
@@ -178,24 +179,22 @@ async def setup_payment_method(
 
 @router.get(
     "/plans",
-    summary="The plans on offer, with Stripe's prices (any member)",
+    summary="The plans on offer: both intervals' prices (from Stripe, cached), the yearly "
+    "saving, trial days, features and limits (public, no token)",
     response_model=PlansOut,
-    responses=error_responses(401, 503, described=ERROR_DESCRIPTIONS),
+    responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        **error_responses(503, described=ERROR_DESCRIPTIONS),
+    },
 )
-async def plans(request: Request, principal: CurrentPrincipal) -> PlansOut:
+async def plans(request: Request) -> Response:
+    """Public: the pricing page shows it before sign-in. Cached by browsers and proxies
+    (``Cache-Control``) and validated by ``ETag``; Stripe is read once per cache TTL."""
     services = _services(request)
-    offers = await list_plans(principal, prices=services.prices, config=services.config)
-    return PlansOut(
-        plans=[
-            PlanOut(
-                plan=offer.plan.value,
-                name=offer.name,
-                amount=offer.amount,
-                currency=offer.currency,
-                interval=offer.interval,
-                interval_count=offer.interval_count,
-                trial_days=offer.trial_days,
-            )
-            for offer in offers
-        ]
-    )
+    offers = await list_plans(None, prices=services.prices, config=services.config)
+    body = plans_body(offers)
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(body, headers=headers)

@@ -70,18 +70,43 @@ class SetupOut(BaseModel):
     url: str = Field(description="Stripe's hosted page to save a card: send the browser there.")
 
 
+class PriceOut(BaseModel):
+    amount: int = Field(description="Minor units per interval.", examples=[29000])
+    currency: str = Field(examples=["usd"])
+
+
+class ComparisonRowOut(BaseModel):
+    key: str = Field(examples=["seats"])
+    label: str = Field(examples=["Seats"])
+    kind: str = Field(description="limit (a number, null unlimited), feature (bool), support")
+
+
 class PlanOut(BaseModel):
     plan: PlanName
     name: str = Field(description="Display name (the Stripe product's name).", examples=["Team"])
-    amount: int = Field(description="Price per interval in minor units (cents).", examples=[2900])
+    amount: int = Field(description="Monthly price in minor units (cents).", examples=[2900])
     currency: str = Field(description="ISO 4217, lower case.", examples=["usd"])
-    interval: str = Field(description="Billing interval: day, week, month or year.")
+    interval: str = Field(description="Billing interval of ``amount``: month.")
     interval_count: int = Field(description="Intervals between two invoices.", examples=[1])
     trial_days: int = Field(description="Trial length offered at checkout; 0 for none.")
+    prices: dict[str, PriceOut | None] = Field(
+        description="Both intervals' prices: {'month': ..., 'year': ...}; null when not offered."
+    )
+    yearly_saving_percent: int | None = Field(
+        description="How much a year saves against twelve months, in whole percent."
+    )
+    summary: str
+    features: dict[str, str | bool] = Field(
+        examples=[{"support": "priority", "sso": False, "audit_log": True}]
+    )
+    limits: dict[str, int | None] = Field(description="null is unlimited")
 
 
 class PlansOut(BaseModel):
     plans: list[PlanOut]
+    comparison: list[ComparisonRowOut] = Field(
+        description="The rows of the comparison table, in order (features and limits)."
+    )
 
 
 ERROR_DESCRIPTIONS = {

@@ -75,3 +75,5 @@ class PlanOffer:
     interval: str
     interval_count: int
     trial_days: int
+    yearly_amount: int | None = None
+    """The yearly price (minor units), when the plan has one on offer."""

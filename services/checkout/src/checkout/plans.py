@@ -73,14 +73,20 @@ class CachingPriceCatalogue:
 
 
 async def list_plans(
-    principal: Principal, *, prices: PriceCatalogue, config: CheckoutConfig
+    principal: Principal | None, *, prices: PriceCatalogue, config: CheckoutConfig
 ) -> list[PlanOffer]:
-    """Free first, then each offered paid plan in rank order."""
-    authorize(principal, Action.READ_PLANS, tenant_id=principal.tenant_id)
+    """Free first, then each offered paid plan in rank order, with its yearly price when
+    one is configured. Public (``principal`` None: the pricing page before sign-in)."""
+    if principal is not None:
+        authorize(principal, Action.READ_PLANS, tenant_id=principal.tenant_id)
     offered = config.offered
-    found = await prices.prices([config.prices[plan] for plan in offered])
+    ids = [config.prices[plan] for plan in offered]
+    ids += [config.yearly_prices[plan] for plan in offered if plan in config.yearly_prices]
+    found = await prices.prices(ids)
     paid = [
-        _offer(plan, found[config.prices[plan]], config)
+        _offer(
+            plan, found[config.prices[plan]], config, found.get(config.yearly_prices.get(plan, ""))
+        )
         for plan in offered
         if config.prices[plan] in found
     ]
@@ -97,8 +103,11 @@ async def list_plans(
     return [free, *paid]
 
 
-def _offer(plan: PlanType, price: PriceInfo, config: CheckoutConfig) -> PlanOffer:
+def _offer(
+    plan: PlanType, price: PriceInfo, config: CheckoutConfig, yearly: PriceInfo | None = None
+) -> PlanOffer:
     return PlanOffer(
+        yearly_amount=None if yearly is None or yearly.interval != "year" else yearly.amount,
         plan=plan,
         name=price.name or plan.value.title(),
         amount=price.amount,
