@@ -47,6 +47,13 @@ ENDPOINTS = [
     Endpoint("POST", "/api/billing/subscription/trial/end/preview", None, "owner"),
     Endpoint("POST", "/api/billing/admin/tenants/t-unknown/trial", {"extend_days": 3}, "operator"),
     Endpoint("GET", "/api/billing/admin/trial-extensions", None, "operator"),
+    # payment methods and invoices (issue 21)
+    Endpoint("POST", "/api/billing/payment-methods/setup", None, "owner"),
+    Endpoint("GET", "/api/billing/payment-methods", None, "member"),
+    Endpoint("POST", "/api/billing/payment-methods/pm_unknown/default", None, "owner"),
+    Endpoint("DELETE", "/api/billing/payment-methods/pm_unknown", None, "owner"),
+    Endpoint("GET", "/api/billing/invoices", None, "member"),
+    Endpoint("POST", "/api/billing/invoices/in_unknown/pay", None, "owner"),
     # webhooks (operators)
     Endpoint("GET", "/api/webhooks/events", None, "operator"),
     Endpoint("POST", "/api/webhooks/events/evt_unknown/replay", None, "operator"),
@@ -59,7 +66,10 @@ ENDPOINTS = [
 OWNER_ENDPOINTS = [e for e in ENDPOINTS if e.who == "owner"]
 OPERATOR_ENDPOINTS = [e for e in ENDPOINTS if e.who == "operator"]
 TENANT_ENDPOINTS = [e for e in ENDPOINTS if e.path.startswith("/api/billing/subscription")] + [
-    e for e in ENDPOINTS if e.path == "/api/billing/proration"
+    e
+    for e in ENDPOINTS
+    if e.path == "/api/billing/proration"
+    or (e.path.startswith(("/api/billing/payment-methods/pm", "/api/billing/invoices")))
 ]
 
 
