@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/settings/billing", label: "Billing" },
   { href: "/admin/webhooks", label: "Webhooks", operator: true },
   { href: "/admin/payments", label: "Failed payments", operator: true },
+  { href: "/admin/metrics", label: "Revenue", operator: true },
 ];
 
 export function renderHeader() {

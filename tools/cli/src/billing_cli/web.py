@@ -33,6 +33,7 @@ PAGES = {
     "/settings/billing": "billing.html",
     "/admin/webhooks": "webhooks.html",
     "/admin/payments": "admin-payments.html",
+    "/admin/metrics": "admin-metrics.html",
 }
 
 # The pages load only their own scripts and styles; API data is inserted as text.
