@@ -3,8 +3,11 @@ and that Stripe is asked only when something is due (and never inside a transact
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from billing_domain.auth import Principal, Role
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, NotFound
@@ -14,10 +17,10 @@ from billing_domain.payment_failure import PaymentFailure
 from billing_domain.payment_recovery import ActionOutcome, PaymentAttempt
 from billing_domain.status import SubscriptionStatus
 from subscriptions import payment_queue
+from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
 from subscriptions.commands import OperatorTenantAction
-from subscriptions.testing import T0, Builders, World
-
-pytestmark = pytest.mark.unit
+from subscriptions.schema import SCHEMA
+from subscriptions.testing import T0, Builders, FakePaymentGateway, World
 
 OPERATOR = Principal(
     user_id="op-1", tenant_id="ops", role=Role.MEMBER, scopes=frozenset({"billing:admin"})
@@ -42,6 +45,7 @@ def past_due(world: World, build: type[Builders], status: SubscriptionStatus) ->
     return tenant
 
 
+@pytest.mark.unit
 async def test_a_retry_is_audited_pending_then_with_stripes_answer(
     world: World, build: type[Builders]
 ) -> None:
@@ -61,6 +65,7 @@ async def test_a_retry_is_audited_pending_then_with_stripes_answer(
     assert world.store.outbox == []  # the row changes by webhook, nothing is published
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("error", "outcome"),
     [
@@ -81,6 +86,7 @@ async def test_stripe_failing_is_audited_and_raised(
     assert audit["outcome"] is outcome
 
 
+@pytest.mark.unit
 async def test_nothing_due_never_reaches_stripe(world: World, build: type[Builders]) -> None:
     paused = build.tenant()
     world.seed(build.paid_account(paused, status=SubscriptionStatus.PAUSED))
@@ -96,6 +102,7 @@ async def test_nothing_due_never_reaches_stripe(world: World, build: type[Builde
     assert [a["outcome"] for a in world.store.actions] == [ActionOutcome.NOTHING_DUE]
 
 
+@pytest.mark.unit
 async def test_remind_publishes_and_audits_in_one_commit(
     world: World, build: type[Builders]
 ) -> None:
@@ -115,6 +122,7 @@ async def test_remind_publishes_and_audits_in_one_commit(
     assert world.gateway.calls == []
 
 
+@pytest.mark.unit
 async def test_remind_refuses_a_healthy_tenant_and_a_tenant_token(
     world: World, build: type[Builders]
 ) -> None:
@@ -127,3 +135,53 @@ async def test_remind_refuses_a_healthy_tenant_and_a_tenant_token(
         await payment_queue.remind(action(healthy, owner), world.reader, world.uow, world.clock)
     assert world.store.outbox == []
     assert [a["outcome"] for a in world.store.actions] == [ActionOutcome.NOTHING_DUE]
+
+
+class LockingGateway(FakePaymentGateway):
+    """While Stripe is charging, another transaction locks the tenant's row and writes the
+    audit table, as the webhook consumer and another operator could."""
+
+    def __init__(self, during: Callable[[], Awaitable[None]]) -> None:
+        super().__init__()
+        self.during = during
+
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+        await self.during()
+        return await super().pay_invoice(invoice_id, idempotency_key=idempotency_key)
+
+
+@pytest.mark.integration
+async def test_no_row_or_audit_lock_is_held_while_stripe_charges(
+    pool: asyncpg.Pool, world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    account = build.paid_account(tenant, status=SubscriptionStatus.PAST_DUE)
+    account.payment_failure = PaymentFailure(
+        amount_due=Money(amount=2900, currency="usd"), invoice_id=f"in_{tenant}"
+    )
+    async with PgSubscriptionsUnitOfWork(pool) as uow:
+        await uow.accounts.save(account)
+        await uow.commit()
+    touched: list[str] = []
+
+    async def elsewhere() -> None:
+        async with PgSubscriptionsUnitOfWork(pool) as other:
+            await other.connection.execute("SET LOCAL lock_timeout = '3s'")
+            await other.accounts.get_for_update(tenant)  # fails if the retry holds the row
+            await other.connection.execute(
+                f"LOCK TABLE {SCHEMA}.operator_actions IN EXCLUSIVE MODE"  # and the audit
+            )
+            touched.append(tenant)
+
+    record = await asyncio.wait_for(
+        payment_queue.retry_payment(
+            action(tenant),
+            PgAccountReader(pool),
+            lambda: PgSubscriptionsUnitOfWork(pool),
+            LockingGateway(elsewhere),
+            world.clock,
+        ),
+        timeout=10,
+    )
+    assert touched == [tenant]
+    assert record.outcome == "stripe_paid"
