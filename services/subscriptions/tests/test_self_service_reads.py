@@ -15,6 +15,7 @@ from billing_domain import payment_events as pay
 from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import IntegrationEvent
 from billing_platform.testing.clock import FakeClock
+from prometheus_client import REGISTRY
 from subscriptions.adapters.postgres import PgSubscriptionsUnitOfWork
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.projection import project_billing_event
@@ -287,6 +288,15 @@ async def test_changes_member_403_other_tenant_and_bad_ids_404(
             )
             assert response.status_code == 404, (bad, response.text)
     assert world.gateway.calls == []
+    action = {"default": "make_default", "pay": "pay_invoice"}.get(path.rsplit("/", 1)[1], "remove")
+    counted = REGISTRY.get_sample_value(
+        "billing_self_service_actions_total",
+        {"action": action, "outcome": "payment_method_not_found"}
+        if action != "pay_invoice"
+        else {"action": action, "outcome": "invoice_not_found"},
+    )
+    assert counted is not None
+    assert counted >= 1  # the stranger's 404 (malformed ids are refused before)
     async with PgSubscriptionsUnitOfWork(pool) as uow:
         stored = await uow.self_service.card_for_update(tenant, "pm_1")
     assert stored is not None

@@ -86,3 +86,10 @@ OPERATOR_ACTIONS = Counter(
     "stripe_refused, stripe_unavailable, nothing_due).",
     ["action", "outcome"],
 )
+
+
+SELF_SERVICE_ACTIONS = Counter(
+    "billing_self_service_actions_total",
+    "Owners' payment-method and invoice actions (issue 21), by action and outcome.",
+    ["action", "outcome"],
+)

@@ -4,11 +4,13 @@ spend the tenant's Stripe budget."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import Annotated
 
 from billing_domain.auth import Action, Principal, authorize
-from billing_domain.errors import NotFound
+from billing_domain.errors import DomainError, NotFound
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.stripe_budget import STRIPE
@@ -26,6 +28,7 @@ from subscriptions.api import (
     _request_key,
     _tenant,
 )
+from subscriptions.metrics import SELF_SERVICE_ACTIONS
 from subscriptions.self_service import use_cases
 from subscriptions.self_service.commands import (
     ListInvoices,
@@ -116,6 +119,17 @@ async def _member_tenant(
 MemberTenant = Annotated[str, Depends(_member_tenant)]
 
 
+@contextlib.contextmanager
+def _counted(action: str) -> Iterator[None]:
+    """``billing_self_service_actions_total{action, outcome}``: ok, or the error's code."""
+    try:
+        yield
+    except DomainError as exc:
+        SELF_SERVICE_ACTIONS.labels(action, exc.code).inc()
+        raise
+    SELF_SERVICE_ACTIONS.labels(action, "ok").inc()
+
+
 def _stripe_id(value: str, what: str) -> str:
     """A malformed id names nothing of this tenant's: 404, like another tenant's id."""
     if not _STRIPE_ID.match(value):
@@ -165,13 +179,14 @@ async def make_default(
         payment_method_id=_stripe_id(payment_method_id, "payment method"),
         request_key=_request_key(idempotency_key),
     )
-    async with context.budget.spend(tenant_id, STRIPE):
-        wallet = await use_cases.make_default(
-            cmd,
-            reader=context.self_service,
-            uow_factory=context.uow_factory,
-            gateway=context.self_service_gateway,
-        )
+    with _counted("make_default"):
+        async with context.budget.spend(tenant_id, STRIPE):
+            wallet = await use_cases.make_default(
+                cmd,
+                reader=context.self_service,
+                uow_factory=context.uow_factory,
+                gateway=context.self_service_gateway,
+            )
     return JSONResponse(
         {
             "default": wallet.default_payment_method_id,
@@ -200,15 +215,16 @@ async def remove_payment_method(
         payment_method_id=_stripe_id(payment_method_id, "payment method"),
         request_key=_request_key(idempotency_key),
     )
-    async with context.budget.spend(tenant_id, STRIPE):
-        removal = await use_cases.remove_payment_method(
-            cmd,
-            reader=context.self_service,
-            accounts=context.reader,
-            uow_factory=context.uow_factory,
-            gateway=context.self_service_gateway,
-            clock=context.clock,
-        )
+    with _counted("remove"):
+        async with context.budget.spend(tenant_id, STRIPE):
+            removal = await use_cases.remove_payment_method(
+                cmd,
+                reader=context.self_service,
+                accounts=context.reader,
+                uow_factory=context.uow_factory,
+                gateway=context.self_service_gateway,
+                clock=context.clock,
+            )
     return JSONResponse(
         {
             "removed": removal.removed,
@@ -260,8 +276,9 @@ async def pay_invoice(
         invoice_id=_stripe_id(invoice_id, "invoice"),
         request_key=_request_key(idempotency_key),
     )
-    async with context.budget.spend(tenant_id, STRIPE):
-        attempt = await use_cases.pay_invoice(
-            cmd, reader=context.self_service, gateway=context.self_service_gateway
-        )
+    with _counted("pay_invoice"):
+        async with context.budget.spend(tenant_id, STRIPE):
+            attempt = await use_cases.pay_invoice(
+                cmd, reader=context.self_service, gateway=context.self_service_gateway
+            )
     return PaymentOut(invoice_id=attempt.invoice_id, status=attempt.status)
