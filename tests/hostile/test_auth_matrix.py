@@ -57,6 +57,7 @@ ENDPOINTS = [
     # webhooks (operators)
     Endpoint("GET", "/api/webhooks/events", None, "operator"),
     Endpoint("POST", "/api/webhooks/events/evt_unknown/replay", None, "operator"),
+    Endpoint("GET", "/api/webhooks/events/evt_unknown", None, "operator"),
     # subscriptions (operators: the failed-payment queue)
     Endpoint("GET", "/api/billing/admin/past-due", None, "operator"),
     Endpoint("GET", "/api/billing/admin/tenants/t-unknown/actions", None, "operator"),

@@ -12,7 +12,7 @@ export { trialDaysLeft } from "./subscription-state.js";
 
 export function currentState(sub, plans) {
   const model = describeSubscription(sub, { plans });
-  const parts = [h("span", {}, "Your plan: ", h("strong", {}, model.plan.name)), h("span", { class: `badge tone-${model.status.tone}`, "data-testid": "pricing-status", "data-status": sub.status }, model.status.label)];
+  const parts = [h("span", {}, "Your plan: ", h("strong", {}, model.plan.name)), h("span", { class: `badge tone-${model.status.tone}`, "data-testid": "pricing-status", "data-status": model.status.key }, model.status.label)];
   const days = model.facts.trialDaysLeft;
   if (days !== null) parts.push(h("span", { "data-testid": "trial-left" }, days === 1 ? "1 day left in your trial" : `${days} days left in your trial`));
   else if (model.dateLine) parts.push(h("span", { class: "hint" }, model.dateLine.text));

@@ -9,8 +9,9 @@ import { confirmCancel, openPortal, resume } from "./subscription-actions.js";
 import { describeSubscription, subscriptionFacts } from "./subscription-state.js";
 import { confirmEndTrial } from "./trial-actions.js";
 
-export function statusBadge(model, status) {
-  return h("span", { class: `badge status-${model.status.key} tone-${model.status.tone}`, "data-status": status, "data-tone": model.status.tone }, model.status.label);
+// data-status: the subscription's status, or "free" without a paid subscription.
+export function statusBadge(model) {
+  return h("span", { class: `badge status-${model.status.key} tone-${model.status.tone}`, "data-status": model.status.key, "data-tone": model.status.tone }, model.status.label);
 }
 
 export function isPaid(sub) {
@@ -80,7 +81,7 @@ export function subscriptionPanel(sub, { plans = [], user, onUpdate }) {
       "section",
       { class: "panel", "aria-labelledby": "plan-title" },
       h("h2", { id: "plan-title" }, "Current plan"),
-      h("div", { class: "plan-heading" }, h("p", { class: "plan-name", "data-testid": "plan-name" }, model.plan.name), h("div", { class: "badges" }, statusBadge(model, sub.status))),
+      h("div", { class: "plan-heading" }, h("p", { class: "plan-name", "data-testid": "plan-name" }, model.plan.name), h("div", { class: "badges" }, statusBadge(model))),
       priceLine(model, plans),
       dateLine(model),
       pending,

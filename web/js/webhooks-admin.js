@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { h, loadingNote, withLoading } from "./dom.js";
 import { formatDateTime } from "./format.js";
 import { requireUser, showError, startPage } from "./shell.js";
-import { toastError, toastSuccess } from "./toast.js";
+import { toastError, toastInfo, toastSuccess } from "./toast.js";
 
 startPage();
 const form = document.getElementById("filters");
@@ -22,25 +22,59 @@ function query(cursor) {
   return `/api/webhooks/events?${params}`;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const SETTLED = new Set(["processed", "failed", "parked"]);
+
+// A replay only queues the event: follow it (GET /api/webhooks/events/{id}) and update the
+// row in place until the worker has processed it or it failed again.
+async function follow(eventId, row, { attempts = 40, interval = 1500 } = {}) {
+  let current = row;
+  for (let i = 0; i < attempts; i += 1) {
+    await sleep(interval);
+    let event;
+    try {
+      event = await api(`/api/webhooks/events/${encodeURIComponent(eventId)}`);
+    } catch {
+      continue; // a blip: ask again
+    }
+    const next = eventRow(event, SETTLED.has(event.status) ? null : "Replay queued, waiting for the worker…");
+    current.replaceWith(next);
+    current = next;
+    if (event.status === "processed") {
+      toastSuccess(`Replayed ${eventId}: processed.`);
+      return;
+    }
+    if (event.status === "failed" || event.status === "parked") {
+      toastError(`Replay of ${eventId} ${event.status === "parked" ? "was parked" : "failed again"}: ${event.error_message || event.note || "no detail"}.`);
+      return;
+    }
+  }
+  toastInfo(`${eventId} is still waiting to be processed. Reload to see its status.`);
+}
+
 async function replay(button, event, row) {
   try {
-    const updated = await withLoading(button, "Replaying…", () =>
+    const queued = await withLoading(button, "Replaying…", () =>
       api(`/api/webhooks/events/${encodeURIComponent(event.event_id)}/replay`, { method: "POST" }),
     );
-    toastSuccess(`Replay succeeded: ${event.event_id} is queued for processing (${updated.status}).`);
-    row.replaceWith(eventRow(updated));
+    const next = eventRow(queued, "Replay queued, waiting for the worker…");
+    row.replaceWith(next);
+    toastInfo(`Replay queued: ${event.event_id}. This row updates when it is processed.`);
+    follow(event.event_id, next);
   } catch (err) {
-    toastError(`Replay failed for ${event.event_id}: ${err.message}`);
+    toastError(`Could not replay ${event.event_id}. ${err.message}`);
   }
 }
 
-function eventRow(event) {
-  const row = h("tr", { "data-event-id": event.event_id });
-  const detail = event.error_message
-    ? h("span", { class: "error-text" }, event.error_message)
-    : h("span", { class: "note-text" }, event.note || "");
+function eventRow(event, progress = null) {
+  const row = h("tr", { "data-event-id": event.event_id, "data-status": event.status });
+  const detail = progress
+    ? h("span", { class: "note-text", role: "status", "data-testid": "replay-progress" }, progress)
+    : event.error_message
+      ? h("span", { class: "error-text" }, event.error_message)
+      : h("span", { class: "note-text" }, event.note || "");
   const replayCell = h("td", {});
-  if (REPLAYABLE.has(event.status)) {
+  if (REPLAYABLE.has(event.status) && !progress) {
     replayCell.append(h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Replay ${event.event_id}`, onclick: (e) => replay(e.currentTarget, event, row) }, "Replay"));
   }
   row.append(
@@ -57,12 +91,16 @@ function eventRow(event) {
 }
 
 function table(events) {
+  return h("div", { class: "table-scroll" }, tableOf(events));
+}
+
+function tableOf(events) {
   return h(
     "table",
     { class: "events" },
     h("caption", { class: "visually-hidden" }, "Webhook events, newest first"),
     h("thead", {}, h("tr", {}, ["Event", "Type", "Tenant", "Status", "Error or note", "Retries", "Received", "Action"].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, events.map(eventRow)),
+    h("tbody", {}, events.map((event) => eventRow(event))),
   );
 }
 
@@ -77,7 +115,7 @@ async function load(cursor, button) {
       if (!cursor) {
         results.replaceChildren(page.events.length ? table(page.events) : h("p", { class: "empty", role: "status" }, "No events match these filters."));
       } else {
-        results.querySelector("tbody").append(...page.events.map(eventRow));
+        results.querySelector("tbody").append(...page.events.map((event) => eventRow(event)));
       }
       results.querySelector(".more")?.remove();
       if (page.next_cursor) {

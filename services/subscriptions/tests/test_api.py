@@ -32,6 +32,7 @@ SUBSCRIPTION_KEYS = {
     "pending_plan",
     "has_payment_method",
     "trial_ends_in_days",
+    "ended",
 }
 OWNER_ENDPOINTS = [
     ("DELETE", "/api/billing/subscription", None),
@@ -77,6 +78,7 @@ async def test_never_seen_tenant_is_free_and_active(
         "has_payment_method": False,
         "trial_ends_in_days": None,
         "interval": "month",
+        "ended": None,
     }
     assert world.gateway.calls == []
 
@@ -124,6 +126,8 @@ async def test_body_carries_payment_failure_and_pending_plan(
         "next_payment_attempt": "2026-12-01T12:00:00Z",
         "invoice_id": "in_1",  # for POST /api/billing/invoices/{id}/pay
         "since": "2026-12-01T12:00:00Z",  # "Payment overdue since" on the pages
+        "attempt_count": 1,
+        "requires_action": False,  # True: "Confirm payment" (3-D Secure)
     }
     assert body["pending_plan"] == {
         "plan": "solo",

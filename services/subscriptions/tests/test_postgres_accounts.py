@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from billing_domain.ended_subscription import EndedReason, EndedSubscription
 from billing_domain.money import Money
 from billing_domain.payment_failure import PaymentFailure
+from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
 from subscriptions.testing import Builders, World
@@ -24,6 +26,8 @@ async def test_a_payment_failure_and_its_start_survive_a_save(
         next_payment_attempt=world.clock.now() + timedelta(days=1),
         invoice_id="in_7",
         since=since,
+        attempt_count=2,
+        action_required=True,
     )
     account = build.paid_account(
         tenant, status=SubscriptionStatus.PAST_DUE, payment_failure=failure
@@ -38,3 +42,18 @@ async def test_a_payment_failure_and_its_start_survive_a_save(
     assert read is not None
     assert read.payment_failure == failure
     assert read.last_applied == locked.last_applied == account.last_applied
+
+
+async def test_why_a_subscription_ended_survives_a_save(
+    pool: asyncpg.Pool, world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    account = build.paid_account(tenant, status=SubscriptionStatus.CANCELED)
+    account.plan = PlanType.FREE
+    account.ended = EndedSubscription(reason=EndedReason.PAYMENT_FAILED, plan=PlanType.TEAM)
+    async with PgSubscriptionsUnitOfWork(pool) as uow:
+        await uow.accounts.save(account)
+        await uow.commit()
+    read = await PgAccountReader(pool).find(tenant)
+    assert read is not None
+    assert read.ended == account.ended

@@ -254,6 +254,17 @@ class InvoicePaymentActionRequired(InvoiceEvent):
 
     type = "invoice.payment_action_required"
     amount_due: int
+    attempt_count: int = 1
+    """The attempt that waits for the customer (Stripe's ``attempt_count``)."""
+
+    def payment_failure(self) -> PaymentFailure:
+        return PaymentFailure(
+            amount_due=Money(amount=self.amount_due, currency=self.currency),
+            hosted_invoice_url=self.hosted_invoice_url,
+            invoice_id=self.stripe_invoice_id,
+            attempt_count=self.attempt_count,
+            action_required=True,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

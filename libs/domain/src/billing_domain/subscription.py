@@ -31,6 +31,7 @@ from billing_domain.account_events import (
     SubscriptionResumed,
 )
 from billing_domain.auth import Action, Principal, authorize
+from billing_domain.ended_subscription import EndedSubscription
 from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark, ApplyOutcome, judge, later_mark
@@ -58,6 +59,8 @@ class BillingAccount:
     pending_plan: PendingPlanChange | None = None
     has_payment_method: bool = False
     interval: BillingInterval = BillingInterval.MONTH
+    ended: EndedSubscription | None = None
+    """Why the tenant's last subscription ended (kept until a new one starts)."""
     last_applied: dict[str, AppliedMark] = field(default_factory=dict)
     events: list[AccountEvent] = field(default_factory=list, init=False, compare=False, repr=False)
 
@@ -290,6 +293,29 @@ class BillingAccount:
         )
         return outcome
 
+    def record_payment_action_required(
+        self, failure: PaymentFailure, *, at: datetime | None = None
+    ) -> ApplyOutcome:
+        """Stripe waits for the customer to confirm an invoice's payment
+        (``invoice.payment_action_required``, sent beside ``invoice.payment_failed``).
+
+        The failure of that invoice is marked; when this event comes first, the failure
+        is recorded from it (its ``invoice.payment_failed``, arriving next, keeps the
+        mark for the same attempt). Not ordered by the invoice's watermark: it only
+        adds to the failure, and a paid invoice clears it whatever the order.
+        """
+        current = self.payment_failure
+        if current is not None and current.invoice_id == failure.invoice_id:
+            if current.action_required or current.attempt_count > failure.attempt_count:
+                return ApplyOutcome.DUPLICATE
+            self.payment_failure = current.needing_action()
+            return ApplyOutcome.APPLIED
+        # an event of that invoice was applied and left no failure: paid or closed
+        if self.status.is_ended or failure.invoice_id in self.last_applied:
+            return ApplyOutcome.DUPLICATE
+        self.payment_failure = failure.continuing(current, at)
+        return ApplyOutcome.APPLIED
+
     def record_invoice_paid(
         self,
         *,
@@ -385,6 +411,8 @@ class BillingAccount:
 
     def _take(self, snapshot: SubscriptionSnapshot) -> None:
         before = self.state
+        before_status, before_plan = self.status, self.plan
+        before_cancel = self.cancel_at_period_end
         ended = snapshot.status.is_ended
         if snapshot.has_payment_method is not None:
             self.has_payment_method = snapshot.has_payment_method
@@ -406,6 +434,15 @@ class BillingAccount:
             or (pending.plan, pending.interval) == (self.plan, self.interval)
             else pending
         )
+        if ended and not before_status.is_ended:
+            self.ended = EndedSubscription.of(
+                plan=before_plan,
+                status=before_status,
+                failure=self.payment_failure,
+                cancel_scheduled=before_cancel,
+            )
+        elif not ended:
+            self.ended = None
         if ended:
             self.payment_failure = None
         self.events.extend(describe_changes(self.tenant_id, before, self.state))

@@ -40,6 +40,20 @@ class PaymentFailedOut(BaseModel):
         default=None, description="the unpaid invoice (POST /api/billing/invoices/{id}/pay)"
     )
     since: str | None = Field(default=None, description="RFC 3339: when the invoice first failed")
+    attempt_count: int = Field(default=1, description="payment attempts of the invoice so far")
+    requires_action: bool = Field(
+        default=False,
+        description="the latest attempt waits for the customer (3-D Secure): confirm it on "
+        "the hosted invoice page",
+    )
+
+
+class EndedOut(BaseModel):
+    reason: str = Field(
+        examples=["payment_failed"],
+        description="payment_failed (Stripe gave up collecting), cancellation_requested, canceled",
+    )
+    plan: str = Field(examples=["team"], description="the plan it had")
 
 
 class PendingPlanOut(BaseModel):
@@ -64,6 +78,9 @@ class SubscriptionOut(BaseModel):
         "null unless trialing"
     )
     interval: str = Field(examples=["month", "year"], description="billing interval")
+    ended: EndedOut | None = Field(
+        default=None, description="why the last subscription ended; null once a new one starts"
+    )
 
 
 class CancelOut(SubscriptionOut):

@@ -128,6 +128,14 @@ async def _apply(
                 event.payment_failure(), mark=_mark(event), object_id=event.stripe_invoice_id
             )
             return Projected(outcome.value)
+        case events.InvoicePaymentActionRequired():
+            if _about_another_subscription(account, event.stripe_subscription_id):
+                return Projected.IGNORED
+            mark = _mark(event)
+            outcome = account.record_payment_action_required(
+                event.payment_failure(), at=None if mark is None else mark.created
+            )
+            return Projected(outcome.value)
         case events.InvoicePaid():
             if _about_another_subscription(account, event.stripe_subscription_id):
                 return Projected.IGNORED

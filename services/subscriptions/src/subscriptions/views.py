@@ -58,9 +58,14 @@ def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, An
             "next_payment_attempt": _time(failure.next_payment_attempt),
             "invoice_id": failure.invoice_id,
             "since": _time(failure.since),
+            "attempt_count": failure.attempt_count,
+            "requires_action": failure.action_required,
         },
         "pending_plan": None if pending is None else pending_body(pending),
         "has_payment_method": account.has_payment_method,
+        "ended": None
+        if account.ended is None
+        else {"reason": account.ended.reason.value, "plan": account.ended.plan.value},
         "trial_ends_in_days": account.trial_ends_in_days(now),
         "interval": account.interval.value,
     }

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from webhooks.context import WebhooksContext
 from webhooks.ports import EventLogFilter, StoredEvent
-from webhooks.use_cases.operations import list_events, replay_event
+from webhooks.use_cases.operations import get_event, list_events, replay_event
 
 router = APIRouter(tags=["operators"])
 
@@ -111,6 +111,22 @@ async def get_events(
 def _is_cursor(value: str) -> bool:
     """A row id as ``next_cursor`` gives it: ASCII digits within Postgres' bigint."""
     return value.isascii() and value.isdigit() and int(value) <= MAX_BIGINT
+
+
+@router.get(
+    "/api/webhooks/events/{event_id}",
+    summary="One event as it stands (follow a replay: pending, then processed or failed)",
+    response_model=WebhookEventView,
+    responses={**ERRORS, 404: {"description": "no such event"}, 422: {"description": "bad id"}},
+)
+async def get_one_event(
+    request: Request,
+    principal: CurrentPrincipal,
+    event_id: Annotated[str, Path(pattern=EVENT_ID_PATTERN)],
+) -> WebhookEventView:
+    authorize(principal, Action.OPERATE_WEBHOOKS)
+    context = context_of(request, WebhooksContext)
+    return WebhookEventView.of(await get_event(event_id, context.uow_factory()))
 
 
 @router.post(

@@ -90,6 +90,10 @@ class EventClaims(Protocol):
 class EventLog(Protocol):
     async def get_for_update(self, event_id: str) -> StoredEvent | None: ...
 
+    async def get(self, event_id: str) -> StoredEvent | None:
+        """The event as it stands, without a lock (operators' reads)."""
+        ...
+
     async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> bool:
         """Write the record and release its lease. An event carrying a ``claim_token``
         is written only while the row still carries that token: False (nothing

@@ -141,6 +141,9 @@ class _UnitEventLog:
     async def get_for_update(self, event_id: str) -> StoredEvent | None:
         return copy.deepcopy(self._row(event_id))
 
+    async def get(self, event_id: str) -> StoredEvent | None:
+        return copy.deepcopy(self._row(event_id))
+
     async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> bool:
         row = self._row(event.record.event_id)
         if event.claim_token is not None and (row is None or row.claim_token != event.claim_token):

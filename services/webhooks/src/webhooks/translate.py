@@ -352,4 +352,5 @@ def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.Int
         **header.fields(ev.InvoicePaymentActionRequired.type),
         **common,
         amount_due=invoice.amount_due,
+        attempt_count=max(invoice.attempt_count, 1),
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from billing_cli.testing.dev_server import DevServer
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -42,18 +43,77 @@ def test_operator_replays_a_parked_event_once_the_customer_names_its_tenant(
 
     tenant = f"tenant_web_{uuid.uuid4().hex[:10]}"
     billing_dev.stripe_post(f"/customers/{customer}", {"metadata[tenant_id]": tenant})
-    row.get_by_role("button", name="Replay").click()
-    expect(page.locator(".toast-success")).to_contain_text("Replay succeeded")
-    event_id = page.locator("#events tbody tr", has_text="pending").first.get_attribute(
-        "data-event-id"
-    )
+    event_id = row.get_attribute("data-event-id")
     assert event_id
-
-    page.get_by_label("Status").select_option("processed")
+    row.get_by_role("button", name="Replay").click()
+    # queued is not done: the page says so, then follows the event in place
+    expect(page.locator(".toast-info")).to_contain_text("Replay queued")
+    expect(page.locator(".toast-success")).to_have_count(0)
     replayed = page.locator(f"#events tbody tr[data-event-id='{event_id}']")
-    _show_until(page, replayed)
+    expect(replayed.locator(".badge")).to_have_text("processed", timeout=60_000)
+    expect(page.locator(".toast-success")).to_contain_text(f"Replayed {event_id}: processed")
     expect(replayed).to_contain_text(tenant)
     expect(replayed.get_by_role("button", name="Replay")).to_have_count(0)
+    screenshot(page)
+
+
+def test_a_replay_that_fails_again_says_so_in_place(
+    page: Page, sign_in: Callable[..., str], screenshot: Callable[[Page], Path]
+) -> None:
+    """The replay is queued; the worker fails it again: the row and a toast say so (the
+    event's answers are stubbed: a failure on purpose takes the worker minutes)."""
+    sign_in(page, "operator", next_path="/admin/webhooks")
+    event: dict[str, object] = {
+        "event_id": "evt_stub_fails_again",
+        "event_type": "invoice.paid",
+        "tenant_id": None,
+        "status": "failed",
+        "note": None,
+        "error_message": "no tenant known",
+        "last_error": "no tenant known",
+        "last_error_class": "permanent",
+        "retry_count": 3,
+        "next_attempt_at": None,
+        "stripe_created_at": "2026-12-01T12:00:00Z",
+        "received_at": "2026-12-01T12:00:00Z",
+        "processed_at": None,
+    }
+    reads = iter([event | {"status": "pending"}, event | {"error_message": "still no tenant"}])
+
+    def serve(route: Route) -> None:
+        url = route.request.url
+        if url.endswith("/replay"):
+            body = event | {"status": "pending"}
+        elif "/api/webhooks/events/" in url:
+            body = next(reads, event | {"error_message": "still no tenant"})
+        else:
+            body = {"events": [event], "next_cursor": None}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/webhooks/events**", serve)
+    page.reload()
+    row = page.locator("#events tbody tr[data-event-id='evt_stub_fails_again']")
+    row.get_by_role("button", name="Replay").click()
+    progress = page.get_by_test_id("replay-progress")
+    expect(progress).to_contain_text("Replay queued")
+    expect(page.locator(".toast-error")).to_contain_text("failed again: still no tenant")
+    expect(row.locator(".badge")).to_have_text("failed")
+    expect(row).to_contain_text("still no tenant")
+    expect(row.get_by_role("button", name="Replay")).to_be_visible()
+    screenshot(page)
+
+
+def test_on_a_phone_the_table_scrolls_in_its_box_not_the_page(
+    page: Page, sign_in: Callable[..., str], screenshot: Callable[[Page], Path]
+) -> None:
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, "operator", next_path="/admin/webhooks")
+    page.get_by_label("Status").select_option("")
+    page.get_by_role("button", name="Show events").click()
+    expect(page.locator("#events")).not_to_have_attribute("aria-busy", "true")
+    page.locator("#events table, #events .empty").first.wait_for()
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert wide is False, "the page scrolls sideways"
     screenshot(page)
 
 
@@ -62,6 +122,6 @@ def test_owner_without_the_operator_scope_gets_a_readable_refusal(
 ) -> None:
     sign_in(page, "owner")
     page.goto("/admin/webhooks")
-    expect(page.get_by_role("alert")).to_contain_text("for operators (billing:admin) only")
+    expect(page.get_by_role("alert")).to_contain_text("This page is for operators only.")
     expect(page.get_by_text("needs an operator token")).to_be_visible()
     screenshot(page)

@@ -43,7 +43,7 @@ def test_signed_out_visitor_is_offered_the_sign_in(page: Page, screenshot: Shot)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url("/settings/billing")
     expect(page.get_by_test_id("plan-name")).to_have_text("Free")
-    expect(page.locator(".badge[data-status='active']")).to_have_text("Free")
+    expect(page.locator(".badge[data-status='free']")).to_have_text("Free")
     screenshot(page)
 
 

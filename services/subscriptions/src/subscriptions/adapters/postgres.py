@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import asyncpg
+from billing_domain.ended_subscription import EndedReason, EndedSubscription
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark
@@ -58,6 +59,9 @@ ACCOUNT_COLUMNS = (
     "failed_attempt_count",
     "billing_interval",
     "pending_interval",
+    "failed_action_required",
+    "ended_reason",
+    "ended_plan",
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
 SELECT_GRANT = f"SELECT plan, status, updated_at FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -82,6 +86,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
             invoice_id=row["failed_invoice_id"],
             since=row["failed_since"],
             attempt_count=row["failed_attempt_count"] or 1,
+            action_required=bool(row["failed_action_required"]),
         )
     pending = None
     if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
@@ -103,6 +108,11 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
         pending_plan=pending,
         has_payment_method=bool(row["has_payment_method"]),
         interval=BillingInterval(row["billing_interval"]),
+        ended=None
+        if row["ended_reason"] is None
+        else EndedSubscription(
+            reason=EndedReason(row["ended_reason"]), plan=PlanType(row["ended_plan"])
+        ),
         last_applied={
             key: AppliedMark(created=parse_rfc3339(mark["created"]), event_id=mark["event_id"])
             for key, mark in _marks(row["last_applied"]).items()
@@ -145,6 +155,9 @@ def row_values(account: BillingAccount) -> dict[str, Any]:
         "failed_attempt_count": None if failure is None else failure.attempt_count,
         "billing_interval": account.interval.value,
         "pending_interval": None if pending is None else pending.interval.value,
+        "failed_action_required": failure is not None and failure.action_required,
+        "ended_reason": None if account.ended is None else account.ended.reason.value,
+        "ended_plan": None if account.ended is None else account.ended.plan.value,
     }
 
 

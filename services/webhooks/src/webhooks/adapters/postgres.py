@@ -199,6 +199,13 @@ class PgEventLog:
         )
         return None if row is None else _stored(row)
 
+    async def get(self, event_id: str) -> StoredEvent | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM {LOG} WHERE event_id = $1",  # noqa: S608 (identifiers from sql_names, values are parameters)
+            event_id,
+        )
+        return None if row is None else _stored(row)
+
     async def save(self, event: StoredEvent, *, tenant_id: str | None = None) -> bool:
         record = event.record
         written = await self._conn.execute(

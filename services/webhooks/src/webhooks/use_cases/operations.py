@@ -18,6 +18,15 @@ async def list_events(query: EventLogFilter, uow: UnitOfWork) -> EventLogPage:
         return await uow.events.list(query)
 
 
+async def get_event(event_id: str, uow: UnitOfWork) -> StoredEvent:
+    """One event as it stands (an operator follows a replay until it is processed)."""
+    async with uow:
+        stored = await uow.events.get(event_id)
+    if stored is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    return stored
+
+
 async def replay_event(event_id: str, uow: UnitOfWork, clock: Clock, *, actor: str) -> StoredEvent:
     """Send a failed or parked event back to the worker (409 for any other status),
     recording who did (``actor``) in the same transaction."""

@@ -1,0 +1,134 @@
+"""Issue 18, recovery that recovers, walked in the browser against ``billing dev`` and its
+Stripe sandbox: a renewal that needs 3-D Secure offers "Confirm payment" (the hosted
+invoice page), a declined renewal shows the attempts and is paid with "Pay now" after
+"Update card". Each step keeps a screenshot (``recovery-<step>.png``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from billing_cli.testing.dev_server import DevServer
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SignIn = Callable[..., str]
+SCREENSHOTS = Path(__file__).resolve().parents[4] / ".artifacts" / "screenshots"
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"
+CARD_3DS = "4000002500003155"
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"recovery-{name}.png"), full_page=True)
+
+
+def _reload_until(page: Page, locator: Locator, *, present: bool, attempts: int = 30) -> None:
+    for _ in range(attempts):
+        page.reload()
+        page.locator(".subscription").wait_for()
+        if bool(locator.count()) is present:
+            return
+        page.wait_for_timeout(1000)
+    expect(locator).to_have_count(1 if present else 0)
+
+
+def _buy_solo(page: Page, card: str) -> None:
+    page.goto("/pricing")
+    page.locator("article[data-plan='solo']").get_by_role("button", name="Upgrade").click()
+    expect(page).to_have_title("Sandbox Checkout")
+    page.get_by_label("Card number").fill(card)
+    page.get_by_role("button", name="Subscribe").click()
+    if card == CARD_3DS:
+        expect(page).to_have_title("Sandbox 3D Secure")
+        page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url("**/settings*")
+    expect(page.locator(".toast-success")).to_be_visible()
+    page.goto("/settings/billing")
+    # Stripe's events reach the projection a moment later (longer on a loaded machine)
+    _reload_until(page, page.locator(".badge[data-status='active']"), present=True, attempts=60)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Solo")
+
+
+def _renew(page: Page, billing_dev: DevServer) -> None:
+    """Move the sandbox's clock past the period end: Stripe tries to renew."""
+    page.goto("/settings/billing")
+    renews = page.get_by_test_id("date-line").locator("strong").inner_text()
+    period_end = int(datetime.strptime(renews, "%b %d, %Y").timestamp())
+    billing_dev.advance_clock(max(period_end - billing_dev.sandbox_now(), 0) + 2 * 86_400)
+
+
+def _set_card_in_portal(page: Page, card: str) -> None:
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Manage subscription").click()
+    portal = opened.value
+    portal.get_by_label("Card number").fill(card)
+    with portal.expect_navigation():
+        portal.get_by_role("button", name="Update card").click()
+    expect(portal.locator(".error")).to_have_count(0)
+    portal.close()
+
+
+def test_a_renewal_that_needs_3ds_offers_confirm_payment_on_the_hosted_invoice_page(
+    page: Page, sign_in: SignIn, billing_dev: DevServer
+) -> None:
+    sign_in(page, "owner")
+    _buy_solo(page, CARD_3DS)
+    _renew(page, billing_dev)
+
+    banner = page.locator("[data-testid=banner][data-kind=requires_action]")
+    _reload_until(page, banner, present=True)
+    expect(banner.get_by_role("heading")).to_have_text("Confirm your payment")
+    expect(banner).to_contain_text("Your bank asks you to confirm the payment of $9 for Solo")
+    main = page.get_by_role("main")
+    expect(main).not_to_contain_text("Renews on")
+    expect(main).not_to_contain_text("No further attempts")
+    expect(page.get_by_test_id("date-line")).to_contain_text("Payment overdue since")
+    _shot(page, "3ds-confirm-payment")
+
+    confirm = banner.get_by_role("link", name="Confirm payment")
+    with page.context.expect_page() as opened:
+        confirm.click()
+    invoice = opened.value
+    expect(invoice).to_have_title("Sandbox Invoice")
+    invoice.get_by_label("Card number").fill(CARD_OK)
+    with invoice.expect_navigation():
+        invoice.get_by_role("button", name="Pay").click()
+    expect(invoice.locator("body")).to_contain_text("paid")
+    invoice.close()
+
+    _reload_until(page, banner, present=False)
+    expect(page.locator(".badge[data-status='active']")).to_have_text("Active")
+    expect(page.get_by_test_id("date-line")).to_contain_text("Renews on")
+    _shot(page, "3ds-recovered")
+
+
+def test_a_declined_renewal_shows_the_attempts_then_update_card_and_pay_now_recover(
+    page: Page, sign_in: SignIn, billing_dev: DevServer
+) -> None:
+    sign_in(page, "owner")
+    _buy_solo(page, CARD_OK)
+    page.goto("/settings/billing")
+    _set_card_in_portal(page, CARD_DECLINED)
+    _renew(page, billing_dev)
+
+    banner = page.locator("[data-testid=banner][data-kind=payment_failed]")
+    _reload_until(page, banner, present=True)
+    expect(banner.get_by_role("heading")).to_have_text("Payment failed")
+    expect(banner).to_contain_text("We could not collect $9 for your Solo plan")
+    expect(banner).to_contain_text("We will try again automatically on")
+    expect(banner.get_by_test_id("attempts")).to_contain_text("First attempt failed")
+    expect(page.get_by_role("main")).not_to_contain_text("Renews on")
+    _shot(page, "declined")
+
+    _set_card_in_portal(page, CARD_OK)
+    page.bring_to_front()
+    banner.get_by_role("button", name="Pay now").click()
+    expect(page.locator(".toast-success").last).to_contain_text("Payment received")
+    expect(banner).to_have_count(0, timeout=30_000)  # re-read until the invoice is paid
+    expect(page.locator(".badge[data-status='active']")).to_have_text("Active")
+    _shot(page, "declined-paid-now")
