@@ -28,6 +28,8 @@ from billing_platform.messaging.memory import InMemoryBus
 from billing_platform.migrations import upgrade
 from billing_platform.settings import BillingSettings
 
+from billing_cli.dev_mail import PREFIX as DEV_MAIL_PREFIX
+from billing_cli.dev_mail import with_mail_catcher
 from billing_cli.dev_web import TOKEN_TTL_SECONDS, DevSignIn, dev_web_app
 from billing_cli.gateway import DevGateway
 from billing_cli.services import SERVICES
@@ -132,7 +134,8 @@ def dev_gateway(settings: BillingSettings) -> DevGateway:
     for spec in SERVICES.values():
         upgrade(spec.migrations, settings.database_url)
     bus = InMemoryBus() if not settings.amqp_url else None
-    routes = []
+    settings, mail = with_mail_catcher(settings)  # SMTP_URL unset: mail lands at /dev/mail
+    routes = [] if mail is None else [(DEV_MAIL_PREFIX, mail)]
     for spec in SERVICES.values():
         application = spec.create_app(settings, bus=bus)
         if settings.jwt_secret or settings.jwt_public_key:
@@ -159,6 +162,9 @@ def banner(settings: BillingSettings, host: str, port: int, *, provided: Billing
         f"  bus:      {bus}",
         f"  pages:    {base}/dev/sign-in  (then /pricing, /settings/billing, /admin/webhooks)",
         f"  health:   {base}/healthz   readiness: {base}/readyz",
+        f"  mail:     {base}/dev/mail  (captured; JSON at /dev/mail/messages)"
+        if not settings.smtp_url
+        else f"  mail:     {redact_url(settings.smtp_url)}",
         f"  stripe:   {redact_url(settings.stripe_api_base or 'api.stripe.com')}",
     ]
     sign_in = DevSignIn.from_settings(settings)

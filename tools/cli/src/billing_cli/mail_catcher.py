@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -83,11 +84,19 @@ class MailCatcher:
         self.arrived.set()
         return "250 Message accepted"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ) -> int:
+        """Serve on ``host:port``, or on ``sock`` (a socket bound before the loop ran)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, decode_data=False, hostname="billing-dev-mail"), host, port
-        )
+
+        def protocol() -> SMTP:
+            return SMTP(self, decode_data=False, hostname="billing-dev-mail")
+
+        if sock is not None:
+            self._server = await loop.create_server(protocol, sock=sock)
+        else:
+            self._server = await loop.create_server(protocol, host, port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
