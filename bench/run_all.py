@@ -3,8 +3,8 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \\
     AMQP_URL=amqp://guest:guest@127.0.0.1:5672/ uv run python -m bench.run_all
 
-Runs ``bench.webhook_ingest`` and ``bench.subscription_read`` (the subscription, card
-and invoice reads) as they are (their
+Runs ``bench.webhook_ingest``, ``bench.subscription_read`` (the subscription, card
+and invoice reads) and ``bench.revenue_metrics`` (issue 23) as they are (their
 printed figures are read back) and ``bench.webhook_to_projection`` in process,
 plus the service pipeline alone at 50 events/s and at twice the target rate for
 context (latency when not loaded; the headroom left), then prints one markdown
@@ -247,6 +247,29 @@ def read_rows(output: str) -> list[Row]:
     ]
 
 
+def revenue_rows(output: str) -> list[Row]:
+    """Issue 23: the revenue metrics over 10,000 tenants and a year (bench.revenue_metrics)."""
+    nan = float("nan")
+    base = markdown_cells(output, "baseline: plain aggregate of the ledger")
+    base_ms = number(base[1]) if base else nan
+    rows = []
+    for interval in ("day", "week", "month"):
+        cells = markdown_cells(output, f"metrics, a year by {interval}")
+        median = number(cells[1]) if cells else nan
+        p95 = number(cells[2]) if cells else nan
+        rows.append(
+            [
+                f"revenue metrics, a year by {interval} (10,000 tenants), median / p95",
+                f"{fmt(median, ' ms')} / {fmt(p95, ' ms')}",
+                f"plain aggregate {fmt(base_ms, ' ms')}",
+                ratio(median, base_ms),
+                "< 200 ms",
+                met(None if p95 != p95 else p95 < 200),
+            ]
+        )
+    return rows
+
+
 def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -266,7 +289,13 @@ async def main(args: argparse.Namespace) -> None:
         for rate in (50, 2 * args.rate)
     ]
     reads = await run_module("bench.subscription_read")
-    rows = ingest_rows(ingest) + projection_rows(projection, contexts) + read_rows(reads)
+    revenue = await run_module("bench.revenue_metrics")
+    rows = (
+        ingest_rows(ingest)
+        + projection_rows(projection, contexts)
+        + read_rows(reads)
+        + revenue_rows(revenue)
+    )
     table = markdown_table(
         ["target", "figure", "baseline (same run)", "ratio", "goal", "met?"], rows
     )

@@ -10,6 +10,7 @@ from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.errors import ApiError
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from analytics import use_cases
 from analytics.commands import GetMetrics
@@ -37,6 +38,7 @@ def _day(value: str | None, name: str) -> date | None:
         "Computed from the MRR-movement ledger (never calls Stripe); definitions in "
         "docs/metrics.md. Days are UTC; `from` and `to` are inclusive."
     ),
+    response_class=JSONResponse,
     responses=error_responses(
         401,
         403,
@@ -54,7 +56,7 @@ async def get_metrics(
     first: Annotated[str | None, Query(alias="from", max_length=10, pattern=DATE_PATTERN)] = None,
     last: Annotated[str | None, Query(alias="to", max_length=10, pattern=DATE_PATTERN)] = None,
     interval: Annotated[Interval, Query()] = Interval.DAY,
-) -> dict[str, Any]:
+) -> JSONResponse:
     context = context_of(request, AnalyticsContext)
     cmd = GetMetrics(
         principal=principal,
@@ -62,4 +64,6 @@ async def get_metrics(
         last=_day(last, "to"),
         interval=interval,
     )
-    return await use_cases.get_metrics(cmd, context.reader, context.clock)
+    report: dict[str, Any] = await use_cases.get_metrics(cmd, context.reader, context.clock)
+    # plain JSON values already: no per-field encoding pass over a year of buckets
+    return JSONResponse(report)

@@ -110,17 +110,14 @@ class _CurrencyLedger:
             plan: _Cumulative((p.day, p.change) for p in plans if p.plan is plan)
             for plan in PAID_PLANS
         }
-        self.failures_by_day: dict[date, list[FailureRecord]] = defaultdict(list)
-        for failure in failures:
-            self.failures_by_day[failure.failed_at.astimezone(UTC).date()].append(failure)
+        dated = sorted(failures, key=lambda f: f.failed_at)
+        self.failure_days = [f.failed_at.astimezone(UTC).date() for f in dated]
+        self.failures = dated
 
     def failures_in(self, bucket: Bucket) -> list[FailureRecord]:
-        return [
-            failure
-            for day, found in self.failures_by_day.items()
-            if bucket.start <= day < bucket.end
-            for failure in found
-        ]
+        first = bisect_left(self.failure_days, bucket.start)
+        last = bisect_left(self.failure_days, bucket.end)
+        return self.failures[first:last]
 
     def point(self, bucket: Bucket) -> dict[str, Any]:
         start, end = bucket.start, bucket.end

@@ -88,24 +88,48 @@ _RECOVER = (
 )
 _CLOSE = f"UPDATE {_FAILURES} SET closed_at = $2 WHERE {_OPEN_FAILURE} RETURNING true"  # noqa: S608 (identifiers from sql_names, values are parameters)
 
-_DAY = "(occurred_at AT TIME ZONE 'UTC')::date"
 _MOVEMENT_DAYS = (
-    f"SELECT {_DAY} AS day, currency, kind, sum(mrr_after - mrr_before)::bigint AS delta, "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    "sum((mrr_after > 0)::int - (mrr_before > 0)::int)::bigint AS logos "
-    f"FROM {_MOVEMENTS} WHERE occurred_at < $1 GROUP BY 1, 2, 3"
+    "SELECT day, currency, kind, delta, logos FROM analytics.movement_days WHERE day < $1"
 )
-_PLAN_DAYS = (
-    f"SELECT day, currency, plan, sum(change)::bigint AS change FROM ("  # noqa: S608 (identifiers from sql_names, values are parameters)
-    f" SELECT {_DAY} AS day, currency, plan_after AS plan, 1 AS change FROM {_MOVEMENTS}"
-    "  WHERE occurred_at < $1 AND mrr_after > 0"
-    " UNION ALL"
-    f" SELECT {_DAY}, currency, plan_before, -1 FROM {_MOVEMENTS}"
-    "  WHERE occurred_at < $1 AND mrr_before > 0"
-    ") AS changes GROUP BY 1, 2, 3"
-)
+_PLAN_DAYS = "SELECT day, currency, plan, change FROM analytics.plan_days WHERE day < $1"
 _ACTIVITY_DAYS = (
-    f"SELECT {_DAY} AS day, kind, currency, count(*) AS count FROM {_ACTIVITY} "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    "WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY 1, 2, 3"
+    "SELECT day, kind, nullif(currency, '') AS currency, count FROM analytics.activity_days "
+    "WHERE day >= $1 AND day < $2"
+)
+REBUILD_DAYS = (
+    "TRUNCATE analytics.movement_days, analytics.plan_days, analytics.activity_days",
+    "INSERT INTO analytics.movement_days (day, currency, kind, delta, logos) "
+    "SELECT (occurred_at AT TIME ZONE 'UTC')::date, currency, kind, "
+    "sum(mrr_after - mrr_before), sum((mrr_after > 0)::int - (mrr_before > 0)::int) "
+    "FROM analytics.mrr_movements GROUP BY 1, 2, 3",
+    "INSERT INTO analytics.plan_days (day, currency, plan, change) "
+    "SELECT day, currency, plan, sum(change) FROM ("
+    " SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, currency, plan_after AS plan,"
+    "  1 AS change FROM analytics.mrr_movements WHERE mrr_after > 0"
+    " UNION ALL SELECT (occurred_at AT TIME ZONE 'UTC')::date, currency, plan_before, -1"
+    "  FROM analytics.mrr_movements WHERE mrr_before > 0"
+    ") AS changes GROUP BY 1, 2, 3",
+    "INSERT INTO analytics.activity_days (day, kind, currency, count) "
+    "SELECT (occurred_at AT TIME ZONE 'UTC')::date, kind, coalesce(currency, ''), count(*) "
+    "FROM analytics.activity GROUP BY 1, 2, 3",
+)
+"""The daily sums recomputed from the ledger (a rebuild; the bench's seeding)."""
+
+_ADD_MOVEMENT_DAY = (
+    "INSERT INTO analytics.movement_days AS d (day, currency, kind, delta, logos) "
+    "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, $3, $4, $5) "
+    "ON CONFLICT (day, currency, kind) DO UPDATE "
+    "SET delta = d.delta + EXCLUDED.delta, logos = d.logos + EXCLUDED.logos"
+)
+_ADD_PLAN_DAY = (
+    "INSERT INTO analytics.plan_days AS d (day, currency, plan, change) "
+    "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, $3, $4) "
+    "ON CONFLICT (day, currency, plan) DO UPDATE SET change = d.change + EXCLUDED.change"
+)
+_ADD_ACTIVITY_DAY = (
+    "INSERT INTO analytics.activity_days AS d (day, kind, currency, count) "
+    "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, coalesce($3, ''), 1) "
+    "ON CONFLICT (day, kind, currency) DO UPDATE SET count = d.count + 1"
 )
 _FAILURE_ROWS = (
     "SELECT currency, amount_due, failed_at, recovered_at, recovered_amount "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -185,8 +209,25 @@ class PgRevenueLedger:
             status = await self._conn.execute(
                 _INSERT_MOVEMENT, *in_column_order(values, _MOVEMENT_COLUMNS)
             )
-            added += status.endswith(" 1")
+            if status.endswith(" 1"):
+                added += 1
+                await self._add_to_days(movement)
         return added
+
+    async def _add_to_days(self, m: Movement) -> None:
+        logos = int(m.mrr_after > 0) - int(m.mrr_before > 0)
+        delta = m.mrr_after - m.mrr_before
+        await self._conn.execute(
+            _ADD_MOVEMENT_DAY, m.occurred_at, m.currency, m.kind.value, delta, logos
+        )
+        if m.mrr_after > 0 and m.plan_after is not None:
+            await self._conn.execute(
+                _ADD_PLAN_DAY, m.occurred_at, m.currency, m.plan_after.value, 1
+            )
+        if m.mrr_before > 0 and m.plan_before is not None:
+            await self._conn.execute(
+                _ADD_PLAN_DAY, m.occurred_at, m.currency, m.plan_before.value, -1
+            )
 
     async def add_activity(self, activity: Activity) -> bool:
         values = {
@@ -197,9 +238,14 @@ class PgRevenueLedger:
             "amount": activity.amount,
             "occurred_at": activity.occurred_at,
         }
-        return bool(
+        added = bool(
             await self._conn.fetchval(_INSERT_ACTIVITY, *in_column_order(values, _ACTIVITY_COLUMNS))
         )
+        if added:
+            await self._conn.execute(
+                _ADD_ACTIVITY_DAY, activity.occurred_at, activity.kind, activity.currency
+            )
+        return added
 
     async def payment_failed(self, failure: PaymentFailure) -> bool:
         values = {
@@ -242,9 +288,9 @@ class PgMetricsReader:
             self._pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            movements = await conn.fetch(_MOVEMENT_DAYS, until)
-            plans = await conn.fetch(_PLAN_DAYS, until)
-            activity = await conn.fetch(_ACTIVITY_DAYS, since, until)
+            movements = await conn.fetch(_MOVEMENT_DAYS, until.date())
+            plans = await conn.fetch(_PLAN_DAYS, until.date())
+            activity = await conn.fetch(_ACTIVITY_DAYS, since.date(), until.date())
             failures = await conn.fetch(_FAILURE_ROWS, since, until)
         return LedgerDays(
             movements=[
