@@ -185,3 +185,30 @@ async def test_stripe_down_for_the_session_keeps_only_the_finished_customer(worl
     world.gateway.down = set()
     assert (await world.checkout("solo")).session_id
     assert world.gateway.calls["customers.create"] == 1
+
+
+async def test_a_yearly_checkout_sells_the_yearly_price(world: World) -> None:
+    monthly = await world.checkout("solo")
+    yearly = await world.checkout("solo", interval="year")
+    assert yearly.session_id != monthly.session_id  # a double click never mixes intervals
+    first, second = world.gateway.requests
+    assert (first.price_id, second.price_id) == ("price_solo", "price_solo_yearly")
+    assert second.interval.value == "year"
+    assert world.db.tables.sessions[yearly.session_id].interval.value == "year"
+    created = [e for e in world.db.tables.outbox if isinstance(e, CheckoutSessionCreated)]
+    assert [e.interval.value for e in created] == ["month", "year"]
+
+
+@pytest.mark.parametrize("interval", ["week", "yearly", ""])
+async def test_an_unknown_interval_is_refused_before_stripe(world: World, interval: str) -> None:
+    with pytest.raises(RuleViolated) as refused:
+        await world.checkout("solo", interval=interval)
+    assert refused.value.code == "unknown_interval"
+    assert world.gateway.requests == []
+
+
+async def test_a_plan_without_a_yearly_price_is_unavailable_yearly(world: World) -> None:
+    with pytest.raises(RuleViolated) as refused:
+        await world.checkout("team", interval="year")
+    assert refused.value.code == "plan_unavailable"
+    assert world.gateway.requests == []

@@ -178,6 +178,20 @@ def test_checkout_trial_is_what_checkout_asked_for(
     assert completed.trial is trial
 
 
+@pytest.mark.parametrize(
+    ("flag", "interval"), [("year", "year"), ("month", "month"), (None, "month"), ("week", "month")]
+)
+def test_checkout_completed_carries_the_interval_checkout_sold(
+    build: type[Builders], flag: str | None, interval: str
+) -> None:
+    session = build.session(payment_status="paid")
+    if flag is not None:
+        session["metadata"]["interval"] = flag
+    [completed] = _run(build.event("checkout.session.completed", session))
+    assert isinstance(completed, ev.CheckoutCompleted)
+    assert completed.interval.value == interval
+
+
 def test_the_old_bug_complete_but_unpaid_does_not_provision(build: type[Builders]) -> None:
     """The replaced code skipped only when unpaid AND incomplete; complete+unpaid got through."""
     session = build.session(status="complete", payment_status="unpaid")

@@ -25,6 +25,7 @@ class NewCheckoutSession:
     price_id: str
     plan: PlanType
     trial_days: int | None
+    interval: BillingInterval = BillingInterval.MONTH
     trial_requires_card: bool = True
     """False: ``payment_method_collection=if_required`` (a trial starts without a card)."""
     trial_end_without_card: str = "pause"

@@ -49,6 +49,7 @@ class CheckoutOptions(TypedDict, total=False):
 
     trial: bool
     idempotency_key: str | None
+    interval: str
 
 
 class FakePaymentGateway:
@@ -390,6 +391,7 @@ def new_world() -> World:
         clock=FakeClock(),
         config=CheckoutConfig(
             prices={PlanType.SOLO: "price_solo", PlanType.TEAM: "price_team"},
+            yearly_prices={PlanType.SOLO: "price_solo_yearly"},
             trial_days=14,
             app_base_url="https://app.example",
         ),

@@ -154,6 +154,7 @@ async def _open_session(
             customer_id=customer_id,
             price_id=price_id,
             plan=plan,
+            interval=parse_interval(cmd.interval),
             trial_days=trial_days,
             trial_requires_card=config.trial_requires_card,
             trial_end_without_card=config.trial_end_without_card,

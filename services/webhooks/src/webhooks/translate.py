@@ -18,7 +18,7 @@ from typing import Any
 from billing_domain import events as ev
 from billing_domain import payment_events as pay
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PlanType
+from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.stripe_rules import is_trial
 from billing_domain.timestamps import from_unix
 from billing_platform.stripe_reading import (
@@ -274,8 +274,22 @@ def _checkout(
             payment_status=session.payment_status or "",
             amount=session.amount_total,
             currency=session.currency,
+            interval=_session_interval(session, plans, subscription),
         )
     ]
+
+
+def _session_interval(
+    session: CheckoutSessionReading,
+    plans: PriceCatalog,
+    subscription: Mapping[str, Any] | None,
+) -> BillingInterval:
+    """The interval bought: checkout's ``metadata.interval``, else the subscription's."""
+    if session.interval_named is not None:
+        return session.interval_named
+    if subscription:
+        return read_subscription(subscription, plans).snapshot.interval
+    return BillingInterval.MONTH
 
 
 def _session_plan(

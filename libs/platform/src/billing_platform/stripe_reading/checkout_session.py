@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing_domain.errors import RuleViolated
-from billing_domain.plans import PlanType, parse_plan
+from billing_domain.plans import BillingInterval, PlanType, parse_interval, parse_plan
 from billing_domain.stripe_rules import provisions
 
 from billing_platform.stripe_reading.fields import id_of, integer, metadata, text
@@ -28,6 +28,8 @@ class CheckoutSessionReading:
     """``metadata.plan`` (checkout writes it); ``None`` when absent."""
     trial_requested: bool | None
     """``metadata.trial`` (checkout writes it); ``None`` when absent."""
+    interval_named: BillingInterval | None
+    """``metadata.interval`` (checkout writes it); ``None`` when absent or unknown."""
     amount_total: int
     currency: str
     metadata: dict[str, str]
@@ -61,9 +63,17 @@ def read_checkout_session(session: Mapping[str, Any]) -> CheckoutSessionReading:
         metadata_tenant=text(named, "tenant_id"),
         plan_named=parse_plan(plan) if plan else None,
         trial_requested=None if trial is None else trial.lower() == "true",
+        interval_named=_interval(text(named, "interval")),
         amount_total=integer(session, "amount_total"),
         currency=text(session, "currency") or "usd",
         metadata={str(k): str(v) for k, v in named.items() if v is not None},
         mode=mode,
         setup_intent_id=id_of(session.get("setup_intent")),
     )
+
+
+def _interval(value: str | None) -> BillingInterval | None:
+    try:
+        return parse_interval(value) if value else None
+    except RuleViolated:
+        return None

@@ -54,6 +54,7 @@ class StripePaymentGateway:
             "tenant_id": request.tenant_id,
             "plan": request.plan.value,
             "trial": "true" if request.trial_days else "false",
+            "interval": request.interval.value,
         }
         subscription_data: SessionCreateParamsSubscriptionData = {
             "metadata": {"tenant_id": request.tenant_id, "plan": request.plan.value}
