@@ -78,6 +78,7 @@ export function openDialog({ title, body = [], confirmLabel = "Confirm", busyLab
     });
     dialog.addEventListener("close", () => {
       dialog.remove();
+      liftToasts(); // the toasts go back to the page
       restoreFocus(opener, openerKey);
       resolve(result);
     });

@@ -3,26 +3,28 @@
 
 const DURATION = { success: 5000, info: 5000, error: 12000 };
 
+let regionNode = null;
+
 function region() {
-  let node = document.getElementById("toasts");
-  if (!node) {
-    node = document.createElement("div");
-    node.id = "toasts";
-    node.className = "toasts";
-    node.setAttribute("aria-live", "polite");
-    document.body.append(node);
+  regionNode ??= document.getElementById("toasts");
+  if (!regionNode) {
+    regionNode = document.createElement("div");
+    regionNode.id = "toasts";
+    regionNode.className = "toasts";
+    regionNode.setAttribute("aria-live", "polite");
+    document.body.append(regionNode);
   }
-  if (!node.hasAttribute("popover")) node.setAttribute("popover", "manual");
-  return node;
+  return regionNode;
 }
 
-// A modal <dialog> sits in the browser's top layer, above any z-index: the toasts are a
-// manual popover, shown again (so on top) whenever a toast or a dialog appears.
+// A modal <dialog> sits in the browser's top layer and makes the rest of the page inert:
+// while one is open the toasts live inside it (shown above its overlay, and their close
+// buttons work), and go back to the page when it closes (dialog.js calls this).
 export function liftToasts() {
-  const node = document.getElementById("toasts");
-  if (!node || !node.showPopover) return;
-  if (node.matches(":popover-open")) node.hidePopover();
-  if (node.childElementCount > 0) node.showPopover();
+  const node = region();
+  const modals = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal"));
+  const host = modals.at(-1) ?? document.body;
+  if (node.parentElement !== host) host.append(node);
 }
 
 export function toast(message, { kind = "info", duration } = {}) {
