@@ -39,6 +39,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/billing/entitlements", None, "member"),
     Endpoint("DELETE", "/api/billing/subscription/pending-change", None, "owner"),
     Endpoint("GET", "/api/billing/subscription", None, "member"),
+    Endpoint("GET", "/api/billing/checkout/trial", None, "member"),
     Endpoint("DELETE", "/api/billing/subscription", None, "owner"),
     Endpoint("POST", "/api/billing/subscription/resume", None, "owner"),
     Endpoint("POST", "/api/billing/proration", {"plan": "enterprise"}, "owner"),

@@ -24,7 +24,8 @@ export function mountBilling(root, user) {
       if (before && !before.payment_failed) toastError("A payment failed. See the banner to fix it.");
     } else if (seenFailure || before?.payment_failed) {
       sessionStorage.removeItem(FAILURE_SEEN);
-      toastSuccess("Your outstanding invoice is paid. Thank you!");
+      // one message per payment: not again after the action's own ("Payment sent")
+      if (!document.querySelector(".toast-success")) toastSuccess("Your outstanding invoice is paid. Thank you!");
     }
   }
 

@@ -38,9 +38,9 @@ export function currentState(sub, plans) {
   return h("div", {}, summary, warning);
 }
 
-// A tenant that has had a trial gets none again (checkout's trials_used):
-// GET /api/billing/checkout/trial -> { "trial_available": bool }. Unknown: offer none
-// if the subscription shows a trial, else offer it (checkout refuses a second one anyway).
+// A tenant that has had a trial gets none again: GET /api/billing/checkout/trial ->
+// { "trial_available": bool } (checkout's trials_used). Not answered (an older gateway):
+// offer none if the subscription shows a trial.
 export async function trialIsAvailable(sub) {
   if (typeof sub.trial_available === "boolean") return sub.trial_available;
   try {

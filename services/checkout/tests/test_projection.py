@@ -24,6 +24,7 @@ from billing_domain.status import SubscriptionStatus
 from billing_platform.messaging.billing_events import ConsumedEvent
 from checkout.projection import apply_event, project_billing_event
 from checkout.testing import World
+from checkout.trials import trial_available
 
 pytestmark = pytest.mark.unit
 
@@ -172,6 +173,7 @@ async def refused(world: World, tenant: str) -> Conflict:
 
 
 async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: World) -> None:
+    assert await trial_available(world.db.uow, "t-1") is True  # what /pricing asks
     started = await world.checkout("team", tenant_id="t-1", trial=True)
     customer = world.db.tables.customers["t-1"]
     await apply(
@@ -189,6 +191,8 @@ async def test_a_completed_trial_checkout_uses_up_the_tenants_trial(world: World
     await apply(world, SubscriptionCanceled(**header("t-1", at=ended), **sub, status=canceled))
 
     assert (await refused(world, "t-1")).code == "trial_already_used"
+    assert await trial_available(world.db.uow, "t-1") is False  # /pricing offers none
+    assert await trial_available(world.db.uow, "t-2") is True
     paid = await world.checkout("team", tenant_id="t-1")  # without a trial: fine
     assert world.gateway.requests[-1].trial_days is None
     assert paid.session_id

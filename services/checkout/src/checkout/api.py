@@ -25,6 +25,7 @@ from checkout.api_models import (
     PlansOut,
     PortalOut,
     SetupOut,
+    TrialOut,
     VerifyBody,
     VerifyOut,
 )
@@ -34,6 +35,7 @@ from checkout.commands import OpenPortal, StartCardSetup, StartCheckout, VerifyS
 from checkout.context import CheckoutContext
 from checkout.plans import list_plans
 from checkout.plans_view import CACHE_CONTROL, etag_of, matches, plans_body
+from checkout.trials import trial_available
 from checkout.use_cases import open_portal, start_checkout, verify_session
 
 router = APIRouter(prefix="/api/billing", tags=["checkout"])
@@ -101,6 +103,18 @@ async def create_checkout(
     if not started.replayed:
         metrics.CHECKOUT_SESSIONS_CREATED.labels(body.plan.strip().lower(), str(body.trial)).inc()
     return CheckoutSessionOut(session_id=started.session_id, url=started.url)
+
+
+@router.get(
+    "/checkout/trial",
+    summary="Whether the tenant may still start a free trial (any member)",
+    response_model=TrialOut,
+    responses=error_responses(401, 403, described=ERROR_DESCRIPTIONS),
+)
+async def get_trial_availability(request: Request, principal: CurrentPrincipal) -> TrialOut:
+    authorize(principal, Action.READ_SUBSCRIPTION, tenant_id=principal.tenant_id)
+    available = await trial_available(_services(request).uow_factory, principal.tenant_id)
+    return TrialOut(trial_available=available)
 
 
 @router.get(

@@ -117,3 +117,9 @@ ERROR_DESCRIPTIONS = {
     503: "Stripe or the database is unreachable; retry later (Retry-After).",
 }
 """Checkout's sharper words for the platform's error statuses (``error_responses``)."""
+
+
+class TrialOut(BaseModel):
+    trial_available: bool = Field(
+        description="false once the tenant (or its Stripe customer) has had a trial"
+    )

@@ -30,6 +30,14 @@ def _used() -> Conflict:
     )
 
 
+async def trial_available(uow_factory: UnitOfWorkFactory, tenant_id: str) -> bool:
+    """Whether a trial checkout would be accepted: neither the tenant nor its Stripe
+    customer has had one (the pricing page offers a trial only then)."""
+    async with uow_factory() as uow:
+        customer_id = await uow.customers.get(tenant_id)
+        return not await uow.trials.used(tenant_id=tenant_id, customer_id=customer_id)
+
+
 async def refuse_second_trial(uow: UnitOfWork, tenant_id: str, customer_id: str | None) -> None:
     if await uow.trials.used(tenant_id=tenant_id, customer_id=customer_id):
         raise _used()

@@ -91,8 +91,7 @@ def test_focus_goes_back_to_the_plan_button_after_its_preview_dialog(
     opener = page.locator("article[data-plan='team']").get_by_role("button", name="Upgrade")
     opener.click()  # the button is busy (disabled) while the preview loads
     dialog = page.get_by_role("dialog", name="Upgrade to Team")
-    expect(dialog.get_by_test_id("proration-amount")).to_have_text("$24.86")
-    expect(dialog.get_by_test_id("next-invoice")).to_have_text("$29")
+    expect(dialog).to_be_visible()
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(opener).to_be_focused()
