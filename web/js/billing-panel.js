@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { loadingNote } from "./dom.js";
 import { showError } from "./shell.js";
 import { SUBSCRIPTION } from "./subscription-actions.js";
+import { subscriptionFacts } from "./subscription-state.js";
 import { subscriptionPanel } from "./subscription-view.js";
 import { toastError, toastSuccess } from "./toast.js";
 
@@ -24,8 +25,10 @@ export function mountBilling(root, user) {
       if (before && !before.payment_failed) toastError("A payment failed. See the banner to fix it.");
     } else if (seenFailure || before?.payment_failed) {
       sessionStorage.removeItem(FAILURE_SEEN);
-      // one message per payment: not again after the action's own ("Payment sent")
-      if (!document.querySelector(".toast-success")) toastSuccess("Your outstanding invoice is paid. Thank you!");
+      // A failure gone with the subscription (Stripe gave up and canceled) was not paid:
+      // the banner explains that. One message per payment: not after the action's own.
+      const paid = subscriptionFacts(after).paid;
+      if (paid && !document.querySelector(".toast-success")) toastSuccess("Your outstanding invoice is paid. Thank you!");
     }
   }
 

@@ -102,7 +102,8 @@ def test_a_renewal_that_needs_3ds_offers_confirm_payment_on_the_hosted_invoice_p
     invoice.close()
 
     _reload_until(page, banner, present=False)
-    expect(page.locator(".badge[data-status='active']")).to_have_text("Active")
+    # invoice.paid and the subscription's return to active are two events
+    _reload_until(page, page.locator(".badge[data-status='active']"), present=True)
     expect(page.get_by_test_id("date-line")).to_contain_text("Renews on")
     _shot(page, "3ds-recovered")
 
@@ -130,5 +131,32 @@ def test_a_declined_renewal_shows_the_attempts_then_update_card_and_pay_now_reco
     banner.get_by_role("button", name="Pay now").click()
     expect(page.locator(".toast-success").last).to_contain_text("Payment received")
     expect(banner).to_have_count(0, timeout=30_000)  # re-read until the invoice is paid
-    expect(page.locator(".badge[data-status='active']")).to_have_text("Active")
+    # invoice.paid and the subscription's return to active are two events
+    _reload_until(page, page.locator(".badge[data-status='active']"), present=True)
     _shot(page, "declined-paid-now")
+
+
+def test_after_stripe_gives_up_the_page_says_why_the_subscription_ended(
+    page: Page, sign_in: SignIn, billing_dev: DevServer
+) -> None:
+    sign_in(page, "owner")
+    _buy_solo(page, CARD_OK)
+    page.goto("/settings/billing")
+    _set_card_in_portal(page, CARD_DECLINED)
+    _renew(page, billing_dev)
+    failed = page.locator("[data-testid=banner][data-kind=payment_failed]")
+    _reload_until(page, failed, present=True)
+    for days in (4, 6, 8):  # Stripe's retries (3, 5, 7 days apart), then its last step
+        billing_dev.advance_clock(days * 86_400)
+
+    ended = page.locator("[data-testid=banner][data-kind=ended_after_failed_payment]")
+    _reload_until(page, ended, present=True, attempts=60)
+    expect(ended.get_by_role("heading")).to_have_text("Your Solo subscription was canceled")
+    expect(ended).to_contain_text("We could not collect the payment after several attempts")
+    expect(ended).to_contain_text("nothing more will be charged")
+    expect(ended.get_by_role("link", name="Choose a plan")).to_have_attribute("href", "/pricing")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Free")
+    expect(page.get_by_role("main")).not_to_contain_text("Renews on")
+    page.wait_for_timeout(1000)
+    expect(page.locator(".toast", has_text="is paid")).to_have_count(0)  # it was not
+    _shot(page, "canceled-after-failed-payments")
