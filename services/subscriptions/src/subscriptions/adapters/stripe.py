@@ -88,11 +88,6 @@ class StripeSubscriptionGateway:
         customers = as_dict(found).get("data") or []
         return str(customers[0]["id"]) if customers else None
 
-    async def stripe_now(self, subscription_id: str, *, fallback: datetime) -> datetime:
-        """Stripe's notion of now for this subscription: its test clock's frozen time when
-        it lives on one (test mode), else ``fallback`` (our clock: Stripe's own in live mode)."""
-        return await self._now_of(await self._subscription(subscription_id), fallback)
-
     async def preview_plan_change(
         self,
         subscription_id: str,
@@ -392,6 +387,8 @@ class StripeSubscriptionGateway:
         return as_dict(found)
 
     async def _now_of(self, subscription: Mapping[str, Any], fallback: datetime | None) -> datetime:
+        """Stripe's notion of now for this subscription: its test clock's frozen time when
+        it lives on one (test mode), else ``fallback`` (our clock: Stripe's own in live mode)."""
         clock = subscription.get("test_clock")
         clock_id = id_of(clock)
         if clock_id is None:
