@@ -101,6 +101,8 @@ def test_trial_journey_through_the_nginx_gateway(
     served = httpx.get(f"{base}/pricing")
     assert "script-src 'self'" in served.headers["content-security-policy"]
     assert httpx.get(f"{base}/dev/sign-in").status_code == 404  # never in production
+    favicon = httpx.get(f"{base}/favicon.svg")
+    assert (favicon.status_code, favicon.headers["content-type"]) == (200, "image/svg+xml")
 
     page.goto("/pricing")
     expect(page.locator("article.plan-card")).to_have_count(4)
@@ -108,7 +110,7 @@ def test_trial_journey_through_the_nginx_gateway(
     expect(page).to_have_title("Sandbox Checkout")
     page.get_by_role("button", name="Subscribe").click()
     page.wait_for_url(f"{base}/settings*")
-    expect(page.locator(".toast-success")).to_contain_text("Trial verified")
+    expect(page.locator(".toast-success")).to_contain_text("Your Team trial has started")
     expect(page).to_have_url(f"{base}/settings")
     expect(page.locator(".badge[data-status='trialing']")).to_have_text("Trial")
     page.get_by_role("link", name="All billing settings").click()
