@@ -118,7 +118,7 @@ async def test_the_queue_shows_the_failing_tenants_and_a_fixed_card_clears_one(
         team, lambda s: s["status"] == "active" and s["payment_failed"] is None
     )
     assert cleared["plan_type"] == "team"
-    await product.wait_event(team, "invoice.paid", count=2)
+    await product.wait_event(team, "invoice.paid", count=2, timeout=60)
     remaining = {row["tenant_id"] for row in await queue(product)} & mine
     assert remaining == {solo}
 
