@@ -48,6 +48,8 @@ class Action(StrEnum):
     """The send log and template previews."""
     READ_ENTITLEMENTS = "read_entitlements"
     """Any member of the tenant, or a service token with ``billing:read`` for any tenant."""
+    LIST_SUBSCRIPTIONS = "list_subscriptions"
+    """Every tenant's subscription as the projection holds it (the analytics backfill)."""
 
 
 OWNER_ACTIONS = frozenset({Action.MANAGE_BILLING, Action.MANAGE_NOTIFICATIONS})
@@ -68,6 +70,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.OPERATE_PAYMENTS,
         Action.READ_REVENUE_METRICS,
         Action.OPERATE_NOTIFICATIONS,
+        Action.LIST_SUBSCRIPTIONS,
     }
 )
 

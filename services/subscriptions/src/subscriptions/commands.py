@@ -108,3 +108,12 @@ class ListActions:
     tenant_id: str
     before: int | None
     limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListAccounts:
+    """Operators: every tenant's subscription as the projection holds it, by tenant id."""
+
+    principal: Principal
+    after: str | None
+    limit: int

@@ -9,6 +9,7 @@ from billing_platform.settings import BillingSettings
 from fastapi import FastAPI
 
 from subscriptions import __doc__ as description
+from subscriptions.account_listing import router as listing_router
 from subscriptions.api import router
 from subscriptions.bootstrap import lifespan_for
 from subscriptions.operator_api import router as operator_router
@@ -29,7 +30,14 @@ def create_app(
     return create_platform_app(
         service="subscriptions",
         settings=settings,
-        routers=[router, plan_router, self_service_router, trial_router, operator_router],
+        routers=[
+            router,
+            plan_router,
+            self_service_router,
+            trial_router,
+            operator_router,
+            listing_router,
+        ],
         lifespan=lifespan_for(settings, bus, gateway=gateway, clock=clock),
         description=description or "",
     )

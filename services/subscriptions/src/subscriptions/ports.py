@@ -54,6 +54,14 @@ class LinkedAccount:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ListedAccount:
+    """A tenant's account in the operators' listing, with when the projection last changed it."""
+
+    account: BillingAccount
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrialEndPreview:
     """What ending the trial now would charge at once (Stripe's invoice preview)."""
 
@@ -184,6 +192,10 @@ class AccountReader(Protocol):
         self, *, tenant_id: str | None, after: str | None, limit: int
     ) -> list[LinkedAccount]:
         """Accounts with a Stripe customer or subscription, ordered by tenant id."""
+        ...
+
+    async def accounts_page(self, *, after: str | None, limit: int) -> list[ListedAccount]:
+        """Every account after ``after`` (tenant id), ordered by tenant id."""
         ...
 
 

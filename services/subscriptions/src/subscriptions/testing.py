@@ -39,6 +39,7 @@ from fastapi import FastAPI
 from subscriptions.ports import (
     LastEmail,
     LinkedAccount,
+    ListedAccount,
     PaymentGateway,
     ProrationPreview,
     StoredGrant,
@@ -473,6 +474,14 @@ class FakeAccountReader:
             )
             for a in found[:limit]
         ]
+
+    async def accounts_page(self, *, after: str | None, limit: int) -> list[ListedAccount]:
+        found = sorted(self.store.accounts.values(), key=lambda a: a.tenant_id)
+        return [
+            ListedAccount(account=copy.deepcopy(a), updated_at=T0)
+            for a in found
+            if after is None or a.tenant_id > after
+        ][:limit]
 
 
 @dataclasses.dataclass

@@ -32,7 +32,7 @@ from subscriptions.adapters.operator_actions import PgLastEmails, PgOperatorActi
 from subscriptions.adapters.proration_quotes import PgProrationQuotes
 from subscriptions.adapters.self_service_postgres import PgSelfServiceRepository
 from subscriptions.adapters.trial_extensions import PgTrialExtensions
-from subscriptions.ports import LinkedAccount, StoredGrant
+from subscriptions.ports import LinkedAccount, ListedAccount, StoredGrant
 from subscriptions.schema import SCHEMA
 
 PgPool = asyncpg.Pool
@@ -65,6 +65,10 @@ ACCOUNT_COLUMNS = (
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
 SELECT_GRANT = f"SELECT plan, status, updated_at FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
+SELECT_PAGE = (
+    f"SELECT {COLUMNS}, updated_at FROM {TABLE} "  # noqa: S608 (identifiers from sql_names, values are parameters)
+    "WHERE ($1::text IS NULL OR tenant_id > $1) ORDER BY tenant_id LIMIT $2"
+)
 SELECT_ONE = f"SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
 LOCK_ONE = (
     f"INSERT INTO {TABLE} (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -246,5 +250,12 @@ class PgAccountReader:
                 stripe_customer_id=row["stripe_customer_id"],
                 stripe_subscription_id=row["stripe_subscription_id"],
             )
+            for row in rows
+        ]
+
+    async def accounts_page(self, *, after: str | None, limit: int) -> list[ListedAccount]:
+        rows = await self._pool.fetch(SELECT_PAGE, after, limit)
+        return [
+            ListedAccount(account=account_from_row(row), updated_at=row["updated_at"])
             for row in rows
         ]
