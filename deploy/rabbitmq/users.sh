@@ -62,7 +62,7 @@ user subscriptions "$SUBSCRIPTIONS_AMQP_PASSWORD" \
 
 user webhooks "$WEBHOOKS_AMQP_PASSWORD" \
   "^($X|$X\\.dlx)\$" "^$X\$" '^$' \
-  '^billing\.(checkout\.(completed|async_payment_failed|session_expired)|subscription\.(updated|trial_will_end)|invoice\.(paid|payment_failed|payment_action_required|voided|marked_uncollectible|created|finalized|updated)|payment_method\.(attached|updated|detached)|customer\.updated)$'
+  '^billing\.(checkout\.(completed|async_payment_failed|session_expired)|subscription\.(updated|trial_will_end)|invoice\.(paid|payment_failed|payment_action_required|voided|marked_uncollectible|created|finalized|updated|upcoming)|payment_method\.(attached|updated|detached)|customer\.updated)$'
 
 # analytics publishes nothing: it consumes its own queue only
 Q=$(own 'analytics\.billing-events')

@@ -248,3 +248,42 @@ async def test_a_trial_extension_sends_its_new_end(world: World, events: Events)
     [mail] = world.transport.sent
     assert mail.kind is MailKind.TRIAL_EXTENDED
     assert "December 10, 2026" in mail.text
+
+
+async def test_upcoming_renewal_only_for_the_configured_intervals_and_can_be_switched_off(
+    world: World, events: Events
+) -> None:
+    from billing_domain.renewal_events import InvoiceUpcoming
+
+    def upcoming(tenant: str, interval: str) -> InvoiceUpcoming:
+        return InvoiceUpcoming(
+            id=uuid.uuid4(),
+            occurred_at=world.clock.now(),
+            tenant_id=tenant,
+            source="webhooks",
+            causation_id=f"evt_up_{tenant}",
+            stripe_customer_id=f"cus_{tenant}",
+            stripe_subscription_id=f"sub_{tenant}",
+            amount_due=120000,
+            currency="usd",
+            interval=interval,
+            renews_at=world.clock.now() + timedelta(days=7),
+            stripe_created=world.clock.now(),
+        )
+
+    for tenant in ("yearly", "monthly", "off"):
+        await consume(world, events.customer(tenant, f"{tenant}@example.com"))
+    async with world.uow() as uow:
+        await uow.preferences.set(
+            "off", MailKind.UPCOMING_RENEWAL, enabled=False, by="u", now=world.clock.now()
+        )
+        await uow.commit()
+    await consume(world, upcoming("yearly", "year"))
+    await consume(world, upcoming("monthly", "month"))  # not in RENEWAL_REMINDER_INTERVALS
+    await consume(world, upcoming("off", "year"))
+    assert sorted(await drain(world)) == ["sent", "skipped"]
+    [mail] = world.transport.sent
+    assert (mail.to, mail.kind) == ("yearly@example.com", MailKind.UPCOMING_RENEWAL)
+    assert "$1,200.00" in mail.text
+    assert "for the next year" in mail.text
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

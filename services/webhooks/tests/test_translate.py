@@ -8,7 +8,7 @@ from billing_domain import events as ev
 from billing_domain.errors import RuleViolated
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
-from billing_platform.stripe_reading import PriceCatalog
+from billing_platform.stripe_reading import PriceCatalog, read_upcoming_invoice
 from webhooks import translate
 from webhooks.testing import Builders
 
@@ -413,3 +413,19 @@ def test_released_schedule_clears_the_pending_plan(build: type[Builders]) -> Non
     [out] = _run(event, subscription=build.subscription(plan="team"), schedule=None)
     assert isinstance(out, ev.SubscriptionUpdated)
     assert out.pending_plan is None
+
+
+def test_invoice_upcoming_carries_amount_interval_and_renewal_date(
+    build: type[Builders],
+) -> None:
+    invoice = build.invoice(tenant="tenant_a")
+    invoice.update(id=None, amount_due=49000, currency="eur", next_payment_attempt=1_800_000_000)
+    event = build.event("invoice.upcoming", invoice)
+    needs = translate.lookups(event)
+    assert needs.subscription_id == read_upcoming_invoice(invoice).subscription_id
+    [out] = _run(event, subscription=build.subscription(plan="team"))
+    assert isinstance(out, ev.InvoiceUpcoming)
+    assert (out.amount_due, out.currency, out.interval) == (49000, "eur", "month")
+    assert out.renews_at == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert out.routing_key == "billing.invoice.upcoming"
+    assert ev.event_from_envelope(out.to_envelope()) == out

@@ -49,6 +49,7 @@ PUBLISHED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "invoice.finalized",
             "invoice.updated",
             "customer.updated",
+            "invoice.upcoming",
         ),
         NOTIFICATIONS: ("notification.sent",),
     }

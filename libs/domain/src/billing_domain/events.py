@@ -40,6 +40,7 @@ from billing_domain.event_catalogue import (
 from billing_domain.notification_events import NOTIFICATION_CATALOGUE, NotificationSent
 from billing_domain.operator_events import OPERATOR_CATALOGUE
 from billing_domain.payment_events import PAYMENT_CATALOGUE
+from billing_domain.renewal_events import RENEWAL_CATALOGUE, InvoiceUpcoming
 from billing_domain.stripe_derived import StripeDerivedEvent
 from billing_domain.trial_events import SubscriptionTrialExtended
 
@@ -52,6 +53,7 @@ EVENT_TYPES: Mapping[str, type[IntegrationEvent]] = MappingProxyType(
             *OPERATOR_CATALOGUE,
             *NOTIFICATION_CATALOGUE,
             *ENTITLEMENT_CATALOGUE,
+            *RENEWAL_CATALOGUE,
         )
     }
 )
@@ -85,6 +87,7 @@ __all__ = [
     "InvoicePaid",
     "InvoicePaymentActionRequired",
     "InvoicePaymentFailed",
+    "InvoiceUpcoming",
     "InvoiceVoided",
     "NotificationSent",
     "StripeDerivedEvent",

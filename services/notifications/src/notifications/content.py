@@ -172,10 +172,18 @@ def _plan_changed(f: Facts, _: Translator, links: Links) -> Body:
 def _upcoming_renewal(f: Facts, _: Translator, links: Links) -> Body:
     amount = _.money(int(f.get("amount", 0)), str(f.get("currency", "usd")))
     when = _.date(_when(f.get("renews_at")))
+    if f.get("interval") == "month":
+        line = _(
+            "On %(date)s we will charge %(amount)s for the next month.", date=when, amount=amount
+        )
+    else:
+        line = _(
+            "On %(date)s we will charge %(amount)s for the next year.", date=when, amount=amount
+        )
     return (
         _("Your subscription renews on %(date)s", date=when),
         _("Your subscription renews soon"),
-        (_("On %(date)s we will charge %(amount)s for the next year.", date=when, amount=amount),),
+        (line,),
         (Button(label=_("Review billing"), url=links.page()),),
     )
 

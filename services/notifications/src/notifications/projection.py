@@ -30,6 +30,7 @@ from billing_domain.payment_events import (
     PaymentMethodDetached,
     PaymentMethodUpdated,
 )
+from billing_domain.renewal_events import InvoiceUpcoming
 from billing_platform.messaging.billing_events import ConsumedEvent
 
 from notifications import metrics
@@ -40,8 +41,7 @@ log = structlog.get_logger("notifications.projection")
 
 REMINDER_TYPE = "payment.reminder_requested"
 TRIAL_EXTENDED_TYPE = "subscription.trial_extended"
-UPCOMING_TYPE = "invoice.upcoming"
-OPTIONAL_TYPES = (REMINDER_TYPE, TRIAL_EXTENDED_TYPE, UPCOMING_TYPE)
+OPTIONAL_TYPES = (REMINDER_TYPE, TRIAL_EXTENDED_TYPE)
 """Types of other helpers' work: consumed once they are in the catalogue."""
 
 CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
@@ -60,6 +60,7 @@ CONSUMED_TYPES: tuple[type[IntegrationEvent], ...] = (
     PaymentMethodAttached,
     PaymentMethodUpdated,
     PaymentMethodDetached,
+    InvoiceUpcoming,
     *(ev.EVENT_TYPES[name] for name in OPTIONAL_TYPES if name in ev.EVENT_TYPES),
 )
 
@@ -147,7 +148,7 @@ async def apply_event(
         trial_end = getattr(event, "trial_end", None)
         subject = f"{getattr(event, 'stripe_subscription_id', '')}:{_iso(trial_end)}"
         return await _queue(uow, event, MailKind.TRIAL_EXTENDED, subject, trial_end=_iso(trial_end))
-    if event.type == UPCOMING_TYPE:
+    if isinstance(event, InvoiceUpcoming):
         return await _upcoming(uow, event, renewal_intervals)
     log.info("notifications.event.ignored", type=event.type)
     return 0
@@ -155,7 +156,7 @@ async def apply_event(
 
 _DOCUMENT_TYPES: tuple[type[IntegrationEvent], ...] = tuple(
     ev.EVENT_TYPES[name]
-    for name in ("invoice.created", "invoice.finalized", "invoice.updated", UPCOMING_TYPE)
+    for name in ("invoice.created", "invoice.finalized", "invoice.updated")
     if name in ev.EVENT_TYPES
 )
 
@@ -267,21 +268,18 @@ async def _reminder(uow: UnitOfWork, event: IntegrationEvent, clock: Clock) -> i
     return int(await uow.sends.enqueue(mail))
 
 
-async def _upcoming(uow: UnitOfWork, event: IntegrationEvent, intervals: frozenset[str]) -> int:
-    interval = getattr(event, "interval", None)
-    if interval not in intervals:
-        return 0
-    invoice = str(
-        getattr(event, "stripe_invoice_id", "") or getattr(event, "stripe_subscription_id", "")
-    )
-    renews = getattr(event, "next_payment_attempt", None) or getattr(event, "period_end", None)
+async def _upcoming(uow: UnitOfWork, event: InvoiceUpcoming, intervals: frozenset[str]) -> int:
+    if event.interval not in intervals:
+        return 0  # RENEWAL_REMINDER_INTERVALS: by default yearly plans only
+    renews = event.renews_at
+    subject = f"{event.stripe_subscription_id or event.stripe_customer_id}:{_iso(renews)}"
     return await _queue(
         uow,
         event,
         MailKind.UPCOMING_RENEWAL,
-        invoice,
-        amount=getattr(event, "amount_due", 0),
-        currency=getattr(event, "currency", "usd"),
-        renews_at=_iso(renews if isinstance(renews, datetime) else None),
-        interval=interval,
+        subject,
+        amount=event.amount_due,
+        currency=event.currency,
+        renews_at=_iso(renews),
+        interval=event.interval,
     )

@@ -29,6 +29,7 @@ from billing_platform.stripe_reading import (
     read_invoice,
     read_payment_method,
     read_subscription,
+    read_upcoming_invoice,
     tenant_named_by,
 )
 from billing_platform.stripe_reading.fields import id_of, metadata, text
@@ -93,6 +94,9 @@ SCHEDULE_TYPES = frozenset(
         "subscription_schedule.aborted",
     }
 )
+# Some days before a renewal: the next invoice as it will be (no id yet), with the
+# subscription read for its interval (renewal reminders go to some intervals only).
+INVOICE_UPCOMING = "invoice.upcoming"
 HANDLED_TYPES = (
     SUBSCRIPTION_TYPES
     | CHECKOUT_TYPES
@@ -100,7 +104,7 @@ HANDLED_TYPES = (
     | CUSTOMER_TYPES
     | SCHEDULE_TYPES
     | PAYMENT_METHOD_TYPES
-    | {CUSTOMER_DELETED}
+    | {CUSTOMER_DELETED, INVOICE_UPCOMING}
 )
 
 
@@ -152,6 +156,8 @@ def lookups(body: Mapping[str, Any]) -> Lookups:
         return Lookups(schedule_id=id_of(obj.get("schedule")))
     if event_type in CHECKOUT_TYPES and not text(metadata(obj), "plan"):
         return Lookups(subscription_id=id_of(obj.get("subscription")))
+    if event_type == INVOICE_UPCOMING:
+        return Lookups(subscription_id=read_upcoming_invoice(obj).subscription_id)
     if event_type in SCHEDULE_TYPES:
         subscription = id_of(obj.get("subscription")) or id_of(obj.get("released_subscription"))
         return Lookups(subscription_id=subscription, schedule_of_subscription=True)
@@ -185,6 +191,8 @@ def translate(
         return _payment_method(event_type, body, header)
     if event_type in CUSTOMER_TYPES:
         return [_customer(obj, header)]
+    if event_type == INVOICE_UPCOMING:
+        return [_upcoming(obj, header, plans, subscription)]
     if event_type in SCHEDULE_TYPES and subscription is not None:
         # the subscription as it stands now, with its current schedule (both read fresh)
         return _subscription(event_type, subscription, header, plans, schedule)
@@ -326,6 +334,26 @@ _DOCUMENT_EVENTS: dict[str, type[pay.InvoiceDocumentEvent]] = {
     "invoice.finalized": pay.InvoiceFinalized,
     "invoice.updated": pay.InvoiceUpdated,
 }
+
+
+def _upcoming(
+    obj: Mapping[str, Any],
+    header: _Header,
+    plans: PriceCatalog,
+    subscription: Mapping[str, Any] | None,
+) -> ev.IntegrationEvent:
+    upcoming = read_upcoming_invoice(obj)
+    read = read_subscription(subscription, plans) if subscription else None
+    period_end = read.snapshot.current_period_end if read else None
+    return ev.InvoiceUpcoming(
+        **header.fields(ev.InvoiceUpcoming.type),
+        stripe_customer_id=upcoming.customer_id,
+        stripe_subscription_id=upcoming.subscription_id,
+        amount_due=upcoming.amount_due,
+        currency=upcoming.currency,
+        interval=read.interval if read else None,
+        renews_at=upcoming.next_payment_attempt or period_end or upcoming.period_end,
+    )
 
 
 def _customer(obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:

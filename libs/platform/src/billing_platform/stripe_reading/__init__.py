@@ -11,7 +11,13 @@ from billing_platform.stripe_reading.checkout_session import (
 )
 from billing_platform.stripe_reading.customer import CustomerReading, read_customer
 from billing_platform.stripe_reading.fields import customer_tenant, id_of
-from billing_platform.stripe_reading.invoice import InvoiceReading, read_invoice, tenant_named_by
+from billing_platform.stripe_reading.invoice import (
+    InvoiceReading,
+    UpcomingInvoiceReading,
+    read_invoice,
+    read_upcoming_invoice,
+    tenant_named_by,
+)
 from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
 from billing_platform.stripe_reading.price import PriceCatalog, PriceReading, read_price
 from billing_platform.stripe_reading.subscription import (
@@ -28,6 +34,7 @@ __all__ = [
     "PriceCatalog",
     "PriceReading",
     "SubscriptionReading",
+    "UpcomingInvoiceReading",
     "customer_tenant",
     "id_of",
     "read_checkout_session",
@@ -37,5 +44,6 @@ __all__ = [
     "read_price",
     "read_snapshot",
     "read_subscription",
+    "read_upcoming_invoice",
     "tenant_named_by",
 ]

@@ -119,3 +119,33 @@ def tenant_named_by(obj: Mapping[str, Any]) -> str | None:
         or text(obj, "client_reference_id")
         or text(invoice_subscription(obj)[1], "tenant_id")
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpcomingInvoiceReading:
+    """Stripe's ``invoice.upcoming`` object: the next invoice as it will be (no id yet)."""
+
+    customer_id: str
+    subscription_id: str | None
+    amount_due: int
+    currency: str
+    next_payment_attempt: datetime | None
+    period_end: datetime | None
+    tenant_hint: str | None
+
+
+def read_upcoming_invoice(invoice: Mapping[str, Any]) -> UpcomingInvoiceReading:
+    customer = id_of(invoice.get("customer"))
+    if customer is None:
+        raise RuleViolated("upcoming invoice without customer", code="malformed_invoice")
+    subscription_id, subscription_metadata = invoice_subscription(invoice)
+    return UpcomingInvoiceReading(
+        customer_id=customer,
+        subscription_id=subscription_id,
+        amount_due=integer(invoice, "amount_due"),
+        currency=text(invoice, "currency") or "usd",
+        next_payment_attempt=timestamp(invoice, "next_payment_attempt"),
+        period_end=timestamp(invoice, "period_end"),
+        tenant_hint=text(metadata(invoice), "tenant_id")
+        or text(subscription_metadata, "tenant_id"),
+    )
