@@ -187,3 +187,48 @@ class MetricsReader(Protocol):
     async def ledger_days(self, *, since: datetime, until: datetime) -> LedgerDays: ...
 
     async def kpis(self, now: datetime) -> Kpis: ...
+
+
+# -- opening balances (``billing analytics backfill``) ---------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListedSubscription:
+    """A tenant's subscription as the subscriptions service's projection holds it (its
+    operators' listing, never its tables)."""
+
+    tenant_id: str
+    subscription_id: str | None
+    plan: PlanType
+    interval: str
+    status: SubscriptionStatus
+    cancel_at_period_end: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListedPage:
+    subscriptions: Sequence[ListedSubscription]
+    next_cursor: str | None
+
+
+class SubscriptionDirectory(Protocol):
+    """Every tenant's subscription, page by page (``GET /api/billing/admin/subscriptions``)."""
+
+    async def page(self, cursor: str | None) -> ListedPage: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class CataloguePrice:
+    """What one billing interval of a plan costs, as Stripe's catalogue says."""
+
+    amount: int
+    currency: str
+    interval: str
+    interval_count: int = 1
+
+
+class PriceBook(Protocol):
+    async def price(self, plan: PlanType, interval: str) -> CataloguePrice | None:
+        """The plan's price for the interval; ``None`` when none is configured."""
+        ...

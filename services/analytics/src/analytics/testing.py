@@ -31,9 +31,12 @@ from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from analytics.ports import (
     Activity,
     ActivityDay,
+    CataloguePrice,
     FailureRecord,
     Kpis,
     LedgerDays,
+    ListedPage,
+    ListedSubscription,
     Movement,
     MovementDay,
     PaymentFailure,
@@ -306,3 +309,52 @@ class FakeMetricsReader:
             invoices_paid_1h=sum(a.kind == "invoice_paid" for a in recent),
             payment_attempts_failed_1h=sum(a.kind == "payment_attempt_failed" for a in recent),
         )
+
+
+# -- the backfill's sources ----------------------------------------------------------
+
+
+class FakeSubscriptionDirectory:
+    """The subscriptions listing over a list, paged like the API (by tenant id)."""
+
+    def __init__(self, rows: Sequence[ListedSubscription], *, page_size: int = 2) -> None:
+        self.rows = sorted(rows, key=lambda r: r.tenant_id)
+        self.page_size = page_size
+        self.pages = 0
+
+    async def page(self, cursor: str | None) -> ListedPage:
+        self.pages += 1
+        after = [r for r in self.rows if cursor is None or r.tenant_id > cursor]
+        page = after[: self.page_size]
+        more = len(after) > self.page_size
+        return ListedPage(subscriptions=page, next_cursor=page[-1].tenant_id if more else None)
+
+
+@dataclass
+class FakePriceBook:
+    prices: dict[tuple[PlanType, str], CataloguePrice]
+    asked: list[tuple[PlanType, str]] = field(default_factory=list)
+
+    async def price(self, plan: PlanType, interval: str) -> CataloguePrice | None:
+        self.asked.append((plan, interval))
+        return self.prices.get((plan, interval))
+
+
+def listed(
+    tenant_id: str,
+    *,
+    plan: PlanType = PlanType.SOLO,
+    interval: str = "month",
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+    updated_at: datetime,
+    subscription: bool = True,
+) -> ListedSubscription:
+    return ListedSubscription(
+        tenant_id=tenant_id,
+        subscription_id=f"sub_{tenant_id}" if subscription else None,
+        plan=plan,
+        interval=interval,
+        status=status,
+        cancel_at_period_end=False,
+        updated_at=updated_at,
+    )

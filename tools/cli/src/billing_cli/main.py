@@ -14,7 +14,13 @@ import uvicorn
 from billing_platform.http.jwt_keys import KeyConfigError
 from billing_platform.migrations import upgrade
 
-from billing_cli import events_commands, prune_command, reconcile_command, webhooks_commands
+from billing_cli import (
+    analytics_commands,
+    events_commands,
+    prune_command,
+    reconcile_command,
+    webhooks_commands,
+)
 from billing_cli.config import command_settings, database_settings, serve_settings
 from billing_cli.gateway import DevGateway
 from billing_cli.sandbox_serve import sandbox_config, with_sandbox_prices
@@ -162,6 +168,7 @@ app.command()(reconcile_command.reconcile)
 app.command()(prune_command.prune)
 app.add_typer(events_commands.app, name="events")
 app.add_typer(stripe_params_command.app, name="stripe")
+app.add_typer(analytics_commands.app, name="analytics")
 
 if __name__ == "__main__":
     app()
