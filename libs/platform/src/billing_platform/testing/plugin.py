@@ -24,6 +24,7 @@ import aio_pika
 import asyncpg
 import pytest
 
+from billing_platform.messaging.message import consumer_queue
 from billing_platform.messaging.rabbitmq import (
     RabbitMQBus,
     dead_letter_exchange,
@@ -31,6 +32,7 @@ from billing_platform.messaging.rabbitmq import (
     declared_delay_queues,
     declared_queues,
 )
+from billing_platform.messaging.retry_lane import RETRY_DELAYS_S, delay_queue
 from billing_platform.testing import backends, skip_summary
 
 
@@ -99,18 +101,35 @@ async def amqp_url(_backend_stack: ExitStack) -> str:
     return started
 
 
+SERVICE_QUEUES = (
+    "checkout.billing-events",
+    "subscriptions.billing-events",
+    "notifications.billing-events",
+    "analytics.billing-events",
+)
+"""Every service's consumer queue (tools/cli/tests/test_service_queues.py keeps it true).
+Services run as subprocesses (``billing dev``, the e2e stacks) declare their queues on
+a test's exchange where ``declared_queues`` cannot see them; without deleting these
+too, every such test left quorum queues behind, and a day of runs used up the
+broker's file descriptors (it stopped accepting connections)."""
+
+
 @pytest.fixture
 async def exchange_name(amqp_url: str) -> AsyncIterator[str]:
     name = f"billing.events.test.{uuid.uuid4().hex[:10]}"
     yield name
+    queues = declared_queues(name) | {consumer_queue(q, name) for q in SERVICE_QUEUES}
+    lanes = declared_delay_queues(name) | {
+        delay_queue(queue, seconds) for queue in queues for seconds in RETRY_DELAYS_S
+    }
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
-        for queue in declared_queues(name):
+        for queue in queues:  # deleting a queue that is not there is not an error
             for doomed in (queue, dead_letter_queue(queue)):
                 await channel.queue_delete(doomed)
-        for delay_queue in declared_delay_queues(name):  # their auto-delete exchanges go too
-            await channel.queue_delete(delay_queue)
+        for lane in lanes:  # their auto-delete exchanges go too
+            await channel.queue_delete(lane)
         for exchange in (name, dead_letter_exchange(name)):
             await channel.exchange_delete(exchange)
     finally:
