@@ -25,6 +25,15 @@ async def invoices_of(product: Product, tenant: str) -> list[dict[str, Any]]:
     return invoices
 
 
+async def entitlements_of(product: Product, tenant: str) -> dict[str, Any]:
+    response = await product.api.get(
+        "/api/billing/entitlements", headers=product.auth(tenant, "member")
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def start_trial(product: Product, tenant: str, *, card: str) -> dict[str, Any]:
     session_id = await product.checkout(tenant, "team", trial=True)
     assert (await product.pay(session_id, card=card)).status_code == 303
@@ -49,6 +58,7 @@ async def test_trial_without_card_warns_pauses_and_resumes_when_a_card_is_added(
     assert (state["status_label"], state["trial_ends_in_days"]) == ("Paused", None)
     await product.wait_event(tenant, "subscription.updated")
     assert [i["amount_due"] for i in await invoices_of(product, tenant)] == [0]
+    assert (await entitlements_of(product, tenant))["plan"] == "free"  # paused: Free's grant
 
     customer = await product.customer_of(tenant)  # the card the setup flow would add
     added = await product.stripe.post(f"/_sandbox/customers/{customer}/card", json={"card": CARD})
@@ -62,6 +72,8 @@ async def test_trial_without_card_warns_pauses_and_resumes_when_a_card_is_added(
     assert [(i["status"], i["amount_paid"]) for i in paid] == [("paid", 2900)]
     types = product.types_of(tenant)
     assert types.count("subscription.activated") == 2  # the trial, then the resume
+    assert (await entitlements_of(product, tenant))["plan"] == "team"
+    await product.wait_event(tenant, "entitlements.changed", count=3)  # team, free, team
 
 
 async def test_trial_with_a_card_converts_at_its_end(product: Product) -> None:
