@@ -58,6 +58,7 @@ def settings(
     sandbox_prices: dict[str, str],
     sandbox_yearly_prices: dict[str, str],
 ) -> BillingSettings:
+    assert "team" in sandbox_yearly_prices
     return BillingSettings(
         database_url=own_database,
         jwt_secret=SECRET,
@@ -67,7 +68,7 @@ def settings(
         stripe_price_team=sandbox_prices["team"],
         stripe_price_enterprise=sandbox_prices["enterprise"],
         stripe_price_solo_yearly=sandbox_yearly_prices["solo"],
-        stripe_price_team_yearly=sandbox_yearly_prices["team"],
+        # team yearly unset: found by its lookup key, as the subscriptions service does
         stripe_price_enterprise_yearly=sandbox_yearly_prices["enterprise"],
     )
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from analytics.adapters.stripe_prices import StripePriceBook
 from billing_domain.errors import Conflict, RuleViolated
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
@@ -33,6 +34,7 @@ ADAPTERS: tuple[type[Any], ...] = (
     StripeSubscriptionGateway,
     StripeSelfServiceGateway,
     StripeObjectReader,
+    StripePriceBook,
 )
 CARD_OK = "4242424242424242"
 
@@ -53,6 +55,8 @@ class Scenario:
         self.subscriptions = StripeSubscriptionGateway(caller, PriceCatalog({}))  # lookup keys
         self.webhooks = StripeObjectReader(caller)
         self.self_service = StripeSelfServiceGateway(caller)
+        # analytics' backfill: one configured price (retrieved), the rest by lookup key
+        self.price_book = StripePriceBook(caller, PriceCatalog({"team": price_ids["team"]}))
         self.sandbox_url = sandbox_url
         self.price_ids = price_ids
         self.exercised: set[str] = set()
@@ -67,6 +71,12 @@ class Scenario:
         await self._subscription_life(tenant, customer)
         await self._self_service(tenant, customer)
         await self._trial_without_card(f"audit-{uuid.uuid4().hex[:12]}")
+        await self._price_book()
+
+    async def _price_book(self) -> None:
+        book = self.price_book
+        await self._run(book, "price", lambda: book.price(PlanType.TEAM, "month"))
+        await self._run(book, "price", lambda: book.price(PlanType.SOLO, "year"))
 
     async def _checkout(self, tenant: str) -> str:
         gw, key = self.checkout, uuid.uuid4().hex
