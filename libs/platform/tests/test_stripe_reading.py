@@ -241,6 +241,7 @@ def test_card_summary_holds_no_more_of_the_card() -> None:
         "last4",
         "exp_month",
         "exp_year",
+        "created",
     }
 
 
