@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from typing import Annotated, Any
 
 from billing_domain.auth import Action, Principal, authorize
 from billing_platform.http.auth import CurrentPrincipal
@@ -120,7 +120,7 @@ async def get_preferences(request: Request, principal: CurrentPrincipal) -> Pref
     "/preferences",
     summary="Switch non-critical emails on or off (owner only)",
     response_model=PreferencesOut,
-    responses=error_responses(401, 403, 422, described=ERROR_DESCRIPTIONS),
+    responses=error_responses(400, 401, 403, 422, described=ERROR_DESCRIPTIONS),
 )
 async def put_preferences(request: Request, owner: Owner, body: PreferencesIn) -> PreferencesOut:
     ctx = _context(request)
@@ -138,6 +138,10 @@ def _claim(token: str, ctx: NotificationsContext) -> UnsubscribeClaim:
 
 
 Token = Annotated[str, Query(min_length=1, max_length=1024)]
+_HTML_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a page", "content": {"text/html": {"schema": {"type": "string"}}}}
+}
+"""The page answers HTML; the errors stay the API's JSON shape."""
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -163,8 +167,8 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 @router.get(
     "/unsubscribe",
     summary="The confirmation page of an unsubscribe link (no token needed but the link's)",
-    response_class=HTMLResponse,
-    responses=error_responses(400, 410, 422, described=TOKEN_ERRORS),
+    response_model=None,
+    responses=_HTML_PAGE | error_responses(400, 410, 422, described=TOKEN_ERRORS),
 )
 async def unsubscribe_page(request: Request, token: Token) -> HTMLResponse:
     claim = _claim(token, _context(request))
@@ -180,8 +184,8 @@ async def unsubscribe_page(request: Request, token: Token) -> HTMLResponse:
 @router.post(
     "/unsubscribe",
     summary="One-click unsubscribe (RFC 8058): the signed token switches one kind off, once",
-    response_class=HTMLResponse,
-    responses=error_responses(400, 409, 410, 422, described=TOKEN_ERRORS),
+    response_model=None,
+    responses=_HTML_PAGE | error_responses(400, 409, 410, 422, described=TOKEN_ERRORS),
 )
 async def unsubscribe_now(request: Request, token: Token) -> HTMLResponse:
     ctx = _context(request)
