@@ -364,3 +364,34 @@ def test_closing_another_invoice_keeps_the_failure_and_a_late_failure_stays_clos
     account.record_invoice_closed_unpaid(invoice_id="in_1", uncollectible=True, mark=mark(10))
     assert account.record_payment_failed(failure("in_1"), mark=mark(5)) is ApplyOutcome.STALE
     assert failure_of(account) is None
+
+
+def test_invoice_events_in_the_same_second_settle_without_a_re_read() -> None:
+    """A test clock stamps a whole renewal with its frozen time: the failure, the
+    payment and the closing of one invoice share ``created``. Paid and closed are
+    final and win the tie; a failure loses it once the invoice was paid or closed,
+    and another attempt of an open failure still counts."""
+    account = active_team()
+    assert (
+        account.record_payment_failed(failure(), mark=mark(5, "evt_fail"), object_id="in_1")
+        is ApplyOutcome.APPLIED
+    )
+    retried = replace(failure(), attempt_count=2)
+    assert (
+        account.record_payment_failed(retried, mark=mark(5, "evt_retry"), object_id="in_1")
+        is ApplyOutcome.APPLIED
+    )
+    paid = account.record_invoice_paid(
+        invoice_id="in_1", amount_paid=Money(amount=2900, currency="usd"), mark=mark(5, "evt_paid")
+    )
+    assert paid is ApplyOutcome.APPLIED
+    assert failure_of(account) is None
+    late = account.record_payment_failed(failure(), mark=mark(5, "evt_late"), object_id="in_1")
+    assert late is ApplyOutcome.TIE
+    assert failure_of(account) is None
+    account.record_payment_failed(failure("in_2"), mark=mark(7, "evt_f2"), object_id="in_2")
+    closed = account.record_invoice_closed_unpaid(
+        invoice_id="in_2", uncollectible=True, mark=mark(7, "evt_void")
+    )
+    assert closed is ApplyOutcome.APPLIED
+    assert failure_of(account) is None

@@ -275,7 +275,11 @@ class BillingAccount:
         With a ``mark``, the event is ordered against others for the same
         invoice (``object_id`` defaults to ``failure.invoice_id``).
         """
-        outcome = self._admit(mark, object_id or failure.invoice_id)
+        # In the same second as the invoice's last event: another attempt of a
+        # failure still open applies; after its payment or closing it does not.
+        key = object_id or failure.invoice_id
+        still_failing = self.payment_failure is not None and self.payment_failure.invoice_id == key
+        outcome = self._admit(mark, key, wins_a_tie=still_failing)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
         failure = failure.continuing(self.payment_failure, None if mark is None else mark.created)
@@ -324,8 +328,9 @@ class BillingAccount:
         mark: AppliedMark | None = None,
         object_id: str | None = None,
     ) -> ApplyOutcome:
-        """An invoice was paid (``invoice.paid``): clears a failure of that invoice."""
-        outcome = self._admit(mark, object_id or invoice_id)
+        """An invoice was paid (``invoice.paid``): clears a failure of that invoice.
+        Paid is final: it wins a tie with the invoice's failure."""
+        outcome = self._admit(mark, object_id or invoice_id, wins_a_tie=True)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
         cleared = self._clear_failure_of(invoice_id)
@@ -350,8 +355,9 @@ class BillingAccount:
     ) -> ApplyOutcome:
         """An invoice was voided (``invoice.voided``) or written off
         (``invoice.marked_uncollectible``): a failure of that invoice is over, so the
-        tenant's payment-failure banner clears (whatever the subscription's status)."""
-        outcome = self._admit(mark, invoice_id)
+        tenant's payment-failure banner clears (whatever the subscription's status).
+        Closing is final: it wins a tie with the invoice's failure."""
+        outcome = self._admit(mark, invoice_id, wins_a_tie=True)
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
         self.events.append(
@@ -391,12 +397,19 @@ class BillingAccount:
         self.payment_failure = None
         return failure
 
-    def _admit(self, mark: AppliedMark | None, key: str | None) -> ApplyOutcome:
+    def _admit(
+        self, mark: AppliedMark | None, key: str | None, *, wins_a_tie: bool = False
+    ) -> ApplyOutcome:
+        """``wins_a_tie``: an invoice event that needs no re-read when it shares its
+        second with the last one applied (Stripe's ``created`` has one-second
+        resolution, and a test clock stamps a whole cycle with its frozen time)."""
         if mark is None:
             return ApplyOutcome.APPLIED
         if key is None:
             raise RuleViolated("an ordered update needs an object id", code="missing_object_id")
         outcome = judge(self.last_applied.get(key), mark)
+        if outcome is ApplyOutcome.TIE and wins_a_tie:
+            outcome = ApplyOutcome.APPLIED
         if outcome is ApplyOutcome.APPLIED:
             self.last_applied[key] = mark
         return outcome

@@ -127,7 +127,7 @@ async def _apply(
             outcome = account.record_payment_failed(
                 event.payment_failure(), mark=_mark(event), object_id=event.stripe_invoice_id
             )
-            return Projected(outcome.value)
+            return _projected(outcome)
         case events.InvoicePaymentActionRequired():
             if _about_another_subscription(account, event.stripe_subscription_id):
                 return Projected.IGNORED
@@ -135,7 +135,7 @@ async def _apply(
             outcome = account.record_payment_action_required(
                 event.payment_failure(), at=None if mark is None else mark.created
             )
-            return Projected(outcome.value)
+            return _projected(outcome)
         case events.InvoicePaid():
             if _about_another_subscription(account, event.stripe_subscription_id):
                 return Projected.IGNORED
@@ -144,7 +144,7 @@ async def _apply(
                 amount_paid=event.money_paid,
                 mark=_mark(event),
             )
-            return Projected(outcome.value)
+            return _projected(outcome)
         case events.InvoiceVoided() | events.InvoiceMarkedUncollectible():
             if _about_another_subscription(account, event.stripe_subscription_id):
                 return Projected.IGNORED
@@ -153,8 +153,13 @@ async def _apply(
                 uncollectible=isinstance(event, events.InvoiceMarkedUncollectible),
                 mark=_mark(event),
             )
-            return Projected(outcome.value)
+            return _projected(outcome)
     return Projected.IGNORED
+
+
+def _projected(outcome: ApplyOutcome) -> Projected:
+    """An invoice event's outcome; a tie it does not win changes nothing."""
+    return Projected.IGNORED if outcome is ApplyOutcome.TIE else Projected(outcome.value)
 
 
 def _mark(event: events.IntegrationEvent) -> AppliedMark | None:
@@ -172,7 +177,7 @@ async def _apply_subscription(
     )
     outcome = account.apply_stripe_snapshot(snapshot, mark)
     if outcome is not ApplyOutcome.TIE:
-        return Projected(outcome.value)
+        return _projected(outcome)
     if snapshot.agrees_with(account.snapshot()):  # the two agree: nothing to settle
         account.apply_authoritative(snapshot, mark=mark)
         return Projected.DUPLICATE
@@ -204,9 +209,9 @@ async def _apply_checkout(
             status=SubscriptionStatus.TRIALING if event.trial else SubscriptionStatus.ACTIVE,
         )
         outcome = account.apply_authoritative(provisional)
-        return Projected(outcome.value)
+        return _projected(outcome)
     outcome = account.apply_authoritative(fresh, mark=mark, object_id=subscription_id)
-    return Projected(outcome.value)
+    return _projected(outcome)
 
 
 def _about_another_subscription(account: BillingAccount, subscription_id: str | None) -> bool:
