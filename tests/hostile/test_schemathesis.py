@@ -43,7 +43,13 @@ CHECKS = [
     response_schema_conformance,
 ]
 CALLERS = ("owner", "member", "operator", "garbage", "expired", "alg_none")
-UNAUTHENTICATED_PATHS = {"/healthz", "/readyz", "/metrics", "/api/webhooks/stripe"}
+UNAUTHENTICATED_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/webhooks/stripe",
+    "/api/billing/plans",  # public by contract (ARCHITECTURE 8.2): a token is ignored
+}
 
 
 def _schema(service: str) -> Any:

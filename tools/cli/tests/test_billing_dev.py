@@ -67,6 +67,8 @@ def test_billing_dev_starts_on_embedded_defaults_and_restarts_on_the_same_data(
             "subscriptions": "ok",
             "webhooks": "ok",
             "analytics": "ok",
+            "notifications": "ok",
+            "mail": "ok",  # the embedded SMTP catcher
         }
         assert "billing_http_requests_total" in httpx.get(f"{base}/metrics").text
         unknown = httpx.get(f"{base}/api/billing/nope")  # the API's error shape, not a page's

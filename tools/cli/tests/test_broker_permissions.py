@@ -14,20 +14,23 @@ pytestmark = pytest.mark.unit
 SCRIPT = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "users.sh"
 
 
-def topic_permissions() -> dict[str, re.Pattern[str]]:
+def topic_permissions() -> dict[str, re.Pattern[str] | None]:
+    """Each user's topic write pattern; ``None`` for a user that publishes nothing."""
     blocks = SCRIPT.read_text().split("\nuser ")[1:]
-    found = {}
+    found: dict[str, re.Pattern[str] | None] = {}
     for block in blocks:
         name = block.split()[0]
-        pattern = re.findall(r"'(\^billing[^']*)'", block)[-1]
-        found[name] = re.compile(pattern.replace("\\\\", "\\"))
+        patterns = re.findall(r"'(\^billing[^']*)'", block)
+        found[name] = re.compile(patterns[-1].replace("\\\\", "\\")) if patterns else None
     return found
 
 
 def test_each_service_may_publish_its_types_and_no_other() -> None:
     permissions = topic_permissions()
-    assert set(permissions) == set(PUBLISHED)
-    for service, allowed in permissions.items():
+    publishing = {name: allowed for name, allowed in permissions.items() if allowed is not None}
+    assert set(publishing) == set(PUBLISHED)
+    assert set(permissions) - set(publishing) == {"analytics"}  # it consumes only
+    for service, allowed in publishing.items():
         for event_type in EVENT_TYPES:
             key = f"billing.{event_type}"
             mine = event_type in PUBLISHED[service]

@@ -180,7 +180,9 @@ def test_checkout_to_active_with_stripe_webhooks_through_nginx(topology: dict[st
     plans = client.get("/api/billing/plans", headers={"X-Request-ID": "topology-req-1"})
     assert plans.status_code == 200, plans.text
     assert plans.headers["x-request-id"] == "topology-req-1"
-    assert plans.headers["cache-control"] == "no-store"  # a service's answer, via nginx
+    # the public catalogue keeps the service's own caching through nginx (not no-store)
+    assert plans.headers["cache-control"] == "public, max-age=300"
+    assert plans.headers["etag"]
     assert plans.headers["strict-transport-security"].startswith("max-age=")
     assert client.get("/README.md").status_code == 404  # web/'s other files are not served
     assert len(client.get("/api/billing/plans").headers["x-request-id"]) == 32  # generated
