@@ -114,9 +114,6 @@ def subscriptions_context(request: Request) -> SubscriptionsContext:
     return context_of(request, SubscriptionsContext)
 
 
-_context = subscriptions_context  # the name self_service.api imports
-
-
 def _tenant(principal: Principal, query: str | None, header: str | None) -> str:
     """The tenant acted on: the token's, unless the caller names one (then it must match)."""
     return query or header or principal.tenant_id
@@ -143,9 +140,6 @@ def request_key(idempotency_key: str | None) -> str:
             "Idempotency-Key: 1-200 letters, digits or . _ : -", code="bad_idempotency_key"
         )
     return idempotency_key
-
-
-_request_key = request_key  # the name self_service.api imports
 
 
 @router.get(

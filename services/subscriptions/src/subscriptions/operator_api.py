@@ -16,7 +16,6 @@ from billing_domain.payment_recovery import (
 )
 from billing_domain.timestamps import to_rfc3339
 from billing_platform.http.auth import CurrentPrincipal
-from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.errors import ApiError
 from billing_platform.http.middleware import RequestId
@@ -26,9 +25,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from subscriptions import payment_queue
-from subscriptions.api import _request_key
+from subscriptions.api import request_key, subscriptions_context
 from subscriptions.commands import ListActions, ListPastDue, OperatorTenantAction
-from subscriptions.context import SubscriptionsContext
 from subscriptions.ports import ActionRecord, PastDueRow, QueuePosition
 from subscriptions.views import followable_url
 
@@ -117,10 +115,6 @@ class ActionIn(BaseModel):
 class ActionAccepted(BaseModel):
     status: str = Field(examples=["requested"])
     action: ActionOut
-
-
-def _context(request: Request) -> SubscriptionsContext:
-    return context_of(request, SubscriptionsContext)
 
 
 async def _operator(principal: CurrentPrincipal) -> Principal:
@@ -218,7 +212,7 @@ async def past_due(
         Query(max_length=MAX_TENANT, pattern=r"^[^\x00]+$", description="only this tenant's row"),
     ] = None,
 ) -> PastDueList:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = ListPastDue(
         principal=principal,
         statuses=QUEUE_STATUSES if status is None else (parse_queue_status(status),),
@@ -255,7 +249,7 @@ async def tenant_actions(
     before = None if cursor is None else int(cursor)
     if before is not None and before > MAX_BIGINT:
         raise ApiError(422, "invalid_cursor", "cursor must be a value from next_cursor")
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = ListActions(principal=principal, tenant_id=tenant_id, before=before, limit=limit + 1)
     records = await payment_queue.list_actions(cmd, context.reader, context.queue)
     page = records[:limit]
@@ -275,7 +269,7 @@ def _command(
     return OperatorTenantAction(
         principal=principal,
         tenant_id=tenant_id,
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
         causation_id=request_id,
         reason=None if body is None else body.reason,
     )
@@ -297,7 +291,7 @@ async def retry_payment(
     body: Annotated[ActionIn | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = _command(principal, tenant_id, request_id, idempotency_key, body)
     async with context.budget.spend(tenant_id, STRIPE):
         record = await payment_queue.retry_payment(
@@ -322,7 +316,7 @@ async def remind(
     request_id: RequestId,
     body: Annotated[ActionIn | None, Body()] = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = _command(principal, tenant_id, request_id, None, body)
     record = await payment_queue.remind(cmd, context.reader, context.uow_factory, context.clock)
     accepted = ActionAccepted(status="requested", action=action_out(record))

@@ -24,8 +24,8 @@ from subscriptions.api import (
     IdempotencyKey,
     OwnerTenant,
     SubscriptionOut,
-    _context,
-    _request_key,
+    request_key,
+    subscriptions_context,
 )
 from subscriptions.views import subscription_body
 
@@ -92,7 +92,7 @@ def _operator(principal: CurrentPrincipal) -> None:
 async def preview_trial_end(
     request: Request, principal: CurrentPrincipal, tenant_id: OwnerTenant
 ) -> TrialEndPreviewOut:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = trials.PreviewTrialEnd(principal=principal, tenant_id=tenant_id)
     async with context.budget.spend(tenant_id, STRIPE):
         preview = await trials.preview_trial_end(cmd, context.reader, context.gateway)
@@ -112,11 +112,11 @@ async def end_trial(
     request_id: RequestId,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = trials.EndTrial(
         principal=principal,
         tenant_id=tenant_id,
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
         causation_id=request_id,
     )
     async with context.budget.spend(tenant_id, STRIPE):
@@ -156,7 +156,7 @@ async def extend_trial(
     principal: CurrentPrincipal,
     request_id: RequestId,
 ) -> TrialExtendedOut:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = trials.ExtendTrial(
         principal=principal,
         tenant_id=tenant_id,
@@ -199,7 +199,7 @@ async def list_extensions(
     tenant_id: Annotated[str | None, Query(max_length=MAX_TENANT)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[TrialExtensionOut]:
-    context = _context(request)
+    context = subscriptions_context(request)
     records = await trials.recent_extensions(
         principal, context.trial_extensions, tenant_id=tenant_id, limit=limit
     )

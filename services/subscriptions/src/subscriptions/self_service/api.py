@@ -24,9 +24,9 @@ from subscriptions.api import (
     OwnerTenant,
     TenantHeader,
     TenantQuery,
-    _context,
-    _request_key,
     _tenant,
+    request_key,
+    subscriptions_context,
 )
 from subscriptions.metrics import SELF_SERVICE_ACTIONS
 from subscriptions.self_service import use_cases
@@ -152,7 +152,7 @@ def _methods(principal: Principal, tenant_id: str) -> ListPaymentMethods:
 async def list_payment_methods(
     request: Request, principal: CurrentPrincipal, tenant_id: MemberTenant
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     wallet = await use_cases.list_payment_methods(
         _methods(principal, tenant_id), context.self_service
     )
@@ -172,12 +172,12 @@ async def make_default(
     tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = MakeDefault(
         principal=principal,
         tenant_id=tenant_id,
         payment_method_id=_stripe_id(payment_method_id, "payment method"),
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
     )
     with _counted("make_default"):
         async with context.budget.spend(tenant_id, STRIPE):
@@ -208,12 +208,12 @@ async def remove_payment_method(
     tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = RemovePaymentMethod(
         principal=principal,
         tenant_id=tenant_id,
         payment_method_id=_stripe_id(payment_method_id, "payment method"),
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
     )
     with _counted("remove"):
         async with context.budget.spend(tenant_id, STRIPE):
@@ -248,7 +248,7 @@ async def list_invoices(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> JSONResponse:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = ListInvoices(
         principal=principal, tenant_id=tenant_id, after=decode_cursor(cursor), limit=limit
     )
@@ -269,12 +269,12 @@ async def pay_invoice(
     tenant_id: OwnerTenant,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentOut:
-    context = _context(request)
+    context = subscriptions_context(request)
     cmd = PayInvoice(
         principal=principal,
         tenant_id=tenant_id,
         invoice_id=_stripe_id(invoice_id, "invoice"),
-        request_key=_request_key(idempotency_key),
+        request_key=request_key(idempotency_key),
     )
     with _counted("pay_invoice"):
         async with context.budget.spend(tenant_id, STRIPE):
