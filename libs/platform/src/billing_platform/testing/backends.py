@@ -20,6 +20,7 @@ import aio_pika
 import asyncpg
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def in_ci() -> bool:

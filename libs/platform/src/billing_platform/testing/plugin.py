@@ -50,6 +50,10 @@ async def postgres_server_url(_backend_stack: ExitStack) -> str:
         if reason is not None:
             backends.unavailable("Postgres at DATABASE_URL", reason, pytest.fail, pytest.skip)
         return url
+    # Like AMQP_URL: the machine's own server when it answers (CI's, a developer's), else
+    # one of the test run's own (testcontainers or pgserver).
+    if await backends.postgres_reachable(backends.DEFAULT_DATABASE_URL) is None:
+        return backends.DEFAULT_DATABASE_URL
     try:
         return backends.start_postgres(_backend_stack)
     except Exception as exc:
