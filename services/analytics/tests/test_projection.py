@@ -124,6 +124,24 @@ async def test_a_stale_state_changes_nothing_and_a_late_event_lands_in_its_own_d
     assert [p["mrr"] for p in series] == [0, 0, 2000]
 
 
+@pytest.mark.parametrize("ids", [("evt_b", "evt_a"), ("evt_a", "evt_b")])
+async def test_events_of_the_same_second_apply_in_arrival_order_and_once(
+    ids: tuple[str, str],
+) -> None:
+    """Stripe stamps ``created`` in whole seconds and its event ids are random: a
+    subscription created incomplete and made active in the same second is active,
+    whichever id sorts first, and a replay of either copy changes nothing."""
+    store = FakeStore()
+    created = subscription_updated("t", at=DAY1, status=S.INCOMPLETE, event_id=ids[0])
+    active = subscription_updated("t", at=DAY1, status=S.ACTIVE, event_id=ids[1])
+    assert await apply(store, created, active) == [True, True]
+    assert kinds(store) == [("t", "new", 0, 1000)]
+    for event in (created, active):  # replayed under new message ids
+        await project_billing_event(consumed(event, message_id=f"again-{event.id}"), store.uow())
+    assert kinds(store) == [("t", "new", 0, 1000)]
+    assert store.data.states["t"].mrr == 1000
+
+
 async def test_recovery_rate_and_time_to_recover() -> None:
     store = FakeStore()
     await apply(

@@ -1,6 +1,7 @@
 """A scripted month through the consumer's handler on real Postgres and the HTTP route:
 the metrics equal the numbers computed by hand from the script below; every message
-delivered twice changes nothing; a late payment failure lands in its own day.
+delivered twice, or republished under new message ids, changes nothing; a late payment
+failure lands in its own day.
 
 The month (usd, monthly prices: solo 900, team 2900, enterprise 9900), November 2031:
 
@@ -90,13 +91,14 @@ def script(run: str) -> tuple[list[IntegrationEvent], IntegrationEvent]:
     return events, late
 
 
-async def deliver(app: FastAPI, events: list[IntegrationEvent]) -> None:
+async def deliver(app: FastAPI, events: list[IntegrationEvent], *, copy: str = "") -> None:
+    """Each event as a message; ``copy`` names a republication (new message ids)."""
     context: AnalyticsContext = app.state.context
     handler = billing_event_handler(context.uow_factory)
     for event in events:
         await handler(
             IncomingMessage(
-                message_id=str(event.id),
+                message_id=f"{copy}{event.id}",
                 routing_key=event.routing_key,
                 body=json.dumps(event.to_envelope()).encode(),
             )
@@ -109,6 +111,7 @@ async def test_a_scripted_month_equals_the_numbers_by_hand(
     events, late = script("m")
     await deliver(app, events)
     await deliver(app, events)  # every message redelivered: nothing changes
+    await deliver(app, events, copy="republished-")  # new message ids, same Stripe events
     await deliver(app, [late])  # A's failure of the 21st arrives after everything else
     await deliver(app, [late])
 

@@ -2,8 +2,16 @@
 
 Pure: the projection reads the tenant's ``TenantRevenue``, calls ``fold_subscription``
 and writes what it answers. A state older than the one applied (by the Stripe event's
-``created`` and id) changes nothing, so replays and late copies are no-ops; a newer
-event lands at its own Stripe time, however late it arrives.
+``created``) changes nothing, so late copies are no-ops; a newer event lands at its own
+Stripe time, however late it arrives.
+
+Stripe's ``created`` has whole seconds, and one request often makes several events in
+the same second (``customer.subscription.created`` incomplete, then ``.updated``
+active; a test clock stamps a whole renewal with its frozen time). Event ids are random,
+so they cannot order such a tie: the event that arrives later is applied (Stripe sends
+a subscription's events in the order they happened, and each carries the whole
+subscription as it then stood), and the ids applied in that second are remembered in
+the mark (``as_of_event``, space-separated), so a replay of any of them changes nothing.
 """
 
 from __future__ import annotations
@@ -41,10 +49,27 @@ def interval_of(event: SubscriptionEvent) -> str:
     return value if isinstance(value, str) and value else "month"
 
 
+MARK_SEPARATOR = " "
+
+
+def _applied_in_the_marks_second(state: TenantRevenue) -> list[str]:
+    return state.as_of_event.split(MARK_SEPARATOR)
+
+
 def is_stale(state: TenantRevenue | None, event: SubscriptionEvent) -> bool:
+    """Older than the state applied, or one of the events applied in its second."""
     if state is None:
         return False
-    return (event_time(event), event.causation_id) <= (state.as_of, state.as_of_event)
+    at = event_time(event)
+    if at != state.as_of:
+        return at < state.as_of
+    return event.causation_id in _applied_in_the_marks_second(state)
+
+
+def _mark_after(state: TenantRevenue | None, event: SubscriptionEvent) -> str:
+    if state is None or event_time(event) != state.as_of:
+        return event.causation_id
+    return MARK_SEPARATOR.join([*_applied_in_the_marks_second(state), event.causation_id])
 
 
 def fold_subscription(state: TenantRevenue | None, event: SubscriptionEvent) -> Fold:
@@ -71,7 +96,7 @@ def fold_subscription(state: TenantRevenue | None, event: SubscriptionEvent) -> 
         cancel_at_period_end=event.cancel_at_period_end,
         paid_before=paid_before or after > 0,
         as_of=at,
-        as_of_event=event.causation_id,
+        as_of_event=_mark_after(state, event),
     )
     return Fold(
         state=new_state,

@@ -32,7 +32,8 @@ class TenantRevenue:
     """The tenant had MRR at some time (its return is a reactivation, not new)."""
     as_of: datetime
     as_of_event: str
-    """The ordering mark of the Stripe event last applied: (``as_of``, ``as_of_event``)."""
+    """The ordering mark: the Stripe time of the state applied (``as_of``) and the ids of
+    the events applied in that second, space-separated (``ledger.is_stale``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
