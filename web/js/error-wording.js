@@ -34,8 +34,10 @@ export const BY_CODE = {
 export const DECLINES = {
   generic_decline: "The bank declined the card without giving a reason.",
   insufficient_funds: "The card has insufficient funds.",
-  lost_card: "The card was reported lost.",
-  stolen_card: "The card was reported stolen.",
+  // Stripe: present lost_card, stolen_card, pickup_card and fraudulent as a generic
+  // decline (never tell the person at the keyboard the card was reported)
+  lost_card: "The bank declined the card without giving a reason.",
+  stolen_card: "The bank declined the card without giving a reason.",
   expired_card: "The card has expired.",
   incorrect_cvc: "The card's security code is wrong.",
   do_not_honor: "The bank declined the card. Ask your bank why, or use another card.",
@@ -43,6 +45,29 @@ export const DECLINES = {
   authentication_required: "Your bank asks you to confirm the payment.",
   card_declined: "Your card was declined.",
 };
+
+// Why the bank declined, as the few words in brackets after "Your bank declined the
+// payment ... (insufficient funds)." null: nothing worth saying beyond "declined" (a
+// generic decline, or one Stripe says to present as generic).
+export const DECLINE_REASONS = {
+  insufficient_funds: "insufficient funds",
+  expired_card: "the card has expired",
+  incorrect_cvc: "wrong security code",
+  incorrect_number: "wrong card number",
+  invalid_expiry_year: "wrong expiry date",
+  invalid_expiry_month: "wrong expiry date",
+  card_velocity_exceeded: "over the card's limit",
+  withdrawal_count_limit_exceeded: "over the card's limit",
+  processing_error: "a processing error, try again",
+  authentication_required: "the bank asks you to confirm it",
+  card_not_supported: "the card does not support this payment",
+  currency_not_supported: "the card does not support this currency",
+  payment_intent_payment_attempt_failed: "no card on file",
+};
+
+export function declineReason(code) {
+  return (code && DECLINE_REASONS[code]) || null;
+}
 
 export function declineWording(code) {
   if (!code) return "";

@@ -56,3 +56,15 @@ export function intervalLabel(plan) {
   const count = plan.interval_count || 1;
   return count === 1 ? plan.interval : `${count} ${plan.interval}s`;
 }
+
+const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover", diners: "Diners Club", jcb: "JCB", unionpay: "UnionPay" };
+
+// Stripe's card brand ("visa", "amex" ...) as people write it.
+export function brandName(brand) {
+  return BRANDS[brand] || (brand ? brand[0].toUpperCase() + brand.slice(1) : "Card");
+}
+
+// "Visa ending in 0341" (null without the last four digits).
+export function cardName(card) {
+  return card?.last4 ? `${brandName(card.brand)} ending in ${card.last4}` : null;
+}

@@ -5,38 +5,25 @@
 // and, while a payment has failed, offers to use the new card and pay now.
 
 import { api, newIdempotencyKey } from "./api.js";
+import { startSetup } from "./card-setup.js";
 import { openDialog } from "./dialog.js";
 import { h, loadingNote, withLoading } from "./dom.js";
-import { registerAction, requestRefresh } from "./recovery-actions.js";
+import { brandName } from "./format.js";
+import { requestRefresh } from "./recovery-actions.js";
 import { showError } from "./shell.js";
 import { toastError, toastInfo, toastSuccess } from "./toast.js";
 
 const METHODS = "/api/billing/payment-methods";
-const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function brandName(brand) {
-  return BRANDS[brand] || (brand ? brand[0].toUpperCase() + brand.slice(1) : "Card");
-}
+export { brandName };
 
 export function expiryText(card) {
   if (!card.exp_month || !card.exp_year) return "";
   return `${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year).slice(-2)}`;
 }
 
-// "Update card" / "Add a card" anywhere on the page: Stripe Checkout in setup mode.
-export async function startSetup(button) {
-  const go = async () => {
-    const { url } = await api(`${METHODS}/setup`, { method: "POST", idempotencyKey: newIdempotencyKey() });
-    location.assign(url);
-  };
-  try {
-    if (button) await withLoading(button, "Opening…", go);
-    else await go();
-  } catch (err) {
-    toastError(err.message);
-  }
-}
+export { startSetup };
 
 function cardItem(card, { owner, onChange }) {
   const label = `${brandName(card.brand)} ending in ${card.last4 ?? "····"}`;
@@ -172,7 +159,5 @@ export function mountPaymentMethods(root, user, { subscription }) {
     }
   }
 
-  // The banner's "Update card" (a payment failed) goes to the setup flow too.
-  registerAction("update_card", (button) => startSetup(button));
   return { load, returned };
 }

@@ -3,7 +3,8 @@
 
 import { api, newIdempotencyKey } from "./api.js";
 import { withLoading } from "./dom.js";
-import { openPortal, resume } from "./subscription-actions.js";
+import { startSetup } from "./card-setup.js";
+import { resume } from "./subscription-actions.js";
 import { toastError, toastSuccess } from "./toast.js";
 
 // Tells the billing panel to re-read the subscription until the change shows.
@@ -30,16 +31,12 @@ async function payNow(button, { sub }) {
   }
 }
 
-// The card is updated in Stripe's portal (a new tab); coming back re-reads the state.
-function updateCard(button) {
-  sessionStorage.setItem("billing.cardUpdateStarted", "1");
-  return openPortal(button);
-}
-
+// "Update card" and "Add a card", on every page that shows the banner: our own setup flow
+// (Checkout in setup mode), never the portal. Its return makes the new card the default.
 const HANDLERS = {
   pay_now: payNow,
-  update_card: updateCard,
-  add_card: updateCard,
+  update_card: (button) => startSetup(button),
+  add_card: (button) => startSetup(button),
   resume: (button, { onUpdate }) => resume(button, onUpdate),
 };
 

@@ -7,8 +7,8 @@
 // ctx = { sub, facts, plans, user }. Action kinds are the keys of ACTIONS; the page
 // (subscription-view.js) binds each kind to what it does.
 
-import { declineWording } from "./error-wording.js";
-import { formatDate, formatMoney, planName } from "./format.js";
+import { declineReason } from "./error-wording.js";
+import { cardName, formatDate, formatMoney, planName } from "./format.js";
 
 // Stripe warns three days before a trial ends (customer.subscription.trial_will_end):
 // the trial's warning shows from then on.
@@ -31,10 +31,7 @@ function daysWording(days) {
 }
 
 const amountOf = ({ facts }) => (facts.failed ? formatMoney(facts.failed.amount_due, facts.failed.currency) : "");
-const cardOf = ({ facts }) => {
-  const card = facts.failed?.card;
-  return card?.last4 ? `${card.brand ? card.brand.charAt(0).toUpperCase() + card.brand.slice(1) : "Card"} ending in ${card.last4}` : null;
-};
+const cardOf = ({ facts }) => cardName(facts.failed?.card);
 const planOf = ({ sub, plans }) => planName(sub.plan_type, plans);
 
 function nextAttempt({ facts }) {
@@ -44,31 +41,45 @@ function nextAttempt({ facts }) {
   return "We will not try again automatically. Pay now or update your card to keep your subscription.";
 }
 
-// What we know of the attempts, oldest first.
+// The attempts, oldest first (the API's `attempts`; older bodies only count them), then
+// what happens next. Plain words only: decline codes go through declineReason.
+function attemptRow(attempt) {
+  const card = cardName(attempt.card);
+  const on = card ? ` on ${card}` : "";
+  if (attempt.outcome === "action_required") return { at: attempt.at, text: `Waiting for you to confirm the payment${on}` };
+  const reason = declineReason(attempt.decline_code);
+  return { at: attempt.at, text: `Declined${on}${reason ? ` (${reason})` : ""}` };
+}
+
 export function attemptTimeline({ facts }) {
   const failed = facts.failed;
   if (!failed) return [];
-  if (Array.isArray(failed.attempts) && failed.attempts.length) {
-    return failed.attempts.map((a) => ({ at: a.at, text: a.text || (a.outcome === "succeeded" ? "Payment succeeded" : `Payment failed${a.reason ? `: ${declineWording(a.reason)}` : ""}`) }));
-  }
   const rows = [];
-  if (failed.since) rows.push({ at: failed.since, text: "First attempt failed" });
-  const count = failed.attempt_count;
-  if (count > 1) rows.push({ at: null, text: `${count} attempts so far` });
+  if (Array.isArray(failed.attempts) && failed.attempts.length) {
+    rows.push(...failed.attempts.map(attemptRow));
+  } else {
+    if (failed.since) rows.push({ at: failed.since, text: "First attempt failed" });
+    if (failed.attempt_count > 1) rows.push({ at: null, text: `${failed.attempt_count} attempts so far` });
+  }
   if (failed.next_payment_attempt) rows.push({ at: failed.next_payment_attempt, text: "Next automatic attempt" });
   else rows.push({ at: null, text: "No further automatic attempts" });
   return rows;
 }
 
-function failureDetails(ctx) {
-  const failed = ctx.facts.failed;
-  const details = [];
+// "Your bank declined the payment of $29 on Visa ending in 0341 (insufficient funds)."
+function failedText(ctx) {
   const card = cardOf(ctx);
-  const reason = failed?.decline_code || failed?.decline_reason ? declineWording(failed.decline_code || failed.decline_reason) : null;
-  if (card && reason) details.push(`${card}: ${reason}`);
-  else if (card) details.push(card);
-  else if (reason) details.push(reason);
-  return details;
+  const reason = declineReason(ctx.facts.failed?.decline_code);
+  const why = reason ? ` (${reason})` : "";
+  const what = card
+    ? `Your bank declined the payment of ${amountOf(ctx)} on ${card}${why}.`
+    : `We could not collect ${amountOf(ctx)} for your ${planOf(ctx)} plan${why}.`;
+  return `${what} ${nextAttempt(ctx)}`;
+}
+
+function confirmDetails(ctx) {
+  const card = cardOf(ctx);
+  return card ? [`The payment is on ${card}.`] : [];
 }
 
 const payActions = ({ facts }) => [
@@ -84,7 +95,8 @@ export const BANNERS = [
     applies: ({ facts }) => facts.paid && facts.requiresAction,
     title: () => "Confirm your payment",
     text: (ctx) => `Your bank asks you to confirm the payment of ${amountOf(ctx)} for ${planOf(ctx)}. Nothing is wrong with your card: confirm it to ${ctx.facts.status === "incomplete" ? "start" : "keep"} your subscription.`,
-    details: failureDetails,
+    details: confirmDetails,
+    timeline: attemptTimeline,
     actions: () => ["confirm_payment", "update_card"],
   },
   {
@@ -92,8 +104,7 @@ export const BANNERS = [
     tone: "danger",
     applies: ({ facts }) => facts.paid && Boolean(facts.failed),
     title: () => "Payment failed",
-    text: (ctx) => `We could not collect ${amountOf(ctx)} for your ${planOf(ctx)} plan. ${nextAttempt(ctx)}`,
-    details: failureDetails,
+    text: failedText,
     timeline: attemptTimeline,
     actions: payActions,
   },

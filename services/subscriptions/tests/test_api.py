@@ -128,6 +128,9 @@ async def test_body_carries_payment_failure_and_pending_plan(
         "since": "2026-12-01T12:00:00Z",  # "Payment overdue since" on the pages
         "attempt_count": 1,
         "requires_action": False,  # True: "Confirm payment" (3-D Secure)
+        "decline_code": None,  # the latest attempt's, for the page to word
+        "card": None,
+        "attempts": [],
     }
     assert body["pending_plan"] == {
         "plan": "solo",

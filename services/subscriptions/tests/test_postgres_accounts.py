@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from billing_domain.ended_subscription import EndedReason, EndedSubscription
 from billing_domain.money import Money
-from billing_domain.payment_failure import PaymentFailure
+from billing_domain.payment_failure import AttemptOutcome, PaymentAttempt, PaymentFailure
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
@@ -28,6 +28,17 @@ async def test_a_payment_failure_and_its_start_survive_a_save(
         since=since,
         attempt_count=2,
         action_required=True,
+        attempts=(
+            PaymentAttempt(
+                number=1,
+                at=since,
+                outcome=AttemptOutcome.DECLINED,
+                decline_code="insufficient_funds",
+                card_brand="visa",
+                card_last4="9995",
+            ),
+            PaymentAttempt(number=2, at=since, outcome=AttemptOutcome.ACTION_REQUIRED),
+        ),
     )
     account = build.paid_account(
         tenant, status=SubscriptionStatus.PAST_DUE, payment_failure=failure

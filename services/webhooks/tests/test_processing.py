@@ -215,3 +215,34 @@ async def test_schedule_event_reads_subscription_then_its_schedule(
     assert isinstance(published, ev.SubscriptionUpdated)
     assert published.pending_plan is not None
     assert published.pending_plan.value == "solo"
+
+
+async def test_a_failed_invoice_payment_is_published_with_its_decline_read_from_stripe(
+    world: FakeWorld, build: type[Builders]
+) -> None:
+    world.customers["cus_d"] = "tenant_d"
+    invoice = build.invoice(customer="cus_d")
+    method = {"id": "pm_d", "card": {"brand": "mastercard", "last4": "4444"}}
+    error = {
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "payment_method": method,
+    }
+    intent = {"id": "pi_d", "status": "requires_payment_method", "last_payment_error": error}
+    world.stripe.objects[f"payments:{invoice['id']}"] = {
+        "data": [{"is_default": True, "payment": {"payment_intent": intent}}]
+    }
+    await world.ingest(build.event("invoice.payment_failed", invoice))
+
+    done = await process_next_due(world.deps())
+
+    assert done is not None
+    assert done.status is WebhookEventStatus.PROCESSED
+    [published] = world.published
+    assert isinstance(published, ev.InvoicePaymentFailed)
+    assert (published.decline_code, published.card_brand, published.card_last4) == (
+        "insufficient_funds",
+        "mastercard",
+        "4444",
+    )
+    assert f"payments:{invoice['id']}" in world.stripe.reads

@@ -246,6 +246,54 @@ def test_invoice_payment_failed_carries_the_banner_data(build: type[Builders]) -
     assert out.attempt_count == 2
 
 
+def _payments_declined(decline: str | None, code: str, last4: str) -> dict[str, Any]:
+    method = {"id": "pm_1", "object": "payment_method", "card": {"brand": "visa", "last4": last4}}
+    error = {"code": code, "decline_code": decline, "payment_method": method}
+    intent = {"id": "pi_1", "status": "requires_payment_method", "last_payment_error": error}
+    row = {"is_default": True, "payment": {"type": "payment_intent", "payment_intent": intent}}
+    return {"object": "list", "data": [row]}
+
+
+def test_failed_and_action_required_invoices_look_up_their_payments(
+    build: type[Builders],
+) -> None:
+    invoice = build.invoice()
+    for event_type in ("invoice.payment_failed", "invoice.payment_action_required"):
+        assert (
+            translate.lookups(build.event(event_type, invoice)).invoice_payments_of
+            == (invoice["id"])
+        )
+    assert translate.lookups(build.event("invoice.paid", invoice)).invoice_payments_of is None
+
+
+def test_invoice_payment_failed_carries_the_decline_and_the_card(build: type[Builders]) -> None:
+    invoice = build.invoice(attempt_count=2)
+    event = build.event("invoice.payment_failed", invoice, created=1_700_000_000)
+
+    [out] = _run(
+        event, invoice_payments=_payments_declined("insufficient_funds", "card_declined", "9995")
+    )
+
+    assert isinstance(out, ev.InvoicePaymentFailed)
+    assert (out.decline_code, out.card_brand, out.card_last4) == (
+        "insufficient_funds",
+        "visa",
+        "9995",
+    )
+    assert out.action_required is False
+    attempt = out.payment_failure().attempts[0]
+    assert (attempt.number, attempt.at) == (2, datetime.fromtimestamp(1_700_000_000, UTC))
+    assert attempt.decline_code == "insufficient_funds"
+
+
+def test_invoice_payment_failed_without_payments_says_nothing_of_the_decline(
+    build: type[Builders],
+) -> None:
+    [out] = _run(build.event("invoice.payment_failed", build.invoice()), invoice_payments=None)
+    assert isinstance(out, ev.InvoicePaymentFailed)
+    assert (out.decline_code, out.card_last4) == (None, None)
+
+
 def test_invoice_payment_action_required(build: type[Builders]) -> None:
     [out] = _run(build.event("invoice.payment_action_required", build.invoice()))
     assert isinstance(out, ev.InvoicePaymentActionRequired)

@@ -15,7 +15,7 @@ from datetime import datetime
 from billing_domain.customer_events import CustomerUpdated
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
-from billing_domain.payment_failure import PaymentFailure
+from billing_domain.payment_failure import AttemptOutcome, PaymentAttempt, PaymentFailure
 from billing_domain.plans import BillingInterval, PlanChangeEffective, PlanType
 from billing_domain.portal_events import PORTAL_EVENTS
 from billing_domain.status import SubscriptionStatus
@@ -237,6 +237,25 @@ class InvoicePaymentFailed(InvoiceEvent):
     amount_due: int
     next_payment_attempt: datetime | None = None
     attempt_count: int = 1
+    # the attempt that failed (optional: events stored before they were added lack them)
+    decline_code: str | None = None
+    """Stripe's ``decline_code`` of the declined card, else its error ``code``."""
+    card_brand: str | None = None
+    card_last4: str | None = None
+    action_required: bool = False
+    """The attempt waits for the customer (3-D Secure) rather than failed outright."""
+
+    def attempt(self) -> PaymentAttempt:
+        return PaymentAttempt(
+            number=self.attempt_count,
+            at=self.stripe_created,
+            outcome=AttemptOutcome.ACTION_REQUIRED
+            if self.action_required
+            else AttemptOutcome.DECLINED,
+            decline_code=self.decline_code,
+            card_brand=self.card_brand,
+            card_last4=self.card_last4,
+        )
 
     def payment_failure(self) -> PaymentFailure:
         return PaymentFailure(
@@ -245,6 +264,7 @@ class InvoicePaymentFailed(InvoiceEvent):
             next_payment_attempt=self.next_payment_attempt,
             invoice_id=self.stripe_invoice_id,
             attempt_count=self.attempt_count,
+            attempts=(self.attempt(),),
         )
 
 
@@ -256,14 +276,25 @@ class InvoicePaymentActionRequired(InvoiceEvent):
     amount_due: int
     attempt_count: int = 1
     """The attempt that waits for the customer (Stripe's ``attempt_count``)."""
+    card_brand: str | None = None
+    card_last4: str | None = None
+    """The card the bank asks the customer to confirm a payment of (optional)."""
 
     def payment_failure(self) -> PaymentFailure:
+        attempt = PaymentAttempt(
+            number=self.attempt_count,
+            at=self.stripe_created,
+            outcome=AttemptOutcome.ACTION_REQUIRED,
+            card_brand=self.card_brand,
+            card_last4=self.card_last4,
+        )
         return PaymentFailure(
             amount_due=Money(amount=self.amount_due, currency=self.currency),
             hosted_invoice_url=self.hosted_invoice_url,
             invoice_id=self.stripe_invoice_id,
             attempt_count=self.attempt_count,
             action_required=True,
+            attempts=(attempt,),
         )
 
 

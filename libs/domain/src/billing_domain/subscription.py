@@ -280,6 +280,10 @@ class BillingAccount:
         key = object_id or failure.invoice_id
         still_failing = self.payment_failure is not None and self.payment_failure.invoice_id == key
         outcome = self._admit(mark, key, wins_a_tie=still_failing)
+        if outcome is ApplyOutcome.STALE and still_failing and self.payment_failure is not None:
+            # an older attempt of the failure shown: history for its timeline, nothing more
+            self.payment_failure = self.payment_failure.with_past_attempts(failure.attempts)
+            return outcome
         if outcome is not ApplyOutcome.APPLIED:
             return outcome
         failure = failure.continuing(self.payment_failure, None if mark is None else mark.created)
@@ -312,7 +316,7 @@ class BillingAccount:
         if current is not None and current.invoice_id == failure.invoice_id:
             if current.action_required or current.attempt_count > failure.attempt_count:
                 return ApplyOutcome.DUPLICATE
-            self.payment_failure = current.needing_action()
+            self.payment_failure = current.needing_action(failure)
             return ApplyOutcome.APPLIED
         # an event of that invoice was applied and left no failure: paid or closed
         if self.status.is_ended or failure.invoice_id in self.last_applied:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import RuleViolated
@@ -31,6 +31,26 @@ router = APIRouter(prefix="/api/billing", tags=["subscription"])
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
 
 
+class CardOut(BaseModel):
+    brand: str | None = Field(examples=["visa"], description="Stripe's card brand")
+    last4: str = Field(examples=["0341"])
+
+
+class PaymentAttemptOut(BaseModel):
+    at: str | None = Field(description="RFC 3339: when Stripe tried")
+    outcome: Literal["declined", "action_required"] = Field(
+        description="declined (the charge failed), action_required (3-D Secure waits for "
+        "the customer)"
+    )
+    decline_code: str | None = Field(
+        default=None,
+        examples=["insufficient_funds"],
+        description="Stripe's decline code of the card (else its error code: expired_card, "
+        "incorrect_cvc ...); for pages to put in words, never to show as is",
+    )
+    card: CardOut | None = Field(default=None, description="the card it was tried with")
+
+
 class PaymentFailedOut(BaseModel):
     amount_due: int = Field(examples=[2900], description="minor units")
     currency: str = Field(examples=["usd"])
@@ -45,6 +65,19 @@ class PaymentFailedOut(BaseModel):
         default=False,
         description="the latest attempt waits for the customer (3-D Secure): confirm it on "
         "the hosted invoice page",
+    )
+    decline_code: str | None = Field(
+        default=None,
+        examples=["insufficient_funds"],
+        description="why the latest attempt failed: Stripe's decline code (else its error "
+        "code); null when unknown or for 3-D Secure",
+    )
+    card: CardOut | None = Field(
+        default=None, description="the card the latest attempt was made with, when known"
+    )
+    attempts: list[PaymentAttemptOut] = Field(
+        default_factory=list,
+        description="the attempts of the invoice we heard of, oldest first (a timeline)",
     )
 
 

@@ -537,6 +537,8 @@ def _from_webhooks(
 class Builders:
     """Domain values and the billing events the webhooks service publishes."""
 
+    from_webhooks = staticmethod(_from_webhooks)
+
     @staticmethod
     def tenant() -> str:
         return f"tenant_{uuid.uuid4().hex[:12]}"
@@ -634,7 +636,11 @@ class Builders:
         amount_due: int = 2900,
         created: datetime = T0,
         next_attempt: datetime | None = T0 + timedelta(days=3),
+        attempt_count: int = 1,
+        decline_code: str | None = None,
+        card: tuple[str, str] | None = None,
     ) -> ev.InvoicePaymentFailed:
+        """``card``: (brand, last4) of the attempt."""
         return _from_webhooks(
             ev.InvoicePaymentFailed,
             tenant_id,
@@ -646,6 +652,10 @@ class Builders:
             hosted_invoice_url=f"https://pay.example/{invoice_id}",
             amount_due=amount_due,
             next_payment_attempt=next_attempt,
+            attempt_count=attempt_count,
+            decline_code=decline_code,
+            card_brand=None if card is None else card[0],
+            card_last4=None if card is None else card[1],
         )
 
     @staticmethod

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from billing_domain.payment_failure import PaymentAttempt
 from billing_domain.subscription import BillingAccount
 from billing_domain.subscription_snapshot import PendingPlanChange
 from billing_domain.timestamps import to_rfc3339
@@ -60,6 +61,7 @@ def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, An
             "since": _time(failure.since),
             "attempt_count": failure.attempt_count,
             "requires_action": failure.action_required,
+            **latest_attempt_body(failure.attempts),
         },
         "pending_plan": None if pending is None else pending_body(pending),
         "has_payment_method": account.has_payment_method,
@@ -69,6 +71,30 @@ def subscription_body(account: BillingAccount, *, now: datetime) -> dict[str, An
         "trial_ends_in_days": account.trial_ends_in_days(now),
         "interval": account.interval.value,
     }
+
+
+def latest_attempt_body(attempts: tuple[PaymentAttempt, ...]) -> dict[str, Any]:
+    """Why the latest attempt failed and on which card, and the attempts oldest first."""
+    latest = attempts[-1] if attempts else None
+    return {
+        "decline_code": None if latest is None else latest.decline_code,
+        "card": None if latest is None else _card(latest),
+        "attempts": [
+            {
+                "at": _time(attempt.at),
+                "outcome": attempt.outcome.value,
+                "decline_code": attempt.decline_code,
+                "card": _card(attempt),
+            }
+            for attempt in attempts
+        ],
+    }
+
+
+def _card(attempt: PaymentAttempt) -> dict[str, str | None] | None:
+    if attempt.card_last4 is None:
+        return None
+    return {"brand": attempt.card_brand, "last4": attempt.card_last4}
 
 
 def pending_body(pending: PendingPlanChange) -> dict[str, Any]:

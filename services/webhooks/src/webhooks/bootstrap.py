@@ -132,3 +132,8 @@ class _NoStripe:
 
     async def subscription_schedule(self, schedule_id: str) -> dict[str, object]:
         return await self._fail(schedule_id)
+
+    async def invoice_payments(self, invoice_id: str) -> dict[str, object]:
+        """Only what an attempt adds (its decline and card): without them the event
+        still translates, so nothing fails for want of a key."""
+        return {"object": "list", "data": [], "has_more": False}

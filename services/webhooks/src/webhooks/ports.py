@@ -153,6 +153,11 @@ class StripeReader(Protocol):
 
     async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]: ...
 
+    async def invoice_payments(self, invoice_id: str) -> Mapping[str, Any]:
+        """Stripe's list of the invoice's payments (``invoice_payment`` objects), each
+        with its payment intent and that intent's payment method expanded."""
+        ...
+
 
 class UnitOfWork(TransactionalUnitOfWork, Protocol):
     @property

@@ -73,6 +73,15 @@ class FakeStripeReader:
     async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]:
         return await self._get(schedule_id)
 
+    async def invoice_payments(self, invoice_id: str) -> Mapping[str, Any]:
+        """``objects["payments:<invoice id>"]``, else an empty list (as Stripe answers
+        for an invoice with no payment yet)."""
+        key = f"payments:{invoice_id}"
+        if key in self.objects or self.fail_with is not None:
+            return await self._get(key)
+        self.reads.append(key)
+        return {"object": "list", "data": [], "has_more": False}
+
 
 class FakeEventLog:
     """The committed event log in memory (``StripeEventStore`` and ``EventClaims``: each

@@ -23,10 +23,12 @@ from billing_domain.stripe_rules import is_trial
 from billing_domain.timestamps import from_unix
 from billing_platform.stripe_reading import (
     CheckoutSessionReading,
+    PaymentAttemptReading,
     PriceCatalog,
     read_checkout_session,
     read_customer,
     read_invoice,
+    read_latest_payment_attempt,
     read_payment_method,
     read_subscription,
     read_upcoming_invoice,
@@ -71,6 +73,9 @@ INVOICE_TYPES = frozenset(
         "invoice.updated",
     }
 )
+# An attempt to pay an invoice failed or waits for 3-D Secure: the invoice's payments say
+# why and on which card (``read_latest_payment_attempt``).
+ATTEMPT_TYPES = frozenset({"invoice.payment_failed", "invoice.payment_action_required"})
 PAYMENT_METHOD_TYPES = frozenset(
     {
         "payment_method.attached",
@@ -116,6 +121,8 @@ class Lookups:
     subscription_id: str | None = None
     # read the subscription's current schedule too (after reading the subscription)
     schedule_of_subscription: bool = False
+    # the invoice whose payments to read: why its latest attempt failed, on which card
+    invoice_payments_of: str | None = None
 
 
 def data_object(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -161,6 +168,8 @@ def lookups(body: Mapping[str, Any]) -> Lookups:
     if event_type in SCHEDULE_TYPES:
         subscription = id_of(obj.get("subscription")) or id_of(obj.get("released_subscription"))
         return Lookups(subscription_id=subscription, schedule_of_subscription=True)
+    if event_type in ATTEMPT_TYPES:
+        return Lookups(invoice_payments_of=text(obj, "id"))
     return Lookups()
 
 
@@ -176,6 +185,7 @@ def translate(
     now: datetime,
     schedule: Mapping[str, Any] | None = None,
     subscription: Mapping[str, Any] | None = None,
+    invoice_payments: Mapping[str, Any] | None = None,
 ) -> list[ev.IntegrationEvent]:
     """The billing events one Stripe event stands for (possibly none)."""
     event_type = body["type"]
@@ -186,7 +196,8 @@ def translate(
     if event_type in CHECKOUT_TYPES:
         return _checkout(event_type, obj, header, plans, subscription)
     if event_type in INVOICE_TYPES:
-        return [_invoice(event_type, obj, header)]
+        attempt = read_latest_payment_attempt(invoice_payments) if invoice_payments else None
+        return [_invoice(event_type, obj, header, attempt)]
     if event_type in PAYMENT_METHOD_TYPES:
         return _payment_method(event_type, body, header)
     if event_type in CUSTOMER_TYPES:
@@ -364,7 +375,12 @@ def _customer(obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
     return updated(**header.fields(updated.type), **read_customer(obj).event_data())
 
 
-def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.IntegrationEvent:
+def _invoice(
+    event_type: str,
+    obj: Mapping[str, Any],
+    header: _Header,
+    attempt: PaymentAttemptReading | None = None,
+) -> ev.IntegrationEvent:
     invoice = read_invoice(obj)
     common = invoice.event_data()
     document = _DOCUMENT_EVENTS.get(event_type)
@@ -381,6 +397,7 @@ def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.Int
             amount_due=invoice.amount_due,
             next_payment_attempt=invoice.next_payment_attempt,
             attempt_count=max(invoice.attempt_count, 1),
+            **(attempt.event_data() if attempt else {}),
         )
     if event_type == "invoice.voided":
         return ev.InvoiceVoided(**header.fields(ev.InvoiceVoided.type), **common)
@@ -395,4 +412,6 @@ def _invoice(event_type: str, obj: Mapping[str, Any], header: _Header) -> ev.Int
         **common,
         amount_due=invoice.amount_due,
         attempt_count=max(invoice.attempt_count, 1),
+        card_brand=attempt.card_brand if attempt else None,
+        card_last4=attempt.card_last4 if attempt else None,
     )

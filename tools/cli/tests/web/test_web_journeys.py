@@ -125,7 +125,7 @@ def test_failed_renewal_shows_the_banner_until_a_new_card_pays(
 
     banner = page.locator("[data-testid=banner][data-kind=payment_failed]")
     _reload_until(page, banner, present=True)
-    expect(banner).to_contain_text("We could not collect $9 for your Solo plan")
+    expect(banner).to_contain_text("Your bank declined the payment of $9 on Visa ending in 0341.")
     # invoice.payment_failed and the past_due subscription are two events: wait for both
     overdue = page.get_by_test_id("date-line").filter(has_text="Payment overdue since")
     _reload_until(page, overdue, present=True)

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
-from billing_cli.testing.dev_server import DevServer
+from billing_cli.testing.dev_server import STRIPE_KEY, DevServer
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -20,6 +21,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[4] / ".artifacts" / "screenshots"
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000341"
 CARD_3DS = "4000002500003155"
+CARD_NO_FUNDS = "4000000000009995"
 
 
 def _shot(page: Page, name: str) -> None:
@@ -120,9 +122,9 @@ def test_a_declined_renewal_shows_the_attempts_then_update_card_and_pay_now_reco
     banner = page.locator("[data-testid=banner][data-kind=payment_failed]")
     _reload_until(page, banner, present=True)
     expect(banner.get_by_role("heading")).to_have_text("Payment failed")
-    expect(banner).to_contain_text("We could not collect $9 for your Solo plan")
+    expect(banner).to_contain_text("Your bank declined the payment of $9 on Visa ending in 0341.")
     expect(banner).to_contain_text("We will try again automatically on")
-    expect(banner.get_by_test_id("attempts")).to_contain_text("First attempt failed")
+    expect(banner.get_by_test_id("attempts")).to_contain_text("Declined on Visa ending in 0341")
     expect(page.get_by_role("main")).not_to_contain_text("Renews on")
     _shot(page, "declined")
 
@@ -134,6 +136,57 @@ def test_a_declined_renewal_shows_the_attempts_then_update_card_and_pay_now_reco
     # invoice.paid and the subscription's return to active are two events
     _reload_until(page, page.locator(".badge[data-status='active']"), present=True)
     _shot(page, "declined-paid-now")
+
+
+def test_the_banner_names_the_decline_the_card_and_each_attempt(
+    page: Page, sign_in: SignIn, billing_dev: DevServer
+) -> None:
+    """The card ran out of funds (4000 0000 0000 9995 put on the customer by the
+    sandbox's control): the bank's reason in plain words, the card, and one line per
+    attempt as Stripe retries."""
+    tenant = sign_in(page, "owner")
+    _buy_solo(page, CARD_OK)
+    customer = _customer_of(billing_dev, tenant)
+    swapped = httpx.post(
+        f"{billing_dev.sandbox}/_sandbox/customers/{customer}/card",
+        data={"card": CARD_NO_FUNDS},
+        timeout=10,
+    )
+    assert swapped.status_code == 200, swapped.text
+    _renew(page, billing_dev)
+
+    banner = page.locator("[data-testid=banner][data-kind=payment_failed]")
+    _reload_until(page, banner, present=True)
+    expect(banner).to_contain_text(
+        "Your bank declined the payment of $9 on Visa ending in 9995 (insufficient funds)."
+    )
+    attempts = banner.get_by_test_id("attempts").locator("li")
+    expect(attempts.first).to_contain_text("Declined on Visa ending in 9995 (insufficient funds)")
+    expect(attempts.last).to_contain_text("Next automatic attempt")
+    expect(banner).not_to_contain_text("insufficient_funds")  # never a raw code
+
+    billing_dev.advance_clock(4 * 86_400)  # Stripe's first retry, 3 days on: declined again
+    declined = attempts.filter(has_text="Declined on Visa ending in 9995")
+    for _ in range(30):
+        page.reload()
+        page.locator(".subscription").wait_for()
+        if declined.count() == 2:
+            break
+        page.wait_for_timeout(1000)
+    expect(declined).to_have_count(2)
+    expect(attempts).to_have_count(3)
+    expect(page.get_by_role("main")).not_to_contain_text("Renews on")
+    _shot(page, "declined-reason-card-timeline")
+
+
+def _customer_of(billing_dev: DevServer, tenant: str) -> str:
+    found = httpx.get(
+        f"{billing_dev.sandbox}/v1/customers/search",
+        params={"query": f"metadata['tenant_id']:'{tenant}'"},
+        headers=STRIPE_KEY,
+        timeout=10,
+    ).json()
+    return str(found["data"][0]["id"])
 
 
 def test_after_stripe_gives_up_the_page_says_why_the_subscription_ended(

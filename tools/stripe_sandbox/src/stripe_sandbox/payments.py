@@ -18,7 +18,13 @@ from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.events import emit
 from stripe_sandbox.ids import new_id
 from stripe_sandbox.objects.common import JSON
-from stripe_sandbox.objects.payment import card_error, charge, payment_intent, three_d_secure_action
+from stripe_sandbox.objects.payment import (
+    card_error,
+    charge,
+    invoice_payment,
+    payment_intent,
+    three_d_secure_action,
+)
 from stripe_sandbox.state import State
 
 DESCRIPTIONS = {
@@ -51,9 +57,26 @@ def create_intent(state: State, inv: JSON) -> JSON:
         payment_method=None,
     )
     state.put("payment_intent", intent)
-    state.record("_invoice", inv["id"])["payment_intent"] = intent["id"]
+    payment = invoice_payment(
+        id=new_id("inpay_"),
+        created=state.now(),
+        invoice=inv["id"],
+        amount_requested=inv["amount_due"],
+        currency=inv["currency"],
+        intent=intent["id"],
+    )
+    state.put("invoice_payment", payment)
+    record = state.record("_invoice", inv["id"])
+    record["payment_intent"] = intent["id"]
+    record["invoice_payment"] = payment["id"]
     emit(state, "payment_intent.created", intent)
     return intent
+
+
+def _payment_of(state: State, inv: JSON) -> JSON | None:
+    record = state.get("_invoice", inv["id"])
+    found = record.get("invoice_payment") if record else None
+    return state.get("invoice_payment", found) if found else None
 
 
 def attempt(
@@ -103,11 +126,20 @@ def attempt(
         emit(state, "charge.succeeded", made)
         intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
         state.touch("payment_intent", intent["id"])
+        payment = _payment_of(state, inv)
+        if payment is not None:
+            payment.update(status="paid", amount_paid=intent["amount"])
+            payment["status_transitions"]["paid_at"] = state.now()
+            state.touch("invoice_payment", payment["id"])
         emit(state, "payment_intent.succeeded", intent)
         return result
     emit(state, "charge.failed", made)
     error = card_error(
-        code="card_declined", decline_code=decline, message=DECLINED_MESSAGE, charge=made["id"]
+        code="card_declined",
+        decline_code=decline,
+        message=DECLINED_MESSAGE,
+        charge=made["id"],
+        payment_method=state.require("payment_method", pm_id),
     )
     _failed(state, intent, error)
     return result
@@ -129,3 +161,8 @@ def cancel_intent(state: State, inv: JSON) -> None:
     intent["next_action"] = None
     state.touch("payment_intent", intent["id"])
     emit(state, "payment_intent.canceled", intent, previous=before)
+    payment = _payment_of(state, inv)
+    if payment is not None and payment["status"] == "open":
+        payment["status"] = "canceled"
+        payment["status_transitions"]["canceled_at"] = state.now()
+        state.touch("invoice_payment", payment["id"])

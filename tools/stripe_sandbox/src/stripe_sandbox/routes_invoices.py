@@ -1,4 +1,4 @@
-"""/v1/invoices: create_preview, list, retrieve, lines, pay."""
+"""/v1/invoices: create_preview, list, retrieve, lines, pay; /v1/invoice_payments."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from stripe_sandbox.plan_changes import PRORATION_BEHAVIORS, preview
 from stripe_sandbox.routes_subscriptions import item_changes
 
 STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+PAYMENT_STATUSES = ("canceled", "open", "paid")
 
 
 def create_preview(ctx: Ctx) -> JSON:
@@ -127,7 +128,40 @@ def pay(ctx: Ctx) -> JSON:
     return inv
 
 
+def list_payments(ctx: Ctx) -> JSON:
+    """An invoice's payments (``invoice`` an existing invoice's id), or those of a payment
+    intent (``payment[type]=payment_intent`` is required beside it), as Stripe lists them."""
+    p = ctx.params
+    found = ctx.state.all("invoice_payment")
+    invoice = p.text("invoice")
+    if invoice is not None:
+        ctx.state.require("invoice", invoice, "invoice")
+        found = [row for row in found if row["invoice"] == invoice]
+    payment = p.sub("payment")
+    if payment is not None:
+        kind = payment.choice("type", ("payment_intent", "payment_record"))
+        if kind is None:
+            raise parameter_missing("payment[type]")
+        intent = payment.text("payment_intent")
+        found = [
+            row
+            for row in found
+            if row["payment"]["type"] == kind
+            and (intent is None or row["payment"]["payment_intent"] == intent)
+        ]
+    status = p.choice("status", PAYMENT_STATUSES)
+    if status is not None:
+        found = [row for row in found if row["status"] == status]
+    return paginate(p, found, "/v1/invoice_payments")
+
+
+def retrieve_payment(ctx: Ctx) -> JSON:
+    return ctx.state.require("invoice_payment", ctx.path["id"], "invoice_payment")
+
+
 ROUTES = [
+    ("GET", "/v1/invoice_payments", list_payments),
+    ("GET", "/v1/invoice_payments/{id}", retrieve_payment),
     ("POST", "/v1/invoices/create_preview", create_preview),
     ("GET", "/v1/invoices", list_),
     ("GET", "/v1/invoices/{id}", retrieve),

@@ -18,6 +18,10 @@ from billing_platform.stripe_reading.invoice import (
     read_upcoming_invoice,
     tenant_named_by,
 )
+from billing_platform.stripe_reading.payment_attempt import (
+    PaymentAttemptReading,
+    read_latest_payment_attempt,
+)
 from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
 from billing_platform.stripe_reading.price import PriceCatalog, PriceReading, read_price
 from billing_platform.stripe_reading.subscription import (
@@ -31,6 +35,7 @@ __all__ = [
     "CheckoutSessionReading",
     "CustomerReading",
     "InvoiceReading",
+    "PaymentAttemptReading",
     "PriceCatalog",
     "PriceReading",
     "SubscriptionReading",
@@ -40,6 +45,7 @@ __all__ = [
     "read_checkout_session",
     "read_customer",
     "read_invoice",
+    "read_latest_payment_attempt",
     "read_payment_method",
     "read_price",
     "read_snapshot",

@@ -11,7 +11,7 @@ from billing_domain.ended_subscription import EndedReason, EndedSubscription
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.money import Money
 from billing_domain.ordering import AppliedMark
-from billing_domain.payment_failure import PaymentFailure
+from billing_domain.payment_failure import AttemptOutcome, PaymentAttempt, PaymentFailure
 from billing_domain.plans import BillingInterval, PlanType
 from billing_domain.status import SubscriptionStatus
 from billing_domain.subscription import BillingAccount
@@ -62,6 +62,7 @@ ACCOUNT_COLUMNS = (
     "failed_action_required",
     "ended_reason",
     "ended_plan",
+    "failed_attempts",
 )
 COLUMNS = column_list(ACCOUNT_COLUMNS)
 SELECT_GRANT = f"SELECT plan, status, updated_at FROM {TABLE} WHERE tenant_id = $1"  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -91,6 +92,7 @@ def account_from_row(row: asyncpg.Record | Mapping[str, Any]) -> BillingAccount:
             since=row["failed_since"],
             attempt_count=row["failed_attempt_count"] or 1,
             action_required=bool(row["failed_action_required"]),
+            attempts=attempts_from_json(row["failed_attempts"]),
         )
     pending = None
     if row["pending_plan"] is not None and row["pending_plan_effective_at"] is not None:
@@ -162,7 +164,37 @@ def row_values(account: BillingAccount) -> dict[str, Any]:
         "failed_action_required": failure is not None and failure.action_required,
         "ended_reason": None if account.ended is None else account.ended.reason.value,
         "ended_plan": None if account.ended is None else account.ended.plan.value,
+        "failed_attempts": [] if failure is None else attempts_to_json(failure.attempts),
     }
+
+
+def attempts_to_json(attempts: tuple[PaymentAttempt, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": attempt.number,
+            "at": None if attempt.at is None else to_rfc3339(attempt.at),
+            "outcome": attempt.outcome.value,
+            "decline_code": attempt.decline_code,
+            "card_brand": attempt.card_brand,
+            "card_last4": attempt.card_last4,
+        }
+        for attempt in attempts
+    ]
+
+
+def attempts_from_json(value: str | list[Any] | None) -> tuple[PaymentAttempt, ...]:
+    rows: list[Any] = json.loads(value) if isinstance(value, str) else value or []
+    return tuple(
+        PaymentAttempt(
+            number=int(row["number"]),
+            at=None if row.get("at") is None else parse_rfc3339(row["at"]),
+            outcome=AttemptOutcome(row["outcome"]),
+            decline_code=row.get("decline_code"),
+            card_brand=row.get("card_brand"),
+            card_last4=row.get("card_last4"),
+        )
+        for row in rows
+    )
 
 
 class PgBillingAccountRepository:

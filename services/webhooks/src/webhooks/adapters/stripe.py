@@ -35,6 +35,20 @@ class StripeObjectReader:
         )
         return as_dict(found)
 
+    async def invoice_payments(self, invoice_id: str) -> Mapping[str, Any]:
+        found = await self._caller(
+            "invoice_payments.list",
+            lambda: self._v1.invoice_payments.list_async(
+                params={"invoice": invoice_id, "limit": 10, "expand": [INVOICE_PAYMENT_EXPAND]}
+            ),
+        )
+        return as_dict(found)
+
+
+INVOICE_PAYMENT_EXPAND = "data.payment.payment_intent.payment_method"
+"""The payment intent (its ``last_payment_error``: the decline) and the card it was tried
+with (4 levels: Stripe's deepest expansion)."""
+
 
 class StripeEventFeed:
     """Stripe's event list, page by page (100 a page), each page through the caller's

@@ -315,6 +315,7 @@ async def _handle(
     if needs.schedule_of_subscription and subscription is not None:
         schedule_id = translate.schedule_id_of(subscription)
     schedule = await _maybe(stripe.subscription_schedule, schedule_id)
+    payments = await _maybe(stripe.invoice_payments, needs.invoice_payments_of)
     events = translate.translate(
         body,
         tenant_id=tenant_id,
@@ -322,6 +323,7 @@ async def _handle(
         now=now,
         schedule=schedule,
         subscription=subscription,
+        invoice_payments=payments,
     )
     await uow.outbox.add_all(events)
     done_note = None if events else "no billing event"

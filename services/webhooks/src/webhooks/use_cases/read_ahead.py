@@ -52,6 +52,9 @@ class StripeSnapshot:
     async def subscription_schedule(self, schedule_id: str) -> Mapping[str, Any]:
         return self._get("schedule", schedule_id)
 
+    async def invoice_payments(self, invoice_id: str) -> Mapping[str, Any]:
+        return self._get("invoice_payments", invoice_id)
+
     def _get(self, kind: str, object_id: str) -> Mapping[str, Any]:
         try:
             found = self._objects[(kind, object_id)]
@@ -118,6 +121,9 @@ async def read_ahead(stored: StoredEvent, deps: ProcessingDeps) -> StripeSnapsho
         schedule_id = translate.schedule_id_of(subscription)
     if schedule_id is not None:
         snapshot.keep("schedule", schedule_id, await stripe.subscription_schedule(schedule_id))
+    if needs.invoice_payments_of is not None:
+        invoice = needs.invoice_payments_of
+        snapshot.keep("invoice_payments", invoice, await stripe.invoice_payments(invoice))
     return snapshot
 
 

@@ -13,6 +13,13 @@ const SINCE = "2026-12-15T12:00:00Z";
 const OWNER = { isOwner: true };
 const PLANS = [{ plan: "free", name: "Free" }, { plan: "solo", name: "Solo" }, { plan: "team", name: "Team" }];
 
+// The latest attempt's decline and card, and the timeline (GET /api/billing/subscription).
+const ATTEMPTS = [
+  { at: "2026-12-15T12:00:00Z", outcome: "declined", decline_code: "generic_decline", card: { brand: "visa", last4: "0341" } },
+  { at: "2026-12-18T12:00:00Z", outcome: "declined", decline_code: "insufficient_funds", card: { brand: "visa", last4: "0341" } },
+];
+const WAITING = [{ at: "2026-12-15T12:00:00Z", outcome: "action_required", decline_code: null, card: { brand: "mastercard", last4: "3155" } }];
+
 function body({ status, cancel, pending, failed, card, requiresAction = false }) {
   const ended = status === "canceled" || status === "incomplete_expired";
   return {
@@ -24,7 +31,12 @@ function body({ status, cancel, pending, failed, card, requiresAction = false })
     current_period_end: PERIOD_END,
     trial_end: status === "trialing" ? TRIAL_END : null,
     payment_failed: failed
-      ? { amount_due: 2900, currency: "usd", hosted_invoice_url: "https://invoice.example/i", next_payment_attempt: null, since: SINCE, requires_action: requiresAction }
+      ? {
+          amount_due: 2900, currency: "usd", hosted_invoice_url: "https://invoice.example/i", next_payment_attempt: null, since: SINCE, requires_action: requiresAction,
+          decline_code: requiresAction ? null : "insufficient_funds",
+          card: requiresAction ? WAITING[0].card : ATTEMPTS[1].card,
+          attempts: requiresAction ? WAITING : ATTEMPTS,
+        }
       : null,
     pending_plan: pending && !ended ? { plan: "solo", effective_at: PERIOD_END } : null,
     has_payment_method: card,
@@ -78,6 +90,17 @@ test(`${combos.length} combinations: date line, banner, actions`, () => {
       assert.equal(model.actions.endTrial, c.status === "trialing" && c.card && !c.cancel, `convert now needs a trial and a card: ${name}`);
       assert.match(model.status.label, /^[A-Z][a-z ]+$/, `sentence case: ${name}`);
       for (const action of model.banner?.actions ?? []) assert.match(action.label, /^[A-Z][a-z ]+$/, `sentence case: ${name}`);
+      const banner = model.banner;
+      const words = banner ? [banner.title, banner.text, ...banner.details, ...banner.timeline.map((r) => r.text)].join(" ") : "";
+      assert.doesNotMatch(words, /\b[a-z]+_[a-z_]+\b/, `no raw code reaches the page: ${name}`);
+      if (banner?.kind === "payment_failed") {
+        assert.match(banner.text, /^Your bank declined the payment of \$29 on Visa ending in 0341 \(insufficient funds\)\. /, name);
+        assert.deepEqual(banner.timeline.map((r) => r.text), ["Declined on Visa ending in 0341", "Declined on Visa ending in 0341 (insufficient funds)", "No further automatic attempts"], name);
+      }
+      if (banner?.kind === "requires_action") {
+        assert.deepEqual(banner.details, ["The payment is on Mastercard ending in 3155."], name);
+        assert.equal(banner.timeline[0].text, "Waiting for you to confirm the payment on Mastercard ending in 3155", name);
+      }
     }
   }
 });
@@ -107,13 +130,28 @@ test("3-D Secure: confirm payment goes to the hosted invoice page, for members t
 
 test("a failed payment: amount, card and decline reason, next attempt, pay now, timeline", () => {
   const sub = body({ status: "past_due", cancel: false, pending: false, failed: true, card: true });
-  sub.payment_failed = { ...sub.payment_failed, invoice_id: "in_1", next_payment_attempt: "2026-12-18T12:00:00Z", attempt_count: 2, decline_code: "insufficient_funds", card: { brand: "visa", last4: "0341" } };
+  sub.payment_failed = { ...sub.payment_failed, invoice_id: "in_1", next_payment_attempt: "2026-12-21T12:00:00Z", attempt_count: 2 };
   const banner = describeSubscription(sub, { plans: PLANS, user: OWNER }).banner;
   assert.equal(banner.title, "Payment failed");
-  assert.equal(banner.text, "We could not collect $29 for your Team plan. We will try again automatically on Dec 18, 2026.");
-  assert.deepEqual(banner.details, ["Visa ending in 0341: The card has insufficient funds."]);
+  assert.equal(banner.text, "Your bank declined the payment of $29 on Visa ending in 0341 (insufficient funds). We will try again automatically on Dec 21, 2026.");
+  assert.deepEqual(banner.details, []);
   assert.deepEqual(banner.actions.map((a) => a.kind), ["pay_now", "update_card"]);
-  assert.deepEqual(banner.timeline.map((r) => r.text), ["First attempt failed", "2 attempts so far", "Next automatic attempt"]);
+  assert.deepEqual(banner.timeline.map((r) => [r.at, r.text]), [
+    ["2026-12-15T12:00:00Z", "Declined on Visa ending in 0341"],
+    ["2026-12-18T12:00:00Z", "Declined on Visa ending in 0341 (insufficient funds)"],
+    ["2026-12-21T12:00:00Z", "Next automatic attempt"],
+  ]);
+  // a generic decline (or one Stripe says to present as one) adds no reason
+  for (const code of ["generic_decline", "do_not_honor", "lost_card", "stolen_card", "fraudulent", "something_new"]) {
+    const generic = describeSubscription({ ...sub, payment_failed: { ...sub.payment_failed, decline_code: code } }, { plans: PLANS, user: OWNER }).banner;
+    assert.equal(generic.text, "Your bank declined the payment of $29 on Visa ending in 0341. We will try again automatically on Dec 21, 2026.", code);
+  }
+  // nothing known of the card (older bodies): the amount and the plan, the attempts counted
+  const older = describeSubscription({ ...sub, payment_failed: { ...sub.payment_failed, decline_code: null, card: null, attempts: undefined } }, { plans: PLANS, user: OWNER }).banner;
+  assert.equal(older.text, "We could not collect $29 for your Team plan. We will try again automatically on Dec 21, 2026.");
+  assert.deepEqual(older.timeline.map((r) => r.text), ["First attempt failed", "2 attempts so far", "Next automatic attempt"]);
+  const expired = describeSubscription({ ...sub, payment_failed: { ...sub.payment_failed, decline_code: "expired_card", card: { brand: "amex", last4: "0005" } } }, { plans: PLANS, user: OWNER }).banner;
+  assert.match(expired.text, /^Your bank declined the payment of \$29 on American Express ending in 0005 \(the card has expired\)\./);
   sub.payment_failed = { ...sub.payment_failed, invoice_id: null, next_payment_attempt: null };
   const last = describeSubscription(sub, { plans: PLANS, user: OWNER }).banner;
   assert.match(last.text, /will not try again automatically/);

@@ -75,14 +75,47 @@ def three_d_secure_action(return_url: str) -> JSON:
     }
 
 
-def card_error(*, code: str, decline_code: str | None, message: str, charge: str | None) -> JSON:
-    return {
+def card_error(
+    *,
+    code: str,
+    decline_code: str | None,
+    message: str,
+    charge: str | None,
+    payment_method: JSON | None = None,
+) -> JSON:
+    """A payment intent's ``last_payment_error``: with the payment method it was tried
+    with (the whole object, as Stripe embeds it) when there was one."""
+    error: JSON = {
         "charge": charge,
         "code": code,
         "decline_code": decline_code,
         "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
         "message": message,
         "type": "card_error",
+    }
+    if payment_method is not None:
+        error["payment_method"] = payment_method
+    return error
+
+
+def invoice_payment(
+    *, id: str, created: int, invoice: str, amount_requested: int, currency: str, intent: str
+) -> JSON:
+    """An invoice's payment (since 2025-03-31.basil the only link from an invoice to its
+    payment intent): ``open`` until paid or canceled."""
+    return {
+        "id": id,
+        "object": "invoice_payment",
+        "amount_paid": None,
+        "amount_requested": amount_requested,
+        "created": created,
+        "currency": currency,
+        "invoice": invoice,
+        "is_default": True,
+        "livemode": False,
+        "payment": {"payment_intent": intent, "type": "payment_intent"},
+        "status": "open",
+        "status_transitions": {"canceled_at": None, "paid_at": None},
     }
 
 
