@@ -2,6 +2,7 @@
 
 import { mountBilling } from "./billing-panel.js";
 import { mountInvoices } from "./invoices.js";
+import { mountNotificationSettings } from "./notification-settings.js";
 import { mountPaymentMethods } from "./payment-methods.js";
 import { requireUser, startPage } from "./shell.js";
 import { confirmCancel } from "./subscription-actions.js";
@@ -16,7 +17,8 @@ if (user) {
     subscription: () => billing.refresh(),
   });
   const invoices = mountInvoices(document.getElementById("invoices"));
-  const [sub] = await Promise.all([billing.load(), methods.load(), invoices.load()]);
+  const notifications = mountNotificationSettings(document.getElementById("notifications"), user);
+  const [sub] = await Promise.all([billing.load(), methods.load(), invoices.load(), notifications.load()]);
   // Back from Checkout's setup mode (a card added): verified server-side.
   const setup = new URLSearchParams(location.search);
   if (setup.get("setup") === "complete" && setup.get("session_id")) {
