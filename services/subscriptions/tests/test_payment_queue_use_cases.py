@@ -19,6 +19,7 @@ from billing_domain.status import SubscriptionStatus
 from subscriptions import payment_queue
 from subscriptions.adapters.postgres import PgAccountReader, PgSubscriptionsUnitOfWork
 from subscriptions.commands import OperatorTenantAction
+from subscriptions.ports import InvoicePayment
 from subscriptions.schema import SCHEMA
 from subscriptions.testing import T0, Builders, FakePaymentGateway, World
 
@@ -145,7 +146,7 @@ class LockingGateway(FakePaymentGateway):
         super().__init__()
         self.during = during
 
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoicePayment:
         await self.during()
         return await super().pay_invoice(invoice_id, idempotency_key=idempotency_key)
 

@@ -10,6 +10,7 @@ import pytest
 from billing_domain.errors import Conflict, Forbidden, NotFound, RuleViolated
 from billing_domain.invoice_history import InvoiceDocument
 from billing_domain.payment_methods import CardOnFile
+from billing_domain.payment_recovery import PaymentAttempt
 from subscriptions.self_service import use_cases
 from subscriptions.self_service.commands import (
     MakeDefault,
@@ -166,27 +167,32 @@ async def test_pay_now_nothing_due_without_stripe_then_a_paid_answer(
     cmd = PayInvoice(
         principal=build.principal(tenant), tenant_id=tenant, invoice_id="in_1", request_key="k"
     )
-    gateway = FakeSelfServiceGateway()
+    gateway, payer = FakeSelfServiceGateway(), world.gateway
     reader = FakeSelfServiceReader(world.store)
     with pytest.raises(NotFound):
-        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway)
+        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway, payer=payer)
     world.store.invoices[(tenant, "in_1")] = invoice(tenant, "paid")
     with pytest.raises(Conflict):
-        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway)
+        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway, payer=payer)
     assert gateway.calls == []
+    assert payer.calls == []
     world.store.invoices[(tenant, "in_1")] = invoice(tenant, "open")
     gateway.invoice_states["in_1"] = StripeInvoiceState(
         invoice_id="in_1", customer_id=f"cus_{tenant}", status="paid", amount_remaining=0
     )
     with pytest.raises(Conflict):  # the projection lags: Stripe says it is paid
-        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway)
+        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway, payer=payer)
     gateway.invoice_states["in_1"] = StripeInvoiceState(
         invoice_id="in_1", customer_id=f"cus_{tenant}", status="open", amount_remaining=2900
     )
-    gateway.declines = True
-    with pytest.raises(RuleViolated):
-        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway)
-    gateway.declines = False
-    attempt = await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway)
+    payer.invoice_answers["in_1"] = PaymentAttempt.DECLINED
+    with pytest.raises(RuleViolated) as declined:  # Stripe's code and words, for the tenant
+        await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway, payer=payer)
+    assert (declined.value.code, declined.value.message) == (
+        "card_declined",
+        "Your card was declined.",
+    )
+    del payer.invoice_answers["in_1"]
+    attempt = await use_cases.pay_invoice(cmd, reader=reader, gateway=gateway, payer=payer)
     assert attempt.status == "paid"
     assert world.store.commits == 0  # the banner is the projection's: only invoice.paid clears it

@@ -88,20 +88,20 @@ async def retry_payment(
     pending = await _audit(uow_factory, cmd, action, ActionOutcome.PENDING, due.invoice_id, clock)
     key = f"subscriptions.retry_payment.{due.invoice_id}.{cmd.request_key}"[:255]
     try:
-        attempt = await gateway.pay_invoice(due.invoice_id, idempotency_key=key)
+        answer = await gateway.pay_invoice(due.invoice_id, idempotency_key=key)
     except GatewayUnavailable as exc:
         await _settle(uow_factory, pending, ActionOutcome.STRIPE_UNAVAILABLE, exc.message, clock)
         raise
     except Conflict as exc:
         await _settle(uow_factory, pending, ActionOutcome.STRIPE_REFUSED, exc.message, clock)
         raise
-    settled = await _settle(uow_factory, pending, attempt.outcome, None, clock)
+    settled = await _settle(uow_factory, pending, answer.attempt.outcome, None, clock)
     log.info(
         "subscriptions.retry_payment.requested",
         tenant_id=cmd.tenant_id,
         stripe_invoice_id=due.invoice_id,
         operator=cmd.principal.user_id,
-        stripe_answer=attempt.value,
+        stripe_answer=answer.attempt.value,
     )
     return settled
 

@@ -199,7 +199,33 @@ class AccountReader(Protocol):
         ...
 
 
-class PaymentGateway(Protocol):
+@dataclass(frozen=True, kw_only=True)
+class InvoicePayment:
+    """Stripe's immediate answer to ``invoices.pay`` (the outcome arrives by webhook)."""
+
+    attempt: PaymentAttempt
+    invoice_status: str | None
+    """The invoice's status in Stripe's answer (``paid``; ``open`` while a payment waits);
+    ``None`` when Stripe refused the card."""
+    refusal_code: str | None = None
+    """Why the card was refused, in Stripe's words (``card_declined``, ``expired_card``,
+    ``invoice_payment_intent_requires_action``...); ``None`` when it was not."""
+    refusal: str | None = None
+    """Stripe's message for that refusal (what the tenant is shown)."""
+
+
+class InvoicePayer(Protocol):
+    """Charging an open invoice now: the operators' retry and the tenant's "pay now"."""
+
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoicePayment:
+        """``invoices.pay`` with the default method (the subscription's, else the
+        customer's ``invoice_settings``). A refused card is an answer, not an error.
+        ``Conflict`` (``stripe_refused``) when Stripe will not try (no such invoice,
+        already paid, void), ``GatewayUnavailable`` when it cannot be reached."""
+        ...
+
+
+class PaymentGateway(InvoicePayer, Protocol):
     """Stripe, as this service uses it. Every method may raise ``GatewayUnavailable``."""
 
     async def read_subscription(self, subscription_id: str) -> SubscriptionSnapshot: ...
@@ -284,12 +310,6 @@ class PaymentGateway(Protocol):
         effective_at: datetime,
         idempotency_key: str,
     ) -> SubscriptionSnapshot: ...
-
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
-        """``invoices.pay`` with the customer's default method: Stripe's immediate answer
-        (the outcome arrives by webhook). ``Conflict`` when Stripe refuses (already paid,
-        void), ``GatewayUnavailable`` when it cannot be reached."""
-        ...
 
 
 # -- the failed-payment queue (operators) ----------------------------------------------

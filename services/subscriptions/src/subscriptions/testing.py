@@ -37,6 +37,7 @@ from billing_platform.testing.fakes import FakeMessageInbox, FakeUnitOfWork
 from fastapi import FastAPI
 
 from subscriptions.ports import (
+    InvoicePayment,
     LastEmail,
     LinkedAccount,
     ListedAccount,
@@ -60,6 +61,24 @@ T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+STRIPE_WORDING = {
+    PaymentAttempt.PAID: InvoicePayment(attempt=PaymentAttempt.PAID, invoice_status="paid"),
+    PaymentAttempt.DECLINED: InvoicePayment(
+        attempt=PaymentAttempt.DECLINED,
+        invoice_status=None,
+        refusal_code="card_declined",
+        refusal="Your card was declined.",
+    ),
+    PaymentAttempt.REQUIRES_ACTION: InvoicePayment(
+        attempt=PaymentAttempt.REQUIRES_ACTION,
+        invoice_status=None,
+        refusal_code="invoice_payment_intent_requires_action",
+        refusal="This payment requires additional user action before it can be completed.",
+    ),
+}
+"""Stripe's answer to ``invoices.pay`` for each attempt, as ``FakePaymentGateway`` gives it."""
+
+
 class FakePaymentGateway:
     """Stripe as this service sees it: subscriptions by id; records every call."""
 
@@ -70,7 +89,7 @@ class FakePaymentGateway:
         self.keys: list[str] = []
         self.proration_dates: list[datetime | None] = []
         self.fail_with: Exception | None = None
-        self.invoice_answers: dict[str, PaymentAttempt | Exception] = {}
+        self.invoice_answers: dict[str, PaymentAttempt | InvoicePayment | Exception] = {}
         self.clock_time: datetime | None = None
         """The test clock's frozen time, when the subscriptions live on one."""
 
@@ -201,14 +220,17 @@ class FakePaymentGateway:
         self.keys.append(idempotency_key)
         return self._update(subscription_id, status=SubscriptionStatus.ACTIVE)
 
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
-        """``invoice_answers[invoice_id]``: the answer to give, or the error to raise."""
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoicePayment:
+        """``invoice_answers[invoice_id]``: the answer to give (a bare attempt as Stripe
+        words it: a decline is ``card_declined``), or the error to raise; paid by default."""
         self._enter("pay_invoice")
         self.keys.append(idempotency_key)
         answer = self.invoice_answers.get(invoice_id, PaymentAttempt.PAID)
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        if isinstance(answer, InvoicePayment):
+            return answer
+        return STRIPE_WORDING[answer]
 
 
 class FakeTrialExtensions:

@@ -128,15 +128,6 @@ class StripeSelfServiceGateway:
         )
         return _state(read_invoice(as_dict(found)))
 
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> StripeInvoiceState:
-        paid = await self._call(
-            "invoices.pay",
-            lambda c: c.client.v1.invoices.pay_async(
-                invoice_id, options={"idempotency_key": idempotency_key}
-            ),
-        )
-        return _state(read_invoice(as_dict(paid)))
-
     async def wallet(self, customer_id: str, tenant_id: str) -> CustomerWallet:
         customer = as_dict(
             await self._call(

@@ -21,7 +21,7 @@ from billing_domain.status import parse_status
 from billing_domain.subscription_snapshot import SubscriptionSnapshot
 from billing_domain.timestamps import from_unix
 from billing_platform.stripe_gateway import StripeCaller, as_dict
-from billing_platform.stripe_reading import PriceCatalog, id_of, read_snapshot
+from billing_platform.stripe_reading import PriceCatalog, id_of, read_invoice, read_snapshot
 from billing_platform.stripe_reading.subscription import (
     first_item,
     is_live_schedule,
@@ -35,7 +35,7 @@ from stripe.params import (
     SubscriptionUpdateParams,
 )
 
-from subscriptions.ports import ProrationPreview, TrialEndPreview
+from subscriptions.ports import InvoicePayment, ProrationPreview, TrialEndPreview
 
 T = TypeVar("T")
 CHARGEABLE = ["schedule", "customer"]
@@ -314,7 +314,7 @@ class StripeSubscriptionGateway:
         )
         return await self._snapshot(as_dict(resumed))
 
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> PaymentAttempt:
+    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoicePayment:
         """``invoices.pay`` with no ``payment_method``: Stripe charges the default one
         (the subscription's, else the customer's ``invoice_settings``). A declined card
         is an answer, not an error: the webhook ``invoice.payment_failed`` follows."""
@@ -330,12 +330,16 @@ class StripeSubscriptionGateway:
         except RuleViolated as exc:
             if exc.code == "stripe_invalid_request":  # already paid, void, uncollectible...
                 raise Conflict(str(exc), code="stripe_refused") from exc
-            if exc.code == "invoice_payment_intent_requires_action":
-                return PaymentAttempt.REQUIRES_ACTION
-            return PaymentAttempt.DECLINED  # a card error: declined, expired, ...
-        if as_dict(paid).get("status") == "paid":
-            return PaymentAttempt.PAID
-        return PaymentAttempt.REQUIRES_ACTION
+            needs_action = exc.code == "invoice_payment_intent_requires_action"
+            return InvoicePayment(
+                attempt=PaymentAttempt.REQUIRES_ACTION if needs_action else PaymentAttempt.DECLINED,
+                invoice_status=None,
+                refusal_code=exc.code,  # a card error: declined, expired, ...
+                refusal=str(exc),
+            )
+        status = read_invoice(as_dict(paid)).status
+        attempt = PaymentAttempt.PAID if status == "paid" else PaymentAttempt.REQUIRES_ACTION
+        return InvoicePayment(attempt=attempt, invoice_status=status)
 
     # -- internals --------------------------------------------------------------
 

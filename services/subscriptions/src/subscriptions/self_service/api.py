@@ -279,6 +279,9 @@ async def pay_invoice(
     with _counted("pay_invoice"):
         async with context.budget.spend(tenant_id, STRIPE):
             attempt = await use_cases.pay_invoice(
-                cmd, reader=context.self_service, gateway=context.self_service_gateway
+                cmd,
+                reader=context.self_service,
+                gateway=context.self_service_gateway,
+                payer=context.gateway,
             )
     return PaymentOut(invoice_id=attempt.invoice_id, status=attempt.status)

@@ -123,11 +123,6 @@ class SelfServiceGateway(Protocol):
 
     async def invoice_state(self, invoice_id: str) -> StripeInvoiceState: ...
 
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> StripeInvoiceState:
-        """Charge the invoice now with the default method (the subscription's, else the
-        customer's); a decline raises ``RuleViolated`` (``card_declined``)."""
-        ...
-
     async def wallet(self, customer_id: str, tenant_id: str) -> CustomerWallet:
         """The customer's cards, default and recent invoices (``billing reconcile``)."""
         ...

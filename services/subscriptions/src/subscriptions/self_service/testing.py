@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from billing_domain.errors import NotFound, RuleViolated
+from billing_domain.errors import NotFound
 from billing_domain.invoice_history import InvoiceDocument
 
 from subscriptions.self_service.ports import (
@@ -68,7 +68,6 @@ class FakeSelfServiceGateway:
     defaults: dict[str, str] = field(default_factory=dict)  # customer or sub -> pm
     detached: list[str] = field(default_factory=list)
     invoice_states: dict[str, StripeInvoiceState] = field(default_factory=dict)
-    declines: bool = False
     calls: list[str] = field(default_factory=list)
 
     async def set_default_payment_method(
@@ -89,17 +88,6 @@ class FakeSelfServiceGateway:
         if invoice_id not in self.invoice_states:
             raise NotFound("no such invoice", code="stripe_not_found")
         return self.invoice_states[invoice_id]
-
-    async def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> StripeInvoiceState:
-        self.calls.append(f"pay:{invoice_id}")
-        if self.declines:
-            raise RuleViolated("Your card was declined.", code="card_declined")
-        state = self.invoice_states[invoice_id]
-        paid = StripeInvoiceState(
-            invoice_id=invoice_id, customer_id=state.customer_id, status="paid", amount_remaining=0
-        )
-        self.invoice_states[invoice_id] = paid
-        return paid
 
     async def wallet(self, customer_id: str, tenant_id: str) -> CustomerWallet:
         self.calls.append(f"wallet:{customer_id}")

@@ -14,14 +14,14 @@ from dataclasses import replace
 import structlog
 from billing_domain.auth import Action, authorize
 from billing_domain.clock import Clock
-from billing_domain.errors import NotFound
+from billing_domain.errors import NotFound, RuleViolated
 from billing_domain.payment_methods import (
     refuse_removing_last_method,
     refuse_unless_payable,
     replacement_default,
 )
 
-from subscriptions.ports import AccountReader, UnitOfWorkFactory
+from subscriptions.ports import AccountReader, InvoicePayer, UnitOfWorkFactory
 from subscriptions.self_service.commands import (
     InvoicePage,
     ListInvoices,
@@ -165,11 +165,15 @@ async def remove_payment_method(
 
 
 async def pay_invoice(
-    cmd: PayInvoice, *, reader: SelfServiceReader, gateway: SelfServiceGateway
+    cmd: PayInvoice,
+    *,
+    reader: SelfServiceReader,
+    gateway: SelfServiceGateway,
+    payer: InvoicePayer,
 ) -> PaymentAttempt:
     """Charge an open invoice now with the default method (Stripe's ``invoices.pay``);
-    409 when nothing is due. The payment-failure banner is not touched here: it clears
-    when ``invoice.paid`` arrives."""
+    409 when nothing is due, 422 with Stripe's code when the card is refused. The
+    payment-failure banner is not touched here: it clears when ``invoice.paid`` arrives."""
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
     invoice = await reader.invoice(cmd.tenant_id, cmd.invoice_id)
     if invoice is None:
@@ -180,13 +184,16 @@ async def pay_invoice(
     if state.customer_id != invoice.stripe_customer_id:
         raise NotFound("no such invoice for this tenant", code="invoice_not_found")
     refuse_unless_payable(state.status, state.amount_remaining)
-    result = await gateway.pay_invoice(
+    answer = await payer.pay_invoice(
         cmd.invoice_id, idempotency_key=_key("pay", cmd.tenant_id, cmd.invoice_id, cmd.request_key)
     )
     log.info(
         "subscriptions.invoice.pay_requested",
         tenant_id=cmd.tenant_id,
         stripe_invoice_id=cmd.invoice_id,
-        status=result.status,
+        status=answer.invoice_status,
+        stripe_answer=answer.attempt.value,
     )
-    return PaymentAttempt(invoice_id=cmd.invoice_id, status=result.status)
+    if answer.refusal_code is not None:
+        raise RuleViolated(answer.refusal or "Stripe refused the card", code=answer.refusal_code)
+    return PaymentAttempt(invoice_id=cmd.invoice_id, status=answer.invoice_status)

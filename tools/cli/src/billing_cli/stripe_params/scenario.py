@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 from analytics.adapters.stripe_prices import StripePriceBook
-from billing_domain.errors import Conflict, RuleViolated
+from billing_domain.errors import Conflict
 from billing_domain.plans import PlanType
 from billing_platform.stripe_gateway import StripeCaller
 from billing_platform.stripe_reading import PriceCatalog, id_of
@@ -254,11 +254,7 @@ class Scenario:
                 )
         invoice_id = wallet.invoices[0].invoice_id
         await self._run(gw, "invoice_state", lambda: gw.invoice_state(invoice_id))
-        with contextlib.suppress(RuleViolated):  # paid already: nothing due
-            await self._run(
-                gw, "pay_invoice", lambda: gw.pay_invoice(invoice_id, idempotency_key=f"{key}.pay")
-            )
-        operator = self.subscriptions  # the failed-payment queue's retry (issue 23)
+        operator = self.subscriptions  # "pay now" and the failed-payment queue's retry
         with contextlib.suppress(Conflict):  # paid already: Stripe refuses
             await self._run(
                 operator,
