@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/admin/webhooks", label: "Webhooks", operator: true },
   { href: "/admin/payments", label: "Failed payments", operator: true },
   { href: "/admin/metrics", label: "Revenue", operator: true },
+  { href: "/admin/notifications", label: "Emails", operator: true },
 ];
 
 export function renderHeader() {

@@ -198,3 +198,40 @@ async def test_a_billing_event_on_the_bus_becomes_one_mail_in_the_log(
     )
     [entry] = log.json()["entries"]
     assert (entry["status"], entry["to"], entry["subject_id"]) == ("sent", address, "in_bus")
+
+
+async def test_the_log_shows_an_operator_the_failures_alone(
+    api: Api, events: Events, catcher: MailCatcher, new_tenant: Callable[[], str]
+) -> None:
+    refused, fine = new_tenant(), new_tenant()
+    catcher.refuse[f"{refused}@example.com"] = (550, "5.1.1 no such mailbox")
+    for tenant in (refused, fine):
+        for event in (
+            events.customer(tenant, f"{tenant}@example.com"),
+            events.payment_failed(tenant, f"in_{tenant}"),
+        ):
+            await api.bus.publish(OutgoingMessage.from_event(event))
+    await api.bus.drain()
+    await api.sender.drain()
+    ops = auth("ops", "member", operator=True)
+
+    async def listed(query: str) -> list[tuple[str, str]]:
+        answer = await api.client.get(f"/api/notifications/log?{query}", headers=ops)
+        assert answer.status_code == 200, answer.text
+        return [(e["tenant_id"], e["status"]) for e in answer.json()["entries"]]
+
+    failed = await listed("status=failed&limit=500")
+    assert (refused, "failed") in failed
+    assert all(status == "failed" for _, status in failed)
+    assert (fine, "sent") not in failed
+    assert await listed(f"status=sent&tenant_id={refused}") == []
+    assert await listed(f"status=sent&tenant_id={fine}") == [(fine, "sent")]
+    [entry] = (
+        await api.client.get(f"/api/notifications/log?tenant_id={refused}", headers=ops)
+    ).json()["entries"]
+    assert "550" in (entry["last_error"] or "")
+    for bad in ("bogus", "SENT", "failed%00", ""):
+        answer = await api.client.get(f"/api/notifications/log?status={bad}", headers=ops)
+        assert answer.status_code == 422, bad
+    owner = await api.client.get("/api/notifications/log?status=failed", headers=auth(refused))
+    assert owner.status_code == 403  # a tenant does not read the log, not even its own

@@ -29,6 +29,7 @@ def _client(app: ASGIApp) -> httpx.AsyncClient:
         ("/admin/webhooks", "Webhook events"),
         ("/admin/payments", "Failed payments"),
         ("/admin/metrics", "Revenue metrics"),
+        ("/admin/notifications", "Billing emails"),
     ],
 )
 async def test_each_page_is_served_on_its_path_with_a_strict_policy(path: str, title: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from billing_domain.auth import Action, Principal, authorize
 from billing_platform.http.auth import CurrentPrincipal
@@ -40,6 +40,7 @@ from notifications.use_cases.tenant import (
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 NO_NUL = r"^[^\x00]*$"
+SendStatus = Literal["pending", "sent", "failed", "skipped"]
 TOKEN_ERRORS = {
     400: "a forged, altered or malformed token, or one for a kind that stays on",
     409: "the link was used already (each link works once)",
@@ -79,11 +80,12 @@ async def get_log(
     principal: CurrentPrincipal,
     tenant_id: Annotated[str | None, Query(min_length=1, max_length=200, pattern=NO_NUL)] = None,
     kind: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Annotated[SendStatus | None, Query(description="only the mails in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SendLogOut:
     ctx = _context(request)
     entries = await send_log(
-        principal, ctx.uow_factory, tenant_id=tenant_id, kind=kind, limit=limit
+        principal, ctx.uow_factory, tenant_id=tenant_id, kind=kind, limit=limit, status=status
     )
     return SendLogOut(entries=[SendLogEntryOut.of(entry) for entry in entries])
 

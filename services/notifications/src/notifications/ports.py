@@ -163,7 +163,12 @@ class SendLog(Protocol):
     async def retry_at(self, mail_id: int, *, error: str, at: datetime) -> None: ...
 
     async def entries(
-        self, *, tenant_id: str | None, kind: MailKind | None, limit: int
+        self,
+        *,
+        tenant_id: str | None,
+        kind: MailKind | None,
+        limit: int,
+        status: str | None = None,
     ) -> Sequence[SendLogEntry]: ...
 
 

@@ -162,7 +162,12 @@ class _Sends:
         row.last_error, row.next_attempt_at = error, at
 
     async def entries(
-        self, *, tenant_id: str | None, kind: MailKind | None, limit: int
+        self,
+        *,
+        tenant_id: str | None,
+        kind: MailKind | None,
+        limit: int,
+        status: str | None = None,
     ) -> Sequence[SendLogEntry]:
         rows = sorted(self._rows.values(), key=lambda r: -r.id)
         return [
@@ -180,7 +185,9 @@ class _Sends:
                 sent_at=r.finished_at if r.status == "sent" else None,
             )
             for r in rows
-            if tenant_id in (None, r.mail.tenant_id) and kind in (None, r.mail.kind)
+            if tenant_id in (None, r.mail.tenant_id)
+            and kind in (None, r.mail.kind)
+            and status in (None, r.status)
         ][:limit]
 
 

@@ -34,6 +34,7 @@ PAGES = {
     "/admin/webhooks": "webhooks.html",
     "/admin/payments": "admin-payments.html",
     "/admin/metrics": "admin-metrics.html",
+    "/admin/notifications": "admin-notifications.html",
 }
 
 # The pages load only their own scripts and styles; API data is inserted as text.

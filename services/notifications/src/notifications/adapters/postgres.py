@@ -220,15 +220,22 @@ class PgSendLog:
         )
 
     async def entries(
-        self, *, tenant_id: str | None, kind: MailKind | None, limit: int
+        self,
+        *,
+        tenant_id: str | None,
+        kind: MailKind | None,
+        limit: int,
+        status: str | None = None,
     ) -> Sequence[SendLogEntry]:
         rows = await self._conn.fetch(
             f"SELECT {_ENTRY_COLUMNS} FROM notifications.sends "  # noqa: S608 (a constant column list, values are parameters)
             "WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR kind = $2) "
+            "AND ($4::text IS NULL OR status = $4) "
             "ORDER BY id DESC LIMIT $3",
             tenant_id,
             None if kind is None else kind.value,
             limit,
+            status,
         )
         return [_entry(row) for row in rows]
 

@@ -55,6 +55,7 @@ async def send_log(
     tenant_id: str | None,
     kind: str | None,
     limit: int,
+    status: str | None = None,
 ) -> Sequence[SendLogEntry]:
     authorize(principal, Action.OPERATE_NOTIFICATIONS)
     wanted = None
@@ -63,7 +64,7 @@ async def send_log(
         if wanted is None:
             raise RuleViolated(f"unknown kind of email: {kind[:64]!r}", code="unknown_kind")
     async with uow_factory() as uow:
-        return await uow.sends.entries(tenant_id=tenant_id, kind=wanted, limit=limit)
+        return await uow.sends.entries(tenant_id=tenant_id, kind=wanted, limit=limit, status=status)
 
 
 def preview(principal: Principal, kind: str, language: str, base_url: str) -> RenderedMail:
