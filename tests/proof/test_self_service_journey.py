@@ -94,14 +94,18 @@ async def test_fix_a_failed_renewal_with_a_new_card(product: Product) -> None:
         "/api/billing/verify-session", headers=product.auth(tenant), json={"session_id": session_id}
     )
     assert verify.status_code == 200, verify.text
-    assert verify.json() == {
+    verified = verify.json()
+    saved_card = verified.pop("payment_method")
+    assert verified == {
         "verified": True,
         "status": "complete",
         "payment_status": "no_payment_required",
         "plan": None,
         "trial": False,
         "mode": "setup",
+        "made_default": True,  # the owner's return: the next retry charges the new card
     }
+    assert (saved_card["brand"], saved_card["last4"]) == ("mastercard", "4444")
     spying = await product.api.post(
         "/api/billing/verify-session",
         headers=product.auth(stranger),
@@ -111,11 +115,13 @@ async def test_fix_a_failed_renewal_with_a_new_card(product: Product) -> None:
     found = await wait_for(
         product,
         lambda: cards(product, tenant),
-        lambda methods: any(m["last4"] == "4444" for m in methods),
+        lambda methods: any(m["last4"] == "4444" and m["default"] for m in methods),
     )
     new_card = next(m for m in found if m["last4"] == "4444")
-    assert (new_card["brand"], new_card["default"]) == ("mastercard", False)
-    assert next(m for m in found if m["id"] == declining)["default"] is True
+    assert (new_card["id"], new_card["brand"]) == (saved_card["id"], "mastercard")
+    assert next(m for m in found if m["id"] == declining)["default"] is False
+    stripe_customer = await product.stripe_get(f"/v1/customers/{customer}")
+    assert stripe_customer["invoice_settings"]["default_payment_method"] == new_card["id"]
 
     # another tenant cannot touch it; a member cannot change anything
     for method, path in (
@@ -128,6 +134,7 @@ async def test_fix_a_failed_renewal_with_a_new_card(product: Product) -> None:
         member = await product.api.request(method, path, headers=product.auth(tenant, "member"))
         assert member.status_code == 403, (path, member.text)
 
+    # making it the default by hand again changes nothing (it is already)
     made = await product.api.post(
         f"/api/billing/payment-methods/{new_card['id']}/default", headers=product.auth(tenant)
     )

@@ -8,7 +8,7 @@ import { api, newIdempotencyKey } from "./api.js";
 import { startSetup } from "./card-setup.js";
 import { openDialog } from "./dialog.js";
 import { h, loadingNote, withLoading } from "./dom.js";
-import { brandName } from "./format.js";
+import { brandName, cardName } from "./format.js";
 import { requestRefresh } from "./recovery-actions.js";
 import { showError } from "./shell.js";
 import { toastError, toastInfo, toastSuccess } from "./toast.js";
@@ -112,11 +112,12 @@ export function mountPaymentMethods(root, user, { subscription }) {
   }
 
   // Back from the setup page: the session is verified by the server (never the URL),
-  // then the new card is waited for (it arrives as a webhook).
+  // which makes the saved card the default (the owner's return); the list shows it once
+  // Stripe's webhook arrives. The card is the one the server names, never a guess from
+  // what the list gained (the webhook may arrive before the page first loads).
   async function returned(sessionId) {
     history.replaceState(history.state, "", location.pathname);
     root.replaceChildren(loadingNote("Saving your card…"));
-    const before = new Set(cards.map((card) => card.id));
     let result;
     try {
       result = await api("/api/billing/verify-session", { method: "POST", body: { session_id: sessionId } });
@@ -128,26 +129,32 @@ export function mountPaymentMethods(root, user, { subscription }) {
       toastInfo("The card was not saved. Nothing changed.");
       return load();
     }
-    toastSuccess("Card saved.");
-    let added = null;
-    for (let i = 0; i < 30 && !added; i += 1) {
+    const saved = result.payment_method || null;
+    const name = cardName(saved) || "Your card";
+    toastSuccess(result.made_default ? `Card saved. ${name} is now your default card.` : "Card saved.");
+    for (let i = 0; i < 30; i += 1) {
       await load();
-      added = cards.find((card) => !before.has(card.id) && !card.default) ?? null;
-      if (!added) await sleep(1000);
+      const shown = saved ? cards.find((card) => card.id === saved.id) : null;
+      if (!saved || (shown && (shown.default || !result.made_default))) break;
+      await sleep(1000);
     }
     const sub = await subscription();
-    if (added && sub?.payment_failed && owner) render(payNowNotice(added, sub));
+    if (saved && sub?.payment_failed && owner) render(payNowNotice(saved, sub, result.made_default));
   }
 
-  function payNowNotice(card, sub) {
-    const pay = h("button", { type: "button", class: "btn btn-primary", "data-testid": "use-card-pay-now", onclick: (e) => useAndPay(card, sub, e.currentTarget) }, "Make it the default and pay now");
-    return h("div", { class: "notice notice-warning", role: "status", "data-testid": "pay-now-offer" }, h("p", {}, `${brandName(card.brand)} ending in ${card.last4} is saved. Make it your default card and pay the overdue invoice with it now?`), pay);
+  function payNowNotice(card, sub, isDefault) {
+    const label = isDefault ? "Pay now with this card" : "Make it the default and pay now";
+    const pay = h("button", { type: "button", class: "btn btn-primary", "data-testid": "use-card-pay-now", onclick: (e) => useAndPay(card, sub, e.currentTarget, isDefault) }, label);
+    const text = isDefault
+      ? `${cardName(card)} is saved and is now your default card: the next automatic attempt charges it. Pay the overdue invoice with it now?`
+      : `${cardName(card)} is saved. Make it your default card and pay the overdue invoice with it now?`;
+    return h("div", { class: "notice notice-warning", role: "status", "data-testid": "pay-now-offer" }, h("p", {}, text), pay);
   }
 
-  async function useAndPay(card, sub, button) {
+  async function useAndPay(card, sub, button, isDefault) {
     try {
       await withLoading(button, "Paying…", async () => {
-        await api(`${METHODS}/${encodeURIComponent(card.id)}/default`, { method: "POST", idempotencyKey: newIdempotencyKey() });
+        if (!isDefault) await api(`${METHODS}/${encodeURIComponent(card.id)}/default`, { method: "POST", idempotencyKey: newIdempotencyKey() });
         await api(`/api/billing/invoices/${encodeURIComponent(sub.payment_failed.invoice_id)}/pay`, { method: "POST", idempotencyKey: newIdempotencyKey() });
       });
       toastSuccess("Payment sent. The banner goes as soon as Stripe confirms it.");

@@ -66,6 +66,8 @@ async def test_owner_pays_with_4242_and_the_session_verifies(
         "plan": None,
         "trial": False,
         "mode": "subscription",
+        "payment_method": None,
+        "made_default": False,
     }
 
     paid = await pay(sandbox_http, started["session_id"], CARD_OK)
@@ -86,6 +88,8 @@ async def test_owner_pays_with_4242_and_the_session_verifies(
         "plan": "solo",
         "trial": False,
         "mode": "subscription",
+        "payment_method": None,
+        "made_default": False,
     }
 
 
@@ -115,6 +119,8 @@ async def test_trial_journey_verifies_with_trial_and_no_payment_required(
         "plan": "team",
         "trial": True,
         "mode": "subscription",
+        "payment_method": None,
+        "made_default": False,
     }
 
 
@@ -246,3 +252,33 @@ async def test_the_owner_opens_the_customer_portal_once_a_customer_exists(
     assert (
         await client.get("/api/billing/checkout", headers=auth(tenant, "member"))
     ).status_code == 403
+
+
+async def test_a_card_saved_in_setup_mode_becomes_the_default_on_the_owners_return(
+    client: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient,
+    auth: Auth,
+    new_tenant: Callable[[], str],
+) -> None:
+    tenant = new_tenant()
+    bought = await start(client, auth(tenant), plan="solo")
+    assert (await pay(sandbox_http, bought["session_id"], CARD_OK)).status_code == 303
+    opened = await client.post("/api/billing/payment-methods/setup", headers=auth(tenant))
+    assert opened.status_code == 200, opened.text
+    setup_id = opened.json()["url"].rsplit("/", 1)[-1]
+    saved = await pay(sandbox_http, setup_id, "5555555555554444")
+    assert saved.status_code == 303, saved.text
+
+    member = await verify(client, auth(tenant, "member"), setup_id)
+    assert member.json()["made_default"] is False  # a member's visit changes nothing
+    result = await verify(client, auth(tenant), setup_id)
+
+    body = result.json()
+    assert (body["verified"], body["mode"], body["made_default"]) == (True, "setup", True)
+    assert body["payment_method"]["last4"] == "4444"
+    assert body["payment_method"]["brand"] == "mastercard"
+    method = body["payment_method"]["id"]
+    [customer] = await customers_of(sandbox_http, tenant)
+    assert customer["invoice_settings"]["default_payment_method"] == method
+    subs = (await sandbox_http.get("/v1/subscriptions", params={"customer": customer["id"]})).json()
+    assert [sub["default_payment_method"] for sub in subs["data"]] == [method]

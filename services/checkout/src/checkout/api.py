@@ -24,6 +24,7 @@ from checkout.api_models import (
     CheckoutSessionOut,
     PlansOut,
     PortalOut,
+    SavedCardOut,
     SetupOut,
     TrialOut,
     VerifyBody,
@@ -154,7 +155,9 @@ async def verify(
             VerifySession(principal=principal, session_id=body.session_id),
             uow_factory=services.uow_factory,
             gateway=services.gateway,
+            clock=services.clock,
         )
+    card = result.saved_card
     return VerifyOut(
         verified=result.verified,
         status=result.status,
@@ -162,6 +165,10 @@ async def verify(
         plan=result.plan.value if result.plan is not None else None,
         trial=result.trial,
         mode=result.mode,
+        payment_method=None
+        if card is None
+        else SavedCardOut(id=card.payment_method_id, brand=card.brand, last4=card.last4),
+        made_default=result.made_default,
     )
 
 

@@ -64,6 +64,21 @@ class VerifyOut(BaseModel):
         description="subscription (a plan bought) or setup (a card saved by "
         "POST /api/billing/payment-methods/setup; plan null).",
     )
+    payment_method: SavedCardOut | None = Field(
+        default=None, description="setup mode: the card saved; null otherwise."
+    )
+    made_default: bool = Field(
+        default=False,
+        description="setup mode, the owner's return: the saved card is now the default of "
+        "the customer and of its live subscriptions (the next retry of a failed invoice "
+        "charges it). Done once per session.",
+    )
+
+
+class SavedCardOut(BaseModel):
+    id: str = Field(description="The payment method (pm_...).")
+    brand: str | None = Field(default=None, examples=["mastercard"])
+    last4: str | None = Field(default=None, examples=["4444"])
 
 
 class SetupOut(BaseModel):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from billing_domain.auth import Principal
 from billing_domain.plans import PlanType
 
+from checkout.ports import SavedCard
+
 # -- commands -------------------------------------------------------------------
 
 
@@ -64,6 +66,10 @@ class Verification:
     plan: PlanType | None
     trial: bool
     mode: str | None = None
+    saved_card: SavedCard | None = None
+    """A setup session's card (the setup succeeded)."""
+    made_default: bool = False
+    """That card is now the default of the customer and its subscriptions."""
 
 
 @dataclass(frozen=True, kw_only=True)

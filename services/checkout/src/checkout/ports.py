@@ -65,6 +65,15 @@ class StripeSessionView:
     metadata: dict[str, str] = field(default_factory=dict)
     mode: str | None = None
     """``subscription`` (a plan) or ``setup`` (a card saved, nothing bought)."""
+    saved_card: SavedCard | None = None
+    """A setup-mode session whose SetupIntent succeeded: the card it saved."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedCard:
+    payment_method_id: str
+    brand: str | None = None
+    last4: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +123,13 @@ class PaymentGateway(Protocol):
     async def create_checkout_session(self, request: NewCheckoutSession) -> OpenedSession: ...
 
     async def create_setup_session(self, request: NewSetupSession) -> OpenedSession: ...
+
+    async def make_default_payment_method(
+        self, customer_id: str, payment_method_id: str, *, idempotency_key: str
+    ) -> None:
+        """The customer's ``invoice_settings.default_payment_method`` AND each live
+        subscription's ``default_payment_method`` (the next retry charges it)."""
+        ...
 
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
         """``NotFound`` when Stripe does not know the session."""
@@ -209,6 +225,17 @@ class TrialRegistry(Protocol):
         ...
 
 
+class CardSetupLog(Protocol):
+    """Setup sessions whose card was made the default: once per session, so coming back
+    to an old return URL never undoes a later choice of default."""
+
+    async def adopted(self, session_id: str) -> bool: ...
+
+    async def record(
+        self, *, session_id: str, tenant_id: str, payment_method_id: str, adopted_at: datetime
+    ) -> None: ...
+
+
 class EventOutbox(Protocol):
     async def add(self, *events: IntegrationEvent) -> None: ...
 
@@ -225,6 +252,9 @@ class UnitOfWork(TransactionalUnitOfWork, Protocol):
 
     @property
     def trials(self) -> TrialRegistry: ...
+
+    @property
+    def card_setups(self) -> CardSetupLog: ...
 
     @property
     def outbox(self) -> EventOutbox: ...

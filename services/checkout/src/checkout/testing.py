@@ -38,6 +38,7 @@ from checkout.ports import (
     NewSetupSession,
     OpenedSession,
     PriceInfo,
+    SavedCard,
     StripeSessionView,
     TenantPlan,
 )
@@ -65,6 +66,8 @@ class FakePaymentGateway:
         self.price_table: dict[str, PriceInfo] = {}
         self.down: set[str] = set()
         self.calls: Counter[str] = Counter()
+        self.defaults: dict[str, str] = {}  # customer id -> default payment method
+        self.default_calls: list[tuple[str, str, str]] = []  # customer, method, key
 
     def _call(self, operation: str) -> None:
         self.calls[operation] += 1
@@ -119,6 +122,24 @@ class FakePaymentGateway:
             )
         return OpenedSession(session_id=session_id, url=f"https://pay.test/{session_id}")
 
+    def save_card(self, session_id: str, payment_method_id: str, last4: str = "4444") -> None:
+        """The setup session's hosted page saved a card (its SetupIntent succeeded)."""
+        self.sessions[session_id] = replace(
+            self.sessions[session_id],
+            status="complete",
+            payment_status="no_payment_required",
+            saved_card=SavedCard(
+                payment_method_id=payment_method_id, brand="mastercard", last4=last4
+            ),
+        )
+
+    async def make_default_payment_method(
+        self, customer_id: str, payment_method_id: str, *, idempotency_key: str
+    ) -> None:
+        self._call("customers.update")
+        self.default_calls.append((customer_id, payment_method_id, idempotency_key))
+        self.defaults[customer_id] = payment_method_id
+
     def complete(self, session_id: str, payment_status: str = "paid") -> None:
         self.sessions[session_id] = replace(
             self.sessions[session_id], status="complete", payment_status=payment_status
@@ -146,6 +167,7 @@ class FakeTables:
     sessions: dict[str, CheckoutSessionRecord] = field(default_factory=dict)
     tenant_plans: dict[str, TenantPlan] = field(default_factory=dict)
     trials: dict[str, str | None] = field(default_factory=dict)  # tenant -> customer id
+    card_setups: dict[str, str] = field(default_factory=dict)  # session id -> payment method
     outbox: list[IntegrationEvent] = field(default_factory=list)
     inbox: set[str] = field(default_factory=set)  # message ids
 
@@ -155,6 +177,8 @@ class FakeTables:
         self.tenant_plans.update(changes.tenant_plans)
         for tenant, customer in changes.trials.items():
             self.trials.setdefault(tenant, customer)
+        for session, method in changes.card_setups.items():
+            self.card_setups.setdefault(session, method)
         self.outbox.extend(changes.outbox)
         self.inbox.update(changes.inbox)
 
@@ -296,6 +320,19 @@ class FakeTrials:
         self._uow.staged.trials.setdefault(tenant_id, customer_id)
 
 
+class FakeCardSetups:
+    def __init__(self, uow: FakeCheckoutUnitOfWork) -> None:
+        self._uow = uow
+
+    async def adopted(self, session_id: str) -> bool:
+        return session_id in {**self._uow.db.tables.card_setups, **self._uow.staged.card_setups}
+
+    async def record(
+        self, *, session_id: str, tenant_id: str, payment_method_id: str, adopted_at: datetime
+    ) -> None:
+        self._uow.staged.card_setups.setdefault(session_id, payment_method_id)
+
+
 class FakeOutbox:
     def __init__(self, uow: FakeCheckoutUnitOfWork) -> None:
         self._uow = uow
@@ -314,6 +351,7 @@ class FakeCheckoutUnitOfWork(FakeUnitOfWork[FakeTables]):
         self.sessions = FakeSessions(self)
         self.tenant_plans = FakeTenantPlans(self)
         self.trials = FakeTrials(self)
+        self.card_setups = FakeCardSetups(self)
         self.outbox = FakeOutbox(self)
         self.inbox = FakeMessageInbox(db.tables.inbox, lambda: self.staged.inbox)
 
@@ -362,6 +400,7 @@ class World:
             VerifySession(principal=self.principal(tenant_id, role), session_id=session_id),
             uow_factory=self.db.uow,
             gateway=self.gateway,
+            clock=self.clock,
         )
 
     async def portal(self, *, tenant_id: str = "t-1", role: str = "owner") -> str:

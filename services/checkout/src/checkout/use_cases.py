@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 import structlog
-from billing_domain.auth import Action, authorize
+from billing_domain.auth import Action, Principal, authorize
 from billing_domain.clock import Clock
 from billing_domain.envelope import new_event
 from billing_domain.errors import Conflict, Forbidden, NotFound, RuleViolated
@@ -298,9 +298,14 @@ async def open_portal(
 
 
 async def verify_session(
-    cmd: VerifySession, *, uow_factory: UnitOfWorkFactory, gateway: PaymentGateway
+    cmd: VerifySession,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
 ) -> Verification:
-    """Ask Stripe how a returned session stands; never trust the browser's ``?success=true``."""
+    """Ask Stripe how a returned session stands; never trust the browser's ``?success=true``.
+    The owner back from a setup session: the card saved becomes the default (once)."""
     principal = cmd.principal
     authorize(principal, Action.VERIFY_SESSION, tenant_id=principal.tenant_id)
     session = await gateway.retrieve_checkout_session(cmd.session_id)
@@ -317,6 +322,11 @@ async def verify_session(
     trial = verified and (
         session.metadata.get("trial") == "true" or (record is not None and record.trial)
     )
+    made_default = False
+    if verified and session.mode == "setup":
+        made_default = await _adopt_saved_card(
+            session, principal, uow_factory=uow_factory, gateway=gateway, clock=clock
+        )
     return Verification(
         verified=verified,
         status=session.status,
@@ -324,7 +334,49 @@ async def verify_session(
         plan=plan,
         trial=trial,
         mode=session.mode,
+        saved_card=session.saved_card if session.mode == "setup" else None,
+        made_default=made_default,
     )
+
+
+async def _adopt_saved_card(
+    session: StripeSessionView,
+    principal: Principal,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+) -> bool:
+    """The card a setup session saved becomes the customer's and its subscriptions'
+    default, so the next retry of a failed invoice charges it (Checkout in setup mode
+    only attaches it). The owner's return only, once per session: an old return URL
+    visited again never undoes a later choice. True when it is (or was made) default."""
+    card = session.saved_card
+    if card is None or session.customer_id is None or not principal.is_owner:
+        return False
+    async with uow_factory() as uow:
+        if await uow.card_setups.adopted(session.session_id):
+            return True
+    await gateway.make_default_payment_method(
+        session.customer_id,
+        card.payment_method_id,
+        idempotency_key=f"checkout-setup-default-{session.session_id}",
+    )
+    async with uow_factory() as uow:
+        await uow.card_setups.record(
+            session_id=session.session_id,
+            tenant_id=principal.tenant_id,
+            payment_method_id=card.payment_method_id,
+            adopted_at=clock.now(),
+        )
+        await uow.commit()
+    log.info(
+        "checkout.card_setup.made_default",
+        tenant_id=principal.tenant_id,
+        session_id=session.session_id,
+        payment_method_id=card.payment_method_id,
+    )
+    return True
 
 
 def _tenants_named_by(

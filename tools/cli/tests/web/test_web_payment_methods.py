@@ -42,16 +42,21 @@ def test_cards_add_default_remove_by_keyboard_and_invoices(
     expect(visa.get_by_test_id("default-badge")).to_have_text("Default")
 
     _add_card(page, "5555555555554444")
+    expect(page.locator(".toast-success").last).to_contain_text(
+        "Mastercard ending in 4444 is now your default card"
+    )
     expect(cards).to_have_count(2)
     mastercard = cards.filter(has_text="Mastercard ending in 4444")
-    expect(mastercard.get_by_test_id("default-badge")).to_have_count(0)
+    # the card just saved is the default (the next charge uses it)
+    expect(mastercard.get_by_test_id("default-badge")).to_be_visible()
+    expect(visa.get_by_test_id("default-badge")).to_have_count(0)
 
-    # keyboard only: focus "Make default" of the new card, press Enter
-    make_default = mastercard.get_by_role(
-        "button", name="Make Mastercard ending in 4444 the default"
-    )
-    make_default.focus()
+    # keyboard only: focus "Make default" of the Visa, press Enter; then back by click
+    visa.get_by_role("button", name="Make Visa ending in 4242 the default").focus()
     page.keyboard.press("Enter")
+    expect(visa.get_by_test_id("default-badge")).to_be_visible()
+    expect(mastercard.get_by_test_id("default-badge")).to_have_count(0)
+    mastercard.get_by_role("button", name="Make Mastercard ending in 4444 the default").click()
     expect(mastercard.get_by_test_id("default-badge")).to_be_visible()
     expect(visa.get_by_test_id("default-badge")).to_have_count(0)
 

@@ -11,6 +11,7 @@ from billing_domain.plans import BillingInterval, PlanType, parse_interval, pars
 from billing_domain.stripe_rules import provisions
 
 from billing_platform.stripe_reading.fields import id_of, integer, metadata, text
+from billing_platform.stripe_reading.payment_method import CardSummary, read_payment_method
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,10 @@ class CheckoutSessionReading:
     mode: str | None = None
     """``subscription``, ``setup`` (saving a card: never provisions) or ``payment``."""
     setup_intent_id: str | None = None
+    setup_succeeded: bool = False
+    """A setup-mode session's SetupIntent (when expanded) says ``succeeded``."""
+    setup_card: CardSummary | None = None
+    """The card it saved (``setup_intent.payment_method`` expanded), else ``None``."""
 
     @property
     def tenant_hint(self) -> str | None:
@@ -69,7 +74,21 @@ def read_checkout_session(session: Mapping[str, Any]) -> CheckoutSessionReading:
         metadata={str(k): str(v) for k, v in named.items() if v is not None},
         mode=mode,
         setup_intent_id=id_of(session.get("setup_intent")),
+        setup_succeeded=text(_setup_intent(session), "status") == "succeeded",
+        setup_card=_setup_card(session),
     )
+
+
+def _setup_intent(session: Mapping[str, Any]) -> Mapping[str, Any]:
+    intent = session.get("setup_intent")
+    return intent if isinstance(intent, Mapping) else {}
+
+
+def _setup_card(session: Mapping[str, Any]) -> CardSummary | None:
+    method = _setup_intent(session).get("payment_method")
+    if not isinstance(method, Mapping) or text(method, "id") is None:
+        return None
+    return read_payment_method(method)
 
 
 def _interval(value: str | None) -> BillingInterval | None:

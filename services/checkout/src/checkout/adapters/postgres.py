@@ -232,6 +232,30 @@ class PgTrialRegistry:
         )
 
 
+class PgCardSetupLog:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def adopted(self, session_id: str) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM checkout.card_setups WHERE session_id = $1)", session_id
+        )
+        return bool(found)
+
+    async def record(
+        self, *, session_id: str, tenant_id: str, payment_method_id: str, adopted_at: datetime
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO checkout.card_setups "
+            "(session_id, tenant_id, stripe_payment_method_id, adopted_at) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING",
+            session_id,
+            tenant_id,
+            payment_method_id,
+            adopted_at,
+        )
+
+
 class PgCheckoutUnitOfWork(PgUnitOfWork):
     """One transaction; the repositories and the outbox share its connection."""
 
@@ -239,6 +263,7 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
     sessions: PgCheckoutSessionRepository
     tenant_plans: PgTenantPlanRepository
     trials: PgTrialRegistry
+    card_setups: PgCardSetupLog
     outbox: OutboxWriter
     inbox: PgMessageInbox
 
@@ -248,5 +273,6 @@ class PgCheckoutUnitOfWork(PgUnitOfWork):
         self.sessions = PgCheckoutSessionRepository(conn)
         self.tenant_plans = PgTenantPlanRepository(conn)
         self.trials = PgTrialRegistry(conn)
+        self.card_setups = PgCardSetupLog(conn)
         self.outbox = OutboxWriter(conn, SCHEMA, after_commit=self.after_commit)
         self.inbox = PgMessageInbox(conn, SCHEMA)

@@ -14,9 +14,16 @@ from collections.abc import Sequence
 
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound
+from billing_domain.status import parse_status
 from billing_platform.stripe_gateway import StripeCaller, as_dict
 from billing_platform.stripe_reading import read_checkout_session, read_price
-from stripe.params import CustomerCreateParams, PriceRetrieveParams
+from stripe.params import (
+    CustomerCreateParams,
+    CustomerUpdateParams,
+    PriceRetrieveParams,
+    SubscriptionListParams,
+    SubscriptionUpdateParams,
+)
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
 
@@ -25,6 +32,7 @@ from checkout.ports import (
     NewSetupSession,
     OpenedSession,
     PriceInfo,
+    SavedCard,
     StripeSessionView,
 )
 
@@ -123,10 +131,13 @@ class StripePaymentGateway:
             as_dict(
                 await self._call(
                     "checkout.sessions.retrieve",
-                    lambda: self._v1.checkout.sessions.retrieve_async(session_id),
+                    lambda: self._v1.checkout.sessions.retrieve_async(
+                        session_id, params={"expand": ["setup_intent.payment_method"]}
+                    ),
                 )
             )
         )
+        card = session.setup_card if session.setup_succeeded else None
         return StripeSessionView(
             session_id=session.session_id,
             status=session.status,
@@ -135,6 +146,44 @@ class StripePaymentGateway:
             client_reference_id=session.client_reference_id,
             metadata=session.metadata,
             mode=session.mode,
+            saved_card=None
+            if card is None
+            else SavedCard(
+                payment_method_id=card.payment_method_id, brand=card.brand, last4=card.last4
+            ),
+        )
+
+    async def make_default_payment_method(
+        self, customer_id: str, payment_method_id: str, *, idempotency_key: str
+    ) -> None:
+        customer: CustomerUpdateParams = {
+            "invoice_settings": {"default_payment_method": payment_method_id}
+        }
+        await self._call(
+            "customers.update",
+            lambda: self._v1.customers.update_async(
+                customer_id,
+                params=customer,
+                options={"idempotency_key": f"{idempotency_key}-customer"},
+            ),
+        )
+        listing: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": 100}
+        found = await self._call(
+            "subscriptions.list", lambda: self._v1.subscriptions.list_async(params=listing)
+        )
+        for sub in as_dict(found).get("data") or []:
+            if not parse_status(str(sub["status"])).is_ended:
+                await self._pin(str(sub["id"]), payment_method_id, f"{idempotency_key}-{sub['id']}")
+
+    async def _pin(self, subscription_id: str, payment_method_id: str, key: str) -> None:
+        """The subscription charges this method (one pinned to its checkout card would
+        keep charging that card)."""
+        params: SubscriptionUpdateParams = {"default_payment_method": payment_method_id}
+        await self._call(
+            "subscriptions.update",
+            lambda: self._v1.subscriptions.update_async(
+                subscription_id, params=params, options={"idempotency_key": key}
+            ),
         )
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
@@ -188,6 +237,11 @@ class UnconfiguredPaymentGateway:
         raise self._unavailable()
 
     async def retrieve_checkout_session(self, session_id: str) -> StripeSessionView:
+        raise self._unavailable()
+
+    async def make_default_payment_method(
+        self, customer_id: str, payment_method_id: str, *, idempotency_key: str
+    ) -> None:
         raise self._unavailable()
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:

@@ -243,6 +243,13 @@ class Scenario:
                 customer, newest.payment_method_id, idempotency_key=f"{key}.default"
             ),
         )
+        await self._run(  # checkout's: the owner back from setup mode
+            checkout,
+            "make_default_payment_method",
+            lambda: checkout.make_default_payment_method(
+                customer, newest.payment_method_id, idempotency_key=f"{key}.setup-default"
+            ),
+        )
         for card in wallet.cards:
             if card.payment_method_id != newest.payment_method_id:
                 await self._run(
@@ -254,6 +261,8 @@ class Scenario:
                 )
         invoice_id = wallet.invoices[0].invoice_id
         await self._run(gw, "invoice_state", lambda: gw.invoice_state(invoice_id))
+        reader = self.webhooks  # why an attempt failed, on which card
+        await self._run(reader, "invoice_payments", lambda: reader.invoice_payments(invoice_id))
         operator = self.subscriptions  # "pay now" and the failed-payment queue's retry
         with contextlib.suppress(Conflict):  # paid already: Stripe refuses
             await self._run(
