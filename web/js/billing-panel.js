@@ -39,15 +39,16 @@ export function mountBilling(root, user) {
     root.dispatchEvent(new CustomEvent("billing:rendered", { bubbles: true, detail: { sub } }));
   }
 
+  async function loadPlans() {
+    const catalogue = await api("/api/billing/plans").catch(() => null); // names and prices are a nicety here
+    plans = catalogue?.plans ?? [];
+  }
+
   async function load() {
     root.setAttribute("aria-busy", "true");
     root.replaceChildren(loadingNote("Loading your subscription…"));
     try {
-      const [sub, catalogue] = await Promise.all([
-        api(SUBSCRIPTION),
-        api("/api/billing/plans").catch(() => null), // names and prices are a nicety here
-      ]);
-      plans = catalogue?.plans ?? [];
+      const [sub] = await Promise.all([api(SUBSCRIPTION), loadPlans()]);
       render(sub);
       return sub;
     } catch (err) {
@@ -70,13 +71,34 @@ export function mountBilling(root, user) {
   }
 
   // Billing events arrive a moment after Stripe: poll until `done(sub)` or give up.
-  async function waitFor(done, { attempts = 20, interval = 1000 } = {}) {
-    for (let i = 0; i < attempts; i += 1) {
-      const sub = await refresh();
-      if (sub && done(sub)) return sub;
-      await sleep(interval);
+  // `quiet`: show nothing in between (a loading note, then the state awaited or, on giving
+  // up, the last one read): a checkout return must not flash the states Stripe passed
+  // through on the way (a 3-D Secure payment's "Incomplete" before "Active").
+  async function waitFor(done, { attempts = 20, interval = 1000, quiet = false } = {}) {
+    if (!quiet) {
+      for (let i = 0; i < attempts; i += 1) {
+        const sub = await refresh();
+        if (sub && done(sub)) return sub;
+        await sleep(interval);
+      }
+      return current;
     }
-    return current;
+    root.setAttribute("aria-busy", "true");
+    if (!current) root.replaceChildren(loadingNote("Loading your subscription…"));
+    let last = null;
+    try {
+      await loadPlans();
+      for (let i = 0; i < attempts; i += 1) {
+        last = (await api(SUBSCRIPTION).catch(() => null)) ?? last;
+        if (last && done(last)) break;
+        await sleep(interval);
+      }
+    } finally {
+      root.removeAttribute("aria-busy");
+    }
+    if (!last) return load(); // never read: the page's error state, with a retry
+    render(last);
+    return last;
   }
 
   // A banner action (pay now ...) asks to re-read until its effect shows.

@@ -45,20 +45,23 @@ async function verify(sessionId, billing) {
     const result = await api("/api/billing/verify-session", { method: "POST", body: { session_id: sessionId } });
     cleanUrl();
     if (!result.verified) {
-      const sub = await billing.refresh();
+      const sub = await billing.load();
       status.replaceChildren(unverified(result, sub));
       return;
     }
     const name = planName(result.plan);
+    status.replaceChildren(loadingNote("Updating your subscription…"));
+    // the projection catches up with Stripe a moment later: show the plan (and say so)
+    // once it has, never the "Incomplete" a 3-D Secure payment passes through on the way
+    const sub = await billing.waitFor((s) => s.plan_type === result.plan && s.status !== "incomplete", { quiet: true });
     if (result.trial) toastSuccess(`Your ${name} trial has started.`);
     else toastSuccess(`Payment successful: you are now on the ${name} plan.`);
-    status.replaceChildren(loadingNote("Updating your subscription…"));
-    const sub = await billing.waitFor((s) => s.plan_type === result.plan && s.status !== "incomplete");
     status.replaceChildren(
-      sub?.plan_type === result.plan ? "" : notice("info", "Your payment is confirmed; your subscription will show the new plan in a moment."),
+      sub?.plan_type === result.plan && sub.status !== "incomplete" ? "" : notice("info", "Your payment is confirmed; your subscription will show the new plan in a moment."),
     );
   } catch (err) {
     cleanUrl();
+    if (!billing.current) billing.load();
     if (err.status === 401) {
       signInAgain(status, err);
       return;
@@ -71,14 +74,18 @@ async function verify(sessionId, billing) {
 
 if (user) {
   const billing = mountBilling(root, user);
-  const loaded = billing.load();
   const sessionId = params.get("session_id");
   if (params.get("success") === "true" && sessionId) {
-    await loaded;
+    // back from Checkout: the subscription is shown once verified and caught up, not the
+    // state the projection held a moment before (Free, or Incomplete during 3-D Secure)
+    root.replaceChildren(loadingNote("Loading your subscription…"));
     await verify(sessionId, billing);
-  } else if (params.get("canceled") === "true") {
-    toastInfo("Checkout canceled. You have not been charged.");
-    cleanUrl();
+  } else {
+    billing.load();
+    if (params.get("canceled") === "true") {
+      toastInfo("Checkout canceled. You have not been charged.");
+      cleanUrl();
+    }
   }
 } else if (params.has("success") || params.has("canceled")) {
   status.replaceChildren(h("p", { class: "notice" }, "Sign in to see the result of your checkout."));
