@@ -19,7 +19,7 @@ function timelineView(rows) {
   return h(
     "ol",
     { class: "timeline", "aria-label": "Payment attempts", "data-testid": "attempts" },
-    rows.map((row) => h("li", {}, row.at ? h("time", { datetime: row.at }, formatDate(row.at)) : null, row.at ? " · " : null, row.text)),
+    rows.map((row) => h("li", { class: `timeline-${row.kind || "declined"}` }, row.at ? h("time", { datetime: row.at }, formatDate(row.at)) : null, row.at ? " · " : null, row.text)),
   );
 }
 

@@ -2,7 +2,8 @@
 // is true is the page's banner. Add a kind by adding an entry (web/README.md).
 //
 //   { kind, tone: "danger"|"warning"|"info"|"neutral", applies(ctx), title(ctx),
-//     text(ctx), details?(ctx) -> [string], timeline?(ctx) -> [{ at, text }],
+//     text(ctx), details?(ctx) -> [string],
+//     timeline?(ctx) -> [{ at, text, kind: "declined"|"action_required"|"upcoming" }],
 //     actions(ctx) -> [action kind] }
 // ctx = { sub, facts, plans, user }. Action kinds are the keys of ACTIONS; the page
 // (subscription-view.js) binds each kind to what it does.
@@ -46,9 +47,9 @@ function nextAttempt({ facts }) {
 function attemptRow(attempt) {
   const card = cardName(attempt.card);
   const on = card ? ` on ${card}` : "";
-  if (attempt.outcome === "action_required") return { at: attempt.at, text: `Waiting for you to confirm the payment${on}` };
+  if (attempt.outcome === "action_required") return { at: attempt.at, text: `Waiting for you to confirm the payment${on}`, kind: "action_required" };
   const reason = declineReason(attempt.decline_code);
-  return { at: attempt.at, text: `Declined${on}${reason ? ` (${reason})` : ""}` };
+  return { at: attempt.at, text: `Declined${on}${reason ? ` (${reason})` : ""}`, kind: "declined" };
 }
 
 export function attemptTimeline({ facts }) {
@@ -58,11 +59,11 @@ export function attemptTimeline({ facts }) {
   if (Array.isArray(failed.attempts) && failed.attempts.length) {
     rows.push(...failed.attempts.map(attemptRow));
   } else {
-    if (failed.since) rows.push({ at: failed.since, text: "First attempt failed" });
-    if (failed.attempt_count > 1) rows.push({ at: null, text: `${failed.attempt_count} attempts so far` });
+    if (failed.since) rows.push({ at: failed.since, text: "First attempt failed", kind: "declined" });
+    if (failed.attempt_count > 1) rows.push({ at: null, text: `${failed.attempt_count} attempts so far`, kind: "declined" });
   }
-  if (failed.next_payment_attempt) rows.push({ at: failed.next_payment_attempt, text: "Next automatic attempt" });
-  else rows.push({ at: null, text: "No further automatic attempts" });
+  if (failed.next_payment_attempt) rows.push({ at: failed.next_payment_attempt, text: "Next automatic attempt", kind: "upcoming" });
+  else rows.push({ at: null, text: "No further automatic attempts", kind: "upcoming" });
   return rows;
 }
 

@@ -8,7 +8,7 @@
 //     status: { key, label, tone },
 //     plan: { id, name },
 //     dateLine: { kind, label, date, text } | null,
-//     banner: { kind, tone, title, text, details, timeline, actions: [{ kind, label, href? }] } | null,
+//     banner: { kind, tone, title, text, details, timeline: [{ at, text, kind }], actions: [{ kind, label, href? }] } | null,
 //     pending: { plan, name, date, text } | null,
 //     actions: { manage, changePlan, cancel, resume, undoPendingChange, checkout, endTrial, blockedReason },
 //   }

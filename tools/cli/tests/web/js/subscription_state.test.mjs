@@ -136,10 +136,10 @@ test("a failed payment: amount, card and decline reason, next attempt, pay now, 
   assert.equal(banner.text, "Your bank declined the payment of $29 on Visa ending in 0341 (insufficient funds). We will try again automatically on Dec 21, 2026.");
   assert.deepEqual(banner.details, []);
   assert.deepEqual(banner.actions.map((a) => a.kind), ["pay_now", "update_card"]);
-  assert.deepEqual(banner.timeline.map((r) => [r.at, r.text]), [
-    ["2026-12-15T12:00:00Z", "Declined on Visa ending in 0341"],
-    ["2026-12-18T12:00:00Z", "Declined on Visa ending in 0341 (insufficient funds)"],
-    ["2026-12-21T12:00:00Z", "Next automatic attempt"],
+  assert.deepEqual(banner.timeline.map((r) => [r.at, r.text, r.kind]), [
+    ["2026-12-15T12:00:00Z", "Declined on Visa ending in 0341", "declined"],
+    ["2026-12-18T12:00:00Z", "Declined on Visa ending in 0341 (insufficient funds)", "declined"],
+    ["2026-12-21T12:00:00Z", "Next automatic attempt", "upcoming"],
   ]);
   // a generic decline (or one Stripe says to present as one) adds no reason
   for (const code of ["generic_decline", "do_not_honor", "lost_card", "stolen_card", "fraudulent", "something_new"]) {
