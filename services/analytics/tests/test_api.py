@@ -14,7 +14,7 @@ import pytest
 from analytics.adapters.postgres import REBUILD_DAYS
 from analytics.consumer import billing_event_handler
 from analytics.context import AnalyticsContext
-from analytics.testing import subscription_updated
+from analytics.testing import invoice_paid, payment_failed, subscription_updated
 from billing_domain.envelope import IntegrationEvent
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus
@@ -134,6 +134,22 @@ async def test_the_ledger_on_postgres_answers_the_metrics(
             status=SubscriptionStatus.CANCELED,
         ),
     ]
+    # three renewals fail on the 2nd; two are paid, 1.5 s and 2 days 0.25 s later (the
+    # median time to recover is their mean)
+    waits = [timedelta(seconds=1.5), timedelta(days=2, seconds=0.25)]
+    failed_at = day + timedelta(days=1, microseconds=7)
+    for n, amount in enumerate((1000, 3000, 500)):
+        events.append(
+            payment_failed(
+                a, at=failed_at, invoice_id=f"in_{a}_{n}", amount_due=amount, currency=cur
+            )
+        )
+    for n, wait in enumerate(waits):
+        events.append(
+            invoice_paid(
+                a, at=failed_at + wait, invoice_id=f"in_{a}_{n}", amount_paid=700, currency=cur
+            )
+        )
     await deliver(app, *events)
     await deliver(app, *events)  # redelivered: nothing changes
     response = await client.get(
@@ -148,6 +164,13 @@ async def test_the_ledger_on_postgres_answers_the_metrics(
     assert usd["series"][-1]["active_subscriptions"] == {"solo": 0, "team": 1, "enterprise": 0}
     # nobody paid 30 days before: a churn rate has no base
     assert usd["series"][-1]["logo_churn_pct"] is None
+    failures = usd["totals"]
+    assert (failures["failed_payments"], failures["failed_amount"]) == (3, 4500)
+    assert (failures["recovered_payments"], failures["recovered_amount"]) == (2, 1400)
+    assert failures["median_time_to_recover_seconds"] == sum(
+        w.total_seconds() for w in waits
+    ) / len(waits)
+    assert [p["failed_payments"] for p in usd["series"]] == [0, 3, 0]
     context: AnalyticsContext = app.state.context
     kpis = await context.reader.kpis(day + timedelta(days=3))
     # the daily sums kept on insert equal the ones rebuilt from the ledger, twice over

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from billing_domain.plans import PlanType
 from billing_domain.revenue import MovementKind
@@ -125,8 +125,10 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 # -- reading the ledger ------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class MovementDay:
+# The daily sums are plain named tuples: a year of them is built on every metrics read.
+
+
+class MovementDay(NamedTuple):
     day: date
     currency: str
     kind: MovementKind
@@ -136,20 +138,19 @@ class MovementDay:
     """Paying tenants gained (+) or lost (-)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class PlanDay:
+class PlanDay(NamedTuple):
     day: date
     currency: str
     plan: PlanType
     change: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class ActivityDay:
+class ActivityDay(NamedTuple):
     day: date
     kind: str
     currency: str | None
-    count: int
+    facts: int
+    """How many facts of ``kind`` that day."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +162,21 @@ class FailureRecord:
     recovered_amount: int | None
 
 
+class FailureDay(NamedTuple):
+    """The invoices whose (first) payment failure fell on one day, in one currency."""
+
+    day: date
+    currency: str
+    failed: int
+    failed_amount: int
+    """Sum of their ``amount_due``."""
+    recovered: int
+    """How many of them were paid since."""
+    recovered_amount: int
+    waits: Sequence[float]
+    """Seconds from failure to recovery, one per recovered invoice (for the median)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class LedgerDays:
     """What the metrics are computed from: daily sums of the ledger up to ``until``."""
@@ -170,8 +186,8 @@ class LedgerDays:
     plans: Sequence[PlanDay]
     activity: Sequence[ActivityDay]
     """Days from ``since`` (30 days before the range, for rolling rates) to ``until``."""
-    failures: Sequence[FailureRecord]
-    """Failures whose first failure is in [since, until)."""
+    failures: Sequence[FailureDay]
+    """Failures by the day of their first failure, in [since, until)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from itertools import accumulate
 from typing import Any
 
-from billing_domain.plans import PAID_PLANS
+from billing_domain.plans import PAID_PLANS, PlanType
 from billing_domain.revenue import MovementKind
 
-from analytics.ports import ActivityKind, FailureRecord, LedgerDays, MovementDay, PlanDay
+from analytics.ports import ActivityKind, FailureDay, LedgerDays, MovementDay, PlanDay
 
 CHURN_WINDOW = timedelta(days=30)
 MOVEMENT_FIELDS = {
@@ -68,26 +68,71 @@ def pct(part: float, whole: float) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 2)
 
 
-class _Cumulative:
-    """Running sums by day: ``before(d)`` is the sum of the values of every day < d."""
+def running_sums(values: Iterable[tuple[date, int]], origin: int, span: int) -> list[int]:
+    """``sums[i]``: the sum of the values of every day before day ``origin + i`` (a date's
+    ordinal), for i in [0, span]; the days before ``origin`` are folded into ``sums[0]``."""
+    by_offset = [0] * span
+    opening = 0
+    for day, value in values:
+        offset = day.toordinal() - origin
+        if offset < 0:
+            opening += value
+        elif offset < span:
+            by_offset[offset] += value
+    return list(accumulate(by_offset, initial=opening))
 
-    def __init__(self, values: Iterable[tuple[date, int]]) -> None:
-        by_day: dict[date, int] = defaultdict(int)
-        for day, value in values:
-            by_day[day] += value
-        self._days = sorted(by_day)
-        self._sums: list[int] = []
-        total = 0
-        for day in self._days:
-            total += by_day[day]
-            self._sums.append(total)
 
-    def before(self, day: date) -> int:
-        index = bisect_left(self._days, day)
-        return self._sums[index - 1] if index else 0
+@dataclass(frozen=True)
+class Window:
+    """The days a report reads, from 30 days before its first bucket to its last day, as
+    offsets from the first: a bucket's sums are two list lookups."""
 
-    def between(self, start: date, end: date) -> int:
-        return self.before(end) - self.before(start)
+    origin: int
+    """The first day's ordinal."""
+    span: int
+    """Days from the first to the end of the range (exclusive)."""
+
+    @classmethod
+    def of(cls, first: date, last: date) -> Window:
+        origin = (first - CHURN_WINDOW).toordinal()
+        return cls(origin, last.toordinal() + 1 - origin)
+
+    def sums(self, values: Iterable[tuple[date, int]]) -> list[int]:
+        return running_sums(values, self.origin, self.span)
+
+    def offsets(self, bucket: Bucket) -> tuple[int, int]:
+        return bucket.start.toordinal() - self.origin, bucket.end.toordinal() - self.origin
+
+
+class _Failures:
+    """Payment failures by the day of their first failure, summed over a bucket."""
+
+    def __init__(self, days: Sequence[FailureDay], window: Window) -> None:
+        self.failed = window.sums((f.day, f.failed) for f in days)
+        self.failed_amount = window.sums((f.day, f.failed_amount) for f in days)
+        self.recovered = window.sums((f.day, f.recovered) for f in days)
+        self.recovered_amount = window.sums((f.day, f.recovered_amount) for f in days)
+        recovered = sorted((f for f in days if f.waits), key=lambda f: f.day)
+        self._wait_offsets = [f.day.toordinal() - window.origin for f in recovered]
+        self._waits = [f.waits for f in recovered]
+
+    def figures(self, start: int, end: int) -> dict[str, Any]:
+        failed = self.failed[end] - self.failed[start]
+        recovered = self.recovered[end] - self.recovered[start]
+        failed_amount = self.failed_amount[end] - self.failed_amount[start]
+        recovered_amount = self.recovered_amount[end] - self.recovered_amount[start]
+        first = bisect_left(self._wait_offsets, start)
+        last = bisect_left(self._wait_offsets, end)
+        waits = [wait for day_waits in self._waits[first:last] for wait in day_waits]
+        return {
+            "failed_payments": failed,
+            "recovered_payments": recovered,
+            "recovery_rate_pct": pct(recovered, failed),
+            "failed_amount": failed_amount,
+            "recovered_amount": recovered_amount,
+            "recovery_amount_pct": pct(recovered_amount, failed_amount),
+            "median_time_to_recover_seconds": statistics.median(waits) if waits else None,
+        }
 
 
 class _CurrencyLedger:
@@ -95,69 +140,51 @@ class _CurrencyLedger:
         self,
         movements: Sequence[MovementDay],
         plans: Sequence[PlanDay],
-        failures: list[FailureRecord],
+        failures: Sequence[FailureDay],
+        window: Window,
     ) -> None:
-        self.mrr = _Cumulative((m.day, m.delta) for m in movements)
-        self.logos = _Cumulative((m.day, m.logos) for m in movements)
+        by_kind: dict[MovementKind, list[MovementDay]] = {kind: [] for kind in MOVEMENT_FIELDS}
+        for m in movements:
+            if m.kind in by_kind:  # an opening balance is in MRR but no movement
+                by_kind[m.kind].append(m)
+        by_plan: dict[PlanType, list[tuple[date, int]]] = {plan: [] for plan in PAID_PLANS}
+        for p in plans:
+            if p.plan in by_plan:
+                by_plan[p.plan].append((p.day, p.change))
+        self.window = window
+        self.mrr = window.sums((m.day, m.delta) for m in movements)
+        self.logos = window.sums((m.day, m.logos) for m in movements)
         self.moves = {
-            kind: _Cumulative((m.day, m.delta) for m in movements if m.kind is kind)
-            for kind in MOVEMENT_FIELDS
+            kind: window.sums((m.day, m.delta) for m in moved) for kind, moved in by_kind.items()
         }
-        self.churned_logos = _Cumulative(
-            (m.day, -m.logos) for m in movements if m.kind is MovementKind.CHURN
-        )
-        self.plans = {
-            plan: _Cumulative((p.day, p.change) for p in plans if p.plan is plan)
-            for plan in PAID_PLANS
-        }
-        dated = sorted(failures, key=lambda f: f.failed_at)
-        self.failure_days = [f.failed_at.astimezone(UTC).date() for f in dated]
-        self.failures = dated
-
-    def failures_in(self, bucket: Bucket) -> list[FailureRecord]:
-        first = bisect_left(self.failure_days, bucket.start)
-        last = bisect_left(self.failure_days, bucket.end)
-        return self.failures[first:last]
+        self.churned_logos = window.sums((m.day, -m.logos) for m in by_kind[MovementKind.CHURN])
+        self.plans = {plan.value: window.sums(changes) for plan, changes in by_plan.items()}
+        self.failures = _Failures(failures, window)
 
     def point(self, bucket: Bucket) -> dict[str, Any]:
-        start, end = bucket.start, bucket.end
-        mrr = self.mrr.before(end)
-        lookback = end - CHURN_WINDOW
-        churned_mrr = -self.moves[MovementKind.CHURN].between(lookback, end)
-        contraction = -self.moves[MovementKind.CONTRACTION].between(lookback, end)
+        start, end = self.window.offsets(bucket)
+        lookback = end - CHURN_WINDOW.days
+        mrr = self.mrr[end]
+        churn = self.moves[MovementKind.CHURN]
+        contraction = self.moves[MovementKind.CONTRACTION]
         point: dict[str, Any] = {
-            "start": start.isoformat(),
-            "end": end.isoformat(),
+            "start": bucket.start.isoformat(),
+            "end": bucket.end.isoformat(),
             "mrr": mrr,
             "arr": 12 * mrr,
-            "paying_subscriptions": self.logos.before(end),
-            "active_subscriptions": {p.value: c.before(end) for p, c in self.plans.items()},
+            "paying_subscriptions": self.logos[end],
+            "active_subscriptions": {plan: sums[end] for plan, sums in self.plans.items()},
         }
         for kind, name in MOVEMENT_FIELDS.items():
-            point[name] = abs(self.moves[kind].between(start, end))
+            sums = self.moves[kind]
+            point[name] = abs(sums[end] - sums[start])
         point["logo_churn_pct"] = pct(
-            self.churned_logos.between(lookback, end), self.logos.before(lookback)
+            self.churned_logos[end] - self.churned_logos[lookback], self.logos[lookback]
         )
-        point["revenue_churn_pct"] = pct(churned_mrr + contraction, self.mrr.before(lookback))
-        point.update(failure_figures(self.failures_in(bucket)))
+        lost = (churn[lookback] - churn[end]) + (contraction[lookback] - contraction[end])
+        point["revenue_churn_pct"] = pct(lost, self.mrr[lookback])
+        point.update(self.failures.figures(start, end))
         return point
-
-
-def failure_figures(failures: Iterable[FailureRecord]) -> dict[str, Any]:
-    failed = list(failures)
-    recovered = [f for f in failed if f.recovered_at is not None]
-    failed_amount = sum(f.amount_due for f in failed)
-    recovered_amount = sum(f.recovered_amount or 0 for f in recovered)
-    waits = [(f.recovered_at - f.failed_at).total_seconds() for f in recovered if f.recovered_at]
-    return {
-        "failed_payments": len(failed),
-        "recovered_payments": len(recovered),
-        "recovery_rate_pct": pct(len(recovered), len(failed)),
-        "failed_amount": failed_amount,
-        "recovered_amount": recovered_amount,
-        "recovery_amount_pct": pct(recovered_amount, failed_amount),
-        "median_time_to_recover_seconds": statistics.median(waits) if waits else None,
-    }
 
 
 def activity_figures(counts: dict[str, int]) -> dict[str, Any]:
@@ -186,6 +213,7 @@ def activity_figures(counts: dict[str, int]) -> dict[str, Any]:
 def build_report(days: LedgerDays, first: date, last: date, interval: Interval) -> dict[str, Any]:
     cuts = buckets(first, last, interval)
     whole = Bucket(first, last + timedelta(days=1))
+    window = Window.of(first, last)
     currencies = sorted({m.currency for m in days.movements} | {f.currency for f in days.failures})
     report: dict[str, Any] = {
         "from": first.isoformat(),
@@ -198,25 +226,29 @@ def build_report(days: LedgerDays, first: date, last: date, interval: Interval) 
             [m for m in days.movements if m.currency == currency],
             [p for p in days.plans if p.currency == currency],
             [f for f in days.failures if f.currency == currency],
+            window,
         )
         totals = ledger.point(whole)
-        totals["opening_mrr"] = ledger.mrr.before(first)
+        totals["opening_mrr"] = ledger.mrr[window.offsets(whole)[0]]
         report["currencies"][currency] = {
             "series": [ledger.point(bucket) for bucket in cuts],
             "totals": totals,
         }
-    activity = {
-        kind: _Cumulative((row.day, row.count) for row in days.activity if row.kind == kind)
-        for kind in {row.kind for row in days.activity}
-    }
+    counted: dict[str, list[tuple[date, int]]] = {}
+    for row in days.activity:
+        counted.setdefault(row.kind, []).append((row.day, row.facts))
+    activity = {kind: window.sums(counts) for kind, counts in counted.items()}
     report["activity"] = {
-        "series": [_activity_point(activity, bucket) for bucket in cuts],
-        "totals": _activity_point(activity, whole),
+        "series": [_activity_point(activity, window, bucket) for bucket in cuts],
+        "totals": _activity_point(activity, window, whole),
     }
     return report
 
 
-def _activity_point(activity: dict[str, _Cumulative], bucket: Bucket) -> dict[str, Any]:
-    counts = {kind: sums.between(bucket.start, bucket.end) for kind, sums in activity.items()}
+def _activity_point(
+    activity: dict[str, list[int]], window: Window, bucket: Bucket
+) -> dict[str, Any]:
+    start, end = window.offsets(bucket)
+    counts = {kind: sums[end] - sums[start] for kind, sums in activity.items()}
     span = {"start": bucket.start.isoformat(), "end": bucket.end.isoformat()}
     return span | activity_figures(counts)

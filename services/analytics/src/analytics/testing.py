@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from billing_domain.envelope import IntegrationEvent
@@ -32,6 +32,7 @@ from analytics.ports import (
     Activity,
     ActivityDay,
     CataloguePrice,
+    FailureDay,
     FailureRecord,
     Kpis,
     LedgerDays,
@@ -87,26 +88,34 @@ def subscription_updated(
 
 
 def payment_failed(
-    tenant_id: str, *, at: datetime, invoice_id: str, amount_due: int, attempt: int = 1
+    tenant_id: str,
+    *,
+    at: datetime,
+    invoice_id: str,
+    amount_due: int,
+    attempt: int = 1,
+    currency: str = "usd",
 ) -> InvoicePaymentFailed:
     return InvoicePaymentFailed(
         **_header(tenant_id, at, "webhooks", None),
         stripe_created=at,
         stripe_invoice_id=invoice_id,
         stripe_customer_id=f"cus_{tenant_id}",
-        currency="usd",
+        currency=currency,
         amount_due=amount_due,
         attempt_count=attempt,
     )
 
 
-def invoice_paid(tenant_id: str, *, at: datetime, invoice_id: str, amount_paid: int) -> InvoicePaid:
+def invoice_paid(
+    tenant_id: str, *, at: datetime, invoice_id: str, amount_paid: int, currency: str = "usd"
+) -> InvoicePaid:
     return InvoicePaid(
         **_header(tenant_id, at, "webhooks", None),
         stripe_created=at,
         stripe_invoice_id=invoice_id,
         stripe_customer_id=f"cus_{tenant_id}",
-        currency="usd",
+        currency=currency,
         amount_paid=amount_paid,
     )
 
@@ -255,6 +264,32 @@ class FakeStore:
         return FakeAnalyticsUnitOfWork(self)
 
 
+def failure_days(failures: Iterable[FailureRecord]) -> list[FailureDay]:
+    """Failure records summed by the UTC day of their first failure, as the reader does."""
+    by_day: dict[tuple[date, str], list[FailureRecord]] = defaultdict(list)
+    for f in failures:
+        by_day[(f.failed_at.astimezone(UTC).date(), f.currency)].append(f)
+    found = []
+    for (day, currency), records in by_day.items():
+        recovered = [f for f in records if f.recovered_at is not None]
+        found.append(
+            FailureDay(
+                day=day,
+                currency=currency,
+                failed=len(records),
+                failed_amount=sum(f.amount_due for f in records),
+                recovered=len(recovered),
+                recovered_amount=sum(f.recovered_amount or 0 for f in recovered),
+                waits=[
+                    (f.recovered_at - f.failed_at).total_seconds()
+                    for f in recovered
+                    if f.recovered_at is not None
+                ],
+            )
+        )
+    return found
+
+
 class FakeMetricsReader:
     """The reader's daily sums, computed in Python from a ``FakeStore``."""
 
@@ -287,9 +322,11 @@ class FakeMetricsReader:
             ],
             plans=[PlanDay(day=d, currency=c, plan=p, change=n) for (d, c, p), n in plans.items()],
             activity=[
-                ActivityDay(day=d, kind=k, currency=c, count=n) for (d, k, c), n in counts.items()
+                ActivityDay(day=d, kind=k, currency=c, facts=n) for (d, k, c), n in counts.items()
             ],
-            failures=[f for f in data.failures.values() if since <= f.failed_at < until],
+            failures=failure_days(
+                f for f in data.failures.values() if since <= f.failed_at < until
+            ),
         )
 
     async def kpis(self, now: datetime) -> Kpis:

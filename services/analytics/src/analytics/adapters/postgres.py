@@ -23,7 +23,7 @@ from analytics.ports import (
     Activity,
     ActivityDay,
     ActivityKind,
-    FailureRecord,
+    FailureDay,
     Kpis,
     LedgerDays,
     Movement,
@@ -84,7 +84,9 @@ _INSERT_FAILURE = f"{insert_sql(_FAILURES, _FAILURE_COLUMNS)} ON CONFLICT DO NOT
 _OPEN_FAILURE = "invoice_id = $1 AND recovered_at IS NULL AND closed_at IS NULL"
 _RECOVER = (
     f"UPDATE {_FAILURES} SET recovered_at = $2, recovered_amount = $3 "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    f"WHERE {_OPEN_FAILURE} AND failed_at <= $2 RETURNING true"
+    f"WHERE {_OPEN_FAILURE} AND failed_at <= $2 RETURNING failed_at, currency, "
+    "((extract(epoch FROM recovered_at) - extract(epoch FROM failed_at)) * 1000000)::bigint"
+    " AS wait"
 )
 _CLOSE = f"UPDATE {_FAILURES} SET closed_at = $2 WHERE {_OPEN_FAILURE} RETURNING true"  # noqa: S608 (identifiers from sql_names, values are parameters)
 
@@ -95,6 +97,10 @@ _PLAN_DAYS = "SELECT day, currency, plan, change FROM analytics.plan_days WHERE 
 _ACTIVITY_DAYS = (
     "SELECT day, kind, nullif(currency, '') AS currency, count FROM analytics.activity_days "
     "WHERE day >= $1 AND day < $2"
+)
+_FAILURE_DAYS = (
+    "SELECT day, currency, failed, failed_amount, recovered, recovered_amount, waits "
+    "FROM analytics.failure_days WHERE day >= $1 AND day < $2"
 )
 REBUILD_DAYS = (
     "TRUNCATE analytics.movement_days, analytics.plan_days, analytics.activity_days",
@@ -112,6 +118,15 @@ REBUILD_DAYS = (
     "INSERT INTO analytics.activity_days (day, kind, currency, count) "
     "SELECT (occurred_at AT TIME ZONE 'UTC')::date, kind, coalesce(currency, ''), count(*) "
     "FROM analytics.activity GROUP BY 1, 2, 3",
+    "TRUNCATE analytics.failure_days",
+    "INSERT INTO analytics.failure_days "
+    "(day, currency, failed, failed_amount, recovered, recovered_amount, waits) "
+    "SELECT (failed_at AT TIME ZONE 'UTC')::date, currency, count(*), sum(amount_due), "
+    "count(recovered_at), "
+    "coalesce(sum(recovered_amount) FILTER (WHERE recovered_at IS NOT NULL), 0), "
+    "coalesce(array_agg(((extract(epoch FROM recovered_at) - extract(epoch FROM failed_at)) "
+    "* 1000000)::bigint) FILTER (WHERE recovered_at IS NOT NULL), '{}') "
+    "FROM analytics.payment_failures GROUP BY 1, 2",
 )
 """The daily sums recomputed from the ledger (a rebuild; the bench's seeding)."""
 
@@ -131,11 +146,24 @@ _ADD_ACTIVITY_DAY = (
     "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, coalesce($3, ''), 1) "
     "ON CONFLICT (day, kind, currency) DO UPDATE SET count = d.count + 1"
 )
-_FAILURE_ROWS = (
-    "SELECT currency, amount_due, failed_at, recovered_at, recovered_amount "  # noqa: S608 (identifiers from sql_names, values are parameters)
-    f"FROM {_FAILURES} WHERE failed_at >= $1 AND failed_at < $2"
-)
+_KINDS = {kind.value: kind for kind in MovementKind}
+_PLANS = {plan.value: plan for plan in PlanType}
+MICROSECONDS = 1_000_000
+"""A wait in microseconds over this is ``timedelta.total_seconds()``, to the bit."""
 
+_ADD_FAILURE_DAY = (
+    "INSERT INTO analytics.failure_days AS d (day, currency, failed, failed_amount) "
+    "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, 1, $3) "
+    "ON CONFLICT (day, currency) DO UPDATE "
+    "SET failed = d.failed + 1, failed_amount = d.failed_amount + EXCLUDED.failed_amount"
+)
+_ADD_RECOVERY_DAY = (
+    "INSERT INTO analytics.failure_days AS d (day, currency, recovered, recovered_amount, waits) "
+    "VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, 1, $3, ARRAY[$4::bigint]) "
+    "ON CONFLICT (day, currency) DO UPDATE SET recovered = d.recovered + 1, "
+    "recovered_amount = d.recovered_amount + EXCLUDED.recovered_amount, "
+    "waits = d.waits || EXCLUDED.waits"
+)
 
 _MRR_NOW = (
     f"SELECT currency, sum(mrr)::bigint AS mrr, count(*) AS paying FROM {_STATES} "  # noqa: S608 (identifiers from sql_names, values are parameters)
@@ -255,12 +283,27 @@ class PgRevenueLedger:
             "amount_due": failure.amount_due,
             "failed_at": failure.failed_at,
         }
-        return bool(
+        added = bool(
             await self._conn.fetchval(_INSERT_FAILURE, *in_column_order(values, _FAILURE_COLUMNS))
         )
+        if added:
+            await self._conn.execute(
+                _ADD_FAILURE_DAY, failure.failed_at, failure.currency, failure.amount_due
+            )
+        return added
 
     async def payment_recovered(self, invoice_id: str, *, at: datetime, amount: int) -> bool:
-        return bool(await self._conn.fetchval(_RECOVER, invoice_id, at, amount))
+        recovered = await self._conn.fetchrow(_RECOVER, invoice_id, at, amount)
+        if recovered is None:
+            return False
+        await self._conn.execute(
+            _ADD_RECOVERY_DAY,
+            recovered["failed_at"],
+            recovered["currency"],
+            amount,
+            recovered["wait"],
+        )
+        return True
 
     async def payment_closed(self, invoice_id: str, *, at: datetime) -> bool:
         return bool(await self._conn.fetchval(_CLOSE, invoice_id, at))
@@ -284,47 +327,38 @@ class PgMetricsReader:
         self._pool = pool
 
     async def ledger_days(self, *, since: datetime, until: datetime) -> LedgerDays:
+        first, end = since.date(), until.date()
         async with (
             self._pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            movements = await conn.fetch(_MOVEMENT_DAYS, until.date())
-            plans = await conn.fetch(_PLAN_DAYS, until.date())
-            activity = await conn.fetch(_ACTIVITY_DAYS, since.date(), until.date())
-            failures = await conn.fetch(_FAILURE_ROWS, since, until)
+            movements = await conn.fetch(_MOVEMENT_DAYS, end)
+            plans = await conn.fetch(_PLAN_DAYS, end)
+            activity = await conn.fetch(_ACTIVITY_DAYS, first, end)
+            failures = await conn.fetch(_FAILURE_DAYS, first, end)
         return LedgerDays(
             movements=[
-                MovementDay(
-                    day=r["day"],
-                    currency=r["currency"],
-                    kind=MovementKind(r["kind"]),
-                    delta=r["delta"],
-                    logos=r["logos"],
-                )
-                for r in movements
+                MovementDay(day, currency, _KINDS[kind], delta, logos)
+                for day, currency, kind, delta, logos in movements
             ],
             plans=[
-                PlanDay(
-                    day=r["day"],
-                    currency=r["currency"],
-                    plan=PlanType(r["plan"]),
-                    change=r["change"],
-                )
-                for r in plans
+                PlanDay(day, currency, _PLANS[plan], change)
+                for day, currency, plan, change in plans
             ],
-            activity=[
-                ActivityDay(day=r["day"], kind=r["kind"], currency=r["currency"], count=r["count"])
-                for r in activity
-            ],
+            activity=[ActivityDay(*row) for row in activity],
             failures=[
-                FailureRecord(
-                    currency=r["currency"],
-                    amount_due=r["amount_due"],
-                    failed_at=r["failed_at"],
-                    recovered_at=r["recovered_at"],
-                    recovered_amount=r["recovered_amount"],
+                FailureDay(
+                    day,
+                    currency,
+                    failed,
+                    failed_amount,
+                    recovered,
+                    recovered_amount,
+                    [micros / MICROSECONDS for micros in waits],
                 )
-                for r in failures
+                for day, currency, failed, failed_amount, recovered, recovered_amount, waits in (
+                    failures
+                )
             ],
         )
 
