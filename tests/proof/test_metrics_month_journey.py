@@ -2,7 +2,7 @@
 a Stripe sandbox of its own whose clock is advanced through the month, signed webhooks,
 real Postgres and RabbitMQ, and ``GET /api/billing/admin/metrics`` at the end.
 
-The world is this module's alone (its own sandbox and database), so the metrics are the
+The world is each test's alone (its own sandbox and database), so the metrics are the
 script's and nobody else's, and every expected number is computed below from the
 script itself (the prices are read from the sandbox's catalogue, not written down):
 
@@ -16,11 +16,14 @@ script itself (the prices are read from the sandbox's catalogue, not written dow
   operator's retry-payment clears it through the webhook path (a recovery), the other
   stays past due. The failed-payment queue shows exactly the failing tenants.
 
-A copy of every Stripe event delivered again at the end changes no number.
+A copy of every Stripe event delivered again at the end changes no number. And a
+renewal failure whose webhooks reach us days late (deliveries off, then ``billing
+webhooks catch-up``) lands on the day Stripe says it failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from billing_cli.main import app as cli
 from billing_cli.services import SERVICES
 from billing_cli.testing.product import Product
 from billing_platform.migrations import upgrade_async
@@ -35,7 +39,9 @@ from billing_platform.testing.plugin import throwaway_database
 from billing_platform.testing.waiting import wait_until
 from stripe_sandbox.config import SandboxConfig
 from stripe_sandbox.server import RunningSandbox, running
+from stripe_sandbox.testing import API_KEY
 from stripe_sandbox.webhooks import sign
+from typer.testing import CliRunner, Result
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -46,17 +52,17 @@ DECLINING = "4000000000000341"
 CHURN_WINDOW_DAYS = 30  # docs/metrics.md: churn looks back a rolling 30 days
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def stripe_sandbox() -> AsyncIterator[RunningSandbox]:
-    """A sandbox of this module's own: advancing its clock renews nobody else's tenants."""
+    """A sandbox of the test's own: advancing its clock renews nobody else's tenants."""
     config = SandboxConfig(port=0, webhook_retry_schedule=(0.05, 0.1, 0.2, 0.4))
     async with running(config) as served:
         yield served
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def product_database(postgres_server_url: str) -> AsyncIterator[str]:
-    """A database of this module's own: the ledger holds this script and nothing else."""
+    """A database of the test's own: the ledger holds its script and nothing else."""
     async with throwaway_database(postgres_server_url, prefix="billing_month") as url:
         await upgrade_async([spec.migrations for spec in SERVICES.values()], url)
         yield url
@@ -330,3 +336,68 @@ async def stripe_events(product: Product) -> AsyncIterator[dict[str, Any]]:
         if not page["has_more"]:
             return
         params["starting_after"] = page["data"][-1]["id"]
+
+
+async def catch_up(database: str, sandbox: str) -> Result:
+    """``billing webhooks catch-up --since 72h --undelivered`` against the test's world."""
+    env = {
+        "DATABASE_URL": database,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_API_BASE": sandbox,
+        "LOG_LEVEL": "WARNING",
+    }
+    args = ["webhooks", "catch-up", "--since", "72h", "--undelivered"]
+    return await asyncio.to_thread(lambda: CliRunner().invoke(cli, args, env=env))
+
+
+async def failures_by_day(product: Product, first: date, days: int) -> list[int]:
+    params = {
+        "from": first.isoformat(),
+        "to": (first + timedelta(days=days - 1)).isoformat(),
+        "interval": "day",
+    }
+    response = await product.api.get(
+        "/api/billing/admin/metrics", params=params, headers=operator()
+    )
+    assert response.status_code == 200, response.text
+    usd = response.json()["currencies"].get("usd")
+    return [0] * days if usd is None else [p["failed_payments"] for p in usd["series"]]
+
+
+async def test_a_renewal_failure_that_arrives_days_late_lands_on_its_own_day(
+    product: Product, product_database: str
+) -> None:
+    tenant = product.new_tenant()
+    await product.subscribe(tenant, "team")
+    await set_card(product, tenant, DECLINING)
+    period_end = (await product.subscription(tenant))["current_period_end"]
+    now = (await product.stripe_get("/_sandbox/clock"))["now"]
+    off = await product.stripe.post("/_sandbox/webhooks/deliveries", json={"enabled": False})
+    assert off.status_code == 200, off.text
+    try:  # the renewal fails while nothing reaches us; two more days pass
+        await product.advance(int(datetime.fromisoformat(period_end).timestamp() - now) + 2 * HOUR)
+        failed_day = await sandbox_day(product)
+        await product.advance(2 * DAY)
+    finally:
+        on = await product.stripe.post("/_sandbox/webhooks/deliveries", json={"enabled": True})
+        assert on.status_code == 200, on.text
+    invoices = await product.stripe_get(
+        "/v1/invoices", customer=await product.customer_of(tenant), status="open"
+    )
+    (failed,) = invoices["data"]
+    assert datetime.fromtimestamp(failed["created"], UTC).date() <= failed_day
+    assert await failures_by_day(product, failed_day, 3) == [0, 0, 0]  # nothing arrived
+    assert (await product.subscription(tenant))["status"] == "active"
+
+    caught = await catch_up(product_database, product.sandbox)
+    assert caught.exit_code == 0, caught.output
+    await product.wait_subscription(tenant, lambda s: s["status"] == "past_due", timeout=30)
+    expected = [1, 0, 0]  # on the renewal's day, not the day it arrived
+    found: list[int] = []
+
+    async def landed() -> bool:
+        nonlocal found
+        found = await failures_by_day(product, failed_day, 3)
+        return found == expected
+
+    assert await wait_until(landed, timeout=30), (found, expected)
