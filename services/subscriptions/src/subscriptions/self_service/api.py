@@ -53,8 +53,10 @@ DESCRIBED = {
     **ERROR_DESCRIPTIONS,
     403: "not the tenant's owner (changes), or another tenant",
     404: "no such payment method or invoice for this tenant (another tenant's id is a 404)",
-    409: "the only card of a paid subscription; nothing due on the invoice",
-    422: "bad cursor or limit; a card declined (card_declined) or needing authentication",
+    409: "the only card of a paid subscription; nothing due on the invoice (nothing_due), or "
+    "Stripe would not try it (stripe_refused: paid or voided meanwhile)",
+    422: "bad cursor or limit; a card refused, with Stripe's code (card_declined, "
+    "expired_card, ...) or needing authentication",
 }
 READ_ERRORS = error_responses(401, 403, 422, described=DESCRIBED)
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503, described=DESCRIBED)
