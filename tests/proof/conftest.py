@@ -17,6 +17,8 @@ from billing_cli.testing.product import JWT_SECRET, WEBHOOK_SECRETS, Product
 from billing_platform.migrations import upgrade_async
 from billing_platform.settings import BillingSettings
 from billing_platform.testing.collector import EventCollector
+from stripe_sandbox.config import PLAN_YEARLY_LOOKUP_KEYS
+from stripe_sandbox.pytest_plugin import plan_price_ids
 from stripe_sandbox.server import RunningSandbox
 from stripe_sandbox.testing import API_KEY, serve_app
 
@@ -27,6 +29,31 @@ DAY = 86_400
 async def product_database(database_url: str) -> str:
     await upgrade_async([spec.migrations for spec in SERVICES.values()], database_url)
     return database_url
+
+
+@pytest.fixture
+async def fresh_sandbox(stripe_sandbox: RunningSandbox) -> RunningSandbox:
+    """The session's sandbox, reset: no earlier journey's customers, subscriptions or
+    clock. Without it every clock advance renews every subscription the session ever
+    made, and a journey late in the run waits behind thousands of other tenants'
+    webhooks (its own arrived after the 20 s its assertions wait)."""
+    async with httpx.AsyncClient(
+        base_url=stripe_sandbox.url, headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as http:
+        reset = await http.post("/_sandbox/reset")
+        assert reset.status_code == 200, reset.text
+    return stripe_sandbox
+
+
+@pytest.fixture
+async def sandbox_prices(fresh_sandbox: RunningSandbox) -> dict[str, str]:
+    """The plugin's fixture, after the reset (a reset re-seeds prices with new ids)."""
+    return await plan_price_ids(fresh_sandbox)
+
+
+@pytest.fixture
+async def sandbox_yearly_prices(fresh_sandbox: RunningSandbox) -> dict[str, str]:
+    return await plan_price_ids(fresh_sandbox, PLAN_YEARLY_LOOKUP_KEYS)
 
 
 @pytest.fixture
