@@ -58,7 +58,8 @@ def issue(
 
 
 def verify(token: str, *, secret: bytes, now: datetime) -> UnsubscribeClaim:
-    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+    # base64url only: compare_digest refuses non-ASCII text (a TypeError, a 500 before).
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
         raise InvalidToken("malformed token")
     payload, signature = token.split(".")
     if not hmac.compare_digest(_sign(payload, secret), signature):

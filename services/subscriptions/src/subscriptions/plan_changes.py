@@ -114,6 +114,7 @@ async def preview_proration(
         interval=decision.to_interval,
         proration_date=preview.proration_date,
         expires_at=now + PRORATION_QUOTE_TTL,
+        now=now,
     )
     return PreviewResult(preview=preview, decision=decision)
 

@@ -132,8 +132,12 @@ class ProrationQuotes(Protocol):
         plan: PlanType,
         proration_date: datetime,
         expires_at: datetime,
+        now: datetime,
         interval: BillingInterval = ...,
-    ) -> None: ...
+    ) -> None:
+        """Record a quote; quotes expired at ``now`` (the service's clock, never the
+        proration date: a test clock's time) may be dropped, any tenant's."""
+        ...
 
     async def issued(
         self,

@@ -287,8 +287,10 @@ class FakeProrationQuotes:
         plan: PlanType,
         proration_date: datetime,
         expires_at: datetime,
+        now: datetime,
         interval: BillingInterval = BillingInterval.MONTH,
     ) -> None:
+        self.issued_until = {k: v for k, v in self.issued_until.items() if v > now}
         self.issued_until[(tenant_id, plan, interval, proration_date)] = expires_at
 
     async def issued(

@@ -14,9 +14,12 @@ from billing_domain.plans import BillingInterval, PlanType
 from subscriptions.schema import SCHEMA
 
 TABLE = f"{SCHEMA}.proration_quotes"
-# One round trip: drop what expired by now (the preview's date; indexed), then record this quote.
+# One round trip: drop what expired by now ($6, the service's clock; indexed), then record
+# this quote. Not by the proration date: that is Stripe's now for the subscription, a test
+# clock's frozen time when it has one, and a clock moved months ahead dropped every other
+# tenant's unexpired quotes.
 ISSUE = f"""
-WITH expired AS (DELETE FROM {TABLE} WHERE expires_at <= $3)
+WITH expired AS (DELETE FROM {TABLE} WHERE expires_at <= $6)
 INSERT INTO {TABLE} (tenant_id, plan, billing_interval, proration_date, expires_at)
 VALUES ($1, $2, $5, $3, $4)
 ON CONFLICT (tenant_id, plan, billing_interval, proration_date)
@@ -41,10 +44,11 @@ class PgProrationQuotes:
         plan: PlanType,
         proration_date: datetime,
         expires_at: datetime,
+        now: datetime,
         interval: BillingInterval = BillingInterval.MONTH,
     ) -> None:
         await self._db.execute(
-            ISSUE, tenant_id, plan.value, proration_date, expires_at, interval.value
+            ISSUE, tenant_id, plan.value, proration_date, expires_at, interval.value, now
         )
 
     async def issued(
