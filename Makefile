@@ -21,8 +21,15 @@ sync: .venv/.synced
 run: sync  ## the whole product on http://127.0.0.1:8000
 	$(UV) run billing dev
 
+# Most tests wait (on services starting, brokers, browsers) rather than compute: two
+# workers (pytest-xdist, a file's tests on one worker) halve the wall time on 2 cores.
+# Each worker has its own database, exchange and sandbox. Tests marked disruptive stop a
+# server everyone shares, so they run alone afterwards (exit 5: none selected).
+TEST_WORKERS ?= 2
+
 test: sync test-tools  ## every test: unit, integration (real Postgres and RabbitMQ), e2e
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadfile -m "not disruptive" $(PYTEST_ARGS)
+	$(UV) run pytest -m disruptive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test-unit: sync  ## the fast lane: domain and fakes, no I/O (well under a minute)
 	$(UV) run pytest -m unit -q $(PYTEST_ARGS)

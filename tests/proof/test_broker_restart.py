@@ -18,6 +18,7 @@ from billing_platform.testing.waiting import wait_until
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
+    pytest.mark.disruptive,
     pytest.mark.skipif(
         os.environ.get("BILLING_DISRUPTIVE_TESTS") != "1",
         reason="stops the shared RabbitMQ: set BILLING_DISRUPTIVE_TESTS=1 (CI does)",
