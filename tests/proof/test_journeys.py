@@ -44,6 +44,8 @@ async def test_checkout_pay_verify_active(product: Product) -> None:
         "plan": "solo",
         "trial": False,
         "mode": "subscription",
+        "payment_method": None,  # setup mode's saved card
+        "made_default": False,
     }
     state = await product.wait_subscription(
         tenant, lambda s: s["plan_type"] == "solo" and s["status"] == "active"

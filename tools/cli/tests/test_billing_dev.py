@@ -150,6 +150,8 @@ def test_a_new_user_journey_on_billing_dev(tmp_path: Path) -> None:
                 "plan": "team",
                 "trial": True,
                 "mode": "subscription",
+                "payment_method": None,
+                "made_default": False,
             }
             deadline = time.monotonic() + 20
             state = api.get("/api/billing/subscription", headers=member).json()
