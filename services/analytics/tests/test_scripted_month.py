@@ -19,12 +19,14 @@ The month (usd, monthly prices: solo 900, team 2900, enterprise 9900), November 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from analytics.consumer import billing_event_handler
 from analytics.context import AnalyticsContext
+from analytics.schema import MIGRATIONS
 from analytics.testing import (
     checkout_completed,
     checkout_created,
@@ -36,6 +38,8 @@ from billing_domain.envelope import IntegrationEvent
 from billing_domain.plans import PlanType
 from billing_domain.status import SubscriptionStatus as S
 from billing_platform.messaging.message import IncomingMessage
+from billing_platform.migrations import upgrade_async
+from billing_platform.testing.plugin import throwaway_database
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
@@ -103,6 +107,16 @@ async def deliver(app: FastAPI, events: list[IntegrationEvent], *, copy: str = "
                 body=json.dumps(event.to_envelope()).encode(),
             )
         )
+
+
+@pytest.fixture
+async def migrated_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of its own: the opening MRR counts every subscription in the ledger,
+    and other tests' subscriptions were still active in this month (28,200, not 16,600,
+    in a run whose files came in another order)."""
+    async with throwaway_database(postgres_server_url, "analytics_month") as url:
+        await upgrade_async([MIGRATIONS], url)
+        yield url
 
 
 async def test_a_scripted_month_equals_the_numbers_by_hand(
