@@ -137,6 +137,10 @@ async def test_postgres_cut_under_the_consumer_loses_and_dead_letters_nothing(
             restored_at = time.monotonic()
             assert await wait_until(lambda: _count_is(pool, ids, len(ids)), timeout=90)
             recovery_s = time.monotonic() - restored_at
+            # Its relay sends what was applied before the app stops: rows left unsent in
+            # the worker's database would be published by the next test's relay, on that
+            # test's exchange (test_consumer_rabbitmq counted one such cancellation).
+            assert await wait_until(lambda: _all_sent(pool, tenants), timeout=20)
     finally:
         await proxy.close()
 
@@ -162,6 +166,15 @@ async def test_postgres_cut_under_the_consumer_loses_and_dead_letters_nothing(
         tenants,
     )
     assert {row["tenant_id"]: row["n"] for row in cancels} == dict.fromkeys(tenants, 1)
+
+
+async def _all_sent(pool: asyncpg.Pool, tenants: list[str]) -> bool:
+    unsent: int = await pool.fetchval(
+        "SELECT count(*) FROM subscriptions.outbox "
+        "WHERE tenant_id = ANY($1::text[]) AND sent_at IS NULL",
+        tenants,
+    )
+    return unsent == 0
 
 
 async def _count_is(pool: asyncpg.Pool, ids: list[str], expected: int) -> bool:

@@ -96,6 +96,11 @@ async def test_twice_and_out_of_order_ends_on_stripes_final_state(
         ),
     ]
     world.gateway.put(snap(plan=PlanType.ENTERPRISE, cancel_at_period_end=True))  # Stripe now
+    # The database is the whole run's (one per xdist worker): another test's app may have
+    # stopped before its relay sent everything (test_consumer_outage did, a cancellation
+    # left unsent), and this test's relay publishes those rows too. A neighbour applied
+    # here without a relay leaves such rows on purpose: what is counted is this tenant's.
+    neighbour = await _applied_without_relay(pool, world, build, build.tenant())
     deliveries = [timeline[i] for i in (6, 2, 0, 4, 3, 1, 5, 2, 6, 0)]  # shuffled, doubled
     async with app_client(
         gateway=world.gateway, amqp_url=amqp_url, billing_exchange=exchange_name
@@ -105,6 +110,7 @@ async def test_twice_and_out_of_order_ends_on_stripes_final_state(
         ids = [str(e.id) for e in timeline]
         assert await wait_until(lambda: _all_in(pool, ids), timeout=20)
         assert await wait_until(lambda: _outbox_sent(pool, tenant), timeout=10)
+        assert await wait_until(lambda: _outbox_sent(pool, neighbour), timeout=10)
 
     account = await PgAccountReader(pool).find(tenant)
     assert account is not None
@@ -120,9 +126,35 @@ async def test_twice_and_out_of_order_ends_on_stripes_final_state(
         "subscription.cancel_scheduled",
         "entitlements.changed",
     }
-    ours = [m for m in await drain(probe) if m["source"] == "subscriptions"]
+    seen = [m for m in await drain(probe) if m["source"] == "subscriptions"]
+    ours = [m for m in seen if m["tenant_id"] == tenant]
     assert sorted(m["type"] for m in ours) == sorted(published)
-    assert all(m["tenant_id"] == tenant for m in ours)
+    theirs = [m["type"] for m in seen if m["tenant_id"] == neighbour]
+    assert sorted(theirs) == sorted(await outbox_types(pool, neighbour))
+    assert "subscription.cancel_scheduled" in theirs
+
+
+async def _applied_without_relay(
+    pool: asyncpg.Pool, world: World, build: type[Builders], tenant: str
+) -> str:
+    """``tenant``'s cancellation scheduled in the database, its messages still unsent."""
+    state = build.snapshot(
+        subscription_id="sub_neighbour", customer_id="cus_neighbour", cancel_at_period_end=True
+    )
+    world.gateway.put(state)
+    event = build.subscription_updated(tenant, state, created=world.clock.now())
+    message = OutgoingMessage.from_event(event)
+    handle = billing_event_handler(
+        lambda: PgSubscriptionsUnitOfWork(pool), world.gateway, world.clock
+    )
+    await handle(
+        IncomingMessage(
+            message_id=message.message_id, routing_key=message.routing_key, body=message.body
+        )
+    )
+    assert "subscription.cancel_scheduled" in await outbox_types(pool, tenant)
+    assert not await _outbox_sent(pool, tenant)
+    return tenant
 
 
 async def _all_in(pool: asyncpg.Pool, ids: list[str]) -> bool:
