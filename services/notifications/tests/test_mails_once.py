@@ -3,6 +3,7 @@ and its outcome published as ``notification.sent`` (fakes, no I/O)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -55,6 +56,26 @@ async def test_a_payment_failure_sends_one_mail_however_often_it_arrives(
         "billing@tenant.example",
         "sent",
     )
+
+
+async def test_each_failed_attempt_mails_once_and_a_late_copy_of_one_does_not(
+    world: World, events: Events
+) -> None:
+    """Stripe retries a declined renewal 3 days on: that second failure is a mail of its
+    own (its attempt, on its day); a copy of the first arriving then is not."""
+    await consume(world, events.customer("t1"))
+    first = events.payment_failed("t1")
+    await consume(world, first)
+    assert await drain(world) == ["sent"]
+    world.clock.advance(3 * 86400)
+    late_copy = dataclasses.replace(first, id=uuid.uuid4(), occurred_at=world.clock.now())
+    await consume(world, late_copy)
+    assert await drain(world) == []
+    await consume(world, dataclasses.replace(events.payment_failed("t1"), attempt_count=2))
+    await consume(world, dataclasses.replace(late_copy, id=uuid.uuid4()))  # older: dropped
+    assert await drain(world) == ["sent"]
+    texts = [m.text for m in world.transport.sent]
+    assert ["attempt 1." in texts[0], "attempt 2." in texts[1]] == [True, True]
 
 
 async def test_no_payment_failed_mail_after_the_invoice_was_paid_and_one_recovered_mail(
