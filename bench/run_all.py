@@ -176,9 +176,15 @@ def projection_rows(
 def self_service_rows(
     row: Callable[[str, str], tuple[float, float]], base_rate: float, base_p99: float
 ) -> list[Row]:
-    """Issue 21: the card list and the first page of invoices, on the same server."""
+    """Issue 21: the card list and the first page of invoices; issue 19: the entitlements
+    read (every tenant, free ones too); on the same server, against the same targets."""
     rows = []
-    for label in ("GET /api/billing/payment-methods", "GET /api/billing/invoices (20)"):
+    labels = (
+        "GET /api/billing/payment-methods",
+        "GET /api/billing/invoices (20)",
+        "GET /api/billing/entitlements",
+    )
+    for label in labels:
         rate, _ = row(label, "max")
         _, p99 = row(label, "fixed")
         rows += [
