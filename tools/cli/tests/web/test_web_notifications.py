@@ -50,40 +50,6 @@ def _wait_mail(billing_dev: DevServer, to: str, kind: str, timeout: float = 60) 
     raise AssertionError(f"no {kind} mail to {to} within {timeout} s")
 
 
-def _customer(billing_dev: DevServer, tenant: str) -> str:
-    found = httpx.get(
-        f"{billing_dev.sandbox}/v1/customers/search",
-        params={"query": f"metadata['tenant_id']:'{tenant}'"},
-        headers=STRIPE_KEY,
-        timeout=10,
-    ).json()
-    return str(found["data"][0]["id"])
-
-
-def _set_card(billing_dev: DevServer, customer: str, number: str) -> None:
-    answer = httpx.post(
-        f"{billing_dev.sandbox}/_sandbox/customers/{customer}/card",
-        data={"card": number},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-
-
-def _renew(billing_dev: DevServer, customer: str) -> None:
-    """Move the sandbox's clock one day past the period end: Stripe tries to renew, once.
-    Not a fixed 32 days: the clock is shared by the files before this one, a month can be
-    28 days, and Stripe's first retry (3 days on, declined again) is a second failure, on
-    another day, with its own mail (attempt 2)."""
-    [subscription] = httpx.get(
-        f"{billing_dev.sandbox}/v1/subscriptions",
-        params={"customer": customer},
-        headers=STRIPE_KEY,
-        timeout=10,
-    ).json()["data"]
-    period_end = int(subscription["items"]["data"][0]["current_period_end"])
-    billing_dev.advance_clock(max(period_end - billing_dev.sandbox_now(), 0) + 86_400)
-
-
 def test_a_failed_renewal_mails_once_with_its_amount_and_recovery_mails_once(
     page: Page,
     sign_in: Callable[..., str],
@@ -93,11 +59,11 @@ def test_a_failed_renewal_mails_once_with_its_amount_and_recovery_mails_once(
 ) -> None:
     tenant = sign_in(page, "owner")
     subscribe(page, "solo")
-    customer = _customer(billing_dev, tenant)
+    customer = billing_dev.customer_of(tenant)
     address = f"{tenant}@example.test"
     billing_dev.stripe_post(f"/customers/{customer}", {"email": address})  # customer.updated
-    _set_card(billing_dev, customer, "4000000000000341")
-    _renew(billing_dev, customer)
+    billing_dev.set_card(customer, "4000000000000341")
+    billing_dev.renew(customer)
 
     failed = _wait_mail(billing_dev, address, "payment_failed")
     invoices = httpx.get(
@@ -116,7 +82,7 @@ def test_a_failed_renewal_mails_once_with_its_amount_and_recovery_mails_once(
     expect(page).to_have_url(re.compile(r"/settings/billing#payment-methods$"))
     expect(page.get_by_test_id("plan-name")).to_have_text("Solo")
 
-    _set_card(billing_dev, customer, "4242424242424242")
+    billing_dev.set_card(customer, "4242424242424242")
     billing_dev.stripe_post(f"/invoices/{invoice['id']}/pay", {})
     recovered = _wait_mail(billing_dev, address, "payment_recovered")
     assert amount in recovered["subject"]

@@ -10,9 +10,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
-from billing_cli.testing.dev_server import STRIPE_KEY, DevServer
+from billing_cli.testing.dev_server import DevServer
 from playwright.sync_api import Locator, Page, expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".artifacts" / "screenshots"
@@ -22,22 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NINETY_NINE = re.compile(r"\$99(\.00)?")  # format.js may drop zero cents
 DECLINING = "4000000000000341"
 GOOD = "4242424242424242"
-
-
-def _card(billing_dev: DevServer, tenant: str, number: str) -> None:
-    found = httpx.get(
-        f"{billing_dev.sandbox}/v1/customers/search",
-        params={"query": f"metadata['tenant_id']:'{tenant}'"},
-        headers=STRIPE_KEY,
-        timeout=10,
-    ).json()
-    customer = found["data"][0]["id"]
-    answer = httpx.post(
-        f"{billing_dev.sandbox}/_sandbox/customers/{customer}/card",
-        data={"card": number},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def _sideways_overflow(page: Page) -> int:
@@ -73,8 +56,8 @@ def test_operator_reminds_retries_and_clears_a_failed_payment(
 ) -> None:
     tenant = sign_in(page, "owner")
     subscribe(page, "enterprise")
-    _card(billing_dev, tenant, DECLINING)
-    billing_dev.advance_clock(32 * 86_400)
+    billing_dev.set_card(billing_dev.customer_of(tenant), DECLINING)
+    billing_dev.renew(billing_dev.customer_of(tenant))
 
     sign_in(page, "operator", next_path="/admin/payments")
     page.goto("/admin/payments")
@@ -110,7 +93,7 @@ def test_operator_reminds_retries_and_clears_a_failed_payment(
     row = page.locator(f"#queue tbody tr[data-tenant-id='{tenant}']")
     expect(row.get_by_test_id("last-action")).to_contain_text("retry payment: stripe declined")
 
-    _card(billing_dev, tenant, GOOD)
+    billing_dev.set_card(billing_dev.customer_of(tenant), GOOD)
     row.get_by_role("button", name="Retry payment").click()
     page.get_by_role("dialog").get_by_role("button", name="Retry payment").click()
     expect(page.locator(".toast-info").last).to_contain_text("waiting for Stripe")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from billing_cli.testing.dev_server import STRIPE_KEY, DevServer
+from billing_cli.testing.dev_server import DevServer
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -146,7 +146,7 @@ def test_the_banner_names_the_decline_the_card_and_each_attempt(
     attempt as Stripe retries."""
     tenant = sign_in(page, "owner")
     _buy_solo(page, CARD_OK)
-    customer = _customer_of(billing_dev, tenant)
+    customer = billing_dev.customer_of(tenant)
     swapped = httpx.post(
         f"{billing_dev.sandbox}/_sandbox/customers/{customer}/card",
         data={"card": CARD_NO_FUNDS},
@@ -177,16 +177,6 @@ def test_the_banner_names_the_decline_the_card_and_each_attempt(
     expect(attempts).to_have_count(3)
     expect(page.get_by_role("main")).not_to_contain_text("Renews on")
     _shot(page, "declined-reason-card-timeline")
-
-
-def _customer_of(billing_dev: DevServer, tenant: str) -> str:
-    found = httpx.get(
-        f"{billing_dev.sandbox}/v1/customers/search",
-        params={"query": f"metadata['tenant_id']:'{tenant}'"},
-        headers=STRIPE_KEY,
-        timeout=10,
-    ).json()
-    return str(found["data"][0]["id"])
 
 
 def test_after_stripe_gives_up_the_page_says_why_the_subscription_ended(

@@ -38,3 +38,34 @@ class DevServer:
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         return body
+
+    def customer_of(self, tenant: str) -> str:
+        """The Stripe customer billing dev made for ``tenant``."""
+        found = httpx.get(
+            f"{self.sandbox}/v1/customers/search",
+            params={"query": f"metadata['tenant_id']:'{tenant}'"},
+            headers=STRIPE_KEY,
+            timeout=10,
+        ).json()
+        return str(found["data"][0]["id"])
+
+    def set_card(self, customer: str, number: str) -> None:
+        """Replace the customer's card (a test card number: declining, 3-D Secure...)."""
+        answer = httpx.post(
+            f"{self.sandbox}/_sandbox/customers/{customer}/card", data={"card": number}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+
+    def renew(self, customer: str) -> None:
+        """Move the clock one day past the customer's period end: Stripe tries to renew,
+        once. Not a fixed 32 days: the clock is shared by every test file before this one
+        (billing dev runs once per worker), a month can be 28 days, and Stripe's first retry
+        (3 days on) is then a second attempt inside the jump."""
+        [subscription] = httpx.get(
+            f"{self.sandbox}/v1/subscriptions",
+            params={"customer": customer},
+            headers=STRIPE_KEY,
+            timeout=10,
+        ).json()["data"]
+        period_end = int(subscription["items"]["data"][0]["current_period_end"])
+        self.advance_clock(max(period_end - self.sandbox_now(), 0) + 86_400)
