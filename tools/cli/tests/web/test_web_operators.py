@@ -106,12 +106,35 @@ def test_a_replay_that_fails_again_says_so_in_place(
 def test_on_a_phone_the_table_scrolls_in_its_box_not_the_page(
     page: Page, sign_in: Callable[..., str], screenshot: Callable[[Page], Path]
 ) -> None:
+    """Both tables of the page (events, and trial extensions once any trial was extended:
+    in a full run test_web_trials' are listed) scroll in their boxes; measured once both
+    have loaded. The extensions are stubbed so the table is there whatever ran before."""
+    tenant = "tenant_web_" + "a" * 40
+    extension: dict[str, object] = {
+        "id": 1,
+        "tenant_id": tenant,
+        "stripe_subscription_id": "sub_" + "b" * 24,
+        "operator_sub": "operator_" + "c" * 30,
+        "reason": "Evaluating SSO with their security team",
+        "extend_days": 7,
+        "previous_trial_end": "2026-12-15T12:00:00Z",
+        "new_trial_end": "2026-12-22T12:00:00Z",
+        "status": "applied",
+        "created_at": "2026-12-01T12:00:00Z",
+    }
+    page.route(
+        "**/api/billing/admin/trial-extensions**",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps([extension])
+        ),
+    )
     page.set_viewport_size({"width": 375, "height": 740})
     sign_in(page, "operator", next_path="/admin/webhooks")
     page.get_by_label("Status").select_option("")
     page.get_by_role("button", name="Show events").click()
     expect(page.locator("#events")).not_to_have_attribute("aria-busy", "true")
     page.locator("#events table, #events .empty").first.wait_for()
+    expect(page.get_by_test_id("trial-extensions")).to_contain_text(tenant)
     wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert wide is False, "the page scrolls sideways"
     screenshot(page)
