@@ -31,13 +31,17 @@ function cardItem(card, { owner, onChange }) {
     "span",
     { class: "badges" },
     card.default ? h("span", { class: "badge badge-current", "data-testid": "default-badge" }, "Default") : null,
-    card.expiring_soon ? h("span", { class: "badge badge-warning", "data-testid": "expiring-badge" }, "Expires soon") : null,
+    card.expired
+      ? h("span", { class: "badge badge-danger", "data-testid": "expired-badge" }, "Expired")
+      : card.expiring_soon
+        ? h("span", { class: "badge badge-warning", "data-testid": "expiring-badge" }, "Expires soon")
+        : null,
   );
   const actions = owner
     ? h(
         "span",
         { class: "card-actions" },
-        card.default
+        card.default || card.expired // Stripe would decline an expired default at renewal
           ? null
           : h("button", { type: "button", class: "btn btn-secondary btn-small", "data-focus-key": `default-${card.id}`, "aria-label": `Make ${label} the default`, onclick: (e) => makeDefault(card, e.currentTarget, onChange) }, "Make default"),
         h("button", { type: "button", class: "btn btn-danger-outline btn-small", "data-focus-key": `remove-${card.id}`, "aria-label": `Remove ${label}`, onclick: (e) => confirmRemove(card, label, e.currentTarget, onChange) }, "Remove"),

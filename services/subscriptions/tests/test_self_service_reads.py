@@ -134,6 +134,7 @@ async def test_cards_attached_updated_detached_and_the_default(
                 "exp_year": 2026,
                 "default": True,
                 "expiring_soon": True,
+                "expired": False,
             },
             {
                 "id": "pm_new",
@@ -143,6 +144,7 @@ async def test_cards_attached_updated_detached_and_the_default(
                 "exp_year": 2036,
                 "default": False,
                 "expiring_soon": False,
+                "expired": False,
             },
         ]
         # a default that was detached does not linger
@@ -159,6 +161,16 @@ async def test_cards_attached_updated_detached_and_the_default(
         )
         assert spying.status_code == 403
         assert (await client.get("/api/billing/payment-methods")).status_code == 401
+
+    # past its month: Expired, not "Expires soon" (the page showed that for an expired card)
+    later = FakeClock(datetime(2027, 1, 2, tzinfo=UTC))
+    async with app_client(gateway=world.gateway, clock=later) as (client, _):
+        await set_default(pool, tenant, "pm_old")
+        response = await client.get(
+            "/api/billing/payment-methods", headers=bearer(token(tenant, "member"))
+        )
+        flags = {m["id"]: (m["expired"], m["expiring_soon"]) for m in response.json()}
+        assert flags == {"pm_old": (True, True), "pm_new": (False, False)}
 
 
 async def test_invoice_history_is_newest_first_paged_and_ordered(

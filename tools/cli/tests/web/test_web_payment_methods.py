@@ -4,6 +4,7 @@ Checkout's setup mode, make default, remove with confirmation, the expiring warn
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from billing_cli.testing.dev_server import DevServer
 from billing_domain.payment_methods import CardOnFile
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -160,4 +161,40 @@ def test_invoices_page_with_show_more_and_a_member_sees_no_buttons(
     expect(page.get_by_role("button", name="Make default")).to_have_count(0)
     expect(page.get_by_role("button", name="Remove Visa ending in 4242")).to_have_count(0)
     expect(page.locator("#payment-methods")).to_contain_text("Only the account owner")
+    screenshot(page)
+
+
+def test_an_expired_card_says_expired_not_expires_soon(
+    page: Page, sign_in: SignIn, subscribe: Subscribe, screenshot: Shot
+) -> None:
+    """No card can be made to expire here (the sandbox's clock moves Stripe, not us), so
+    the list is the API's answer for one expired card beside a good one."""
+    sign_in(page, "owner")
+    subscribe(page, "solo")
+    cards = [
+        {"id": "pm_old", "brand": "visa", "last4": "0341", "exp_month": 1, "exp_year": 2020},
+        {"id": "pm_new", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034},
+    ]
+    flags = [(False, True, True), (True, False, False)]  # default, expiring_soon, expired
+    body = [
+        {**card, "default": default, "expiring_soon": soon, "expired": expired}
+        for card, (default, soon, expired) in zip(cards, flags, strict=True)
+    ]
+
+    def listed(route: Route) -> None:
+        if route.request.method != "GET":
+            route.fallback()
+            return
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/billing/payment-methods", listed)
+    page.goto("/settings/billing")
+    old = page.get_by_test_id("payment-method").filter(has_text="Visa ending in 0341")
+    expect(old.get_by_test_id("expired-badge")).to_have_text("Expired")
+    expect(old.get_by_test_id("expiring-badge")).to_have_count(0)
+    expect(old.get_by_role("button", name="Make Visa ending in 0341 the default")).to_have_count(0)
+    expect(old.get_by_role("button", name="Remove Visa ending in 0341")).to_be_visible()
+    fine = page.get_by_test_id("payment-method").filter(has_text="Visa ending in 4242")
+    expect(fine.get_by_test_id("default-badge")).to_have_text("Default")
+    expect(fine.get_by_test_id("expired-badge")).to_have_count(0)
     screenshot(page)

@@ -69,7 +69,10 @@ class PaymentMethodOut(BaseModel):
     exp_month: int | None
     exp_year: int | None
     default: bool
-    expiring_soon: bool = Field(description="within 20 days of the end of the expiry month")
+    expiring_soon: bool = Field(
+        description="within 20 days of the end of the expiry month (an expired card too)"
+    )
+    expired: bool = Field(description="past the end of its expiry month: Stripe declines it")
 
 
 class DefaultOut(BaseModel):

@@ -34,6 +34,7 @@ def payment_methods_body(wallet: Wallet, now: datetime) -> list[dict[str, Any]]:
             "exp_year": card.exp_year,
             "default": card.payment_method_id == wallet.default_payment_method_id,
             "expiring_soon": card.expiring_soon(now),
+            "expired": card.expired(now),
         }
         for card in wallet.cards
     ]
