@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_domain.clock import Clock
+from billing_domain.notification_events import NotificationSent
+from billing_domain.subscription import BillingAccount
 from billing_platform.messaging.billing_events import billing_event_handler as consume
 from billing_platform.messaging.billing_events import decode_billing_event
 from billing_platform.messaging.message import (
@@ -23,7 +25,7 @@ from billing_platform.messaging.message import (
 from subscriptions.commands import ProjectBillingEvent
 from subscriptions.ports import PaymentGateway, SubscriptionsUnitOfWork
 from subscriptions.projection import project_billing_event
-from subscriptions.trials import resume_if_payable
+from subscriptions.trials import awaits_resume, resume_if_payable
 
 QUEUE = "subscriptions.billing-events"
 BINDING_KEYS = [
@@ -50,15 +52,30 @@ decode = decode_billing_event
 for a type this service does not know."""
 
 
+async def project_and_resume(
+    cmd: ProjectBillingEvent,
+    uow_factory: Callable[[], SubscriptionsUnitOfWork],
+    gateway: PaymentGateway,
+    clock: Clock,
+) -> None:
+    """Project the event; then a subscription paused at the end of a trial without a card,
+    now with one, is resumed at Stripe (idempotent per event; a redelivery retries it).
+    Asked only when it may be due: not after an event that left a committed account that
+    does not await it (a second locked transaction for every event cost the projection
+    most of its headroom in make bench), nor after an email's record."""
+    seen: list[BillingAccount] = []
+    await project_billing_event(cmd, uow_factory(), gateway, clock, projected=seen.append)
+    if isinstance(cmd.event, NotificationSent) or (seen and not awaits_resume(seen[-1])):
+        return
+    await resume_if_payable(
+        cmd.event.tenant_id, uow_factory, gateway, clock, causation_id=cmd.event.causation_id
+    )
+
+
 def billing_event_handler(
     uow_factory: Callable[[], SubscriptionsUnitOfWork], gateway: PaymentGateway, clock: Clock
 ) -> MessageHandler:
     async def project(cmd: ProjectBillingEvent) -> None:
-        await project_billing_event(cmd, uow_factory(), gateway, clock)
-        # A subscription paused at the end of a trial without a card, now with one:
-        # resumed at Stripe (idempotent per event; a redelivery retries it).
-        await resume_if_payable(
-            cmd.event.tenant_id, uow_factory, gateway, clock, causation_id=cmd.event.causation_id
-        )
+        await project_and_resume(cmd, uow_factory, gateway, clock)
 
     return consume("subscriptions", project)

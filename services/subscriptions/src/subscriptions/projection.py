@@ -9,6 +9,7 @@ projection really changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 import structlog
@@ -53,7 +54,11 @@ async def project_billing_event(
     uow: SubscriptionsUnitOfWork,
     gateway: PaymentGateway,
     clock: Clock,
+    *,
+    projected: Callable[[BillingAccount], None] | None = None,
 ) -> Projected:
+    """Fold one billing event into the tenant's account; ``projected`` is given the
+    account as committed, when the event went through it."""
     event = cmd.event
     bound = log.bind(
         tenant_id=event.tenant_id,
@@ -82,6 +87,8 @@ async def project_billing_event(
         result = await _apply(account, event, gateway)
         mark = _mark(event)
         await uow.accounts.save(account)
+        if projected is not None:
+            projected(account)
         await uow.outbox.add_all(
             events_to_publish(
                 account,

@@ -198,6 +198,15 @@ async def recent_extensions(
     return await extensions.recent(tenant_id=tenant_id, limit=limit)
 
 
+def awaits_resume(account: BillingAccount) -> bool:
+    """Paused at a trial's end without a card, and a card is known now."""
+    return (
+        account.status is SubscriptionStatus.PAUSED
+        and account.has_payment_method
+        and account.stripe_subscription_id is not None
+    )
+
+
 async def resume_if_payable(
     tenant_id: str,
     uow_factory: UnitOfWorkFactory,
@@ -212,11 +221,7 @@ async def resume_if_payable(
     async with uow_factory() as uow:
         account = await uow.accounts.get_for_update(tenant_id)
     subscription_id = account.stripe_subscription_id
-    if (
-        account.status is not SubscriptionStatus.PAUSED
-        or not account.has_payment_method
-        or subscription_id is None
-    ):
+    if not awaits_resume(account) or subscription_id is None:
         return None
     # The projection may lag or lead (a paused snapshot sent before an earlier resume can
     # arrive after it): ask Stripe first, and when it refuses, read again.
