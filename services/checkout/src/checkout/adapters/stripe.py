@@ -14,15 +14,12 @@ from collections.abc import Sequence
 
 import structlog
 from billing_domain.errors import GatewayUnavailable, NotFound
-from billing_domain.status import parse_status
+from billing_platform.stripe_defaults import make_default_payment_method
 from billing_platform.stripe_gateway import StripeCaller, as_dict
 from billing_platform.stripe_reading import read_checkout_session, read_price
 from stripe.params import (
     CustomerCreateParams,
-    CustomerUpdateParams,
     PriceRetrieveParams,
-    SubscriptionListParams,
-    SubscriptionUpdateParams,
 )
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsSubscriptionData
@@ -156,34 +153,8 @@ class StripePaymentGateway:
     async def make_default_payment_method(
         self, customer_id: str, payment_method_id: str, *, idempotency_key: str
     ) -> None:
-        customer: CustomerUpdateParams = {
-            "invoice_settings": {"default_payment_method": payment_method_id}
-        }
-        await self._call(
-            "customers.update",
-            lambda: self._v1.customers.update_async(
-                customer_id,
-                params=customer,
-                options={"idempotency_key": f"{idempotency_key}-customer"},
-            ),
-        )
-        listing: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": 100}
-        found = await self._call(
-            "subscriptions.list", lambda: self._v1.subscriptions.list_async(params=listing)
-        )
-        for sub in as_dict(found).get("data") or []:
-            if not parse_status(str(sub["status"])).is_ended:
-                await self._pin(str(sub["id"]), payment_method_id, f"{idempotency_key}-{sub['id']}")
-
-    async def _pin(self, subscription_id: str, payment_method_id: str, key: str) -> None:
-        """The subscription charges this method (one pinned to its checkout card would
-        keep charging that card)."""
-        params: SubscriptionUpdateParams = {"default_payment_method": payment_method_id}
-        await self._call(
-            "subscriptions.update",
-            lambda: self._v1.subscriptions.update_async(
-                subscription_id, params=params, options={"idempotency_key": key}
-            ),
+        await make_default_payment_method(
+            self._call, customer_id, payment_method_id, idempotency_key=idempotency_key
         )
 
     async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:

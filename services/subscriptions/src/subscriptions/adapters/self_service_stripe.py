@@ -12,16 +12,13 @@ from typing import Any, TypeVar
 
 from billing_domain.errors import GatewayUnavailable
 from billing_domain.invoice_history import InvoiceDocument
-from billing_domain.status import parse_status
+from billing_platform.stripe_defaults import make_default_payment_method
 from billing_platform.stripe_gateway import StripeCaller, as_dict
 from billing_platform.stripe_reading import id_of, read_invoice, read_payment_method
 from billing_platform.stripe_reading.invoice import InvoiceReading
 from stripe.params import (
     CustomerPaymentMethodListParams,
-    CustomerUpdateParams,
     InvoiceListParams,
-    SubscriptionListParams,
-    SubscriptionUpdateParams,
 )
 
 from subscriptions.self_service.ports import CustomerWallet, StripeInvoiceState
@@ -64,54 +61,20 @@ class StripeSelfServiceGateway:
     def __init__(self, caller: StripeCaller | None) -> None:
         self._caller = caller
 
-    async def _call(self, operation: str, call: Callable[[StripeCaller], Awaitable[T]]) -> T:
-        caller = self._caller
-        if caller is None:
+    def _configured(self) -> StripeCaller:
+        if self._caller is None:
             raise GatewayUnavailable("Stripe is not configured", code="stripe_not_configured")
-        return await caller(operation, lambda: call(caller))
+        return self._caller
 
-    async def _live_subscriptions(self, customer_id: str) -> list[str]:
-        params: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": 100}
-        found = await self._call(
-            "subscriptions.list", lambda c: c.client.v1.subscriptions.list_async(params=params)
-        )
-        return [
-            str(sub["id"])
-            for sub in as_dict(found).get("data") or []
-            if not parse_status(str(sub["status"])).is_ended
-        ]
+    async def _call(self, operation: str, call: Callable[[StripeCaller], Awaitable[T]]) -> T:
+        caller = self._configured()
+        return await caller(operation, lambda: call(caller))
 
     async def set_default_payment_method(
         self, customer_id: str, payment_method_id: str, *, idempotency_key: str
     ) -> list[str]:
-        customer_params: CustomerUpdateParams = {
-            "invoice_settings": {"default_payment_method": payment_method_id}
-        }
-        await self._call(
-            "customers.update",
-            lambda c: c.client.v1.customers.update_async(
-                customer_id,
-                params=customer_params,
-                options={"idempotency_key": f"{idempotency_key}-customer"},
-            ),
-        )
-        updated = []
-        for subscription_id in await self._live_subscriptions(customer_id):
-            await self._pin(
-                subscription_id, payment_method_id, f"{idempotency_key}-{subscription_id}"
-            )
-            updated.append(subscription_id)
-        return updated
-
-    async def _pin(self, subscription_id: str, payment_method_id: str, key: str) -> None:
-        """The subscription charges this method (a subscription pinned to its checkout card
-        keeps charging that card otherwise)."""
-        params: SubscriptionUpdateParams = {"default_payment_method": payment_method_id}
-        await self._call(
-            "subscriptions.update",
-            lambda c: c.client.v1.subscriptions.update_async(
-                subscription_id, params=params, options={"idempotency_key": key}
-            ),
+        return await make_default_payment_method(
+            self._configured(), customer_id, payment_method_id, idempotency_key=idempotency_key
         )
 
     async def detach_payment_method(self, payment_method_id: str, *, idempotency_key: str) -> None:
