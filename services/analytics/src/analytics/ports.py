@@ -153,15 +153,6 @@ class ActivityDay(NamedTuple):
     """How many facts of ``kind`` that day."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class FailureRecord:
-    currency: str
-    amount_due: int
-    failed_at: datetime
-    recovered_at: datetime | None
-    recovered_amount: int | None
-
-
 class FailureDay(NamedTuple):
     """The invoices whose (first) payment failure fell on one day, in one currency."""
 

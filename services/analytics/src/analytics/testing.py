@@ -33,7 +33,6 @@ from analytics.ports import (
     ActivityDay,
     CataloguePrice,
     FailureDay,
-    FailureRecord,
     Kpis,
     LedgerDays,
     ListedPage,
@@ -160,6 +159,18 @@ def consumed(event: IntegrationEvent, *, message_id: str | None = None) -> Consu
 
 
 # -- fakes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailureRecord:
+    """One payment failure as the fake ledger keeps it (Postgres keeps the rows and their
+    daily sums; the reader sees only the sums, ``FailureDay``)."""
+
+    currency: str
+    amount_due: int
+    failed_at: datetime
+    recovered_at: datetime | None
+    recovered_amount: int | None
 
 
 @dataclass
