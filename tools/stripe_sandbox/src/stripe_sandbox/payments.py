@@ -11,6 +11,7 @@ sandbox keeps the link in an internal record.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from stripe_sandbox import cards
 from stripe_sandbox.cards import ChargeOutcome
@@ -79,6 +80,17 @@ def _payment_of(state: State, inv: JSON) -> JSON | None:
     return state.get("invoice_payment", found) if found else None
 
 
+def _settle_payment(state: State, inv: JSON, status: str, **fields: Any) -> None:
+    """The invoice's open payment becomes ``paid`` or ``canceled``, stamped in its
+    ``status_transitions`` (``paid_at``, ``canceled_at``)."""
+    payment = _payment_of(state, inv)
+    if payment is None or payment["status"] != "open":
+        return
+    payment.update(status=status, **fields)
+    payment["status_transitions"][f"{status}_at"] = state.now()
+    state.touch("invoice_payment", payment["id"])
+
+
 def attempt(
     state: State, config: SandboxConfig, inv: JSON, pm_id: str | None, *, on_session: bool
 ) -> ChargeOutcome:
@@ -126,11 +138,7 @@ def attempt(
         emit(state, "charge.succeeded", made)
         intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
         state.touch("payment_intent", intent["id"])
-        payment = _payment_of(state, inv)
-        if payment is not None:
-            payment.update(status="paid", amount_paid=intent["amount"])
-            payment["status_transitions"]["paid_at"] = state.now()
-            state.touch("invoice_payment", payment["id"])
+        _settle_payment(state, inv, "paid", amount_paid=intent["amount"])
         emit(state, "payment_intent.succeeded", intent)
         return result
     emit(state, "charge.failed", made)
@@ -161,8 +169,4 @@ def cancel_intent(state: State, inv: JSON) -> None:
     intent["next_action"] = None
     state.touch("payment_intent", intent["id"])
     emit(state, "payment_intent.canceled", intent, previous=before)
-    payment = _payment_of(state, inv)
-    if payment is not None and payment["status"] == "open":
-        payment["status"] = "canceled"
-        payment["status_transitions"]["canceled_at"] = state.now()
-        state.touch("invoice_payment", payment["id"])
+    _settle_payment(state, inv, "canceled")
