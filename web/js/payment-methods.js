@@ -16,14 +16,10 @@ import { toastError, toastInfo, toastSuccess } from "./toast.js";
 const METHODS = "/api/billing/payment-methods";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export { brandName };
-
 export function expiryText(card) {
   if (!card.exp_month || !card.exp_year) return "";
   return `${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year).slice(-2)}`;
 }
-
-export { startSetup };
 
 function cardItem(card, { owner, onChange }) {
   const label = `${brandName(card.brand)} ending in ${card.last4 ?? "····"}`;
