@@ -29,7 +29,10 @@ async def test_readyz_turns_503_when_the_database_is_unreachable(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        async with service_infrastructure(app, schema=schema, settings=settings, bus=InMemoryBus()):
+        async with (
+            InMemoryBus() as bus,
+            service_infrastructure(app, schema=schema, settings=settings, bus=bus),
+        ):
             yield
 
     app = create_app(service="probe", settings=settings, lifespan=lifespan)
@@ -56,11 +59,13 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 async def test_relay_started_by_the_infrastructure_publishes_to_the_bus(
     database_url: str, schema: str, make_event: Callable[[int], IntegrationEvent]
 ) -> None:
-    bus = InMemoryBus()
     settings = BillingSettings(database_url=database_url)
     app = FastAPI()
     app.state.readiness_checks = {}
-    async with service_infrastructure(app, schema=schema, settings=settings, bus=bus) as infra:
+    async with (
+        InMemoryBus() as bus,
+        service_infrastructure(app, schema=schema, settings=settings, bus=bus) as infra,
+    ):
         async with infra.pool.acquire() as conn, conn.transaction():
             await OutboxWriter(pooled(conn), schema).add(make_event(1), make_event(2))
         assert await wait_until(lambda: len(bus.published) == 2, timeout=5)

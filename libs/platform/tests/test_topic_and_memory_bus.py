@@ -47,6 +47,17 @@ async def test_routes_to_bound_queues_only() -> None:
     await bus.close()
 
 
+async def test_leaving_the_block_stops_every_consumer_and_closes_the_bus() -> None:
+    async with InMemoryBus() as bus:
+        await bus.subscribe("invoices", ["billing.invoice.*"], lambda m: asyncio.sleep(0))
+        (consumer,) = [t for t in asyncio.all_tasks() if t.get_name() == "bus-consume-invoices"]
+        assert await bus.is_ready()
+    assert consumer.done()  # nothing left for the garbage collector to destroy pending
+    assert not await bus.is_ready()
+    with pytest.raises(ConnectionError):
+        await bus.publish(_msg(1))
+
+
 async def test_failing_handler_is_redelivered_then_dead_lettered() -> None:
     bus = InMemoryBus()
     deliveries: list[tuple[str, bool]] = []

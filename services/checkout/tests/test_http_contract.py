@@ -178,9 +178,8 @@ async def test_too_many_sessions_are_429_with_retry_after(
     settings: BillingSettings, auth: Auth, new_tenant: Callable[[], str]
 ) -> None:
     strict = settings.model_copy(update={"checkout_sessions_per_minute": 2})
-    app = create_app(strict, bus=InMemoryBus())
     tenant = new_tenant()
-    async with LifespanManager(app):
+    async with InMemoryBus() as bus, LifespanManager(app := create_app(strict, bus=bus)):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
             for n in range(2):
@@ -201,9 +200,8 @@ async def test_stripe_unreachable_is_503_and_stores_nothing(
     settings: BillingSettings, auth: Auth, new_tenant: Callable[[], str], migrated_url: str
 ) -> None:
     unreachable = settings.model_copy(update={"stripe_api_base": "http://127.0.0.1:9"})
-    app = create_app(unreachable, bus=InMemoryBus())
     tenant = new_tenant()
-    async with LifespanManager(app):
+    async with InMemoryBus() as bus, LifespanManager(app := create_app(unreachable, bus=bus)):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
             response = await client.post(CHECKOUT, json={"plan": "solo"}, headers=auth(tenant))

@@ -61,9 +61,9 @@ async def test_pages_by_tenant_id_through_every_account(
     trial = build.paid_account(f"{prefix}b", status=SubscriptionStatus.TRIALING)
     paying = build.paid_account(f"{prefix}c", plan=PlanType.ENTERPRISE)
     await seed(pool, yearly, trial, paying)
-    async with app_client(gateway=world.gateway, clock=FakeClock(T0), bus=InMemoryBus()) as (
-        client,
-        _,
+    async with (
+        InMemoryBus() as bus,
+        app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _),
     ):
         seen = []
         params: dict[str, str | int] = {"limit": 1, "cursor": encode_cursor(prefix)}
@@ -111,9 +111,9 @@ async def test_hostile_callers_and_input_are_refused(
     owner = {"Authorization": f"Bearer {token(tenant, 'owner')}"}
     member = {"Authorization": f"Bearer {token(tenant, 'member')}"}
     reader = {"Authorization": f"Bearer {token('svc', 'member', scopes=['billing:read'])}"}
-    async with app_client(gateway=world.gateway, clock=FakeClock(T0), bus=InMemoryBus()) as (
-        client,
-        _,
+    async with (
+        InMemoryBus() as bus,
+        app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _),
     ):
         assert (await client.get(LISTING)).status_code == 401
         bogus = {"Authorization": "Bearer not-a-token"}

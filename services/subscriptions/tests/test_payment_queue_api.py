@@ -224,7 +224,7 @@ async def test_remind_publishes_the_reminder_through_the_outbox(
     def reminders() -> list[dict[str, Any]]:
         return [json.loads(m.body) for m in bus.published if m.routing_key == key]
 
-    async with app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _):
+    async with bus, app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _):
         answer = await client.post(f"/api/billing/admin/tenants/{tenant}/remind", headers=operator)
         assert answer.status_code == 202, answer.text
         assert answer.json()["action"]["outcome"] == "requested"
@@ -412,7 +412,7 @@ async def test_the_last_email_comes_from_notification_sent_newest_wins(
     newer = _sent(tenant, at=T0 + timedelta(hours=2), kind="payment_failed")
     older = _sent(tenant, at=T0, kind="trial_ending", status="failed")
     bus = InMemoryBus()
-    async with app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _):
+    async with bus, app_client(gateway=world.gateway, clock=FakeClock(T0), bus=bus) as (client, _):
         for event in (newer, older, newer):  # late and redelivered
             await bus.publish(OutgoingMessage.from_event(event))
         await bus.drain()

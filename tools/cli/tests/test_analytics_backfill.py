@@ -97,10 +97,10 @@ async def seed(url: str) -> None:
 
 
 async def metrics(settings: BillingSettings, day: str) -> dict[str, Any]:
-    app = create_analytics(settings, bus=InMemoryBus())
     token = mint_token(SECRET, tenant_id="ops", role="member", scopes=("billing:admin",))
     async with (
-        LifespanManager(app),
+        InMemoryBus() as bus,
+        LifespanManager(app := create_analytics(settings, bus=bus)),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a") as http,
     ):
         answer = await http.get(
@@ -117,8 +117,10 @@ async def test_backfill_opens_the_ledger_from_the_projection_once(
     settings: BillingSettings,
 ) -> None:
     await seed(str(settings.database_url))
-    subscriptions = create_subscriptions(settings, bus=InMemoryBus())
-    async with LifespanManager(subscriptions):
+    async with (
+        InMemoryBus() as bus,
+        LifespanManager(subscriptions := create_subscriptions(settings, bus=bus)),
+    ):
         transport = httpx.ASGITransport(app=subscriptions)
 
         async def run() -> Any:

@@ -9,6 +9,10 @@ and comes back with a fresh delivery count, for as long as it keeps failing
 transiently (``drain`` waits for it). Any other failure is redelivered with
 ``redelivered=True`` and dead-lettered after ``delivery_limit`` deliveries, or at
 once on ``PoisonMessage``. Nothing survives the process.
+
+A bus handed to a service is the caller's to close (the service closes only the bus
+it made): ``async with InMemoryBus() as bus:`` does it, so no consumer task outlives
+its test and is destroyed pending by the garbage collector, at any later moment.
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ class InMemoryBus:
         self.published: list[OutgoingMessage] = []
         self.dead_letters: dict[str, list[OutgoingMessage]] = {}
         self._closed = False
+
+    async def __aenter__(self) -> InMemoryBus:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def publish(self, message: OutgoingMessage) -> None:
         if self._closed:
