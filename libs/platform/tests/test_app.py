@@ -1,9 +1,11 @@
 """The app factory: operations endpoints, error mapping, request ids, auth wiring."""
 
+import gc
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from billing_domain.auth import Principal
 from billing_domain.errors import Conflict, Forbidden, GatewayUnavailable, NotFound, RuleViolated
 from billing_platform.http.app import add_readiness_check, create_app
@@ -156,6 +158,32 @@ async def test_readyz_reports_each_check() -> None:
         "status": "unavailable",
         "checks": {"database": "ok", "broker": "unavailable"},
     }
+
+
+async def test_every_request_is_counted_under_its_route_and_status(
+    client: httpx.AsyncClient,
+) -> None:
+    sample = 'billing_http_requests_total{method="GET",route="/boom/{kind}",service="test",'
+
+    async def counted(status: str) -> float:
+        text = (await client.get("/metrics")).text
+        line = next(
+            (x for x in text.splitlines() if x.startswith(f'{sample}status="{status}"}}')), ""
+        )
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    before = {status: await counted(status) for status in ("404", "409")}
+    for kind in ("404", "409", "404", "404"):
+        await client.get(f"/boom/{kind}")
+    assert await counted("404") == before["404"] + 3
+    assert await counted("409") == before["409"] + 1
+
+
+async def test_what_startup_built_is_frozen_out_of_the_collector_while_the_app_runs() -> None:
+    before = gc.get_freeze_count()
+    async with LifespanManager(_app()):
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == 0  # the way out gives the heap back to the collector
 
 
 def test_principal_type_is_the_domains() -> None:

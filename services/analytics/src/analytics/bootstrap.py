@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -59,27 +58,14 @@ def lifespan_for(settings: BillingSettings, bus: MessageBus | None = None) -> Li
             gauges = asyncio.create_task(
                 run_kpi_gauges(stop, context.reader, clock), name="analytics-kpi-gauges"
             )
-            settle_heap()
             try:
                 yield
             finally:
-                gc.unfreeze()
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(gauges, 5.0)
 
     return lifespan
-
-
-def settle_heap() -> None:
-    """What startup built (modules, the app, pools) lives as long as the process: freeze it
-    out of the collector's full passes. Unfrozen, each full pass rescans it (150,000
-    objects), and the passes a year-by-day metrics read provokes paused it 80-90 ms on a
-    loaded machine, the p95 of ``bench.revenue_metrics``. Freezing is a constant-time
-    splice (no collection first: startup's own garbage, if any, waits for the unfreeze).
-    Process-wide: ``billing dev``'s other services gain the same; the lifespan unfreezes
-    on the way out."""
-    gc.freeze()
 
 
 def stripe_price_book(settings: BillingSettings) -> StripePriceBook:

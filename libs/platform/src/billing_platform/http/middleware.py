@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
-import uuid
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -33,12 +34,16 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
+        # The metric children by label values: ``labels()`` costs a lock and a tuple
+        # of strings per call, on every request of the hot read paths.
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[str, Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or os.urandom(16).hex()
         scope.setdefault("state", {})[_STATE_KEY] = request_id
         status_holder = {"status": 500}
 
@@ -62,10 +67,22 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars(*_REQUEST_KEYS)
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            HTTP_REQUESTS.labels(
-                self.service, scope["method"], template, str(status_holder["status"])
-            ).inc()
-            HTTP_LATENCY.labels(self.service, template).observe(time.perf_counter() - started)
+            self._requests(scope["method"], template, status_holder["status"]).inc()
+            self._latency(template).observe(time.perf_counter() - started)
+
+    def _requests(self, method: str, template: str, status: int) -> Counter:
+        key = (method, template, status)
+        child = self._counted.get(key)
+        if child is None:
+            child = HTTP_REQUESTS.labels(self.service, method, template, str(status))
+            self._counted[key] = child
+        return child
+
+    def _latency(self, template: str) -> Histogram:
+        child = self._timed.get(template)
+        if child is None:
+            child = self._timed[template] = HTTP_LATENCY.labels(self.service, template)
+        return child
 
 
 def request_id_of(request: Request) -> str:
@@ -120,8 +137,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _declared_length(scope) > self.max_bytes:
+        declared, chunked = _body_framing(scope)
+        if declared > self.max_bytes:
             await self._refuse(send, 413)
+            return
+        if not declared and not chunked:  # no body (RFC 9112 6.3): nothing to cap or wait for
+            await self.app(scope, receive, send)
             return
         cut: list[int] = []  # the status to answer once the body was cut
         started = {"response": False}
@@ -185,8 +206,13 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _declared_length(scope: Scope) -> int:
+def _body_framing(scope: Scope) -> tuple[int, bool]:
+    """(declared Content-Length, 0 when absent or unreadable; chunked or otherwise
+    transfer-encoded). Neither means the request has no body."""
+    declared, chunked = 0, False
     for name, value in scope.get("headers", []):
         if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
+            declared = int(value) if value.isdigit() else 0
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
