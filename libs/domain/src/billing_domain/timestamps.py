@@ -16,7 +16,9 @@ def ensure_utc(value: datetime, *, name: str = "timestamp") -> datetime:
 
 def to_rfc3339(value: datetime) -> str:
     """``2026-01-31T12:00:00Z`` (microseconds kept when present)."""
-    return ensure_utc(value).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # asyncpg's and our clock's are UTC already: no conversion
+        value = ensure_utc(value)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def parse_rfc3339(value: str, *, name: str = "timestamp") -> datetime:

@@ -13,9 +13,9 @@ from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
-from fastapi.responses import JSONResponse
 
 from checkout import metrics
 from checkout.api_models import (

@@ -12,9 +12,9 @@ from billing_platform.http.auth import CurrentPrincipal, bearer_principal
 from billing_platform.http.context import context_of
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from subscriptions import use_cases

@@ -19,9 +19,9 @@ from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.errors import ApiError
 from billing_platform.http.middleware import RequestId
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from subscriptions import payment_queue

@@ -11,9 +11,9 @@ from billing_domain.timestamps import ensure_utc, to_rfc3339
 from billing_platform.http.auth import CurrentPrincipal, bearer_principal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from subscriptions import plan_changes

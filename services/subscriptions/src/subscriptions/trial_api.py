@@ -11,9 +11,9 @@ from billing_domain.trials import MAX_EXTENSION_DAYS_PER_REQUEST, MAX_REASON_LEN
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.middleware import RequestId
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from subscriptions import trials

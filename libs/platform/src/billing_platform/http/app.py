@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 
 from billing_platform.http.auth import any_jwt_key
@@ -34,6 +33,7 @@ from billing_platform.http.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
 )
+from billing_platform.http.responses import JSONResponse
 from billing_platform.metrics import render_latest
 from billing_platform.settings import BillingSettings
 

@@ -23,10 +23,10 @@ from billing_domain.errors import (
 )
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from billing_platform.failures import DATABASE_UNAVAILABLE
+from billing_platform.http.responses import JSONResponse
 
 log = structlog.get_logger("billing_platform.http.errors")
 

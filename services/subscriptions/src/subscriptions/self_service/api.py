@@ -13,9 +13,9 @@ from billing_domain.auth import Action, Principal, authorize
 from billing_domain.errors import DomainError, NotFound
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
+from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from subscriptions.api import (
