@@ -177,24 +177,33 @@ def self_service_rows(
     row: Callable[[str, str], tuple[float, float]], base_rate: float, base_p99: float
 ) -> list[Row]:
     """Issue 21: the card list and the first page of invoices; issue 19: the entitlements
-    read (every tenant, free ones too); on the same server, against the same targets."""
+    read (every tenant, free ones too); on the same server, against the same targets.
+    A page of 20 invoices is held to the same 20-row select made by a minimal endpoint
+    (its ratio to the one-row select is shown beside it: the cost of 20 rows)."""
     rows = []
     labels = (
         "GET /api/billing/payment-methods",
         "GET /api/billing/invoices (20)",
         "GET /api/billing/entitlements",
     )
+    list_rate, _ = row("baseline: asyncpg 20-row select", "max")
     for label in labels:
         rate, _ = row(label, "max")
         _, p99 = row(label, "fixed")
+        against, name = base_rate, "PK select"
+        if "invoices" in label:
+            against, name = list_rate, "20-row select"
+        beside = f"asyncpg {name} {fmt(against)}"
+        if name != "PK select":
+            beside += f"; PK select {fmt(base_rate)} ({ratio(rate, base_rate)})"
         rows += [
             [
                 f"{label[4:]} read, requests/s (32 connections)",
                 fmt(rate),
-                f"asyncpg PK select {fmt(base_rate)}",
-                ratio(rate, base_rate),
-                ">= 0.60x PK select",
-                met(None if rate != rate else rate >= 0.6 * base_rate),
+                beside,
+                ratio(rate, against),
+                f">= 0.60x {name}",
+                met(None if rate != rate else rate >= 0.6 * against),
             ],
             [
                 f"{label[4:]} read p99 at a fixed 500/s",

@@ -58,7 +58,8 @@ STATUSES = ("active", "trialing", "past_due", "canceled")
 
 
 def baseline_app() -> object:
-    """The minimal endpoint: one asyncpg primary-key select, the row as JSON."""
+    """The minimal endpoints: one asyncpg primary-key select, the row as JSON; and for
+    the invoices page, the same 20-row select its reader makes, the rows as JSON."""
     import asyncpg
     from fastapi import FastAPI
 
@@ -79,6 +80,17 @@ def baseline_app() -> object:
             tenant_id,
         )
         return dict(row) if row else {}
+
+    @app.get("/baseline/invoices")
+    async def invoices(tenant_id: str) -> dict[str, object]:
+        rows = await pool["p"].fetch(
+            "SELECT invoice_id, number, status, total, amount_due, currency, period_start, "
+            "period_end, invoice_created, hosted_invoice_url, invoice_pdf "
+            "FROM subscriptions.invoices WHERE tenant_id = $1 "
+            "ORDER BY invoice_created DESC NULLS LAST, invoice_id DESC LIMIT 21",
+            tenant_id,
+        )
+        return {"invoices": [dict(row) for row in rows[:20]], "next_cursor": None}
 
     return app
 
@@ -198,8 +210,9 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
     chosen = [rng.choice(tenants) for _ in range(count)]
     out = []
     for tenant in chosen:
-        if kind == "baseline":
-            out.append(get_request("127.0.0.1", port, f"/baseline?tenant_id={tenant}", {}))
+        if kind in BASELINE_PATHS:
+            path = f"{BASELINE_PATHS[kind]}?tenant_id={tenant}"
+            out.append(get_request("127.0.0.1", port, path, {}))
         else:
             token = mint_serve_token(JWT_SECRET, tenant_id=tenant, role="member", ttl_seconds=7200)
             headers = {"Authorization": f"Bearer {token}"}
@@ -209,7 +222,7 @@ def requests_for(kind: str, port: int, tenants: Sequence[str], count: int) -> li
 
 def paid_tenants(tenants: Sequence[str], kind: str) -> Sequence[str]:
     """Cards and invoices are read for tenants that have some (every plan but free)."""
-    if kind not in SAME_SERVER or kind in EVERY_TENANT:
+    if kind not in (*SAME_SERVER, "baseline_invoices") or kind in EVERY_TENANT:
         return tenants
     return [t for i, t in enumerate(tenants) if PLANS[i % len(PLANS)] != "free"]
 
@@ -255,11 +268,15 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"subscription / baseline req/s:  {ratio:.0%}   (target >= 60%)")
     p99 = fixed[LABELS["subscriptions"]].percentile(99)
     print(f"p99 at {args.rate:.0f} req/s:              {p99:.2f} ms   (target < 30 ms)")
+    rows_base = maxima[LABELS["baseline_invoices"]]
     for kind in SAME_SERVER:
         read = maxima[LABELS[kind]]
         share = read.rate / base.rate if base.rate else 0
+        alike = ""
+        if kind == "invoices" and rows_base.rate:
+            alike = f" ({read.rate / rows_base.rate:.0%} of the 20-row select)"
         print(
-            f"{kind.replace('_', '-')} / baseline req/s: {share:.0%}   "
+            f"{kind.replace('_', '-')} / baseline req/s: {share:.0%}{alike}   "
             f"p99 at {args.rate:.0f} req/s: {fixed[LABELS[kind]].percentile(99):.2f} ms"
         )
     print(f"Stripe calls during the run:    {stripe.requests}   (target 0)")
@@ -274,6 +291,7 @@ async def bench(args: argparse.Namespace) -> int:
 
 LABELS = {
     "baseline": "baseline: asyncpg PK select",
+    "baseline_invoices": "baseline: asyncpg 20-row select",
     "subscriptions": "GET /api/billing/subscription",
     "payment_methods": "GET /api/billing/payment-methods",
     "invoices": "GET /api/billing/invoices (20)",
@@ -285,6 +303,7 @@ PATHS = {
     "invoices": "/api/billing/invoices?limit=20",
     "entitlements": "/api/billing/entitlements",
 }
+BASELINE_PATHS = {"baseline": "/baseline", "baseline_invoices": "/baseline/invoices"}
 # Served by the subscriptions process (same server, same pool): measured beside it.
 SAME_SERVER = ("payment_methods", "invoices", "entitlements")
 # Read for every tenant (free ones too); the others only for paid tenants.
@@ -310,7 +329,7 @@ async def measure(
         for which, port in ports.items():
             command = python_module("bench.subscription_read", "serve", which, "--port", str(port))
             process = stack.enter_context(server(command, port, env, ready[which]))
-            kinds = [which, *(SAME_SERVER if which == "subscriptions" else ())]
+            kinds = [which, *(SAME_SERVER if which == "subscriptions" else ("baseline_invoices",))]
             for kind in kinds:
                 raws = requests_for(kind, port, paid_tenants(tenants, kind), args.requests_pool)
                 targets.append(Target(LABELS[kind], port, cycling(raws), process.pid))

@@ -9,22 +9,21 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-from billing_domain.auth import Action, Principal, authorize
+from billing_domain.auth import Principal
 from billing_domain.errors import DomainError, NotFound
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from subscriptions.api import (
     ERROR_DESCRIPTIONS,
+    TENANT_READ_DOCS,
     IdempotencyKey,
     OwnerTenant,
-    TenantHeader,
-    TenantQuery,
-    _tenant,
+    read_tenant,
     request_key,
     subscriptions_context,
 )
@@ -113,17 +112,6 @@ class PaymentOut(BaseModel):
     )
 
 
-async def _member_tenant(
-    principal: CurrentPrincipal, tenant: TenantQuery = None, x_tenant: TenantHeader = None
-) -> str:
-    tenant_id = _tenant(principal, tenant, x_tenant)
-    authorize(principal, Action.READ_SUBSCRIPTION, tenant_id=tenant_id)
-    return tenant_id
-
-
-MemberTenant = Annotated[str, Depends(_member_tenant)]
-
-
 @contextlib.contextmanager
 def _counted(action: str) -> Iterator[None]:
     """``billing_self_service_actions_total{action, outcome}``: ok, or the error's code."""
@@ -153,11 +141,13 @@ def _methods(principal: Principal, tenant_id: str) -> ListPaymentMethods:
     summary="The tenant's cards (from the projection; never calls Stripe)",
     response_model=list[PaymentMethodOut],
     responses=READ_ERRORS,
+    openapi_extra=TENANT_READ_DOCS,
 )
 async def list_payment_methods(
-    request: Request, principal: CurrentPrincipal, tenant_id: MemberTenant
+    request: Request,
 ) -> JSONResponse:
     context = subscriptions_context(request)
+    principal, tenant_id = read_tenant(request)
     wallet = await use_cases.list_payment_methods(
         _methods(principal, tenant_id), context.self_service
     )
@@ -245,15 +235,15 @@ async def remove_payment_method(
     summary="The tenant's invoices, newest first (from the projection; never calls Stripe)",
     response_model=InvoicesOut,
     responses=READ_ERRORS,
+    openapi_extra=TENANT_READ_DOCS,
 )
 async def list_invoices(
     request: Request,
-    principal: CurrentPrincipal,
-    tenant_id: MemberTenant,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> JSONResponse:
     context = subscriptions_context(request)
+    principal, tenant_id = read_tenant(request)
     cmd = ListInvoices(
         principal=principal, tenant_id=tenant_id, after=decode_cursor(cursor), limit=limit
     )
