@@ -171,13 +171,16 @@ def read_tenant(request: Request) -> tuple[Principal, str]:
     on every request, about a quarter of such a read's CPU (bench.subscription_read).
     The caller is the platform's verifier's (``bearer_principal``: 401 first); the
     tenant is ``?tenant_id=`` or ``X-Tenant-ID``, the token's by default (an empty one
-    is absent, as with the dependencies). The use case authorizes. A route taking it
-    documents both with ``TENANT_READ_DOCS``."""
+    is absent, as with the dependencies), which the caller must be allowed to read
+    (403 before the route looks at its other parameters; the use case asks again). A
+    route taking it documents both with ``TENANT_READ_DOCS``."""
     principal = bearer_principal(request)
     requested = request.query_params.get("tenant_id") or request.headers.get("x-tenant-id")
     if requested is not None and len(requested) > MAX_TENANT:
         raise RuleViolated(f"tenant_id is longer than {MAX_TENANT}", code="invalid_request")
-    return principal, requested or principal.tenant_id
+    tenant_id = requested or principal.tenant_id
+    authorize(principal, Action.READ_SUBSCRIPTION, tenant_id=tenant_id)
+    return principal, tenant_id
 
 
 TENANT_READ_DOCS: dict[str, Any] = {

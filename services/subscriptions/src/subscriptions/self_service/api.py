@@ -7,15 +7,15 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Any
 
 from billing_domain.auth import Principal
-from billing_domain.errors import DomainError, NotFound
+from billing_domain.errors import DomainError, NotFound, RuleViolated
 from billing_platform.http.auth import CurrentPrincipal
 from billing_platform.http.error_docs import error_responses
 from billing_platform.http.responses import JSONResponse
 from billing_platform.stripe_budget import STRIPE
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from subscriptions.api import (
@@ -37,6 +37,7 @@ from subscriptions.self_service.commands import (
     RemovePaymentMethod,
 )
 from subscriptions.self_service.views import (
+    MAX_CURSOR,
     decode_cursor,
     invoices_body,
     payment_methods_body,
@@ -230,22 +231,55 @@ async def remove_payment_method(
     )
 
 
+INVOICE_PAGE_DOCS: dict[str, Any] = {
+    **TENANT_READ_DOCS,
+    "parameters": [
+        *TENANT_READ_DOCS["parameters"],
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "maxLength": MAX_CURSOR},
+            "description": "the next_cursor of the page before",
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
+        },
+    ],
+}
+
+
+def _page_limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise RuleViolated(f"limit: a whole number from 1 to {MAX_LIMIT}", code="invalid_request")
+    return int(raw)
+
+
 @router.get(
     "/invoices",
     summary="The tenant's invoices, newest first (from the projection; never calls Stripe)",
     response_model=InvoicesOut,
     responses=READ_ERRORS,
-    openapi_extra=TENANT_READ_DOCS,
+    openapi_extra=INVOICE_PAGE_DOCS,
 )
-async def list_invoices(
-    request: Request,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> JSONResponse:
+async def list_invoices(request: Request) -> JSONResponse:
+    """A hot read like GET subscription: no dependency injection, one select."""
     context = subscriptions_context(request)
     principal, tenant_id = read_tenant(request)
+    after = decode_cursor(request.query_params.get("cursor"))  # its length checked there
     cmd = ListInvoices(
-        principal=principal, tenant_id=tenant_id, after=decode_cursor(cursor), limit=limit
+        principal=principal, tenant_id=tenant_id, after=after, limit=_page_limit(request)
     )
     page = await use_cases.list_invoices(cmd, context.self_service)
     return JSONResponse(invoices_body(page))
