@@ -183,16 +183,21 @@ def read_tenant(request: Request) -> tuple[Principal, str]:
     return principal, tenant_id
 
 
+def tenant_query_doc(description: str) -> dict[str, Any]:
+    """The OpenAPI parameter ``?tenant_id=`` of a route that reads it itself."""
+    return {
+        "name": "tenant_id",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "maxLength": MAX_TENANT},
+        "description": description,
+    }
+
+
 TENANT_READ_DOCS: dict[str, Any] = {
     "security": [{"HTTPBearer": []}],
     "parameters": [
-        {
-            "name": "tenant_id",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string", "maxLength": MAX_TENANT},
-            "description": "defaults to the token's tenant; another tenant is a 403",
-        },
+        tenant_query_doc("defaults to the token's tenant; another tenant is a 403"),
         {
             "name": "X-Tenant-ID",
             "in": "header",

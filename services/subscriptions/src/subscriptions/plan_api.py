@@ -28,6 +28,7 @@ from subscriptions.api import (
     SubscriptionOut,
     request_key,
     subscriptions_context,
+    tenant_query_doc,
 )
 from subscriptions.commands import (
     ChangePlan,
@@ -241,15 +242,7 @@ async def withdraw_pending_change(
     ),
     openapi_extra={
         "security": [{"HTTPBearer": []}],
-        "parameters": [
-            {
-                "name": "tenant_id",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "maxLength": MAX_TENANT},
-                "description": "defaults to the token's tenant",
-            }
-        ],
+        "parameters": [tenant_query_doc("defaults to the token's tenant")],
     },
 )
 async def entitlements(request: Request) -> JSONResponse:

@@ -31,6 +31,11 @@ def followable_url(url: str | None) -> str | None:
         return None
     if _PLAIN_HTTPS.fullmatch(url):
         return url
+    return followable_by_parsing(url)
+
+
+def followable_by_parsing(url: str) -> str | None:
+    """The rule itself, read with urlsplit (``followable_url``'s fast path agrees)."""
     try:
         parts = urlsplit(url)
     except ValueError:
