@@ -171,6 +171,15 @@ async def test_cards_attached_updated_detached_and_the_default(
         )
         flags = {m["id"]: (m["expired"], m["expiring_soon"]) for m in response.json()}
         assert flags == {"pm_old": (True, True), "pm_new": (False, False)}
+        # ... and the API will not make it the default either (the page offers no button)
+        await set_default(pool, tenant, "pm_new")
+        refused = await client.post(
+            "/api/billing/payment-methods/pm_old/default", headers=bearer(token(tenant))
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "card_expired"
+        after = await client.get("/api/billing/payment-methods", headers=bearer(token(tenant)))
+        assert [m["id"] for m in after.json() if m["default"]] == ["pm_new"]
 
 
 async def test_invoice_history_is_newest_first_paged_and_ordered(

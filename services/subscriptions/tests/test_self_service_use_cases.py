@@ -79,6 +79,7 @@ async def test_make_default_pins_the_customer_and_every_subscription(
         reader=FakeSelfServiceReader(world.store),
         uow_factory=world.uow,
         gateway=gateway,
+        clock=world.clock,
     )
     assert gateway.defaults == {f"cus_{tenant}": "pm_1111", "sub_a": "pm_1111", "sub_b": "pm_1111"}
     assert wallet.default_payment_method_id == "pm_1111"
@@ -102,10 +103,37 @@ async def test_another_tenants_card_is_404_and_a_member_403_nothing_called(
             reader=reader,
             uow_factory=world.uow,
             gateway=gateway,
+            clock=world.clock,
         )
     with pytest.raises(Forbidden):
         await run_remove(world, gateway, remove(world, build, owner, "pm_1111", role="member"))
     assert gateway.calls == []
+
+
+async def test_an_expired_card_is_refused_as_the_default_before_stripe_is_asked(
+    world: World, build: type[Builders]
+) -> None:
+    tenant = build.tenant()
+    last_year = world.clock.now().year - 1
+    put_card(world, tenant, "pm_1111", year=last_year)
+    gateway = FakeSelfServiceGateway(subscriptions={f"cus_{tenant}": ["sub_a"]})
+    with pytest.raises(RuleViolated) as refused:
+        await use_cases.make_default(
+            MakeDefault(
+                principal=build.principal(tenant),
+                tenant_id=tenant,
+                payment_method_id="pm_1111",
+                request_key="k",
+            ),
+            reader=FakeSelfServiceReader(world.store),
+            uow_factory=world.uow,
+            gateway=gateway,
+            clock=world.clock,
+        )
+    assert refused.value.code == "card_expired"
+    assert f"12/{last_year}" in str(refused.value)
+    assert gateway.calls == []
+    assert gateway.defaults == {}
 
 
 async def test_the_only_card_of_a_paid_subscription_stays(

@@ -55,8 +55,8 @@ DESCRIBED = {
     404: "no such payment method or invoice for this tenant (another tenant's id is a 404)",
     409: "the only card of a paid subscription; nothing due on the invoice (nothing_due), or "
     "Stripe would not try it (stripe_refused: paid or voided meanwhile)",
-    422: "bad cursor or limit; a card refused, with Stripe's code (card_declined, "
-    "expired_card, ...) or needing authentication",
+    422: "bad cursor or limit; an expired card made the default (card_expired); a card "
+    "refused, with Stripe's code (card_declined, expired_card, ...) or needing authentication",
 }
 READ_ERRORS = error_responses(401, 403, 422, described=DESCRIBED)
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503, described=DESCRIBED)
@@ -182,6 +182,7 @@ async def make_default(
                 reader=context.self_service,
                 uow_factory=context.uow_factory,
                 gateway=context.self_service_gateway,
+                clock=context.clock,
             )
     return JSONResponse(
         {

@@ -82,12 +82,20 @@ async def make_default(
     reader: SelfServiceReader,
     uow_factory: UnitOfWorkFactory,
     gateway: SelfServiceGateway,
+    clock: Clock,
 ) -> Wallet:
     """The customer's ``invoice_settings.default_payment_method`` AND every live
     subscription's ``default_payment_method`` (a subscription pinned to its checkout card
-    would keep charging that card)."""
+    would keep charging that card). An expired card is refused before Stripe is asked:
+    Stripe takes it as the default and declines it at the next renewal."""
     authorize(cmd.principal, Action.MANAGE_BILLING, tenant_id=cmd.tenant_id)
     stored = await _attached(reader, cmd.tenant_id, cmd.payment_method_id)
+    if stored.card.expired(clock.now()):
+        raise RuleViolated(
+            f"the card expired at the end of {stored.card.exp_month:02d}/{stored.card.exp_year}:"
+            " add a card and make that one the default",
+            code="card_expired",
+        )
     customer = stored.stripe_customer_id
     key = _key("default", cmd.tenant_id, cmd.payment_method_id, cmd.request_key)
     updated = await gateway.set_default_payment_method(
