@@ -203,6 +203,44 @@ def test_invoice_of_an_older_api_version_names_its_subscription_at_the_top() -> 
     assert read_invoice(invoice).subscription_id == "sub_old"
 
 
+DAY = 86_400
+NOV_30, DEC_30, JAN_29 = 1_796_000_000, 1_796_000_000 + 30 * DAY, 1_796_000_000 + 60 * DAY
+
+
+def _line(start: int | None, end: int | None) -> dict[str, Any]:
+    return {"object": "line_item", "period": {"start": start, "end": end}}
+
+
+def unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _billing(own: tuple[int, int], lines: list[dict[str, Any]]) -> tuple[datetime, datetime]:
+    invoice = stripe_fixture("invoice")
+    invoice.update(period_start=own[0], period_end=own[1])
+    invoice["lines"] = {"object": "list", "data": lines, "has_more": False}
+    read = read_invoice(invoice)
+    assert read.period_start is not None
+    assert read.period_end is not None
+    return read.period_start, read.period_end
+
+
+def test_an_invoice_bills_the_period_of_its_lines_not_its_own() -> None:
+    # a subscription's first invoice: Stripe's own period is the instant it was made
+    assert _billing((NOV_30, NOV_30), [_line(NOV_30, DEC_30)]) == (unix(NOV_30), unix(DEC_30))
+    # a renewal: Stripe's own period is the month before; the line is the month paid for
+    assert _billing((NOV_30, DEC_30), [_line(DEC_30, JAN_29)]) == (unix(DEC_30), unix(JAN_29))
+    # an upgrade mid-period: the credit and the charge span from the change to the end
+    mid = NOV_30 + 10 * DAY
+    both = [_line(mid, DEC_30), _line(mid + 60, DEC_30)]
+    assert _billing((NOV_30, mid), both) == (unix(mid), unix(DEC_30))
+
+
+def test_without_dated_lines_an_invoice_bills_its_own_period() -> None:
+    assert _billing((NOV_30, DEC_30), []) == (unix(NOV_30), unix(DEC_30))
+    assert _billing((NOV_30, DEC_30), [_line(None, None)]) == (unix(NOV_30), unix(DEC_30))
+
+
 def test_a_malformed_invoice_is_refused() -> None:
     invoice = stripe_fixture("invoice")
     invoice["customer"] = None

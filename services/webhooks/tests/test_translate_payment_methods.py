@@ -82,14 +82,21 @@ def test_invoice_documents(
         status="open",
         total=2900,
         amount_due=2900,
-        period_start=1_790_000_000,
-        period_end=1_792_592_000,
+        period_start=1_790_000_000,  # a first invoice: Stripe's own period is one instant
+        period_end=1_790_000_000,
         created=1_790_000_100,
         invoice_pdf="https://pay.stripe.test/i/1/pdf",
+        lines={
+            "object": "list",
+            "data": [
+                {"object": "line_item", "period": {"start": 1_790_000_000, "end": 1_792_592_000}}
+            ],
+        },
     )
     [out] = _run(build.event(stripe_type, invoice))
     assert isinstance(out, cls)
     assert (out.number, out.status, out.total, out.amount_due) == ("ABC-0001", "open", 2900, 2900)
+    # the period paid for, from the line
     assert out.period_start == datetime.fromtimestamp(1_790_000_000, UTC)
     assert out.period_end == datetime.fromtimestamp(1_792_592_000, UTC)
     assert out.invoice_created == datetime.fromtimestamp(1_790_000_100, UTC)

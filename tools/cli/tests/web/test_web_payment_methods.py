@@ -113,6 +113,11 @@ def test_cards_add_default_remove_by_keyboard_and_invoices(
     expect(rows).to_have_count(1)
     expect(rows.first.get_by_test_id("invoice-status")).to_have_text("Paid")
     expect(rows.first).to_contain_text("$9")
+    # the month paid for, not the first invoice's own one-instant period ("Dec 1 - Dec 1")
+    period = rows.first.locator('td[data-label="Period"]').text_content() or ""
+    start, _, end = period.partition(" \u2013 ")
+    assert start, period
+    assert end not in ("", start), period
     view = rows.first.get_by_role("link", name="View invoice")
     pdf = rows.first.get_by_role("link", name="PDF")
     assert (view.get_attribute("href") or "").startswith(billing_dev.sandbox)

@@ -18,6 +18,7 @@ from billing_domain.errors import RuleViolated
 from billing_platform.stripe_reading.fields import (
     id_of,
     integer,
+    listed,
     mapping,
     metadata,
     text,
@@ -37,6 +38,7 @@ class InvoiceReading:
     currency: str
     period_start: datetime | None
     period_end: datetime | None
+    """The period the invoice bills (``service_period``)."""
     created: datetime | None
     hosted_invoice_url: str | None
     invoice_pdf: str | None
@@ -81,12 +83,31 @@ def invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, Mappin
     return id_of(invoice.get("subscription")), {}
 
 
+def service_period(invoice: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """What the invoice bills: from its lines' periods, the earliest start to the latest
+    end. A subscription's invoice bills in advance, so its lines carry the period paid
+    for, while the invoice's own ``period_start``/``period_end`` is the window its pending
+    items were gathered in: one instant for a subscription's first invoice, the period
+    before for a renewal. The invoice's own is the answer only without dated lines."""
+    starts, ends = [], []
+    for line in listed(invoice, "lines"):
+        period = mapping(line, "period")
+        start, end = timestamp(period, "start"), timestamp(period, "end")
+        if start is not None and end is not None:
+            starts.append(start)
+            ends.append(end)
+    if starts:
+        return min(starts), max(ends)
+    return timestamp(invoice, "period_start"), timestamp(invoice, "period_end")
+
+
 def read_invoice(invoice: Mapping[str, Any]) -> InvoiceReading:
     invoice_id = text(invoice, "id")
     customer = id_of(invoice.get("customer"))
     if invoice_id is None or customer is None:
         raise RuleViolated("invoice without id or customer", code="malformed_invoice")
     subscription_id, subscription_metadata = invoice_subscription(invoice)
+    period_start, period_end = service_period(invoice)
     return InvoiceReading(
         invoice_id=invoice_id,
         customer_id=customer,
@@ -96,8 +117,8 @@ def read_invoice(invoice: Mapping[str, Any]) -> InvoiceReading:
         amount_due=integer(invoice, "amount_due"),
         amount_paid=integer(invoice, "amount_paid"),
         currency=text(invoice, "currency") or "usd",
-        period_start=timestamp(invoice, "period_start"),
-        period_end=timestamp(invoice, "period_end"),
+        period_start=period_start,
+        period_end=period_end,
         created=timestamp(invoice, "created"),
         hosted_invoice_url=text(invoice, "hosted_invoice_url"),
         invoice_pdf=text(invoice, "invoice_pdf"),
