@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -105,7 +105,9 @@ class Tenant:
 
 
 @pytest.fixture
-async def tenant_factory(running: Running, tokens: Tokens, webhooks: Webhooks) -> Any:
+async def tenant_factory(
+    running: Running, tokens: Tokens, webhooks: Webhooks
+) -> AsyncIterator[Callable[[], Tenant]]:
     made: list[Tenant] = []
 
     def make() -> Tenant:
@@ -122,7 +124,7 @@ def _price_of(subscription: dict[str, Any]) -> str:
 
 
 async def test_a_plan_change_with_a_proration_date_the_server_never_issued_is_refused(
-    tenant_factory: Any,
+    tenant_factory: Callable[[], Tenant],
 ) -> None:
     owner, other = tenant_factory(), tenant_factory()
     subscription_id = await owner.subscribe("solo")

@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
@@ -43,7 +43,7 @@ async def _depth(amqp_url: str, queue: str) -> int | None:
 
 
 @pytest.fixture
-async def lane_bus(amqp_url: str, exchange_name: str) -> Any:
+async def lane_bus(amqp_url: str, exchange_name: str) -> AsyncIterator[RabbitMQBus]:
     bus = RabbitMQBus(amqp_url, exchange=exchange_name, retry_delays_s=DELAYS)
     await bus.connect()
     yield bus
