@@ -17,6 +17,7 @@ from subscriptions.self_service.commands import (
     PayInvoice,
     Removal,
     RemovePaymentMethod,
+    Wallet,
 )
 from subscriptions.self_service.ports import StoredCard, StripeInvoiceState
 from subscriptions.self_service.testing import FakeSelfServiceGateway, FakeSelfServiceReader
@@ -63,24 +64,29 @@ async def run_remove(
     )
 
 
+def default(build: type[Builders], tenant: str, pm: str) -> MakeDefault:
+    return MakeDefault(
+        principal=build.principal(tenant), tenant_id=tenant, payment_method_id=pm, request_key="k"
+    )
+
+
+async def run_default(world: World, gateway: FakeSelfServiceGateway, cmd: MakeDefault) -> Wallet:
+    return await use_cases.make_default(
+        cmd,
+        reader=FakeSelfServiceReader(world.store),
+        uow_factory=world.uow,
+        gateway=gateway,
+        clock=world.clock,
+    )
+
+
 async def test_make_default_pins_the_customer_and_every_subscription(
     world: World, build: type[Builders]
 ) -> None:
     tenant = build.tenant()
     put_card(world, tenant, "pm_1111")
     gateway = FakeSelfServiceGateway(subscriptions={f"cus_{tenant}": ["sub_a", "sub_b"]})
-    wallet = await use_cases.make_default(
-        MakeDefault(
-            principal=build.principal(tenant),
-            tenant_id=tenant,
-            payment_method_id="pm_1111",
-            request_key="k",
-        ),
-        reader=FakeSelfServiceReader(world.store),
-        uow_factory=world.uow,
-        gateway=gateway,
-        clock=world.clock,
-    )
+    wallet = await run_default(world, gateway, default(build, tenant, "pm_1111"))
     assert gateway.defaults == {f"cus_{tenant}": "pm_1111", "sub_a": "pm_1111", "sub_b": "pm_1111"}
     assert wallet.default_payment_method_id == "pm_1111"
 
@@ -91,20 +97,8 @@ async def test_another_tenants_card_is_404_and_a_member_403_nothing_called(
     owner, other = build.tenant(), build.tenant()
     put_card(world, owner, "pm_1111")
     gateway = FakeSelfServiceGateway()
-    reader = FakeSelfServiceReader(world.store)
     with pytest.raises(NotFound):
-        await use_cases.make_default(
-            MakeDefault(
-                principal=build.principal(other),
-                tenant_id=other,
-                payment_method_id="pm_1111",
-                request_key="k",
-            ),
-            reader=reader,
-            uow_factory=world.uow,
-            gateway=gateway,
-            clock=world.clock,
-        )
+        await run_default(world, gateway, default(build, other, "pm_1111"))
     with pytest.raises(Forbidden):
         await run_remove(world, gateway, remove(world, build, owner, "pm_1111", role="member"))
     assert gateway.calls == []
@@ -118,18 +112,7 @@ async def test_an_expired_card_is_refused_as_the_default_before_stripe_is_asked(
     put_card(world, tenant, "pm_1111", year=last_year)
     gateway = FakeSelfServiceGateway(subscriptions={f"cus_{tenant}": ["sub_a"]})
     with pytest.raises(RuleViolated) as refused:
-        await use_cases.make_default(
-            MakeDefault(
-                principal=build.principal(tenant),
-                tenant_id=tenant,
-                payment_method_id="pm_1111",
-                request_key="k",
-            ),
-            reader=FakeSelfServiceReader(world.store),
-            uow_factory=world.uow,
-            gateway=gateway,
-            clock=world.clock,
-        )
+        await run_default(world, gateway, default(build, tenant, "pm_1111"))
     assert refused.value.code == "card_expired"
     assert f"12/{last_year}" in str(refused.value)
     assert gateway.calls == []
